@@ -1,0 +1,44 @@
+# The single entry point. The first target run creates .venv and installs the project.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+MONTH ?=
+DATA  ?= data_samples
+OUT   ?= out
+RATES ?= rates
+ROWS  ?= 1000000
+
+.PHONY: install bill audit explain test test-all lint samples bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+bill: $(STAMP)
+	$(BIN)/billing bill --month "$(MONTH)" --data "$(DATA)" --out "$(OUT)" --rates "$(RATES)"
+
+audit: $(STAMP)
+	$(BIN)/billing audit --month "$(MONTH)" --data "$(DATA)" --out "$(OUT)" --rates "$(RATES)"
+
+test: $(STAMP)
+	$(BIN)/pytest -m "not slow"
+
+test-all: $(STAMP)
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check pipeline tests tools
+	$(BIN)/ruff format --check pipeline tests tools
+	$(BIN)/sqlfluff lint sql
+
+samples: $(STAMP)
+	$(BIN)/python tools/generate_samples.py data_samples
+
+clean:
+	rm -rf $(VENV) out .pytest_cache

@@ -1,0 +1,70 @@
+"""Command line: `billing bill --month 2026-10 --data DIR --out DIR --rates DIR`.
+
+Parses arguments, calls one function, turns a failure into a one-line message and the exit
+codes of the data contract: 0 success, 1 a problem the run reports, 2 bad usage or bad input
+that stopped the run before anything was issued.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from pipeline.errors import BillingError
+
+DATA_HELP = "Folder of the provider's data: customers, contracts, CDRs per month (default: data_samples)."
+OUT_HELP = "Folder of issued months and the ledger; the month goes to OUT/YYYY-MM (default: out)."
+RATES_HELP = "Rate book: destinations, tariffs, products, equipment (default: rates)."
+MONTH_HELP = "The billing month, YYYY-MM (for example 2026-10)."
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Bill hosted-telephony customers for one month.
+
+    Reads the month's call records and the contracts, rates every call, and issues the
+    invoices and credit notes with their exports under OUT/YYYY-MM/.
+    Exit codes: 0 done, 1 a problem was found and reported, 2 bad input (nothing issued).
+    """
+
+
+def _fail(exc: BillingError) -> None:
+    click.echo(f"error: {exc}", err=True)
+    sys.exit(exc.exit_code)
+
+
+@main.command()
+@click.option("--month", required=True, help=MONTH_HELP)
+@click.option("--data", default="data_samples", show_default=True, help=DATA_HELP)
+@click.option("--out", default="out", show_default=True, help=OUT_HELP)
+@click.option("--rates", default="rates", show_default=True, help=RATES_HELP)
+def bill(month: str, data: str, out: str, rates: str) -> None:
+    """Bill one month: rate its calls, issue invoices, write every export.
+
+    Billing a month that was already issued recomputes it and compares: nothing issued is
+    ever rewritten (exit 1 and the differences if they differ).
+    """
+    from pipeline.run import bill_month
+
+    try:
+        result = bill_month(month, Path(data), Path(out), Path(rates))
+    except BillingError as exc:
+        _fail(exc)
+        return
+    rec = result.reconciliation
+    read = sum(r["rows_read"] for r in rec)
+    if result.status == "identical":
+        click.echo(f"{result.month}: already issued, identical ({result.folder})")
+        return
+    click.echo(
+        f"{result.month}: issued {result.invoices} invoice(s), total {result.total_ttc} EUR TTC; "
+        f"{read} CDR read = {sum(r['rated'] for r in rec)} rated + "
+        f"{sum(r['duplicates'] for r in rec)} duplicates + {sum(r['rejected'] for r in rec)} rejected; "
+        f"files in {result.folder}"
+    )
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

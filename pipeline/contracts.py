@@ -1,0 +1,181 @@
+"""Recurring and one-off charges from contracts (R3, R4, R30-R35). Pure functions.
+
+Each function takes reference rows (dicts, as parsed by pipeline.reference) and the billing
+month, and returns invoice lines (dicts) for that month. Nothing here reads files or the clock.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from pipeline.dates import Month, add_months
+from pipeline.errors import InputError
+from pipeline.money import round_line
+
+RETURN_DAYS = 30  # R34: equipment must come back within 30 days after the rental ends
+RENEWAL_MONTHS = 12  # R30: tacit renewals of 12 months
+
+Line = dict[str, Any]
+
+
+def first_billed_month(start: date) -> Month:
+    """R4: billed from the month after the order (subscription) or delivery (rental)."""
+    return Month.of(start).plus(1)
+
+
+def subscription_last_billed(notice: date | None) -> Month | None:
+    """R31: one month's notice; the service ends on notice + 1 month, its month is the last billed."""
+    return None if notice is None else Month.of(add_months(notice, 1))
+
+
+def rental_last_billed(notice: date | None) -> Month | None:
+    """R33: a rental ends on its notice date, whose month is the last billed."""
+    return None if notice is None else Month.of(notice)
+
+
+def current_period_end(first: Month, commitment_months: int, month: Month) -> Month | None:
+    """R30: last month of the period (initial, then 12-month renewals) that contains `month`."""
+    if commitment_months <= 0:
+        return None
+    end = first.plus(commitment_months - 1)
+    if month > end:
+        renewals = -(-month.minus(end) // RENEWAL_MONTHS)  # ceiling division
+        end = end.plus(renewals * RENEWAL_MONTHS)
+    return end
+
+
+def remaining_months(first: Month, commitment_months: int, last_billed: Month) -> int:
+    """R32/R33: months of the current period after the last billed month."""
+    end = current_period_end(first, commitment_months, max(last_billed, first.plus(-1)))
+    if end is None:
+        return 0
+    return max(0, end.minus(last_billed))
+
+
+def _line(customer_id: str, kind: str, reference: str, description: str, quantity: int,
+          unit_price: Decimal, *, telephony: bool = False, **extra: Any) -> Line:
+    return {
+        "customer_id": customer_id,
+        "kind": kind,
+        "reference": reference,
+        "description": description,
+        "zone": None,
+        "reason": None,
+        "quantity": quantity,
+        "billable_seconds": None,
+        "unit_price": unit_price,
+        "amount_ht": round_line(unit_price * quantity),
+        "telephony_recurring": telephony,
+        **extra,
+    }
+
+
+def subscription_lines(sub: dict[str, Any], month: Month, product_label: str) -> list[Line]:
+    first = first_billed_month(sub["order_date"])
+    last = subscription_last_billed(sub["notice_date"])
+    lines: list[Line] = []
+    price: Decimal = sub["monthly_price_eur"]
+    if first <= month and (last is None or month <= last):
+        lines.append(
+            _line(sub["customer_id"], "subscription", sub["subscription_id"],
+                  f"{product_label} - {month}", 1, price, telephony=True)
+        )
+    if last is not None and month == last:
+        remaining = remaining_months(first, sub["commitment_months"], last)
+        if remaining > 0:
+            lines.append(
+                _line(sub["customer_id"], "early_termination", sub["subscription_id"],
+                      f"Frais de résiliation anticipée {product_label}: {remaining} mois restants "
+                      f"({last.plus(1)} à {last.plus(remaining)})", remaining, price)
+            )
+    return lines
+
+
+def catalogue_price(catalogue: list[dict[str, Any]], model: str, day: date, start: date) -> Decimal:
+    """R34: the price in force on `day` if the model is still sold then, else the price in force
+    when the rental started."""
+    versions = [c for c in catalogue if c["equipment_model"] == model]
+    for when in (day, start):
+        for v in versions:
+            if v["valid_from"] <= when and (v["valid_to"] is None or when <= v["valid_to"]):
+                return v["sale_price_eur"]
+    raise InputError(
+        f"equipment model {model} has no catalogue price on {day} nor at rental start {start}",
+        file="equipment.csv",
+    )
+
+
+def rental_lines(rental: dict[str, Any], rmas: list[dict[str, Any]], month: Month,
+                 catalogue: list[dict[str, Any]]) -> list[Line]:
+    first = first_billed_month(rental["start_date"])
+    last = rental_last_billed(rental["notice_date"])
+    fee: Decimal = rental["monthly_fee_eur"]
+    cid, rid, model = rental["customer_id"], rental["rental_id"], rental["equipment_model"]
+    lines: list[Line] = []
+    if first <= month and (last is None or month <= last):
+        lines.append(_line(cid, "rental", rid, f"Location {model} - {month}", 1, fee))
+    if last is not None and month == last:
+        remaining = remaining_months(first, rental["commitment_months"], last)
+        if remaining > 0:
+            lines.append(
+                _line(cid, "rental_early_termination", rid,
+                      f"Résiliation anticipée location {model}: {remaining} mensualités restantes",
+                      remaining, fee)
+            )
+    # R34: damaged return, or not returned within 30 days after the end
+    if rental["notice_date"] is not None:
+        deadline = rental["notice_date"] + timedelta(days=RETURN_DAYS)
+        returned = rental["returned_on"]
+        charge_day = None
+        why = ""
+        if returned is not None and returned <= deadline and rental["return_condition"] == "damaged":
+            charge_day, why = returned, f"restitué endommagé le {returned}"
+        elif returned is None or returned > deadline:
+            charge_day, why = deadline, f"non restitué au {deadline}"
+        if charge_day is not None and Month.of(charge_day) == month:
+            price = catalogue_price(catalogue, model, charge_day, rental["start_date"])
+            lines.append(
+                _line(cid, "non_return", rid, f"Équipement {model} {why}", 1, price)
+            )
+    # R34: the defective unit kept after an RMA replacement
+    for rma in rmas:
+        deadline = rma["shipped_on"] + timedelta(days=RETURN_DAYS)
+        back = rma["defective_returned_on"]
+        if (back is None or back > deadline) and Month.of(deadline) == month:
+            price = catalogue_price(catalogue, model, deadline, rental["start_date"])
+            lines.append(
+                _line(cid, "non_return", rid,
+                      f"Équipement {model} défectueux non restitué (RMA {rma['rma_id']}) au {deadline}",
+                      1, price, rma_id=rma["rma_id"])
+            )
+    return lines
+
+
+def sale_lines(sale: dict[str, Any], month: Month) -> list[Line]:
+    """R35: billed once, in the month of delivery."""
+    if Month.of(sale["delivered_on"]) != month:
+        return []
+    return [
+        _line(sale["customer_id"], "equipment_sale", sale["sale_id"],
+              f"Vente {sale['equipment_model']} livrée le {sale['delivered_on']}",
+              sale["quantity"], sale["unit_price_eur"])
+    ]
+
+
+def contract_lines(ref: Any, month: Month) -> list[Line]:
+    """Every non-usage line of the month, for every customer."""
+    labels = {p["product_code"]: (p["description"] or p["product_code"]) for p in ref["ref_products"].rows}
+    catalogue = ref["ref_equipment"].rows
+    rmas: dict[str, list[dict[str, Any]]] = {}
+    for r in ref["ref_rma"].rows:
+        rmas.setdefault(r["rental_id"], []).append(r)
+    lines: list[Line] = []
+    for sub in ref["ref_subscriptions"].rows:
+        lines += subscription_lines(sub, month, labels[sub["product_code"]])
+    for rental in ref["ref_rentals"].rows:
+        lines += rental_lines(rental, rmas.get(rental["rental_id"], []), month, catalogue)
+    for sale in ref["ref_equipment_sales"].rows:
+        lines += sale_lines(sale, month)
+    return lines

@@ -1,0 +1,30 @@
+"""The two ways a run can fail, and the exit codes of the data contract."""
+
+from __future__ import annotations
+
+
+class BillingError(Exception):
+    """Base class: a failure with a one-line message for the user."""
+
+    exit_code = 1
+
+
+class InputError(BillingError):
+    """Bad usage or bad input that stopped the run before anything was issued (exit 2)."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, file: str | None = None, row: int | None = None):
+        where = ""
+        if file is not None:
+            where = file if row is None else f"{file} row {row}"
+            where += ": "
+        super().__init__(where + message)
+        self.file = file
+        self.row = row
+
+
+class ProblemFound(BillingError):
+    """The run found a problem it reports: an audit difference, a validation failure (exit 1)."""
+
+    exit_code = 1

@@ -1,0 +1,62 @@
+"""Stage and rate one month of usage in DuckDB (R10-R25, R40-R41).
+
+Runs the SQL models in order; every model is one table. Python only orders the steps and
+stops on bad registration rows.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from pipeline.cdrs import CDR_COLUMNS, REGISTRATION_COLUMNS, billed_ids_table, load_raw
+from pipeline.dates import Month
+from pipeline.db import run_model
+from pipeline.errors import InputError
+
+RATING_MODELS = (
+    ("staging", "stg_cdrs"),
+    ("staging", "stg_registrations"),
+    ("rating", "rat_calls"),
+    ("rating", "rat_destinations"),
+    ("rating", "rat_fair_use"),
+    ("rating", "rat_priced"),
+    ("rating", "rated_calls"),
+    ("rating", "rejects"),
+    ("rating", "reconciliation"),
+    ("billing", "usage_lines"),
+    ("billing", "fair_use_report"),
+)
+
+
+def month_params(month: Month) -> dict[str, Any]:
+    return {"month_start": month.start_utc, "month_end": month.end_utc}
+
+
+def rate_month(
+    con: duckdb.DuckDBPyConnection, data: Path, month: Month, billed_id_files: list[Path]
+) -> list[str]:
+    """Load and rate the month; return the CDR files read (relative to data)."""
+    files = load_raw(con, data, "cdrs", str(month), CDR_COLUMNS, "raw_cdrs", required=True)
+    load_raw(
+        con, data, "registrations", str(month), REGISTRATION_COLUMNS, "raw_registrations",
+        required=False,
+    )
+    billed_ids_table(con, billed_id_files)
+    params = month_params(month)
+    for layer, name in RATING_MODELS:
+        run_model(con, layer, name, params)
+        if name == "stg_registrations":
+            _stop_on_bad_registration(con, data)
+    return files
+
+
+def _stop_on_bad_registration(con: duckdb.DuckDBPyConnection, data: Path) -> None:
+    bad = con.execute(
+        "select source_file, row_number, problem from stg_registrations "
+        "where problem is not null order by source_file, row_number limit 1"
+    ).fetchone()
+    if bad:
+        raise InputError(bad[2], file=str(data / bad[0]), row=bad[1])

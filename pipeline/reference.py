@@ -1,0 +1,548 @@
+"""Reference data of the data folder and the rate book: parse, check (R42), load into DuckDB.
+
+These files are small (thousands of rows), so they are parsed row by row in Python, where a
+problem can be named precisely: file, row (1-based record number, header excluded) and field.
+Any problem stops the run with exit 2 before anything is written (R42).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import tomllib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+from stdnum.eu import vat as eu_vat
+from stdnum.fr import siren as fr_siren
+
+from pipeline.dates import PARIS, parse_date
+from pipeline.errors import InputError
+from pipeline.money import to_decimal
+
+EU_COUNTRIES = frozenset(
+    "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK".split()
+)
+DECIMAL = pa.decimal128(18, 4)
+_ISO2 = re.compile(r"^[A-Z]{2}$")
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_DIGITS_PREFIX = re.compile(r"^(S?\d{1,15})$")
+
+
+def _bool(text: str) -> bool:
+    if text == "true":
+        return True
+    if text == "false":
+        return False
+    raise ValueError(f"expected true or false, got {text!r}")
+
+
+def _int(text: str) -> int:
+    if not re.fullmatch(r"-?\d+", text):
+        raise ValueError(f"expected a whole number, got {text!r}")
+    return int(text)
+
+
+def _amount(text: str) -> Decimal:
+    value = to_decimal(text)
+    if value.as_tuple().exponent < -4:  # type: ignore[operator]
+        raise ValueError(f"more than 4 decimals: {text!r}")
+    return value
+
+
+def parse_timestamp(text: str) -> datetime:
+    """ISO 8601 with an offset or Z; without offset it is Europe/Paris local time."""
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?", text):
+        raise ValueError(f"not an ISO 8601 timestamp: {text!r}")
+    value = datetime.fromisoformat(text)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=PARIS)
+    return value
+
+
+def _zones(text: str) -> list[str]:
+    return [z.strip() for z in text.split(";") if z.strip()]
+
+
+def _month(text: str) -> str:
+    if not _MONTH.match(text):
+        raise ValueError(f"expected a month YYYY-MM, got {text!r}")
+    return text
+
+
+def _country(text: str) -> str:
+    if not _ISO2.match(text):
+        raise ValueError(f"expected an ISO 3166 alpha-2 country code, got {text!r}")
+    return text
+
+
+def _prefix(text: str) -> str:
+    if not _DIGITS_PREFIX.match(text):
+        raise ValueError(f"a prefix is E.164 digits or S + digits, got {text!r}")
+    return text
+
+
+def _choice(*allowed: str) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        if text not in allowed:
+            raise ValueError(f"expected one of {', '.join(allowed)}, got {text!r}")
+        return text
+
+    return parse
+
+
+# (parser, arrow type)
+STR = (str, pa.string())
+BOOL = (_bool, pa.bool_())
+DATE = (parse_date, pa.date32())
+AMOUNT = (_amount, DECIMAL)
+INT = (_int, pa.int64())
+TS = (parse_timestamp, pa.timestamp("us", tz="UTC"))
+ZONES = (_zones, pa.list_(pa.string()))
+MONTH = (_month, pa.string())
+COUNTRY = (_country, pa.string())
+PREFIX = (_prefix, pa.string())
+
+
+@dataclass(frozen=True)
+class Col:
+    name: str
+    kind: tuple[Callable[[str], Any], pa.DataType] = STR
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class FileSpec:
+    name: str  # file name inside its folder
+    table: str  # DuckDB table name
+    columns: tuple[Col, ...]
+    key: tuple[str, ...] = ()
+    optional_file: bool = False
+    checks: tuple[Callable[[dict[str, Any]], str | None], ...] = field(default=())
+
+
+def _non_negative(*names: str) -> Callable[[dict[str, Any]], str | None]:
+    def check(row: dict[str, Any]) -> str | None:
+        for n in names:
+            if row.get(n) is not None and row[n] < 0:
+                return f"{n} must not be negative, got {row[n]}"
+        return None
+
+    return check
+
+
+def _positive(*names: str) -> Callable[[dict[str, Any]], str | None]:
+    def check(row: dict[str, Any]) -> str | None:
+        for n in names:
+            if row.get(n) is not None and row[n] <= 0:
+                return f"{n} must be positive, got {row[n]}"
+        return None
+
+    return check
+
+
+def _ends_after_start(start: str, end: str) -> Callable[[dict[str, Any]], str | None]:
+    def check(row: dict[str, Any]) -> str | None:
+        if row.get(start) is not None and row.get(end) is not None and row[end] < row[start]:
+            return f"{end} ({row[end]}) is before {start} ({row[start]})"
+        return None
+
+    return check
+
+
+def _check_siren(row: dict[str, Any]) -> str | None:
+    siren = row.get("siren")
+    if siren and not fr_siren.is_valid(siren):
+        return f"siren {siren!r} is not a valid SIREN (9 digits, Luhn checksum)"
+    return None
+
+
+def _check_vat(row: dict[str, Any]) -> str | None:
+    vat = row.get("vat_number")
+    country = row.get("country")
+    if not vat:
+        return None
+    if country in EU_COUNTRIES:
+        if not eu_vat.is_valid(vat):
+            return f"vat_number {vat!r} is not a valid EU VAT number"
+        cc = eu_vat.compact(vat)[:2]
+        if cc.replace("EL", "GR") != country:
+            return f"vat_number {vat!r} is not from the customer's country {country}"
+    return None
+
+
+DATA_FILES: tuple[FileSpec, ...] = (
+    FileSpec(
+        "customers.csv",
+        "ref_customers",
+        (
+            Col("customer_id"),
+            Col("name"),
+            Col("country", COUNTRY),
+            Col("telecom_professional", BOOL),
+            Col("sla_eligible", BOOL),
+            Col("siren", required=False),
+            Col("vat_number", required=False),
+            Col("address", required=False),
+        ),
+        key=("customer_id",),
+        checks=(_check_siren, _check_vat),
+    ),
+    FileSpec(
+        "sip_accounts.csv",
+        "ref_sip_accounts",
+        (Col("sip_account"), Col("customer_id")),
+        key=("sip_account",),
+    ),
+    FileSpec(
+        "subscriptions.csv",
+        "ref_subscriptions",
+        (
+            Col("subscription_id"),
+            Col("customer_id"),
+            Col("product_code"),
+            Col("monthly_price_eur", AMOUNT),
+            Col("order_date", DATE),
+            Col("commitment_months", INT),
+            Col("sip_account", required=False),
+            Col("included_intl_zones", ZONES, required=False),
+            Col("notice_date", DATE, required=False),
+        ),
+        key=("subscription_id",),
+        checks=(
+            _non_negative("monthly_price_eur", "commitment_months"),
+            _ends_after_start("order_date", "notice_date"),
+        ),
+    ),
+    FileSpec(
+        "rentals.csv",
+        "ref_rentals",
+        (
+            Col("rental_id"),
+            Col("customer_id"),
+            Col("equipment_model"),
+            Col("monthly_fee_eur", AMOUNT),
+            Col("start_date", DATE),
+            Col("commitment_months", INT),
+            Col("serial", required=False),
+            Col("notice_date", DATE, required=False),
+            Col("returned_on", DATE, required=False),
+            Col("return_condition", (_choice("good", "damaged"), pa.string()), required=False),
+        ),
+        key=("rental_id",),
+        checks=(
+            _non_negative("monthly_fee_eur", "commitment_months"),
+            _ends_after_start("start_date", "notice_date"),
+            _ends_after_start("start_date", "returned_on"),
+        ),
+    ),
+    FileSpec(
+        "rma.csv",
+        "ref_rma",
+        (
+            Col("rma_id"),
+            Col("rental_id"),
+            Col("shipped_on", DATE),
+            Col("defective_returned_on", DATE, required=False),
+        ),
+        key=("rma_id",),
+        checks=(_ends_after_start("shipped_on", "defective_returned_on"),),
+    ),
+    FileSpec(
+        "equipment_sales.csv",
+        "ref_equipment_sales",
+        (
+            Col("sale_id"),
+            Col("customer_id"),
+            Col("equipment_model"),
+            Col("quantity", INT),
+            Col("unit_price_eur", AMOUNT),
+            Col("delivered_on", DATE),
+        ),
+        key=("sale_id",),
+        optional_file=True,
+        checks=(_positive("quantity"), _non_negative("unit_price_eur")),
+    ),
+    FileSpec(
+        "devices.csv",
+        "ref_devices",
+        (
+            Col("device_id"),
+            Col("customer_id"),
+            Col("supplied_by_provider", BOOL),
+            Col("sip_account", required=False),
+            Col("kind", required=False),
+        ),
+        key=("device_id",),
+    ),
+    FileSpec(
+        "incidents.csv",
+        "ref_incidents",
+        (
+            Col("incident_id"),
+            Col("start_time", TS),
+            Col("end_time", TS),
+            Col("excusable", BOOL),
+            Col("customer_id", required=False),
+            Col("cause", required=False),
+        ),
+        key=("incident_id",),
+        checks=(_ends_after_start("start_time", "end_time"),),
+    ),
+    FileSpec(
+        "sla_claims.csv",
+        "ref_sla_claims",
+        (Col("customer_id"), Col("service_month", MONTH), Col("received_on", DATE)),
+    ),
+)
+
+RATE_FILES: tuple[FileSpec, ...] = (
+    FileSpec(
+        "destinations.csv",
+        "ref_destinations",
+        (Col("prefix", PREFIX), Col("zone"), Col("description", required=False)),
+        key=("prefix",),
+    ),
+    FileSpec(
+        "tariffs.csv",
+        "ref_tariffs",
+        (
+            Col("zone"),
+            Col("valid_from", DATE),
+            Col("price_per_min_eur", AMOUNT),
+            Col("connection_fee_eur", AMOUNT),
+            Col("min_billable_s", INT),
+            Col("increment_s", INT),
+            Col("in_unlimited_plan", BOOL),
+        ),
+        key=("zone", "valid_from"),
+        checks=(
+            _non_negative("price_per_min_eur", "connection_fee_eur", "min_billable_s"),
+            _positive("increment_s"),
+        ),
+    ),
+    FileSpec(
+        "products.csv",
+        "ref_products",
+        (
+            Col("product_code"),
+            Col("kind", (_choice("plan", "option"), pa.string())),
+            Col("unlimited", BOOL),
+            Col("description", required=False),
+            Col("list_price_eur", AMOUNT, required=False),
+        ),
+        key=("product_code",),
+        checks=(_non_negative("list_price_eur"),),
+    ),
+    FileSpec(
+        "equipment.csv",
+        "ref_equipment",
+        (
+            Col("equipment_model"),
+            Col("valid_from", DATE),
+            Col("valid_to", DATE, required=False),
+            Col("sale_price_eur", AMOUNT),
+            Col("description", required=False),
+        ),
+        key=("equipment_model", "valid_from"),
+        checks=(_non_negative("sale_price_eur"), _ends_after_start("valid_from", "valid_to")),
+    ),
+)
+
+
+@dataclass
+class Table:
+    spec: FileSpec
+    path: Path
+    rows: list[dict[str, Any]]
+    row_numbers: list[int]
+
+    def where(self, row_index: int) -> tuple[str, int]:
+        return str(self.path), self.row_numbers[row_index]
+
+
+def read_table(folder: Path, spec: FileSpec) -> Table:
+    path = folder / spec.name
+    if not path.exists():
+        if spec.optional_file:
+            return Table(spec, path, [], [])
+        raise InputError("required file is missing", file=str(path))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", file=str(path)) from exc
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, None)
+    if header is None:
+        raise InputError("empty file, expected a header row", file=str(path))
+    header = [h.strip().lstrip("\ufeff") for h in header]
+    missing = [c.name for c in spec.columns if c.required and c.name not in header]
+    if missing:
+        raise InputError(f"missing column(s): {', '.join(missing)}", file=str(path))
+    index = {name: i for i, name in enumerate(header)}
+    rows: list[dict[str, Any]] = []
+    numbers: list[int] = []
+    seen: dict[tuple[Any, ...], int] = {}
+    for number, record in enumerate(reader, start=1):
+        if not record or (len(record) == 1 and not record[0].strip()):
+            continue
+        if len(record) != len(header):
+            raise InputError(
+                f"{len(record)} fields, the header has {len(header)}", file=str(path), row=number
+            )
+        row: dict[str, Any] = {}
+        for col in spec.columns:
+            raw = record[index[col.name]].strip() if col.name in index else ""
+            if raw == "":
+                if col.required:
+                    raise InputError(f"{col.name} is empty", file=str(path), row=number)
+                row[col.name] = None
+                continue
+            try:
+                row[col.name] = col.kind[0](raw)
+            except ValueError as exc:
+                raise InputError(f"{col.name}: {exc}", file=str(path), row=number) from exc
+        for check in spec.checks:
+            problem = check(row)
+            if problem:
+                raise InputError(problem, file=str(path), row=number)
+        if spec.key:
+            key = tuple(row[k] for k in spec.key)
+            if key in seen:
+                raise InputError(
+                    f"duplicate {'/'.join(spec.key)} {'/'.join(map(str, key))} (first at row {seen[key]})",
+                    file=str(path),
+                    row=number,
+                )
+            seen[key] = number
+        rows.append(row)
+        numbers.append(number)
+    return Table(spec, path, rows, numbers)
+
+
+def to_arrow(table: Table) -> pa.Table:
+    columns = {}
+    for col in table.spec.columns:
+        columns[col.name] = pa.array([r[col.name] for r in table.rows], type=col.kind[1])
+    columns["source_row"] = pa.array(table.row_numbers, type=pa.int64())
+    return pa.table(columns)
+
+
+@dataclass
+class Reference:
+    tables: dict[str, Table]
+    provider: dict[str, Any]
+
+    def __getitem__(self, name: str) -> Table:
+        return self.tables[name]
+
+
+def _fail(table: Table, index: int, message: str) -> None:
+    file, row = table.where(index)
+    raise InputError(message, file=file, row=row)
+
+
+def _check_references(ref: Reference) -> None:
+    """R42: references between files and overlapping versions."""
+    customers = {r["customer_id"] for r in ref["ref_customers"].rows}
+    accounts = {r["sip_account"]: r["customer_id"] for r in ref["ref_sip_accounts"].rows}
+    products = {r["product_code"] for r in ref["ref_products"].rows}
+    zones = {r["zone"] for r in ref["ref_tariffs"].rows}
+    models = {r["equipment_model"] for r in ref["ref_equipment"].rows}
+    rentals = {r["rental_id"] for r in ref["ref_rentals"].rows}
+
+    def must(table: str, column: str, allowed: Iterable[str], what: str, optional: bool = False):
+        allowed = set(allowed)
+        t = ref[table]
+        for i, r in enumerate(t.rows):
+            v = r[column]
+            if v is None and optional:
+                continue
+            if v not in allowed:
+                _fail(t, i, f"{column} {v!r} is not a known {what}")
+
+    must("ref_sip_accounts", "customer_id", customers, "customer (customers.csv)")
+    must("ref_subscriptions", "customer_id", customers, "customer (customers.csv)")
+    must("ref_subscriptions", "product_code", products, "product (products.csv)")
+    must("ref_rentals", "customer_id", customers, "customer (customers.csv)")
+    must("ref_rentals", "equipment_model", models, "equipment model (equipment.csv)")
+    must("ref_rma", "rental_id", rentals, "rental (rentals.csv)")
+    must("ref_equipment_sales", "customer_id", customers, "customer (customers.csv)")
+    must("ref_devices", "customer_id", customers, "customer (customers.csv)")
+    must("ref_incidents", "customer_id", customers, "customer (customers.csv)", optional=True)
+    must("ref_sla_claims", "customer_id", customers, "customer (customers.csv)")
+    must("ref_destinations", "zone", zones, "zone with a tariff (tariffs.csv)")
+
+    subs = ref["ref_subscriptions"]
+    for i, r in enumerate(subs.rows):
+        acc = r["sip_account"]
+        if acc is not None and accounts.get(acc) != r["customer_id"]:
+            _fail(subs, i, f"sip_account {acc!r} is not an account of customer {r['customer_id']}")
+        for z in r["included_intl_zones"] or []:
+            if z not in zones:
+                _fail(subs, i, f"included_intl_zones: {z!r} is not a zone of tariffs.csv")
+    devices = ref["ref_devices"]
+    for i, r in enumerate(devices.rows):
+        acc = r["sip_account"]
+        if acc is not None and accounts.get(acc) != r["customer_id"]:
+            _fail(devices, i, f"sip_account {acc!r} is not an account of customer {r['customer_id']}")
+
+    # equipment catalogue versions must not overlap (R34 needs one price per day)
+    eq = ref["ref_equipment"]
+    by_model: dict[str, list[int]] = {}
+    for i, r in enumerate(eq.rows):
+        by_model.setdefault(r["equipment_model"], []).append(i)
+    for idx in by_model.values():
+        idx.sort(key=lambda i: eq.rows[i]["valid_from"])
+        for a, b in zip(idx, idx[1:], strict=False):
+            end = eq.rows[a]["valid_to"]
+            if end is None or end >= eq.rows[b]["valid_from"]:
+                _fail(eq, b, f"version overlaps the one at row {eq.row_numbers[a]}")
+
+
+PROVIDER_KEYS = ("name", "siren", "vat_number", "address", "rcs", "share_capital_eur", "iban")
+
+
+def read_provider(folder: Path) -> dict[str, Any]:
+    path = folder / "provider.toml"
+    if not path.exists():
+        raise InputError("required file is missing", file=str(path))
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"not valid TOML: {exc}", file=str(path)) from exc
+    missing = [k for k in PROVIDER_KEYS if not data.get(k)]
+    if missing:
+        raise InputError(f"missing key(s): {', '.join(missing)}", file=str(path))
+    if not fr_siren.is_valid(str(data["siren"])):
+        raise InputError(f"siren {data['siren']!r} is not a valid SIREN", file=str(path))
+    if not eu_vat.is_valid(str(data["vat_number"])):
+        raise InputError(f"vat_number {data['vat_number']!r} is not a valid VAT number", file=str(path))
+    return data
+
+
+def load_reference(data: Path, rates: Path) -> Reference:
+    """Read and check every reference file; raise InputError on the first problem (R42)."""
+    for folder, what in ((data, "data folder"), (rates, "rates folder")):
+        if not folder.is_dir():
+            raise InputError(f"{what} {str(folder)!r} does not exist or is not a folder")
+    tables = {s.table: read_table(data, s) for s in DATA_FILES}
+    tables.update({s.table: read_table(rates, s) for s in RATE_FILES})
+    ref = Reference(tables, read_provider(data))
+    _check_references(ref)
+    return ref
+
+
+def register(con: duckdb.DuckDBPyConnection, ref: Reference) -> None:
+    """Create one DuckDB table per reference file (ref_*), typed, with source_row."""
+    for name, table in ref.tables.items():
+        con.register(f"_arrow_{name}", to_arrow(table))
+        con.execute(f'create or replace table "{name}" as select * from "_arrow_{name}"')
+        con.unregister(f"_arrow_{name}")

@@ -1,0 +1,34 @@
+-- R63: one usage line per SIP account, zone and reason charged (R16 reasons 2-7): number of
+-- calls, billable seconds, amount = sum of the calls' 4-decimal amounts rounded once to 2 (R2).
+-- Reads: rated_calls.
+with charged as (
+    select *
+    from rated_calls
+    where reason in (
+        'TELECOM_PROFESSIONAL',
+        'NO_PLAN',
+        'FAIR_USE_DISTINCT_NUMBERS',
+        'FAIR_USE_CONCURRENT_CALLS',
+        'FAIR_USE_DEVICES',
+        'THIRD_PARTY_DEVICE',
+        'OUT_OF_PLAN',
+        'FORWARDING_OVER_FAIR_USE'
+    )
+),
+
+final as (
+    select
+        customer_id,
+        sip_account,
+        zone,
+        reason,
+        count(*) as calls,
+        sum(billable_seconds) as billable_seconds,
+        sum(amount) as amount_4dp,
+        round(sum(amount), 2) as amount_ht
+    from charged
+    group by customer_id, sip_account, zone, reason
+)
+
+select * from final
+order by customer_id, sip_account, zone, reason

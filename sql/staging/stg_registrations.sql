@@ -1,0 +1,45 @@
+-- Staged SIP registrations of the month; `problem` names what is wrong with a bad row, and the
+-- run stops on the first one (bad input, exit 2).
+-- Reads: raw_registrations (pipeline/cdrs.py).
+with typed as (
+    select
+        source_file,
+        row_number,
+        raw,
+        n_fields,
+        expected_fields,
+        sip_account,
+        device_id,
+        case
+            when regexp_full_match(
+                registered_at,
+                '\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?'
+            )
+                then try_cast(registered_at as timestamptz)
+        end as registered_at,
+        case
+            when regexp_full_match(
+                expires_at,
+                '\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?'
+            )
+                then try_cast(expires_at as timestamptz)
+        end as expires_at
+    from raw_registrations
+),
+
+final as (
+    select
+        *,
+        case
+            when n_fields <> expected_fields
+                then 'has ' || n_fields || ' fields, the header has ' || expected_fields
+            when sip_account is null then 'sip_account is empty'
+            when device_id is null then 'device_id is empty'
+            when registered_at is null then 'registered_at is not an ISO 8601 timestamp'
+            when expires_at is null then 'expires_at is not an ISO 8601 timestamp'
+            when expires_at < registered_at then 'expires_at is before registered_at'
+        end as problem
+    from typed
+)
+
+select * from final

@@ -1,0 +1,151 @@
+"""Small, hand-written data folders for tests: every value here is chosen so that expected
+results can be computed by hand."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from pipeline.cli import main
+
+PROVIDER = """name = "Test Telecom SAS"
+siren = "732829320"
+vat_number = "FR44732829320"
+address = "1 rue de la Paix, 75002 Paris"
+rcs = "RCS Paris 732 829 320"
+share_capital_eur = "10000"
+iban = "FR7630006000011234567890189"
+payment_terms_days = 30
+late_penalty_rate = "3 fois le taux d'intérêt légal"
+recovery_indemnity_eur = 40
+"""
+
+BASE: dict[str, list[list[str]]] = {
+    "customers.csv": [
+        ["customer_id", "name", "country", "telecom_professional", "sla_eligible", "siren", "vat_number", "address"],
+        ["C1", "Alpha SARL", "FR", "false", "true", "732829320", "FR44732829320", "Paris"],
+        ["C2", "Beta BV", "BE", "false", "false", "", "BE0403019261", "Bruxelles"],
+    ],
+    "sip_accounts.csv": [["sip_account", "customer_id"], ["sip-1", "C1"], ["sip-2", "C2"]],
+    "subscriptions.csv": [
+        ["subscription_id", "customer_id", "product_code", "monthly_price_eur", "order_date",
+         "commitment_months", "sip_account", "included_intl_zones", "notice_date"],
+        ["S1", "C1", "PLAN_UNLIMITED", "25.00", "2026-03-10", "12", "sip-1", "INTL_BE_FIXED", ""],
+    ],
+    "rentals.csv": [
+        ["rental_id", "customer_id", "equipment_model", "monthly_fee_eur", "start_date",
+         "commitment_months", "serial", "notice_date", "returned_on", "return_condition"],
+    ],
+    "rma.csv": [["rma_id", "rental_id", "shipped_on", "defective_returned_on"]],
+    "equipment_sales.csv": [
+        ["sale_id", "customer_id", "equipment_model", "quantity", "unit_price_eur", "delivered_on"]
+    ],
+    "devices.csv": [
+        ["device_id", "customer_id", "supplied_by_provider", "sip_account", "kind"],
+        ["D1", "C1", "true", "sip-1", "desk"],
+        ["D9", "C1", "false", "sip-1", "softphone"],
+    ],
+    "incidents.csv": [["incident_id", "start_time", "end_time", "excusable", "customer_id", "cause"]],
+    "sla_claims.csv": [["customer_id", "service_month", "received_on"]],
+}
+
+RATES: dict[str, list[list[str]]] = {
+    "destinations.csv": [
+        ["prefix", "zone", "description"],
+        ["331", "FR_FIXED", "France fixe"],
+        ["336", "FR_MOBILE", "France mobile"],
+        ["3389", "FR_PREMIUM", "France numéros majorés"],
+        ["3380", "FR_FREEPHONE", "France numéros verts"],
+        ["S112", "FR_EMERGENCY", "Urgences"],
+        ["32", "INTL_BE_FIXED", "Belgique fixe"],
+        ["447", "INTL_GB_MOBILE", "Royaume-Uni mobile"],
+        ["44", "INTL_GB_FIXED", "Royaume-Uni fixe"],
+    ],
+    "tariffs.csv": [
+        ["zone", "valid_from", "price_per_min_eur", "connection_fee_eur", "min_billable_s",
+         "increment_s", "in_unlimited_plan"],
+        ["FR_FIXED", "2025-01-01", "0.0200", "0.0000", "60", "1", "true"],
+        ["FR_MOBILE", "2025-01-01", "0.0450", "0.0000", "60", "1", "true"],
+        ["FR_PREMIUM", "2025-01-01", "0.3400", "0.1200", "60", "60", "false"],
+        ["FR_FREEPHONE", "2025-01-01", "0.0000", "0.0000", "0", "1", "false"],
+        ["FR_EMERGENCY", "2025-01-01", "0.0000", "0.0000", "0", "1", "false"],
+        ["INTL_BE_FIXED", "2025-01-01", "0.0400", "0.0000", "60", "1", "false"],
+        ["INTL_GB_MOBILE", "2025-01-01", "0.1500", "0.0000", "60", "1", "false"],
+        ["INTL_GB_MOBILE", "2026-10-01", "0.1800", "0.0000", "60", "1", "false"],
+        ["INTL_GB_FIXED", "2025-01-01", "0.0500", "0.0000", "30", "30", "false"],
+    ],
+    "products.csv": [
+        ["product_code", "kind", "unlimited", "description", "list_price_eur"],
+        ["PLAN_UNLIMITED", "plan", "true", "Illimité nationale fixe et mobile", "25.00"],
+        ["PLAN_METERED", "plan", "false", "Compte SIP à la minute", "5.00"],
+        ["OPT_IVR", "option", "false", "Serveur vocal interactif", "30.00"],
+    ],
+    "equipment.csv": [
+        ["equipment_model", "valid_from", "valid_to", "sale_price_eur", "description"],
+        ["PHONE_A", "2024-01-01", "2026-06-30", "100.00", "Discontinued phone"],
+        ["PHONE_B", "2024-01-01", "2026-09-30", "150.00", "Phone B v1"],
+        ["PHONE_B", "2026-10-01", "", "170.00", "Phone B v2"],
+    ],
+}
+
+CDR_HEADER = ["cdr_id", "sip_account", "direction", "caller", "callee", "start_time", "duration_s", "device_id"]
+
+
+def write_rows(path: Path, rows: list[list[str]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f, lineterminator="\n").writerows(rows)
+
+
+class Workspace:
+    """A data folder, a rate book and an output folder in tmp_path, editable per test."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.data = root / "data"
+        self.rates = root / "rates"
+        self.out = root / "out"
+        for name, rows in BASE.items():
+            write_rows(self.data / name, [list(r) for r in rows])
+        for name, rows in RATES.items():
+            write_rows(self.rates / name, [list(r) for r in rows])
+        (self.data / "provider.toml").write_text(PROVIDER, encoding="utf-8")
+
+    def table(self, name: str, folder: str = "data") -> Path:
+        return (self.data if folder == "data" else self.rates) / name
+
+    def add_rows(self, name: str, rows: list[list[str]], folder: str = "data") -> None:
+        path = self.table(name, folder)
+        with open(path, encoding="utf-8", newline="") as f:
+            existing = list(csv.reader(f))
+        write_rows(path, existing + rows)
+
+    def cdrs(self, month: str, rows: list[list[str]], name: str = "cdrs.csv") -> Path:
+        path = self.data / "cdrs" / month / name
+        write_rows(path, [CDR_HEADER] + rows)
+        return path
+
+    def registrations(self, month: str, rows: list[list[str]], name: str = "reg.csv") -> Path:
+        path = self.data / "registrations" / month / name
+        write_rows(path, [["sip_account", "device_id", "registered_at", "expires_at"]] + rows)
+        return path
+
+    def bill(self, month: str):
+        runner = CliRunner()
+        return runner.invoke(
+            main,
+            ["bill", "--month", month, "--data", str(self.data), "--out", str(self.out),
+             "--rates", str(self.rates)],
+        )
+
+    def read_csv(self, month: str, name: str) -> list[dict[str, str]]:
+        with open(self.out / month / name, encoding="utf-8", newline="") as f:
+            return list(csv.DictReader(f))
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Workspace:
+    return Workspace(tmp_path)
