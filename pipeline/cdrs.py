@@ -101,10 +101,10 @@ def _load_csv(con, path: Path, rel: str, columns: tuple[str, ...], table: str) -
         [str(path), _UNIT_SEPARATOR, rel, len(header)],
     )
     quoted = con.execute(
-        f"""
+        """
         with lines as (
             select raw, row_number() over () as row_number
-            from read_csv(?, columns = {{'raw': 'VARCHAR'}}, header = false, skip = 1,
+            from read_csv(?, columns = {'raw': 'VARCHAR'}, header = false, skip = 1,
                           delim = ?, quote = '', escape = '', auto_detect = false,
                           compression = 'auto')
         )

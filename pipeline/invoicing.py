@@ -3,12 +3,12 @@ numbers (R60). Pure functions: the numbering starts from what the ledger says wa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from pipeline.dates import Month
+from pipeline.documents import Invoice
 from pipeline.money import round_line
 from pipeline.reference import EU_COUNTRIES
 
@@ -56,21 +56,6 @@ def due_date(month: Month) -> date:
 def number(series: str, year: int, sequence: int) -> str:
     """R60: F2026-000001, AV2026-000001."""
     return f"{series}{year:04d}-{sequence:06d}"
-
-
-@dataclass
-class Invoice:
-    invoice_number: str
-    customer_id: str
-    invoice_date: date
-    due_date: date
-    period: str
-    total_ht: Decimal
-    total_vat: Decimal
-    total_ttc: Decimal
-    vat_rate: Decimal
-    vat_mention: str
-    lines: list[dict[str, Any]]
 
 
 def _line_sort_key(line: dict[str, Any]) -> tuple[Any, ...]:

@@ -22,8 +22,10 @@ from pipeline.cdrs import month_files
 from pipeline.contracts import contract_lines
 from pipeline.dates import Month
 from pipeline.db import connect
+from pipeline.documents import BilledMonth
 from pipeline.errors import InputError, ProblemFound
-from pipeline.invoicing import Invoice, build_invoices, invoice_date
+from pipeline.exports import write_exports
+from pipeline.invoicing import build_invoices, invoice_date
 from pipeline.outputs import (
     CREDIT_NOTE_COLUMNS,
     FAIR_USE_COLUMNS,
@@ -39,7 +41,7 @@ from pipeline.outputs import (
 )
 from pipeline.rating import rate_month
 from pipeline.reference import Reference, load_reference, register
-from pipeline.workbook import add_sheet, save_deterministic
+from pipeline.sla import credit_notes_for_run
 
 # Files compared when a month is billed again (R64). The manifest (it names the code version)
 # and the workbook (a rendering of these files) are not.
@@ -108,16 +110,13 @@ def usage_lines(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     ]
 
 
-def _write_month(
-    folder: Path, con: duckdb.DuckDBPyConnection, month: Month, invoices: list[Invoice],
-    manifest: dict[str, Any],
-) -> None:
-    inv_rows = [vars(i) for i in invoices]
-    write_csv(folder / "invoices.csv", INVOICE_COLUMNS, inv_rows)
-    all_lines = [line for inv in invoices for line in inv.lines]
-    write_csv(folder / "invoice_lines.csv", LINE_COLUMNS, all_lines)
-    write_csv(folder / "credit_notes.csv", CREDIT_NOTE_COLUMNS, [])
-    write_csv(folder / "sla.csv", SLA_COLUMNS, [])
+def _write_month(folder: Path, billed: BilledMonth, manifest: dict[str, Any]) -> None:
+    """The data-contract files, then the exports, then the manifest that hashes them all."""
+    con = billed.con
+    write_csv(folder / "invoices.csv", INVOICE_COLUMNS, [vars(i) for i in billed.invoices])
+    write_csv(folder / "invoice_lines.csv", LINE_COLUMNS, billed.lines)
+    write_csv(folder / "credit_notes.csv", CREDIT_NOTE_COLUMNS, [vars(c) for c in billed.credit_notes])
+    write_csv(folder / "sla.csv", SLA_COLUMNS, billed.sla_rows)
     write_query_csv(
         con, folder / "rejects.csv", REJECT_COLUMNS,
         f"select {', '.join(REJECT_COLUMNS)} from rejects order by source_file, row_number",
@@ -127,52 +126,11 @@ def _write_month(
         f"select {', '.join(FAIR_USE_COLUMNS)} from fair_use_report order by sip_account",
     )
     write_rated_calls(con, folder / "rated_calls.parquet")
-    _write_workbook(folder / f"billing_{month}.xlsx", invoices, all_lines, manifest)
+    write_exports(folder, billed, manifest)
     manifest["outputs"] = {
-        p.name: sha256(p) for p in sorted(folder.iterdir()) if p.name != "manifest.json"
+        p.name: sha256(p) for p in sorted(folder.rglob("*")) if p.is_file() and p.name != "manifest.json"
     }
     write_json(folder / "manifest.json", manifest)
-
-
-def _write_workbook(path: Path, invoices: list[Invoice], lines: list[dict[str, Any]],
-                    manifest: dict[str, Any]) -> None:
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    wb.remove(wb.active)
-    rec = manifest["reconciliation"]
-    add_sheet(
-        wb, "Synthèse", ["Indicateur", "Valeur"],
-        [
-            ["Période", manifest["month"]],
-            ["Factures émises", len(invoices)],
-            ["Total HT", sum((i.total_ht for i in invoices), start=0)],
-            ["Total TVA", sum((i.total_vat for i in invoices), start=0)],
-            ["Total TTC", sum((i.total_ttc for i in invoices), start=0)],
-            ["CDR lus", sum(r["rows_read"] for r in rec)],
-            ["CDR valorisés", sum(r["rated"] for r in rec)],
-            ["CDR doublons", sum(r["duplicates"] for r in rec)],
-            ["CDR rejetés", sum(r["rejected"] for r in rec)],
-        ],
-    )
-    add_sheet(
-        wb, "Factures",
-        ["N° facture", "Client", "Date", "Échéance", "Période", "Total HT", "TVA", "Total TTC",
-         "Taux TVA", "Mention TVA"],
-        [[i.invoice_number, i.customer_id, i.invoice_date, i.due_date, i.period, i.total_ht,
-          i.total_vat, i.total_ttc, i.vat_rate, i.vat_mention] for i in invoices],
-        money_columns=(5, 6, 7),
-    )
-    add_sheet(
-        wb, "Lignes",
-        ["N° facture", "Ligne", "Client", "Nature", "Référence", "Libellé", "Zone", "Motif",
-         "Quantité", "Secondes facturées", "Prix unitaire HT", "Montant HT"],
-        [[ln["invoice_number"], ln["line_no"], ln["customer_id"], ln["kind"], ln["reference"],
-          ln["description"], ln["zone"], ln["reason"], ln["quantity"], ln["billable_seconds"],
-          ln["unit_price"], ln["amount_ht"]] for ln in lines],
-        money_columns=(10, 11),
-    )
-    save_deterministic(wb, path)
 
 
 def _compare(issued: Path, fresh: Path) -> list[str]:
@@ -231,6 +189,13 @@ def bill_month(month_text: str, data: Path, out: Path, rates: Path) -> RunResult
         unbalanced = [r["source_file"] for r in reconciliation if not r["balanced"]]
         if unbalanced:
             raise ProblemFound(f"CDR reconciliation does not balance for {', '.join(unbalanced)} (R40)")
+        credit_notes, sla_rows = credit_notes_for_run(
+            ref, month, out,
+            ledger.next_sequence(out, month, "AV", "credit_note_number", "credit_notes.csv", year),
+        )
+        billed = BilledMonth(
+            month, invoices, credit_notes, sla_rows, reconciliation, con=con, reference=ref
+        )
         manifest = {
             "month": str(month),
             "code_version": code_version(),
@@ -243,16 +208,16 @@ def bill_month(month_text: str, data: Path, out: Path, rates: Path) -> RunResult
             "reconciliation": reconciliation,
             "row_counts": {
                 "invoices": len(invoices),
-                "invoice_lines": sum(len(i.lines) for i in invoices),
-                "credit_notes": 0,
+                "invoice_lines": len(billed.lines),
+                "credit_notes": len(credit_notes),
                 "rated_calls": con.execute("select count(*) from rated_calls").fetchone()[0],
                 "rejects": con.execute("select count(*) from rejects").fetchone()[0],
             },
         }
         staging = ledger.staging_dir(out, month)
-        _write_month(staging, con, month, invoices, manifest)
+        _write_month(staging, billed, manifest)
         result = RunResult(
-            month, "issued", final, invoices=len(invoices),
+            month, "issued", final, invoices=len(invoices), credit_notes=len(credit_notes),
             total_ttc=str(sum((i.total_ttc for i in invoices), start=0)),
             reconciliation=reconciliation,
         )

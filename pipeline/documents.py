@@ -1,0 +1,62 @@
+"""The documents a run issues, as plain data shared by the computing and exporting modules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+
+from pipeline.dates import Month
+
+
+@dataclass
+class Invoice:
+    invoice_number: str
+    customer_id: str
+    invoice_date: date
+    due_date: date
+    period: str
+    total_ht: Decimal
+    total_vat: Decimal
+    total_ttc: Decimal
+    vat_rate: Decimal
+    vat_mention: str
+    lines: list[dict[str, Any]]
+
+
+@dataclass
+class CreditNote:
+    credit_note_number: str
+    customer_id: str
+    credit_note_date: date
+    original_invoice_number: str
+    original_invoice_date: date
+    service_month: str
+    availability_pct: Decimal
+    credit_pct: Decimal
+    amount_ht: Decimal
+    amount_vat: Decimal
+    amount_ttc: Decimal
+    vat_rate: Decimal
+    vat_mention: str
+    incident_ids: str = ""
+
+
+@dataclass
+class BilledMonth:
+    """Everything one run computed for a month, handed to the writers and exporters."""
+
+    month: Month
+    invoices: list[Invoice]
+    credit_notes: list[CreditNote] = field(default_factory=list)
+    sla_rows: list[dict[str, Any]] = field(default_factory=list)
+    reconciliation: list[dict[str, Any]] = field(default_factory=list)
+    con: duckdb.DuckDBPyConnection | None = None  # holds rated_calls, rejects, fair_use_report
+    reference: Any = None  # pipeline.reference.Reference
+
+    @property
+    def lines(self) -> list[dict[str, Any]]:
+        return [line for inv in self.invoices for line in inv.lines]
