@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from decimal import Decimal
 from typing import Any
 
@@ -56,6 +57,8 @@ class BilledMonth:
     reconciliation: list[dict[str, Any]] = field(default_factory=list)
     con: duckdb.DuckDBPyConnection | None = None  # holds rated_calls, rejects, fair_use_report
     reference: Any = None  # pipeline.reference.Reference
+    data_dir: Path | None = None
+    rates_dir: Path | None = None
 
     @property
     def lines(self) -> list[dict[str, Any]]:

@@ -194,7 +194,8 @@ def bill_month(month_text: str, data: Path, out: Path, rates: Path) -> RunResult
             ledger.next_sequence(out, month, "AV", "credit_note_number", "credit_notes.csv", year),
         )
         billed = BilledMonth(
-            month, invoices, credit_notes, sla_rows, reconciliation, con=con, reference=ref
+            month, invoices, credit_notes, sla_rows, reconciliation, con=con, reference=ref,
+            data_dir=data, rates_dir=rates,
         )
         manifest = {
             "month": str(month),
