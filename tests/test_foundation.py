@@ -1,0 +1,130 @@
+"""Issue 2: the walking skeleton's contract: exit codes, nothing written on bad input,
+every output file, atomic and deterministic months, R40 reconciliation."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+
+import pytest
+
+from tests.conftest import Workspace
+
+CONTRACT_FILES = (
+    "invoices.csv",
+    "invoice_lines.csv",
+    "credit_notes.csv",
+    "sla.csv",
+    "rated_calls.parquet",
+    "rejects.csv",
+    "fair_use.csv",
+    "billing_2026-10.xlsx",
+    "manifest.json",
+)
+
+
+def _calls(ws: Workspace) -> None:
+    ws.cdrs("2026-10", [
+        ["c1", "sip-1", "out", "0145000000", "+44 7911 123456", "2026-10-03T09:15:00+02:00", "61", "D1"],
+        ["c2", "sip-1", "out", "0145000000", "01 45 67 89 10", "2026-10-03T10:15:00+02:00", "61", "D1"],
+        ["c3", "sip-1", "in", "0145000000", "0145000000", "2026-10-03T10:16:00+02:00", "30", ""],
+        ["c4", "sip-1", "out", "0145000000", "abc", "2026-10-03T10:17:00+02:00", "61", "D1"],
+    ])
+
+
+def test_bill_writes_every_contract_file(ws):
+    _calls(ws)
+    result = ws.bill("2026-10")
+    assert result.exit_code == 0, result.output
+    folder = ws.out / "2026-10"
+    for name in CONTRACT_FILES:
+        assert (folder / name).is_file(), name
+    assert sorted(p.name for p in ws.out.iterdir()) == [".lock", "2026-10"]
+
+
+@pytest.mark.parametrize("month", ["2026-13", "2026-1", "26-10", "", "2026-00"])
+def test_bad_month_exits_2_and_writes_nothing(ws, month):
+    result = ws.bill(month)
+    assert result.exit_code == 2
+    assert "month must be YYYY-MM" in result.output
+    assert not ws.out.exists()
+
+
+def test_missing_data_folder_exits_2(ws):
+    shutil.rmtree(ws.data)
+    result = ws.bill("2026-10")
+    assert result.exit_code == 2
+    assert "does not exist" in result.output
+    assert not ws.out.exists()
+
+
+def test_r42_duplicate_customer_id_names_file_and_row(ws):
+    _calls(ws)
+    ws.add_rows("customers.csv", [["C1", "Again", "FR", "false", "false", "", "", ""]])
+    result = ws.bill("2026-10")
+    assert result.exit_code == 2
+    assert "customers.csv row 3: duplicate customer_id C1 (first at row 1)" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert not ws.out.exists()
+
+
+def test_r42_unknown_customer_in_subscription(ws):
+    _calls(ws)
+    ws.add_rows("subscriptions.csv", [["S9", "C404", "OPT_IVR", "30.00", "2026-01-01", "0", "", "", ""]])
+    result = ws.bill("2026-10")
+    assert result.exit_code == 2
+    assert "subscriptions.csv row 2: customer_id 'C404' is not a known customer" in result.output
+
+
+def test_r42_negative_tariff(ws):
+    _calls(ws)
+    ws.add_rows("tariffs.csv", [["FR_FIXED", "2026-11-01", "-0.0100", "0", "60", "1", "true"]], folder="rates")
+    result = ws.bill("2026-10")
+    assert result.exit_code == 2
+    assert "tariffs.csv row 10: price_per_min_eur must not be negative" in result.output
+
+
+def test_missing_cdr_month_folder_exits_2(ws):
+    result = ws.bill("2026-10")
+    assert result.exit_code == 2
+    assert "cdrs/2026-10/" in result.output
+    assert not (ws.out / "2026-10").exists()
+
+
+def test_r40_manifest_reconciliation_balances_per_file(ws):
+    _calls(ws)
+    ws.cdrs("2026-10", [
+        ["c1", "sip-1", "out", "0145000000", "0145678910", "2026-10-04T09:15:00+02:00", "5", "D1"],
+        ["d2", "sip-1", "out", "0145000000", "0145678910", "not a time", "5", "D1"],
+    ], name="second.csv")
+    assert ws.bill("2026-10").exit_code == 0
+    manifest = json.loads((ws.out / "2026-10" / "manifest.json").read_text())
+    rec = {r["source_file"]: r for r in manifest["reconciliation"]}
+    assert rec["cdrs/2026-10/cdrs.csv"] == {
+        "source_file": "cdrs/2026-10/cdrs.csv", "rows_read": 4, "rated": 3, "duplicates": 0,
+        "rejected": 1, "balanced": True,
+    }
+    # second.csv: c1 repeats an id of cdrs.csv (files in name order), d2 is malformed
+    assert rec["cdrs/2026-10/second.csv"] == {
+        "source_file": "cdrs/2026-10/second.csv", "rows_read": 2, "rated": 0, "duplicates": 1,
+        "rejected": 1, "balanced": True,
+    }
+
+
+def _tree_hashes(root):
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_same_input_gives_byte_identical_outputs(tmp_path):
+    hashes = []
+    for name in ("a", "b"):
+        ws = Workspace(tmp_path / name)
+        _calls(ws)
+        assert ws.bill("2026-10").exit_code == 0
+        hashes.append(_tree_hashes(ws.out / "2026-10"))
+    assert hashes[0] == hashes[1]
