@@ -44,6 +44,12 @@ class CreditNote:
     vat_rate: Decimal
     vat_mention: str
     incident_ids: str = ""
+    # R52 (pipeline/sla.py): what the credit is based on
+    excusable_incident_ids: str = ""
+    downtime_minutes: Decimal | None = None
+    minutes_in_month: int | None = None
+    telephony_charges_ht: Decimal | None = None
+    claim_received_on: date | None = None
 
 
 @dataclass

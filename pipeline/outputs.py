@@ -30,10 +30,17 @@ CREDIT_NOTE_COLUMNS = (
     "credit_note_number", "customer_id", "credit_note_date", "original_invoice_number",
     "original_invoice_date", "service_month", "availability_pct", "credit_pct", "amount_ht",
     "amount_vat", "amount_ttc",
+    # appended by the SLA issue (R52)
+    "vat_rate", "vat_mention", "minutes_in_month", "downtime_minutes", "telephony_charges_ht",
+    "incident_ids", "excusable_incident_ids", "claim_received_on",
 )
 SLA_COLUMNS = (
     "customer_id", "service_month", "minutes_in_month", "downtime_minutes", "availability_pct",
     "credit_pct", "claim_status",
+    # appended by the SLA issue (R50-R52)
+    "claim_received_on", "claim_detail", "sla_eligible", "downtime_seconds", "incident_ids",
+    "excusable_incident_ids", "telephony_charges_ht", "original_invoice_number",
+    "credit_note_number",
 )
 REJECT_COLUMNS = ("source_file", "row_number", "cdr_id", "reason", "detail", "raw")
 FAIR_USE_COLUMNS = (
