@@ -159,16 +159,19 @@ def load_raw(
     table: str,
     required: bool,
 ) -> list[str]:
-    """Create `table` with one row per record of every file; return the files' relative paths."""
+    """Create `table` with one row per record of every file, and `<table>_files` with one row
+    per file (an empty file too, for the R40 reconciliation); return the files' relative paths."""
     cols = ", ".join(f"{c} varchar" for c in columns)
     con.execute(
         f"create or replace table {table} (source_file varchar, row_number bigint, raw varchar, "
         f"n_fields bigint, expected_fields bigint, {cols})"
     )
+    con.execute(f"create or replace table {table}_files (source_file varchar)")
     rels = []
     for path in month_files(data, folder, month, required):
         rel = path.relative_to(data).as_posix()
         rels.append(rel)
+        con.execute(f"insert into {table}_files values (?)", [rel])
         try:
             if path.name.endswith(".parquet"):
                 _load_parquet(con, path, rel, columns, table)

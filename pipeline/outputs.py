@@ -21,10 +21,17 @@ from pipeline.money import fmt
 INVOICE_COLUMNS = (
     "invoice_number", "customer_id", "invoice_date", "due_date", "period", "total_ht",
     "total_vat", "total_ttc", "vat_rate", "vat_mention",
+    # mentions of a French B2B invoice (issue 4): service period, buyer, seller, payment terms
+    "period_start", "period_end", "operation_category",
+    "customer_name", "customer_siren", "customer_vat_number", "customer_address", "customer_country",
+    "seller_name", "seller_siren", "seller_vat_number", "seller_address", "seller_rcs",
+    "seller_share_capital_eur", "seller_iban",
+    "late_penalty_rate", "recovery_indemnity_eur", "early_payment_discount",
 )
 LINE_COLUMNS = (
     "invoice_number", "line_no", "customer_id", "kind", "reference", "description", "zone",
     "reason", "quantity", "billable_seconds", "unit_price", "amount_ht",
+    "period_start", "period_end",
 )
 CREDIT_NOTE_COLUMNS = (
     "credit_note_number", "customer_id", "credit_note_date", "original_invoice_number",
@@ -51,6 +58,9 @@ RATED_CALL_COLUMNS = (
     "cdr_id", "customer_id", "sip_account", "direction", "callee_e164", "zone", "reason",
     "duration_s", "rated_seconds", "billable_seconds", "amount", "start_time", "prefix",
     "tariff_valid_from", "source_file", "row_number",
+    # the facts `billing explain` shows for an issued month (issue 3)
+    "callee", "device_id", "call_date", "price_per_min_eur", "connection_fee_eur",
+    "min_billable_s", "increment_s", "forwarding_consumed_before_s", "forwarded_over_s",
 )
 
 

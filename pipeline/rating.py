@@ -1,7 +1,9 @@
 """Stage and rate one month of usage in DuckDB (R10-R25, R40-R41).
 
 Runs the SQL models in order; every model is one table. Python only orders the steps and
-stops on bad registration rows.
+stops on bad registration rows. The month reaches SQL as the one-row table `run_params`
+(month_start, month_end: the instant range of R1), created with bound values: the models stay
+plain SQL that sqlfluff can lint and another engine (Spark) can run unchanged.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ RATING_MODELS = (
     ("staging", "stg_registrations"),
     ("rating", "rat_calls"),
     ("rating", "rat_destinations"),
+    ("rating", "rat_tariffed"),
     ("rating", "rat_fair_use"),
     ("rating", "rat_priced"),
     ("rating", "rated_calls"),
@@ -35,6 +38,15 @@ def month_params(month: Month) -> dict[str, Any]:
     return {"month_start": month.start_utc, "month_end": month.end_utc}
 
 
+def set_run_params(con: duckdb.DuckDBPyConnection, month: Month) -> None:
+    """The one-row table `run_params` the models read the month from (bound, never formatted)."""
+    con.execute(
+        "create or replace table run_params as select cast($month_start as timestamptz) "
+        "as month_start, cast($month_end as timestamptz) as month_end",
+        month_params(month),
+    )
+
+
 def rate_month(
     con: duckdb.DuckDBPyConnection, data: Path, month: Month, billed_id_files: list[Path]
 ) -> list[str]:
@@ -45,9 +57,9 @@ def rate_month(
         required=False,
     )
     billed_ids_table(con, billed_id_files)
-    params = month_params(month)
+    set_run_params(con, month)
     for layer, name in RATING_MODELS:
-        run_model(con, layer, name, params)
+        run_model(con, layer, name)
         if name == "stg_registrations":
             _stop_on_bad_registration(con, data)
     return files

@@ -8,13 +8,17 @@ with valid as (
 ),
 
 dialled as (
+    -- R11: spaces, dots, dashes and brackets are dropped
     select
         *,
-        regexp_replace(coalesce(callee, ''), '[\s.()\-]', '', 'g') as dialled
+        regexp_replace(coalesce(callee, ''), '[\s.()\[\]\-]', '', 'g') as dialled
     from valid
 ),
 
 normalised_callee as (
+    -- R11, in this order: +CC / 00CC (E.164 has at most 15 digits), French national 0XXXXXXXXX,
+    -- French short numbers (2-6 digits, not starting with 0) as S + digits, E.164 already
+    -- (11-15 digits). Anything else stays null: INVALID_NUMBER if the call is chargeable.
     select
         *,
         case

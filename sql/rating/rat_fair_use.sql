@@ -1,14 +1,10 @@
 -- Fair-use figures per SIP account for the month (R20, R22, R23).
--- Reads: rat_calls, rat_destinations, ref_tariffs (through rat_calls' numbers), stg_registrations.
--- Parameters: $month_start, $month_end.
+-- Only calls that are rated count (a rejected row is not a call of the account).
+-- Reads: rat_tariffed, stg_registrations, run_params.
 with answered as (
-    -- calls that will be rated: not rejected INVALID_NUMBER / NO_TARIFF (see rat_priced)
-    select c.*
-    from rat_calls as c
-    left join rat_destinations as d
-        on c.callee_e164 = d.callee_e164
-    where c.duration_s > 0
-        and (not c.chargeable or d.zone is not null)
+    select *
+    from rat_tariffed
+    where duration_s > 0 and reject_reason is null
 ),
 
 distinct_numbers as (
@@ -25,13 +21,13 @@ call_events as (
     -- R22: a call occupies [start, start + duration); an end sorts before a start at one instant
     select
         sip_account,
-        epoch_us(start_time) as at_us,
+        start_time as at_time,
         1 as delta
     from answered
     union all
     select
         sip_account,
-        epoch_us(start_time) + duration_s * 1000000 as at_us,
+        start_time + duration_s * interval '1' second as at_time,
         -1 as delta
     from answered
 ),
@@ -40,7 +36,7 @@ concurrent as (
     select
         sip_account,
         sum(delta) over (
-            partition by sip_account order by at_us, delta
+            partition by sip_account order by at_time, delta
             rows between unbounded preceding and current row
         ) as in_progress
     from call_events
@@ -57,12 +53,16 @@ max_concurrent as (
 registrations as (
     -- R23: registrations clipped to the month; one device's overlapping intervals count once
     select
-        sip_account,
-        device_id,
-        greatest(registered_at, $month_start) as registered_at,
-        least(expires_at, $month_end) as expires_at
-    from stg_registrations
-    where registered_at < $month_end and expires_at > $month_start and expires_at > registered_at
+        r.sip_account,
+        r.device_id,
+        greatest(r.registered_at, m.month_start) as registered_at,
+        least(r.expires_at, m.month_end) as expires_at
+    from stg_registrations as r
+    cross join run_params as m
+    where
+        r.registered_at < m.month_end
+        and r.expires_at > m.month_start
+        and r.expires_at > r.registered_at
 ),
 
 device_islands as (
@@ -99,13 +99,13 @@ device_intervals as (
 device_events as (
     select
         sip_account,
-        epoch_us(registered_at) as at_us,
+        registered_at as at_time,
         1 as delta
     from device_intervals
     union all
     select
         sip_account,
-        epoch_us(expires_at) as at_us,
+        expires_at as at_time,
         -1 as delta
     from device_intervals
 ),
@@ -114,7 +114,7 @@ registered as (
     select
         sip_account,
         sum(delta) over (
-            partition by sip_account order by at_us, delta
+            partition by sip_account order by at_time, delta
             rows between unbounded preceding and current row
         ) as registered_now
     from device_events

@@ -1,70 +1,54 @@
--- Each staged call with its zone (R12), tariff version (R13), plan coverage (R15), device check
--- (R24), fair-use breaches (R20-R23), and the rating reject (INVALID_NUMBER, NO_TARIFF, R41).
--- `pre_reason` is the reason of R16 before the forwarding allowance (step 7) is applied.
--- Reads: rat_calls, rat_destinations, rat_fair_use, ref_tariffs, ref_subscriptions,
--- ref_products, ref_devices.
-with tariff_versions as (
-    select
-        *,
-        lead(valid_from) over (partition by zone order by valid_from) as valid_until
-    from ref_tariffs
-),
-
-zoned as (
-    select
-        c.*,
-        d.prefix,
-        d.zone
-    from rat_calls as c
-    left join rat_destinations as d
-        on c.callee_e164 = d.callee_e164
-),
-
-tariffed as (
-    select
-        z.*,
-        t.valid_from as tariff_valid_from,
-        t.price_per_min_eur,
-        t.connection_fee_eur,
-        t.min_billable_s,
-        t.increment_s,
-        coalesce(t.in_unlimited_plan, false) as in_unlimited_plan
-    from zoned as z
-    left join tariff_versions as t
-        on
-            z.zone = t.zone
-            and z.call_date >= t.valid_from
-            and (t.valid_until is null or z.call_date < t.valid_until)
+-- Each rated call (not rejected) with its plan coverage (R15), device check (R24), the
+-- account's fair-use breaches (R20-R23) and `pre_reason`, the reason of R16 before the
+-- forwarding allowance (step 7) is applied in rated_calls.
+-- Reads: rat_tariffed, rat_fair_use, ref_subscriptions, ref_products, ref_devices.
+with rated_candidates as (
+    select *
+    from rat_tariffed
+    where reject_reason is null
 ),
 
 unlimited_plans as (
-    -- R15 + R31: coverage from the order date to the service end date, both included
+    -- R15 + R31: coverage from the order date to the service end date (notice + 1 month),
+    -- both included
     select
+        s.subscription_id,
         s.sip_account,
         s.order_date,
-        coalesce(cast(s.notice_date + interval 1 month as date), date '9999-12-31') as end_date,
-        coalesce(s.included_intl_zones, []) as included_intl_zones
+        coalesce(cast(s.notice_date + interval '1' month as date), date '9999-12-31') as end_date,
+        s.included_intl_zones
     from ref_subscriptions as s
     inner join ref_products as p
         on s.product_code = p.product_code
     where p.unlimited and s.sip_account is not null
 ),
 
-coverage as (
+plan_intl_zones as (
     select
-        t.cdr_id,
-        true as covered,
-        flatten(list(p.included_intl_zones)) as included_intl_zones
-    from tariffed as t
+        subscription_id,
+        unnest(included_intl_zones) as zone
+    from unlimited_plans
+),
+
+coverage as (
+    -- a call is covered when one unlimited plan of its account is in force on its Paris date;
+    -- its zone is included when national (in_unlimited_plan) or on one such plan's order form
+    select
+        c.cdr_id,
+        max(case when z.zone is not null then 1 else 0 end) = 1 as intl_zone_included
+    from rated_candidates as c
     inner join unlimited_plans as p
         on
-            t.sip_account = p.sip_account
-            and t.call_date >= p.order_date
-            and t.call_date <= p.end_date
-    group by t.cdr_id
+            c.sip_account = p.sip_account
+            and c.call_date >= p.order_date
+            and c.call_date <= p.end_date
+    left join plan_intl_zones as z
+        on p.subscription_id = z.subscription_id and c.zone = z.zone
+    group by c.cdr_id
 ),
 
 provider_devices as (
+    -- R24: devices the provider supplied to that customer
     select
         device_id,
         customer_id
@@ -74,42 +58,27 @@ provider_devices as (
 
 classified as (
     select
-        t.*,
-        coalesce(v.covered, false) as covered,
-        (
-            t.in_unlimited_plan
-            or coalesce(list_contains(v.included_intl_zones, t.zone), false)
-        ) as zone_included,
-        (t.device_id is not null and pd.device_id is null) as third_party_device,
+        c.*,
+        v.cdr_id is not null as covered,
+        (c.in_unlimited_plan or coalesce(v.intl_zone_included, false)) as zone_included,
+        (c.device_id is not null and pd.device_id is null) as third_party_device,
         coalesce(f.breach_distinct_numbers, false) as breach_distinct_numbers,
         coalesce(f.breach_concurrent_calls, false) as breach_concurrent_calls,
         coalesce(f.breach_devices, false) as breach_devices,
-        (t.price_per_min_eur = 0 and t.connection_fee_eur = 0) as free_zone
-    from tariffed as t
+        (c.price_per_min_eur = 0 and c.connection_fee_eur = 0) as free_zone
+    from rated_candidates as c
     left join coverage as v
-        on t.cdr_id = v.cdr_id
+        on c.cdr_id = v.cdr_id
     left join provider_devices as pd
-        on t.device_id = pd.device_id and t.customer_id = pd.customer_id
+        on c.device_id = pd.device_id and c.customer_id = pd.customer_id
     left join rat_fair_use as f
-        on t.sip_account = f.sip_account
+        on c.sip_account = f.sip_account
 ),
 
 final as (
+    -- R16, first that applies (FORWARDING_OVER_FAIR_USE is decided in rated_calls)
     select
         *,
-        case
-            when chargeable and callee_e164 is null then 'INVALID_NUMBER'
-            when chargeable and zone is null then 'NO_TARIFF'
-            when chargeable and tariff_valid_from is null then 'NO_TARIFF'
-        end as reject_reason,
-        case
-            when chargeable and callee_e164 is null
-                then 'callee ' || coalesce('''' || callee || '''', 'empty') || ' is not a valid number'
-            when chargeable and zone is null
-                then 'no prefix of rates/destinations.csv matches ' || callee_e164
-            when chargeable and tariff_valid_from is null
-                then 'zone ' || zone || ' has no tariff valid on ' || call_date
-        end as reject_detail,
         case
             when not chargeable then 'NOT_CHARGEABLE'
             when free_zone then 'FREE'

@@ -1,10 +1,9 @@
 -- Rated calls: the forwarding allowance (R21), the one reason of R16 and the amount (R14, R2).
 -- Reads: rat_priced. Output columns follow the data contract (rated_calls.parquet), plus the
--- facts an explanation needs (prefix, tariff version, source row).
+-- facts an explanation needs (prefix, tariff row, allowance used before, source row).
 with rated_candidates as (
     select *
     from rat_priced
-    where reject_reason is null
 ),
 
 forwarding_allowance as (
@@ -106,6 +105,8 @@ final as (
         min_billable_s,
         increment_s,
         consumed_before as forwarding_consumed_before_s,
+        forwarded_over_s,
+        third_party_device,
         source_file,
         row_number
     from billable

@@ -1,6 +1,6 @@
 -- Every CDR row that is not rated: staging rejects (R41 up to UNKNOWN_ACCOUNT, duplicates
 -- included) and rating rejects (INVALID_NUMBER, NO_TARIFF). Each keeps file, row and raw text.
--- Reads: stg_cdrs, rat_priced.
+-- Reads: stg_cdrs, rat_tariffed.
 with staging_rejects as (
     select
         source_file,
@@ -21,7 +21,7 @@ rating_rejects as (
         reject_reason as reason,
         reject_detail as detail,
         raw
-    from rat_priced
+    from rat_tariffed
     where reject_reason is not null
 ),
 

@@ -1,8 +1,10 @@
 -- Staged CDRs of the month: typed fields and the first reject reason of R41 that can be decided
 -- before rating (MALFORMED, DUPLICATE, NEGATIVE_DURATION, OUT_OF_PERIOD, UNKNOWN_ACCOUNT).
 -- INVALID_NUMBER and NO_TARIFF are decided by the rating models.
--- Reads: raw_cdrs (pipeline/cdrs.py), billed_cdr_ids, ref_sip_accounts.
--- Parameters: $month_start, $month_end (timestamptz, R1).
+-- Reads: raw_cdrs (pipeline/cdrs.py), billed_cdr_ids, ref_sip_accounts, run_params (the
+-- month's instant range [month_start, month_end), R1, one row bound by pipeline/rating.py).
+-- A malformed row is not an occurrence of its cdr_id: a later well-formed row with the same id
+-- is rated (or judged on its own), not a duplicate of a row that could not be read.
 with typed as (
     select
         r.source_file,
@@ -71,6 +73,13 @@ previously_billed as (
     group by cdr_id
 ),
 
+month_range as (
+    select
+        month_start,
+        month_end
+    from run_params
+),
+
 known_accounts as (
     select
         sip_account,
@@ -96,7 +105,7 @@ final as (
             when f.malformed_detail is not null then 'MALFORMED'
             when f.occurrence > 1 or p.cdr_id is not null then 'DUPLICATE'
             when f.duration_s < 0 then 'NEGATIVE_DURATION'
-            when f.start_time < $month_start or f.start_time >= $month_end then 'OUT_OF_PERIOD'
+            when f.start_time < m.month_start or f.start_time >= m.month_end then 'OUT_OF_PERIOD'
             when a.sip_account is null then 'UNKNOWN_ACCOUNT'
         end as reject_reason,
         case
@@ -104,11 +113,12 @@ final as (
             when f.occurrence > 1 then 'first seen in ' || f.first_seen
             when p.cdr_id is not null then 'already billed in ' || p.month
             when f.duration_s < 0 then 'duration_s is ' || f.duration_s
-            when f.start_time < $month_start or f.start_time >= $month_end
+            when f.start_time < m.month_start or f.start_time >= m.month_end
                 then 'starts ' || strftime(f.start_time, '%Y-%m-%d %H:%M:%S %z') || ', outside the month'
             when a.sip_account is null then 'sip_account ' || f.sip_account || ' is not in sip_accounts.csv'
         end as reject_detail
     from first_occurrence as f
+    cross join month_range as m
     left join previously_billed as p
         on f.cdr_id = p.cdr_id and f.malformed_detail is null
     left join known_accounts as a
