@@ -12,7 +12,7 @@ from typing import Any
 
 from pipeline.dates import Month, add_months
 from pipeline.errors import InputError
-from pipeline.money import round_line
+from pipeline.money import CENT, round_line
 
 RETURN_DAYS = 30  # R34: equipment must come back within 30 days after the rental ends
 RENEWAL_MONTHS = 12  # R30: tacit renewals of 12 months
@@ -47,15 +47,25 @@ def current_period_end(first: Month, commitment_months: int, month: Month) -> Mo
 
 
 def remaining_months(first: Month, commitment_months: int, last_billed: Month) -> int:
-    """R32/R33: months of the current period after the last billed month."""
-    end = current_period_end(first, commitment_months, max(last_billed, first.plus(-1)))
+    """R32/R33: months of the current period after the last billed month.
+
+    A rental ended in the month of its start (last billed month before the first, R4 + R33)
+    owes its whole initial period."""
+    end = current_period_end(first, commitment_months, max(last_billed, first))
     if end is None:
         return 0
     return max(0, end.minus(last_billed))
 
 
+def unit_price_text(price: Decimal) -> Decimal:
+    """Unit prices keep their own decimals (0.0450) but show at least cents (25 -> 25.00)."""
+    exponent = price.as_tuple().exponent
+    return price.quantize(CENT) if isinstance(exponent, int) and exponent > -2 else price
+
+
 def _line(customer_id: str, kind: str, reference: str, description: str, quantity: int,
-          unit_price: Decimal, *, telephony: bool = False, **extra: Any) -> Line:
+          unit_price: Decimal, *, telephony: bool = False, period: tuple[date, date] | None = None,
+          **extra: Any) -> Line:
     return {
         "customer_id": customer_id,
         "kind": kind,
@@ -65,102 +75,136 @@ def _line(customer_id: str, kind: str, reference: str, description: str, quantit
         "reason": None,
         "quantity": quantity,
         "billable_seconds": None,
-        "unit_price": unit_price,
+        "unit_price": unit_price_text(unit_price),
         "amount_ht": round_line(unit_price * quantity),
         "telephony_recurring": telephony,
+        "period_start": period[0] if period else None,
+        "period_end": period[1] if period else None,
         **extra,
     }
 
 
+def _month_period(month: Month) -> tuple[date, date]:
+    return month.first_day, month.last_day
+
+
+def _remaining_period(last: Month, remaining: int) -> tuple[date, date]:
+    return last.plus(1).first_day, last.plus(remaining).last_day
+
+
 def subscription_lines(sub: dict[str, Any], month: Month, product_label: str) -> list[Line]:
+    """R3, R4, R30-R32: one line per billed month, the early-termination fee in the last one."""
     first = first_billed_month(sub["order_date"])
     last = subscription_last_billed(sub["notice_date"])
     lines: list[Line] = []
     price: Decimal = sub["monthly_price_eur"]
+    cid, sid = sub["customer_id"], sub["subscription_id"]
     if first <= month and (last is None or month <= last):
         lines.append(
-            _line(sub["customer_id"], "subscription", sub["subscription_id"],
-                  f"{product_label} - {month}", 1, price, telephony=True)
+            _line(cid, "subscription", sid, f"{product_label} - {month}", 1, price,
+                  telephony=True, period=_month_period(month))
         )
     if last is not None and month == last:
         remaining = remaining_months(first, sub["commitment_months"], last)
         if remaining > 0:
             lines.append(
-                _line(sub["customer_id"], "early_termination", sub["subscription_id"],
+                _line(cid, "early_termination", sid,
                       f"Frais de résiliation anticipée {product_label}: {remaining} mois restants "
-                      f"({last.plus(1)} à {last.plus(remaining)})", remaining, price)
+                      f"({last.plus(1)} à {last.plus(remaining)})", remaining, price,
+                      period=_remaining_period(last, remaining))
             )
     return lines
 
 
 def catalogue_price(catalogue: list[dict[str, Any]], model: str, day: date, start: date) -> Decimal:
     """R34: the price in force on `day` if the model is still sold then, else the price in force
-    when the rental started."""
+    when the rental started. `valid_to` is the last day a version is sold (inclusive)."""
     versions = [c for c in catalogue if c["equipment_model"] == model]
     for when in (day, start):
         for v in versions:
             if v["valid_from"] <= when and (v["valid_to"] is None or when <= v["valid_to"]):
                 return v["sale_price_eur"]
     raise InputError(
-        f"equipment model {model} has no catalogue price on {day} nor at rental start {start}",
+        f"equipment model {model} has no catalogue price on {day} nor at rental start {start} (R34)",
         file="equipment.csv",
     )
 
 
+def equipment_charge_day(rental: dict[str, Any]) -> tuple[date, str] | None:
+    """R34: the day the rented equipment becomes due, and why; None if it came back in time
+    and in good order, or if the rental has not ended.
+
+    A damaged return within the deadline is due on the day of the return; no return by the
+    deadline (notice + 30 days) is due on the deadline, whatever happens later (a late return,
+    damaged or not, does not give rise to a second charge: billed once)."""
+    if rental["notice_date"] is None:
+        return None
+    deadline = rental["notice_date"] + timedelta(days=RETURN_DAYS)
+    returned = rental["returned_on"]
+    if returned is None or returned > deadline:
+        return deadline, f"non restitué au {deadline}"
+    if rental["return_condition"] == "damaged":
+        return returned, f"restitué endommagé le {returned}"
+    return None
+
+
+def rma_charge_day(rma: dict[str, Any]) -> date | None:
+    """R34: the defective unit of an RMA must be back within 30 days after the replacement was
+    shipped; kept (or back late) it is due on that deadline."""
+    deadline = rma["shipped_on"] + timedelta(days=RETURN_DAYS)
+    back = rma["defective_returned_on"]
+    return deadline if back is None or back > deadline else None
+
+
 def rental_lines(rental: dict[str, Any], rmas: list[dict[str, Any]], month: Month,
                  catalogue: list[dict[str, Any]]) -> list[Line]:
+    """R3, R4, R30, R33, R34: instalments, early termination, non-returned equipment."""
     first = first_billed_month(rental["start_date"])
     last = rental_last_billed(rental["notice_date"])
     fee: Decimal = rental["monthly_fee_eur"]
     cid, rid, model = rental["customer_id"], rental["rental_id"], rental["equipment_model"]
     lines: list[Line] = []
     if first <= month and (last is None or month <= last):
-        lines.append(_line(cid, "rental", rid, f"Location {model} - {month}", 1, fee))
+        lines.append(
+            _line(cid, "rental", rid, f"Location {model} - {month}", 1, fee,
+                  period=_month_period(month))
+        )
     if last is not None and month == last:
         remaining = remaining_months(first, rental["commitment_months"], last)
         if remaining > 0:
             lines.append(
                 _line(cid, "rental_early_termination", rid,
-                      f"Résiliation anticipée location {model}: {remaining} mensualités restantes",
-                      remaining, fee)
+                      f"Résiliation anticipée location {model}: {remaining} mensualités restantes "
+                      f"({last.plus(1)} à {last.plus(remaining)})", remaining, fee,
+                      period=_remaining_period(last, remaining))
             )
-    # R34: damaged return, or not returned within 30 days after the end
-    if rental["notice_date"] is not None:
-        deadline = rental["notice_date"] + timedelta(days=RETURN_DAYS)
-        returned = rental["returned_on"]
-        charge_day = None
-        why = ""
-        if returned is not None and returned <= deadline and rental["return_condition"] == "damaged":
-            charge_day, why = returned, f"restitué endommagé le {returned}"
-        elif returned is None or returned > deadline:
-            charge_day, why = deadline, f"non restitué au {deadline}"
-        if charge_day is not None and Month.of(charge_day) == month:
-            price = catalogue_price(catalogue, model, charge_day, rental["start_date"])
-            lines.append(
-                _line(cid, "non_return", rid, f"Équipement {model} {why}", 1, price)
-            )
-    # R34: the defective unit kept after an RMA replacement
-    for rma in rmas:
-        deadline = rma["shipped_on"] + timedelta(days=RETURN_DAYS)
-        back = rma["defective_returned_on"]
-        if (back is None or back > deadline) and Month.of(deadline) == month:
-            price = catalogue_price(catalogue, model, deadline, rental["start_date"])
+    charge = equipment_charge_day(rental)
+    if charge is not None and Month.of(charge[0]) == month:
+        day, why = charge
+        price = catalogue_price(catalogue, model, day, rental["start_date"])
+        lines.append(_line(cid, "non_return", rid, f"Équipement {model} {why}", 1, price,
+                           period=(day, day)))
+    for rma in sorted(rmas, key=lambda r: r["rma_id"]):
+        day = rma_charge_day(rma)
+        if day is not None and Month.of(day) == month:
+            price = catalogue_price(catalogue, model, day, rental["start_date"])
             lines.append(
                 _line(cid, "non_return", rid,
-                      f"Équipement {model} défectueux non restitué (RMA {rma['rma_id']}) au {deadline}",
-                      1, price, rma_id=rma["rma_id"])
+                      f"Équipement {model} défectueux non restitué (RMA {rma['rma_id']}) au {day}",
+                      1, price, period=(day, day), rma_id=rma["rma_id"])
             )
     return lines
 
 
 def sale_lines(sale: dict[str, Any], month: Month) -> list[Line]:
-    """R35: billed once, in the month of delivery."""
-    if Month.of(sale["delivered_on"]) != month:
+    """R35: billed once, in the month of delivery, at the order form's unit price."""
+    day = sale["delivered_on"]
+    if Month.of(day) != month:
         return []
     return [
         _line(sale["customer_id"], "equipment_sale", sale["sale_id"],
-              f"Vente {sale['equipment_model']} livrée le {sale['delivered_on']}",
-              sale["quantity"], sale["unit_price_eur"])
+              f"Vente {sale['equipment_model']} livrée le {day}",
+              sale["quantity"], sale["unit_price_eur"], period=(day, day))
     ]
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -26,6 +26,26 @@ class Invoice:
     vat_rate: Decimal
     vat_mention: str
     lines: list[dict[str, Any]]
+    # The mentions of a French B2B invoice (art. 242 nonies A annexe II CGI, L441-9 C. com.),
+    # frozen on the invoice as they were when it was issued.
+    period_start: date | None = None
+    period_end: date | None = None
+    operation_category: str = ""
+    customer_name: str | None = None
+    customer_siren: str | None = None
+    customer_vat_number: str | None = None
+    customer_address: str | None = None
+    customer_country: str | None = None
+    seller_name: str | None = None
+    seller_siren: str | None = None
+    seller_vat_number: str | None = None
+    seller_address: str | None = None
+    seller_rcs: str | None = None
+    seller_share_capital_eur: str | None = None
+    seller_iban: str | None = None
+    late_penalty_rate: str | None = None
+    recovery_indemnity_eur: Decimal | None = None
+    early_payment_discount: str | None = None
 
 
 @dataclass

@@ -1,5 +1,6 @@
 """Invoices from lines: one per customer and month (R61), VAT (R62), totals (R2), dates (R5),
-numbers (R60). Pure functions: the numbering starts from what the ledger says was issued."""
+numbers (R60), and the mentions a French B2B invoice must carry. Pure functions: the numbering
+starts from what the ledger says was issued."""
 
 from __future__ import annotations
 
@@ -13,12 +14,24 @@ from pipeline.money import round_line
 from pipeline.reference import EU_COUNTRIES
 
 FRENCH_VAT = Decimal("0.20")
-ZERO = Decimal("0")
+NO_VAT = Decimal("0.00")
+ZERO = Decimal("0.00")
+# Monaco belongs to the French VAT territory (art. 7 of the 1963 Franco-Monegasque convention):
+# its businesses are invoiced like French ones.
+FRENCH_VAT_COUNTRIES = frozenset({"FR", "MC"})
 MENTION_REVERSE_CHARGE = (
     "Autoliquidation - TVA due par le preneur, art. 283-2 du CGI / art. 196 directive 2006/112/CE"
 )
 MENTION_OUTSIDE_EU = "TVA non applicable, art. 259 B du CGI"
-PAYMENT_DAYS = 30
+# Goods on the same invoice (equipment sold or not returned) are exempt on other grounds.
+MENTION_GOODS_EU = "Livraison intracommunautaire de biens exonérée, art. 262 ter I du CGI"
+MENTION_GOODS_OUTSIDE_EU = "Exportation de biens exonérée, art. 262 I du CGI"
+PAYMENT_DAYS = 30  # R5
+RECOVERY_INDEMNITY_EUR = Decimal("40")  # art. L441-10 and D441-5 du Code de commerce
+DEFAULT_LATE_PENALTY = (
+    "Taux de refinancement de la BCE majoré de 10 points (art. L441-10 du Code de commerce)"
+)
+DEFAULT_EARLY_PAYMENT = "Pas d'escompte pour paiement anticipé"
 
 KIND_ORDER = (
     "subscription",
@@ -29,19 +42,41 @@ KIND_ORDER = (
     "equipment_sale",
     "usage",
 )
+GOODS_KINDS = frozenset({"non_return", "equipment_sale"})
+CATEGORY_SERVICES = "Prestation de services"
+CATEGORY_GOODS = "Livraison de biens"
+CATEGORY_MIXED = "Mixte (livraison de biens et prestation de services)"
 
 
 def vat_treatment(customer: dict[str, Any]) -> tuple[Decimal, str]:
-    """R62. A customer in another EU country without a VAT number is not a taxable business
-    for reverse charge: French VAT applies (decision recorded in docs/decisions.md)."""
+    """R62, by customer. A customer in another EU country without a VAT number is not a taxable
+    business for reverse charge: French VAT applies (docs/contracts.md)."""
     country = customer["country"]
-    if country == "FR":
+    if country in FRENCH_VAT_COUNTRIES:
         return FRENCH_VAT, ""
     if country in EU_COUNTRIES:
         if customer.get("vat_number"):
-            return ZERO, MENTION_REVERSE_CHARGE
+            return NO_VAT, MENTION_REVERSE_CHARGE
         return FRENCH_VAT, ""
-    return ZERO, MENTION_OUTSIDE_EU
+    return NO_VAT, MENTION_OUTSIDE_EU
+
+
+def vat_mention(customer: dict[str, Any], kinds: set[str]) -> str:
+    """The R62 mention, completed with the exemption of goods when the invoice carries some."""
+    rate, mention = vat_treatment(customer)
+    if rate != 0 or not kinds & GOODS_KINDS:
+        return mention
+    goods = MENTION_GOODS_OUTSIDE_EU if mention == MENTION_OUTSIDE_EU else MENTION_GOODS_EU
+    return f"{mention} ; {goods}"
+
+
+def operation_category(kinds: set[str]) -> str:
+    """Services, goods or both (mention required on French invoices from September 2026)."""
+    goods = bool(kinds & GOODS_KINDS)
+    services = bool(kinds - GOODS_KINDS)
+    if goods and services:
+        return CATEGORY_MIXED
+    return CATEGORY_GOODS if goods else CATEGORY_SERVICES
 
 
 def invoice_date(month: Month) -> date:
@@ -50,6 +85,7 @@ def invoice_date(month: Month) -> date:
 
 
 def due_date(month: Month) -> date:
+    """R5: due 30 days after the invoice date."""
     return invoice_date(month) + timedelta(days=PAYMENT_DAYS)
 
 
@@ -58,12 +94,39 @@ def number(series: str, year: int, sequence: int) -> str:
     return f"{series}{year:04d}-{sequence:06d}"
 
 
+def seller_mentions(provider: dict[str, Any]) -> dict[str, Any]:
+    """The seller's identity and payment terms, copied on every invoice from provider.toml."""
+    return {
+        "seller_name": provider.get("name"),
+        "seller_siren": provider.get("siren"),
+        "seller_vat_number": provider.get("vat_number"),
+        "seller_address": provider.get("address"),
+        "seller_rcs": provider.get("rcs"),
+        "seller_share_capital_eur": provider.get("share_capital_eur"),
+        "seller_iban": provider.get("iban"),
+        "late_penalty_rate": provider.get("late_penalty_rate") or DEFAULT_LATE_PENALTY,
+        "recovery_indemnity_eur": RECOVERY_INDEMNITY_EUR,
+        "early_payment_discount": provider.get("early_payment_discount") or DEFAULT_EARLY_PAYMENT,
+    }
+
+
+def buyer_mentions(customer: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "customer_name": customer.get("name"),
+        "customer_siren": customer.get("siren"),
+        "customer_vat_number": customer.get("vat_number"),
+        "customer_address": customer.get("address"),
+        "customer_country": customer.get("country"),
+    }
+
+
 def _line_sort_key(line: dict[str, Any]) -> tuple[Any, ...]:
     return (
         KIND_ORDER.index(line["kind"]),
         line["reference"] or "",
         line["zone"] or "",
         line["reason"] or "",
+        line.get("period_start") or date.min,
         line["description"],
     )
 
@@ -73,20 +136,27 @@ def build_invoices(
     customers: dict[str, dict[str, Any]],
     month: Month,
     next_sequence: int,
+    provider: dict[str, Any] | None = None,
 ) -> list[Invoice]:
-    """Group lines by customer; number invoices in customer_id order from `next_sequence`."""
+    """Group lines by customer; number invoices in customer_id order from `next_sequence`.
+
+    R2: lines are already rounded to cents; the VAT is computed once on the total HT of the
+    invoice (one VAT rate per customer, R62) and rounded half away from zero."""
     by_customer: dict[str, list[dict[str, Any]]] = {}
     for line in lines:
         by_customer.setdefault(line["customer_id"], []).append(line)
     issued = invoice_date(month)
+    seller = seller_mentions(provider or {})
     invoices = []
     sequence = next_sequence
     for customer_id in sorted(by_customer):
         cust_lines = sorted(by_customer[customer_id], key=_line_sort_key)
         if all(line["amount_ht"] == 0 for line in cust_lines):
             continue  # R61: no invoice without a non-zero line
-        rate, mention = vat_treatment(customers[customer_id])
-        total_ht = sum((line["amount_ht"] for line in cust_lines), ZERO)
+        customer = customers[customer_id]
+        kinds = {line["kind"] for line in cust_lines}
+        rate, _ = vat_treatment(customer)
+        total_ht = round_line(sum((line["amount_ht"] for line in cust_lines), ZERO))
         total_vat = round_line(total_ht * rate)
         inv_number = number("F", issued.year, sequence)
         sequence += 1
@@ -100,12 +170,17 @@ def build_invoices(
                 invoice_date=issued,
                 due_date=due_date(month),
                 period=str(month),
-                total_ht=round_line(total_ht),
+                total_ht=total_ht,
                 total_vat=total_vat,
-                total_ttc=round_line(total_ht) + total_vat,
+                total_ttc=total_ht + total_vat,
                 vat_rate=rate,
-                vat_mention=mention,
+                vat_mention=vat_mention(customer, kinds),
                 lines=cust_lines,
+                period_start=month.first_day,
+                period_end=month.last_day,
+                operation_category=operation_category(kinds),
+                **buyer_mentions(customer),
+                **seller,
             )
         )
     return invoices

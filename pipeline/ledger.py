@@ -1,45 +1,83 @@
 """What has been issued, kept under OUT/ (R60, R64).
 
 An issued month is the folder OUT/YYYY-MM/, published by one atomic rename once every file
-is written: it exists whole or not at all. The ledger is read from those folders, so there is
-no second copy of the truth to keep in step. A run holds an exclusive lock on OUT/.lock
-(released by the system if the process dies, even by SIGKILL).
+is written and flushed: it exists whole or not at all. The ledger is read from those folders
+(invoice and credit-note numbers from invoices.csv / credit_notes.csv, billed CDR ids from
+rated_calls.parquet), so there is no second copy of the truth to keep in step: a separate
+OUT/ledger.duckdb would have to be updated in the same atomic step as the month folder, which a
+file system cannot do with one rename (docs/contracts.md). Every run checks the ledger first:
+issued files still match the hashes of their manifest, and every series is unbroken.
+
+A run holds an exclusive lock on OUT/.lock (released by the system if the process dies, even
+by SIGKILL), so two runs never interleave on one OUT.
 """
 
 from __future__ import annotations
 
 import csv
 import fcntl
+import json
 import os
 import re
 import shutil
+import stat
+import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from pipeline.dates import Month
-from pipeline.errors import InputError
+from pipeline.errors import InputError, ProblemFound
+from pipeline.outputs import sha256
 
 MONTH_DIR = re.compile(r"^\d{4}-\d{2}$")
 STAGING_PREFIX = ".staging-"
+LOCK_FILE = ".lock"
+# (series, number column, file): the documents numbered by R60
+SERIES = (
+    ("F", "invoice_number", "invoices.csv"),
+    ("AV", "credit_note_number", "credit_notes.csv"),
+)
+# Issued documents whose bytes are checked against their manifest before every run.
+LEDGER_FILES = ("invoices.csv", "invoice_lines.csv", "credit_notes.csv")
+_NUMBER = re.compile(r"^(F|AV)(\d{4})-(\d{6})$")
+
+# TEST ONLY. When this environment variable names a step of the run (see `checkpoint`), the run
+# stops there and waits to be killed, so that tests can SIGKILL it at a known point. Never set
+# it in production: the run would wait forever.
+PAUSE_ENV = "BILLING_TEST_PAUSE_AT"
+
+
+def checkpoint(step: str) -> None:
+    """A named step of the run; with BILLING_TEST_PAUSE_AT=<step> (tests only) wait there."""
+    if os.environ.get(PAUSE_ENV) == step:
+        print(f"paused at {step}", file=sys.stderr, flush=True)
+        while True:  # pragma: no cover - ended by the test's SIGKILL
+            time.sleep(60)
 
 
 @contextmanager
 def locked(out: Path) -> Iterator[None]:
     out.mkdir(parents=True, exist_ok=True)
-    handle = open(out / ".lock", "a+")  # noqa: SIM115 - held for the whole run
+    handle = open(out / LOCK_FILE, "a+")  # noqa: SIM115 - held for the whole run
     try:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
             raise InputError(
-                f"another billing run is using {out} right now; wait for it to finish and run again"
+                f"another billing run is using {out} right now (lock {out / LOCK_FILE}); "
+                "nothing was done: wait for it to finish and run again"
             ) from exc
         for stale in out.glob(STAGING_PREFIX + "*"):
-            shutil.rmtree(stale, ignore_errors=True)  # left by a run that was killed
+            _remove_tree(stale)  # left by a run that was killed
         yield
     finally:
         handle.close()
+
+
+def _remove_tree(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def issued_months(out: Path) -> list[Month]:
@@ -52,6 +90,75 @@ def issued_months(out: Path) -> list[Month]:
     )
 
 
+def check_month_order(out: Path, month: Month) -> bool:
+    """Return True if `month` is already issued (a re-run, R64). A new month must be the one
+    after the last issued month: an older one would take numbers after later ones (R60), and a
+    skipped month could never be issued afterwards."""
+    folder = out / str(month)
+    if folder.exists() and not (folder / "manifest.json").exists():
+        raise ProblemFound(
+            f"{folder} exists but is not an issued month (no manifest.json); it was not made by "
+            "this program: move it away and run again"
+        )
+    issued = issued_months(out)
+    if month in issued:
+        return True
+    if issued and month < issued[-1]:
+        raise InputError(
+            f"{issued[-1]} is already issued: {month} can no longer be issued without breaking "
+            "the invoice number order (R60)"
+        )
+    if issued and month != issued[-1].plus(1):
+        raise InputError(
+            f"the last issued month is {issued[-1]}: bill {issued[-1].plus(1)} before {month} "
+            "(months are issued in order, none skipped, R60)"
+        )
+    return False
+
+
+def _read_column(path: Path, column: str) -> list[str]:
+    if not path.exists():
+        return []
+    with open(path, newline="", encoding="utf-8") as handle:
+        return [row[column] for row in csv.DictReader(handle)]
+
+
+def verify(out: Path) -> None:
+    """The issued months are intact: their documents match the hashes of their manifest, and
+    each series is one unbroken sequence per year, in month order (R60)."""
+    problems: list[str] = []
+    seen: dict[tuple[str, str], int] = {}
+    for m in issued_months(out):
+        folder = out / str(m)
+        try:
+            outputs = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["outputs"]
+        except (OSError, ValueError, KeyError) as exc:
+            problems.append(f"{folder / 'manifest.json'}: unreadable ({exc})")
+            continue
+        for name in LEDGER_FILES:
+            path = folder / name
+            if name in outputs and (not path.exists() or sha256(path) != outputs[name]):
+                problems.append(f"{path}: changed or removed since it was issued")
+        for series, column, file in SERIES:
+            for doc in _read_column(folder / file, column):
+                match = _NUMBER.match(doc)
+                if not match or match.group(1) != series:
+                    problems.append(f"{folder / file}: {doc!r} is not a {series} number")
+                    continue
+                key = (series, match.group(2))
+                expected = seen.get(key, 0) + 1
+                if int(match.group(3)) != expected:
+                    problems.append(
+                        f"{folder / file}: {doc} breaks the sequence, expected "
+                        f"{series}{key[1]}-{expected:06d} (R60)"
+                    )
+                seen[key] = int(match.group(3))
+    if problems:
+        raise ProblemFound(
+            f"the ledger under {out} is damaged; nothing was done:\n" + "\n".join(problems[:20])
+        )
+
+
 def next_sequence(out: Path, before: Month, series: str, column: str, file: str, year: int) -> int:
     """R60: one unbroken sequence per series and year, continued from the months issued before."""
     highest = 0
@@ -59,14 +166,10 @@ def next_sequence(out: Path, before: Month, series: str, column: str, file: str,
     for m in issued_months(out):
         if m >= before:
             continue
-        path = out / str(m) / file
-        if not path.exists():
-            continue
-        with open(path, newline="", encoding="utf-8") as handle:
-            for row in csv.DictReader(handle):
-                match = pattern.match(row[column])
-                if match:
-                    highest = max(highest, int(match.group(1)))
+        for doc in _read_column(out / str(m) / file, column):
+            match = pattern.match(doc)
+            if match:
+                highest = max(highest, int(match.group(1)))
     return highest + 1
 
 
@@ -87,15 +190,24 @@ def staging_dir(out: Path, month: Month) -> Path:
     return path
 
 
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def publish(staging: Path, final: Path) -> None:
-    """Make every file durable, then issue the month with one atomic rename."""
-    for f in staging.rglob("*"):
+    """Make every file durable and read-only, then issue the month with one atomic rename."""
+    read_only = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
+    for f in sorted(staging.rglob("*")):
         if f.is_file():
             with open(f, "rb") as handle:
                 os.fsync(handle.fileno())
+            f.chmod(read_only)
+    _fsync_dir(staging)
+    checkpoint("staged")
     os.rename(staging, final)
-    dir_fd = os.open(final.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    _fsync_dir(final.parent)
+    checkpoint("published")

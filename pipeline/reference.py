@@ -178,6 +178,27 @@ def _check_vat(row: dict[str, Any]) -> str | None:
     return None
 
 
+def _check_siren_matches_vat(row: dict[str, Any]) -> str | None:
+    """A French VAT number is FR + 2-digit key + the SIREN: both must name the same company."""
+    siren, vat = row.get("siren"), row.get("vat_number")
+    if siren and vat and row.get("country", "FR") == "FR":
+        if eu_vat.compact(vat)[-9:] != fr_siren.compact(siren):
+            return f"vat_number {vat!r} does not belong to siren {siren!r}"
+    return None
+
+
+def _check_return(row: dict[str, Any]) -> str | None:
+    """R33/R34: equipment comes back after the rental ends, in a known condition."""
+    if row.get("returned_on") is not None:
+        if row.get("notice_date") is None:
+            return "returned_on is set but notice_date is empty: a rental ends on its notice date (R33)"
+        if row.get("return_condition") is None:
+            return "returned_on is set but return_condition is empty (good or damaged, R34)"
+    elif row.get("return_condition") is not None:
+        return "return_condition is set but returned_on is empty (R34)"
+    return None
+
+
 DATA_FILES: tuple[FileSpec, ...] = (
     FileSpec(
         "customers.csv",
@@ -193,7 +214,7 @@ DATA_FILES: tuple[FileSpec, ...] = (
             Col("address", required=False),
         ),
         key=("customer_id",),
-        checks=(_check_siren, _check_vat),
+        checks=(_check_siren, _check_vat, _check_siren_matches_vat),
     ),
     FileSpec(
         "sip_accounts.csv",
@@ -241,6 +262,7 @@ DATA_FILES: tuple[FileSpec, ...] = (
             _non_negative("monthly_fee_eur", "commitment_months"),
             _ends_after_start("start_date", "notice_date"),
             _ends_after_start("start_date", "returned_on"),
+            _check_return,
         ),
     ),
     FileSpec(
@@ -525,6 +547,21 @@ def read_provider(folder: Path) -> dict[str, Any]:
         raise InputError(f"siren {data['siren']!r} is not a valid SIREN", file=str(path))
     if not eu_vat.is_valid(str(data["vat_number"])):
         raise InputError(f"vat_number {data['vat_number']!r} is not a valid VAT number", file=str(path))
+    problem = _check_siren_matches_vat({"siren": str(data["siren"]), "vat_number": str(data["vat_number"])})
+    if problem:
+        raise InputError(problem, file=str(path))
+    # R5 fixes the payment term, and the recovery indemnity is fixed by law (art. D441-5 C. com.)
+    if "payment_terms_days" in data and str(data["payment_terms_days"]) != "30":
+        raise InputError(
+            f"payment_terms_days {data['payment_terms_days']!r}: invoices are due 30 days after their date (R5)",
+            file=str(path),
+        )
+    if "recovery_indemnity_eur" in data and str(data["recovery_indemnity_eur"]) not in ("40", "40.00"):
+        raise InputError(
+            f"recovery_indemnity_eur {data['recovery_indemnity_eur']!r}: the fixed indemnity for "
+            "recovery costs is 40 EUR (art. D441-5 du Code de commerce)",
+            file=str(path),
+        )
     return data
 
 

@@ -12,6 +12,7 @@ import filecmp
 import shutil
 import subprocess
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +88,8 @@ def _input_files(data: Path, rates: Path, month: Month) -> list[tuple[str, Path]
     return files
 
 
-def usage_lines(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+def usage_lines(con: duckdb.DuckDBPyConnection, month: Month) -> list[dict[str, Any]]:
+    """R63: the usage of one SIP account for one zone and one reason, amount already rounded."""
     rows = con.execute(
         "select customer_id, sip_account, zone, reason, calls, billable_seconds, amount_ht "
         "from usage_lines"
@@ -105,6 +107,8 @@ def usage_lines(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
             "unit_price": None,
             "amount_ht": amount,
             "telephony_recurring": False,
+            "period_start": month.first_day,
+            "period_end": month.last_day,
         }
         for customer_id, sip_account, zone, reason, calls, seconds, amount in rows
     ]
@@ -114,6 +118,7 @@ def _write_month(folder: Path, billed: BilledMonth, manifest: dict[str, Any]) ->
     """The data-contract files, then the exports, then the manifest that hashes them all."""
     con = billed.con
     write_csv(folder / "invoices.csv", INVOICE_COLUMNS, [vars(i) for i in billed.invoices])
+    ledger.checkpoint("staging")
     write_csv(folder / "invoice_lines.csv", LINE_COLUMNS, billed.lines)
     write_csv(folder / "credit_notes.csv", CREDIT_NOTE_COLUMNS, [vars(c) for c in billed.credit_notes])
     write_csv(folder / "sla.csv", SLA_COLUMNS, billed.sla_rows)
@@ -133,29 +138,129 @@ def _write_month(folder: Path, billed: BilledMonth, manifest: dict[str, Any]) ->
     write_json(folder / "manifest.json", manifest)
 
 
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _keyed(rows: list[dict[str, str]], key: tuple[str, ...]) -> dict[tuple[str, ...], dict[str, str]]:
+    """Rows by key; rows sharing a key are told apart by their rank (…, 0), (…, 1)."""
+    result: dict[tuple[str, ...], dict[str, str]] = {}
+    for row in rows:
+        base = tuple(row.get(k, "") for k in key)
+        rank = 0
+        while (*base, str(rank)) in result:
+            rank += 1
+        result[(*base, str(rank))] = row
+    return result
+
+
+def _field_changes(old: dict[str, str], new: dict[str, str], skip: tuple[str, ...] = ()) -> str:
+    names = [c for c in dict.fromkeys([*old, *new]) if c not in skip]
+    return ", ".join(
+        f"{c} {old.get(c, '')!r} -> {new.get(c, '')!r}" for c in names if old.get(c) != new.get(c)
+    )
+
+
+LINE_KEY = ("customer_id", "kind", "reference", "zone", "reason", "period_start")
+MAX_REPORTED = 50
+
+
+def _document_differences(issued: Path, fresh: Path) -> list[str]:
+    """Invoices and their lines, by customer and line (R64)."""
+    out: list[str] = []
+    old_inv = {r["customer_id"]: r for r in _read_csv(issued / "invoices.csv")}
+    new_inv = {r["customer_id"]: r for r in _read_csv(fresh / "invoices.csv")}
+    for cid in sorted(old_inv.keys() | new_inv.keys()):
+        a, b = old_inv.get(cid), new_inv.get(cid)
+        if a is None:
+            out.append(f"customer {cid}: no invoice was issued, the recomputation gives one "
+                       f"(total_ht {b['total_ht']})")
+        elif b is None:
+            out.append(f"customer {cid}: invoice {a['invoice_number']} was issued, the "
+                       "recomputation gives none")
+        elif a != b:
+            out.append(f"customer {cid}: invoice {a['invoice_number']}: {_field_changes(a, b)}")
+    old_lines = _keyed(_read_csv(issued / "invoice_lines.csv"), LINE_KEY)
+    new_lines = _keyed(_read_csv(fresh / "invoice_lines.csv"), LINE_KEY)
+
+    def label(row: dict[str, str]) -> str:
+        parts = [row.get("kind", ""), row.get("reference", ""), row.get("zone", ""), row.get("reason", "")]
+        return " ".join(p for p in parts if p)
+
+    for key in sorted(old_lines.keys() | new_lines.keys()):
+        a, b = old_lines.get(key), new_lines.get(key)
+        if a is None:
+            out.append(f"customer {key[0]}: new line {label(b)}: amount_ht {b['amount_ht']} "
+                       f"({b['description']})")
+        elif b is None:
+            out.append(f"customer {key[0]}: line {a['invoice_number']}/{a['line_no']} {label(a)} "
+                       f"is no longer computed (amount_ht {a['amount_ht']})")
+        else:
+            changes = _field_changes(a, b, skip=("invoice_number", "line_no"))
+            if changes:
+                out.append(f"customer {key[0]}: line {a['invoice_number']}/{a['line_no']} "
+                           f"{label(a)}: {changes}")
+    return out
+
+
+def _rated_calls_differences(a: Path, b: Path) -> list[str]:
+    con = duckdb.connect(":memory:")
+    try:
+        counts = con.execute(
+            "select (select count(*) from read_parquet($a)), (select count(*) from read_parquet($b))",
+            {"a": str(a), "b": str(b)},
+        ).fetchone()
+        added = [r[0] for r in con.execute(
+            "select cdr_id from read_parquet($b) except select cdr_id from read_parquet($a) "
+            "order by 1 limit 10", {"a": str(a), "b": str(b)},
+        ).fetchall()]
+        changed = con.execute(
+            "select count(*) from (select * from read_parquet($b) except "
+            "select * from read_parquet($a))", {"a": str(a), "b": str(b)},
+        ).fetchone()[0]
+    finally:
+        con.close()
+    text = f"rated_calls.parquet: {counts[0]} rated call(s) issued, {counts[1]} recomputed, " \
+           f"{changed} recomputed row(s) not as issued"
+    if added:
+        text += f" (new cdr_id: {', '.join(map(str, added))})"
+    return [text]
+
+
 def _compare(issued: Path, fresh: Path) -> list[str]:
-    """R64: differences between an issued month and its recomputation, by file and row."""
+    """R64: differences between an issued month and its recomputation, by customer and line
+    for the invoices, by row for the other files."""
     differences = []
+    same = {
+        name: (issued / name).exists() and filecmp.cmp(issued / name, fresh / name, shallow=False)
+        for name in ISSUED_FILES
+    }
+    if not (same["invoices.csv"] and same["invoice_lines.csv"]):
+        differences += _document_differences(issued, fresh)
     for name in ISSUED_FILES:
+        if same[name] or name in ("invoices.csv", "invoice_lines.csv"):
+            continue
         a, b = issued / name, fresh / name
         if not a.exists():
             differences.append(f"{name}: missing from the issued month")
-            continue
-        if filecmp.cmp(a, b, shallow=False):
-            continue
-        if name.endswith(".csv"):
-            with open(a, encoding="utf-8") as fa, open(b, encoding="utf-8") as fb:
-                old, new = list(csv.reader(fa)), list(csv.reader(fb))
-            removed = [r for r in old[1:] if r not in new[1:]]
-            added = [r for r in new[1:] if r not in old[1:]]
-            differences.append(f"{name}: {len(removed)} issued row(s) differ, {len(added)} new row(s)")
-            for r in removed[:10]:
-                differences.append(f"  issued:     {','.join(r)}")
-            for r in added[:10]:
-                differences.append(f"  recomputed: {','.join(r)}")
+        elif name == "rated_calls.parquet":
+            differences += _rated_calls_differences(a, b)
         else:
-            differences.append(f"{name}: content differs")
+            old, new = _read_csv(a), _read_csv(b)
+            removed = [r for r in old if r not in new]
+            added = [r for r in new if r not in old]
+            differences.append(f"{name}: {len(removed)} issued row(s) differ, {len(added)} new row(s)")
+            differences += [f"  issued:     {','.join(r.values())}" for r in removed[:10]]
+            differences += [f"  recomputed: {','.join(r.values())}" for r in added[:10]]
+    if len(differences) > MAX_REPORTED:
+        differences = differences[:MAX_REPORTED] + [f"... and {len(differences) - MAX_REPORTED} more"]
     return differences
+
+
+def _numbers(docs: list[Any], attr: str) -> list[str]:
+    values = [getattr(d, attr) for d in docs]
+    return [values[0], values[-1]] if values else []
 
 
 def bill_month(month_text: str, data: Path, out: Path, rates: Path) -> RunResult:
@@ -164,23 +269,21 @@ def bill_month(month_text: str, data: Path, out: Path, rates: Path) -> RunResult
         raise InputError(f"data folder {str(data)!r} does not exist or is not a folder")
     ref: Reference = load_reference(data, rates)
     with ledger.locked(out):
+        ledger.checkpoint("locked")
         final = out / str(month)
-        already = (final / "manifest.json").exists()
-        later = [m for m in ledger.issued_months(out) if m > month]
-        if later and not already:
-            raise InputError(
-                f"{later[-1]} is already issued: {month} can no longer be issued without breaking "
-                "the invoice number order (R60)"
-            )
+        ledger.verify(out)
+        already = ledger.check_month_order(out, month)
         con = connect()
         register(con, ref)
         cdr_files = rate_month(con, data, month, ledger.billed_id_files(out, month))
-        lines = contract_lines(ref, month) + usage_lines(con)
+        ledger.checkpoint("rated")
+        lines = contract_lines(ref, month) + usage_lines(con, month)
         customers = {c["customer_id"]: c for c in ref["ref_customers"].rows}
         year = invoice_date(month).year
         invoices = build_invoices(
             lines, customers, month,
             ledger.next_sequence(out, month, "F", "invoice_number", "invoices.csv", year),
+            provider=ref.provider,
         )
         reconciliation = [
             dict(zip(("source_file", "rows_read", "rated", "duplicates", "rejected", "balanced"), r, strict=True))
@@ -207,6 +310,10 @@ def bill_month(month_text: str, data: Path, out: Path, rates: Path) -> RunResult
             ],
             "cdr_files": cdr_files,
             "reconciliation": reconciliation,
+            "numbers": {
+                "invoices": _numbers(invoices, "invoice_number"),
+                "credit_notes": _numbers(credit_notes, "credit_note_number"),
+            },
             "row_counts": {
                 "invoices": len(invoices),
                 "invoice_lines": len(billed.lines),
@@ -219,7 +326,7 @@ def bill_month(month_text: str, data: Path, out: Path, rates: Path) -> RunResult
         _write_month(staging, billed, manifest)
         result = RunResult(
             month, "issued", final, invoices=len(invoices), credit_notes=len(credit_notes),
-            total_ttc=str(sum((i.total_ttc for i in invoices), start=0)),
+            total_ttc=str(sum((i.total_ttc for i in invoices), start=Decimal("0.00"))),
             reconciliation=reconciliation,
         )
         if already:
