@@ -15,8 +15,9 @@ import duckdb
 
 from pipeline.cdrs import CDR_COLUMNS, REGISTRATION_COLUMNS, billed_ids_table, load_raw
 from pipeline.dates import Month
-from pipeline.db import run_model
+from pipeline.db import connect, run_model
 from pipeline.errors import InputError
+from pipeline.reference import load_reference, register
 
 RATING_MODELS = (
     ("staging", "stg_cdrs"),
@@ -72,3 +73,14 @@ def _stop_on_bad_registration(con: duckdb.DuckDBPyConnection, data: Path) -> Non
     ).fetchone()
     if bad:
         raise InputError(bad[2], file=str(data / bad[0]), row=bad[1])
+
+
+def rate_folders(
+    month: Month, data: Path, rates: Path, billed_id_files: list[Path] | None = None
+) -> duckdb.DuckDBPyConnection:
+    """Load the reference data and rate the month in a fresh in-memory database, issuing
+    nothing (used by `billing explain` for a month not issued yet, and by tests)."""
+    con = connect()
+    register(con, load_reference(data, rates))
+    rate_month(con, data, month, billed_id_files or [])
+    return con

@@ -149,3 +149,26 @@ class Workspace:
 @pytest.fixture
 def ws(tmp_path: Path) -> Workspace:
     return Workspace(tmp_path)
+
+
+# --- issue 3 (rating): rate a Workspace month in memory, without issuing anything -----------
+
+
+def rate(ws: Workspace, month: str):
+    """A DuckDB connection holding every rating table of `month` (rated_calls, rejects...)."""
+    from pipeline.dates import Month
+    from pipeline.rating import rate_folders
+
+    return rate_folders(Month.parse(month), ws.data, ws.rates)
+
+
+def rows(con, sql: str, params: list | None = None) -> list[dict]:
+    """Rows of a query as dicts (values keep their DuckDB types: Decimal stays Decimal)."""
+    cur = con.execute(sql, params or [])
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+def rated_by_id(ws: Workspace, month: str) -> dict[str, dict]:
+    """rated_calls of `month` by cdr_id."""
+    return {r["cdr_id"]: r for r in rows(rate(ws, month), "select * from rated_calls")}
