@@ -66,5 +66,25 @@ def bill(month: str, data: str, out: str, rates: str) -> None:
     )
 
 
+@main.command()
+@click.option("--month", required=True, help=MONTH_HELP)
+@click.option("--cdr", "cdr_id", required=True, help="The cdr_id to explain.")
+@click.option("--data", default="data_samples", show_default=True, help=DATA_HELP)
+@click.option("--out", default="out", show_default=True, help=OUT_HELP)
+@click.option("--rates", default="rates", show_default=True, help=RATES_HELP)
+def explain(month: str, cdr_id: str, data: str, out: str, rates: str) -> None:
+    """Explain one call: normalised number, prefix and zone, tariff row, reason and the limit
+    broken, and the arithmetic of the amount; or, for a rejected row, its reason, file, row and
+    raw text. An issued month is read from its own files under OUT; a month not issued yet is
+    rated again in memory (nothing is written).
+    """
+    from pipeline.explain import explain as explain_cdr
+
+    try:
+        click.echo(explain_cdr(month, cdr_id, Path(data), Path(out), Path(rates)))
+    except BillingError as exc:
+        _fail(exc)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
