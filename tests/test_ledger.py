@@ -1,0 +1,305 @@
+"""The ledger under OUT (R60, R64): unbroken numbers across months and years, re-runs that
+verify instead of rewriting, runs killed at any step, two runs at once."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from pipeline.ledger import PAUSE_ENV
+from tests.conftest import Workspace, write_rows
+
+PREMIUM_CALL = ["p1", "sip-1", "out", "0145000000", "0891234567", "2026-10-03T09:15:00+02:00", "61", "D1"]
+
+
+def two_customers(ws: Workspace) -> None:
+    """C1 pays S1 (25.00, FR, 20 %), C2 pays S2 (30.00, BE, reverse charge) every month."""
+    ws.add_rows("subscriptions.csv", [["S2", "C2", "OPT_IVR", "30.00", "2026-01-05", "0", "", "", ""]])
+
+
+def numbers(ws: Workspace, month: str) -> list[tuple[str, str, str]]:
+    return [(r["invoice_number"], r["customer_id"], r["invoice_date"])
+            for r in ws.read_csv(month, "invoices.csv")]
+
+
+def snapshot(root: Path) -> dict[str, tuple[str, int]]:
+    """Every file and folder under root: content hash and modification time."""
+    result = {}
+    for p in sorted(root.rglob("*")):
+        rel = p.relative_to(root).as_posix()
+        if p.is_file():
+            result[rel] = (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
+        else:
+            result[rel] = ("dir", 0)
+    return result
+
+
+def visible(root: Path) -> dict[str, tuple[str, int]]:
+    """The snapshot without the hidden lock file and staging folders."""
+    return {k: v for k, v in snapshot(root).items() if not k.startswith(".")}
+
+
+def bill_ok(ws: Workspace, month: str) -> str:
+    result = ws.bill(month)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+# R60 ---------------------------------------------------------------------------------------
+
+
+def test_r60_numbers_continue_across_three_consecutive_months(ws):
+    two_customers(ws)
+    for month in ("2026-09", "2026-10", "2026-11"):
+        ws.cdrs(month, [])
+        bill_ok(ws, month)
+    assert numbers(ws, "2026-09") == [("F2026-000001", "C1", "2026-10-01"), ("F2026-000002", "C2", "2026-10-01")]
+    assert numbers(ws, "2026-10") == [("F2026-000003", "C1", "2026-11-01"), ("F2026-000004", "C2", "2026-11-01")]
+    assert numbers(ws, "2026-11") == [("F2026-000005", "C1", "2026-12-01"), ("F2026-000006", "C2", "2026-12-01")]
+
+
+def test_r60_december_invoices_dated_2027_open_the_2027_series(ws):
+    two_customers(ws)
+    for month in ("2026-11", "2026-12", "2027-01"):
+        ws.cdrs(month, [])
+        bill_ok(ws, month)
+    assert numbers(ws, "2026-11") == [("F2026-000001", "C1", "2026-12-01"), ("F2026-000002", "C2", "2026-12-01")]
+    assert numbers(ws, "2026-12") == [("F2027-000001", "C1", "2027-01-01"), ("F2027-000002", "C2", "2027-01-01")]
+    assert numbers(ws, "2027-01") == [("F2027-000003", "C1", "2027-02-01"), ("F2027-000004", "C2", "2027-02-01")]
+
+
+def test_r60_a_month_without_invoices_keeps_the_sequence(ws):
+    # S1 ends: notice 2026-08-10 -> last billed 2026-09; October has no invoice at all
+    path = ws.table("subscriptions.csv")
+    with open(path, encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))
+    rows[1][-1] = "2026-08-10"
+    rows[1][5] = "0"
+    write_rows(path, rows)
+    for month in ("2026-09", "2026-10"):
+        ws.cdrs(month, [])
+        bill_ok(ws, month)
+    assert numbers(ws, "2026-09") == [("F2026-000001", "C1", "2026-10-01")]
+    assert numbers(ws, "2026-10") == []
+    ws.add_rows("subscriptions.csv", [["S2", "C2", "OPT_IVR", "30.00", "2026-10-05", "0", "", "", ""]])
+    ws.cdrs("2026-11", [])
+    bill_ok(ws, "2026-11")
+    assert numbers(ws, "2026-11") == [("F2026-000002", "C2", "2026-12-01")]
+
+
+def test_r60_an_older_month_cannot_be_issued_after_a_later_one(ws):
+    for month in ("2026-09", "2026-10"):
+        ws.cdrs(month, [])
+    bill_ok(ws, "2026-10")
+    before = snapshot(ws.out)
+    result = ws.bill("2026-09")
+    assert result.exit_code == 2
+    assert "2026-10 is already issued: 2026-09 can no longer be issued" in result.output
+    assert snapshot(ws.out) == before
+
+
+def test_r60_a_month_cannot_be_skipped(ws):
+    for month in ("2026-09", "2026-11"):
+        ws.cdrs(month, [])
+    bill_ok(ws, "2026-09")
+    result = ws.bill("2026-11")
+    assert result.exit_code == 2
+    assert "the last issued month is 2026-09: bill 2026-10 before 2026-11" in result.output
+    assert not (ws.out / "2026-11").exists()
+
+
+def test_issued_files_are_read_only(ws):
+    ws.cdrs("2026-10", [])
+    bill_ok(ws, "2026-10")
+    for p in (ws.out / "2026-10").iterdir():
+        assert p.stat().st_mode & 0o222 == 0, p.name
+
+
+def test_a_changed_issued_invoice_stops_the_next_run(ws):
+    for month in ("2026-09", "2026-10"):
+        ws.cdrs(month, [])
+    bill_ok(ws, "2026-09")
+    path = ws.out / "2026-09" / "invoices.csv"
+    path.chmod(0o644)
+    path.write_text(path.read_text(encoding="utf-8").replace("25.00", "24.00"), encoding="utf-8")
+    result = ws.bill("2026-10")
+    assert result.exit_code == 1
+    assert "2026-09/invoices.csv: changed or removed since it was issued" in result.output
+    assert not (ws.out / "2026-10").exists()
+
+
+def test_a_month_folder_not_made_by_the_program_is_not_overwritten(ws):
+    ws.cdrs("2026-10", [])
+    (ws.out / "2026-10").mkdir(parents=True)
+    (ws.out / "2026-10" / "notes.txt").write_text("mine", encoding="utf-8")
+    result = ws.bill("2026-10")
+    assert result.exit_code == 1
+    assert "is not an issued month" in result.output
+    assert (ws.out / "2026-10" / "notes.txt").read_text(encoding="utf-8") == "mine"
+
+
+# R64 ---------------------------------------------------------------------------------------
+
+
+def test_r64_rerun_identical_exit_0_and_no_byte_changes(ws):
+    two_customers(ws)
+    ws.cdrs("2026-09", [])
+    ws.cdrs("2026-10", [PREMIUM_CALL])
+    bill_ok(ws, "2026-09")
+    bill_ok(ws, "2026-10")
+    before = snapshot(ws.out)
+    time.sleep(0.01)
+    output = bill_ok(ws, "2026-10")
+    assert "2026-10: already issued, identical" in output
+    assert snapshot(ws.out) == before
+    # an earlier month too, while a later one is issued
+    assert "2026-09: already issued, identical" in bill_ok(ws, "2026-09")
+    assert snapshot(ws.out) == before
+
+
+def test_r64_rerun_after_a_cdr_file_was_added_reports_the_new_line(ws):
+    ws.cdrs("2026-10", [PREMIUM_CALL])
+    bill_ok(ws, "2026-10")
+    before = snapshot(ws.out)
+    ws.cdrs("2026-10", [
+        ["p2", "sip-1", "out", "0145000000", "+44 7911 123456", "2026-10-05T09:15:00+02:00", "30", "D1"],
+    ], name="late.csv")
+    result = ws.bill("2026-10")
+    assert result.exit_code == 1, result.output
+    assert "2026-10 is already issued and the recomputation differs; nothing was rewritten" in result.output
+    # 30 s to a UK mobile, min 60 s at 0.1800 (tariff of 2026-10-01) -> 0.18
+    assert "customer C1: invoice F2026-000001: total_ht '25.80' -> '25.98'" in result.output
+    assert "customer C1: new line usage sip-1 INTL_GB_MOBILE OUT_OF_PLAN: amount_ht 0.18" in result.output
+    assert "rated_calls.parquet: 1 rated call(s) issued, 2 recomputed" in result.output
+    assert "new cdr_id: p2" in result.output
+    assert snapshot(ws.out) == before
+
+
+def test_r64_rerun_after_a_rate_was_edited_reports_the_changed_line(ws):
+    ws.cdrs("2026-10", [PREMIUM_CALL])
+    bill_ok(ws, "2026-10")
+    before = snapshot(ws.out)
+    # 61 s at FR_PREMIUM (0.12 + 0.34/min, 60 s steps) = 0.80; edited to 0.40/min -> 0.92
+    path = ws.table("tariffs.csv", "rates")
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "FR_PREMIUM,2025-01-01,0.3400", "FR_PREMIUM,2025-01-01,0.4000"), encoding="utf-8")
+    result = ws.bill("2026-10")
+    assert result.exit_code == 1, result.output
+    assert ("customer C1: line F2026-000001/2 usage sip-1 FR_PREMIUM OUT_OF_PLAN: "
+            "amount_ht '0.80' -> '0.92'") in result.output
+    assert "customer C1: invoice F2026-000001: total_ht '25.80' -> '25.92'" in result.output
+    assert snapshot(ws.out) == before
+
+
+def test_r64_rerun_after_a_contract_change_reports_the_customer(ws):
+    ws.cdrs("2026-10", [])
+    bill_ok(ws, "2026-10")
+    two_customers(ws)
+    result = ws.bill("2026-10")
+    assert result.exit_code == 1
+    assert "customer C2: no invoice was issued, the recomputation gives one (total_ht 30.00)" in result.output
+    assert "customer C2: new line subscription S2: amount_ht 30.00" in result.output
+
+
+# Killed runs and concurrent runs -----------------------------------------------------------
+
+
+def start_bill(ws: Workspace, month: str, pause_at: str) -> subprocess.Popen:
+    env = dict(os.environ, **{PAUSE_ENV: pause_at})
+    return subprocess.Popen(
+        [sys.executable, "-m", "pipeline.cli", "bill", "--month", month, "--data", str(ws.data),
+         "--out", str(ws.out), "--rates", str(ws.rates)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def wait_paused(proc: subprocess.Popen, step: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    seen = ""
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([proc.stderr], [], [], 0.2)
+        if ready:
+            text = proc.stderr.readline()
+            seen += text
+            if text.strip() == f"paused at {step}":
+                return
+            if text == "" and proc.poll() is not None:
+                break
+    proc.kill()
+    raise AssertionError(f"the run did not pause at {step}: {seen}")
+
+
+def kill(proc: subprocess.Popen) -> None:
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    proc.stdout.close()
+    proc.stderr.close()
+
+
+def fixture_with_september(ws: Workspace) -> None:
+    two_customers(ws)
+    ws.cdrs("2026-09", [])
+    ws.cdrs("2026-10", [PREMIUM_CALL])
+    bill_ok(ws, "2026-09")
+
+
+@pytest.mark.parametrize("step", ["locked", "rated", "staging", "staged"])
+def test_killed_run_leaves_out_as_before_and_the_next_run_issues_the_same_numbers(tmp_path, step):
+    # reference: the same months billed without interruption
+    ref = Workspace(tmp_path / "ref")
+    fixture_with_september(ref)
+    bill_ok(ref, "2026-10")
+
+    ws = Workspace(tmp_path / "killed")
+    fixture_with_september(ws)
+    before = visible(ws.out)
+    proc = start_bill(ws, "2026-10", step)
+    wait_paused(proc, step)
+    kill(proc)
+    assert visible(ws.out) == before
+    assert not (ws.out / "2026-10").exists()
+
+    bill_ok(ws, "2026-10")
+    assert sorted(p.name for p in ws.out.iterdir()) == [".lock", "2026-09", "2026-10"]
+    assert numbers(ws, "2026-10") == numbers(ref, "2026-10") == [
+        ("F2026-000003", "C1", "2026-11-01"), ("F2026-000004", "C2", "2026-11-01"),
+    ]
+    for name in ("invoices.csv", "invoice_lines.csv", "rated_calls.parquet"):
+        assert (ws.out / "2026-10" / name).read_bytes() == (ref.out / "2026-10" / name).read_bytes()
+
+
+def test_run_killed_after_publishing_has_issued_the_month(ws):
+    fixture_with_september(ws)
+    proc = start_bill(ws, "2026-10", "published")
+    wait_paused(proc, "published")
+    kill(proc)
+    assert numbers(ws, "2026-10") == [("F2026-000003", "C1", "2026-11-01"), ("F2026-000004", "C2", "2026-11-01")]
+    before = snapshot(ws.out)
+    assert "already issued, identical" in bill_ok(ws, "2026-10")
+    assert snapshot(ws.out) == before
+
+
+def test_a_second_run_on_the_same_out_refuses_while_the_first_runs(ws):
+    fixture_with_september(ws)
+    ws.cdrs("2026-11", [])
+    proc = start_bill(ws, "2026-10", "rated")
+    try:
+        wait_paused(proc, "rated")
+        for month in ("2026-10", "2026-11", "2026-09"):
+            result = ws.bill(month)
+            assert result.exit_code == 2
+            assert "another billing run is using" in result.output
+            assert "nothing was done" in result.output
+    finally:
+        kill(proc)
+    bill_ok(ws, "2026-10")
+    assert numbers(ws, "2026-10")[0] == ("F2026-000003", "C1", "2026-11-01")
