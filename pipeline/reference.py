@@ -212,6 +212,8 @@ DATA_FILES: tuple[FileSpec, ...] = (
             Col("siren", required=False),
             Col("vat_number", required=False),
             Col("address", required=False),
+            # itemised bills show full called numbers instead of masking the last four digits
+            Col("itemised_full_numbers", BOOL, required=False),
         ),
         key=("customer_id",),
         checks=(_check_siren, _check_vat, _check_siren_matches_vat),
