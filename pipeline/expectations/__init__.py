@@ -1,0 +1,54 @@
+"""Expectation suites of the data contract, kept as code (issue 7).
+
+A suite is a list of great-expectations expectations over one *dataset*: a small pandas
+DataFrame built either by a DuckDB query over the loaded tables (reference tables whole,
+usage tables as aggregates: one row per file, per distinct value or per group) or, for the
+documents, from the BilledMonth in Python. Nothing here reads millions of rows into pandas:
+a dataset has at most as many rows as there are reference rows, files, groups or documents.
+
+The modules `inputs` and `outputs` import great_expectations (about 3 s): import them only
+when a run validates (pipeline.validation does so lazily).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Check:
+    """One expectation with what a reader of the report needs: a stable id, the rule, why."""
+
+    id: str  # stable, unique within its suite: cited by tests and in messages
+    expectation: Any  # a great_expectations.expectations.Expectation
+    rule: str  # "R60", "data contract", ...
+    description: str  # one plain sentence: what must hold
+    # Optional DuckDB query (bound parameters only) that fetches up to a few source rows
+    # behind a failure, when the dataset is an aggregate whose rows are not source rows.
+    samples_sql: str | None = None
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str  # "inputs.customers"
+    dataset: str  # what the rows are, for the report: "customers.csv, one row per customer"
+    build: Callable[..., pd.DataFrame]  # (context) -> DataFrame
+    checks: tuple[Check, ...]
+    # columns that identify a row of the dataset in a message (file row, number, file name)
+    key_columns: tuple[str, ...] = ()
+    # label prefixed to a sample row ("customers.csv"): with `source_row` it names file and row
+    file_label: str = ""
+    parameters: Callable[..., dict[str, Any]] = field(default=lambda ctx: {})
+
+
+def sql_frame(sql: str) -> Callable[..., pd.DataFrame]:
+    """A dataset built by one DuckDB query (the context has `con` and `params`)."""
+
+    def build(ctx: Any) -> pd.DataFrame:
+        return ctx.query(sql)
+
+    return build

@@ -1,0 +1,489 @@
+"""The data contract, enforced and reported with great-expectations (issue 7).
+
+Two gates, next to the row-level rejects of R40-R41 (which stay in SQL):
+
+- `validate_inputs(con, ref, month)`, after rating: the input suites over the loaded tables.
+  A failure stops the run before anything is issued: InputError (exit 2), naming each failing
+  expectation with sample rows.
+- `validate_outputs(billed, out, month)`, before the staging folder is written: the output
+  suites over the documents. A failure stops the run before publishing: ProblemFound (exit 1).
+
+`write_report(reports, folder)` writes folder/*.json and folder/report.md (deterministic bytes:
+no timestamps, no run ids) and returns the summary for manifest.json.
+
+Cost: suites run on small pandas DataFrames (reference tables, and DuckDB aggregates of the
+usage tables), in one ephemeral great-expectations context, without progress bars. The
+suites live in pipeline/expectations/ and import great_expectations lazily (about 3 s).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from pipeline.dates import Month
+from pipeline.errors import InputError, ProblemFound
+
+SAMPLE_ROWS = 5
+_PARTIAL_VALUES = 20
+_RESULT_KEYS = (
+    "observed_value",
+    "element_count",
+    "unexpected_count",
+    "unexpected_percent",
+    "missing_count",
+    "partial_unexpected_list",
+)
+
+
+@dataclass
+class ExpectationResult:
+    suite: str
+    check: str
+    type: str
+    kwargs: dict[str, Any]
+    rule: str
+    description: str
+    success: bool
+    result: dict[str, Any]
+    samples: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.suite}:{self.check}"
+
+    def to_json(self) -> dict[str, Any]:
+        data = {
+            "check": self.check,
+            "expectation_type": self.type,
+            "kwargs": self.kwargs,
+            "rule": self.rule,
+            "description": self.description,
+            "success": self.success,
+            "result": self.result,
+            "samples": self.samples,
+        }
+        if self.error:
+            data["error"] = self.error
+        return data
+
+
+@dataclass
+class SuiteResult:
+    name: str
+    dataset: str
+    rows: int
+    expectations: list[ExpectationResult]
+
+    @property
+    def success(self) -> bool:
+        return all(e.success for e in self.expectations)
+
+
+@dataclass
+class ValidationReport:
+    stage: str  # "inputs" or "outputs"
+    month: str
+    suites: list[SuiteResult]
+    seconds: float = 0.0  # wall time, for the log and benchmarks; not written (determinism)
+
+    @property
+    def success(self) -> bool:
+        return all(s.success for s in self.suites)
+
+    @property
+    def results(self) -> list[ExpectationResult]:
+        return [e for s in self.suites for e in s.expectations]
+
+    @property
+    def failures(self) -> list[ExpectationResult]:
+        return [e for e in self.results if not e.success]
+
+    def statistics(self) -> dict[str, int]:
+        results = self.results
+        failed = sum(1 for e in results if not e.success)
+        return {
+            "suites": len(self.suites),
+            "expectations": len(results),
+            "successful": len(results) - failed,
+            "failed": failed,
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        import great_expectations as gx
+
+        return {
+            "stage": self.stage,
+            "month": self.month,
+            "success": self.success,
+            "great_expectations_version": gx.__version__,
+            "statistics": self.statistics(),
+            "suites": [
+                {
+                    "suite": s.name,
+                    "dataset": s.dataset,
+                    "rows": s.rows,
+                    "success": s.success,
+                    "expectations": [e.to_json() for e in s.expectations],
+                }
+                for s in self.suites
+            ],
+        }
+
+    def failure_message(self) -> str:
+        failures = self.failures
+        stats = self.statistics()
+        lines = [
+            f"{self.stage} validation of {self.month} failed: {stats['failed']} of "
+            f"{stats['expectations']} expectation(s) not met"
+        ]
+        for e in failures:
+            lines.append(f"- {e.name} [{e.rule}] {e.description}: {_observed(e)}")
+            lines += [f"    {s}" for s in e.samples]
+        return "\n".join(lines)
+
+
+# --- the context: what a dataset is built from ---------------------------------------------
+
+
+@dataclass
+class Context:
+    con: duckdb.DuckDBPyConnection | None
+    month: Month
+    ref: Any = None
+    billed: Any = None
+    out: Path | None = None
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return {"month_start": self.month.start_utc, "month_end": self.month.end_utc}
+
+    @property
+    def month_start_epoch(self) -> int:
+        return int(self.month.start_utc.timestamp())
+
+    @property
+    def month_end_epoch(self) -> int:
+        return int(self.month.end_utc.timestamp())
+
+    def bind(self, sql: str) -> dict[str, Any]:
+        return {k: v for k, v in self.params.items() if f"${k}" in sql}
+
+    def query(self, sql: str) -> pd.DataFrame:
+        assert self.con is not None
+        return self.con.execute(sql, self.bind(sql)).df()
+
+    def rows(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+        assert self.con is not None
+        cursor = self.con.execute(sql, self.bind(sql))
+        return [d[0] for d in cursor.description], cursor.fetchall()
+
+
+# --- great-expectations, quietly -----------------------------------------------------------
+
+
+def _quiet_gx() -> Any:
+    """Import great_expectations without analytics, progress bars or log noise."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    for name in ("great_expectations", "great_expectations.core", "great_expectations.data_context"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import great_expectations as gx
+    return gx
+
+
+def _context(gx: Any) -> Any:
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    return context
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe and deterministic: numpy scalars to Python, NaN to None, sets sorted."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (set, frozenset)):
+        return sorted((_plain(v) for v in value), key=str)
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        try:
+            value = value.item()
+        except (ValueError, AttributeError):
+            return str(value)
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def _kwargs(expectation: Any) -> dict[str, Any]:
+    """The expectation's arguments as written in the suite ($PARAMETER kept, not resolved)."""
+    config = expectation.configuration.to_json_dict()
+    kwargs = {k: v for k, v in config.get("kwargs", {}).items() if k != "batch_id"}
+    return _plain(kwargs)
+
+
+def _columns(kwargs: dict[str, Any]) -> list[str]:
+    names = [kwargs[k] for k in ("column", "column_A", "column_B") if isinstance(kwargs.get(k), str)]
+    names += [c for c in kwargs.get("column_list") or [] if isinstance(c, str)]
+    return names
+
+
+def _observed(e: ExpectationResult) -> str:
+    if e.error:
+        return f"error: {e.error}"
+    r = e.result
+    if r.get("unexpected_count") is not None:
+        text = f"{r['unexpected_count']} unexpected of {r.get('element_count')} row(s)"
+        values = r.get("partial_unexpected_list") or []
+        if values:
+            text += f", e.g. {', '.join(map(str, values[:SAMPLE_ROWS]))}"
+        return text
+    if r.get("observed_value") is not None:
+        return f"observed {r['observed_value']}"
+    return "not met"
+
+
+def _sample_rows(suite: Any, frame: pd.DataFrame, kwargs: dict[str, Any], indices: list[Any]) -> list[str]:
+    columns = [c for c in (*suite.key_columns, *_columns(kwargs)) if c in frame.columns]
+    columns = list(dict.fromkeys(columns))
+    samples = []
+    for index in indices[:SAMPLE_ROWS]:
+        if index not in frame.index:
+            continue
+        row = frame.loc[index]
+        where = ""
+        if "source_row" in columns and suite.file_label:
+            where = f"{suite.file_label} row {_plain(row['source_row'])}: "
+        values = ", ".join(
+            f"{c}={_plain(row[c])!r}" for c in columns if not (where and c == "source_row")
+        )
+        samples.append(where + values)
+    return samples
+
+
+def _sql_samples(ctx: Context, sql: str) -> list[str]:
+    try:
+        names, rows = ctx.rows(sql)
+    except duckdb.Error as exc:  # a sample query must never hide the failure itself
+        return [f"(sample rows unavailable: {exc})"]
+    return [", ".join(f"{n}={_plain(v)!r}" for n, v in zip(names, r, strict=True)) for r in rows]
+
+
+def run_suites(stage: str, suites: Any, ctx: Context, only: set[str] | None = None) -> ValidationReport:
+    """Run each suite on its dataset; never raises for a failed expectation."""
+    started = time.perf_counter()
+    gx = _quiet_gx()
+    context = _context(gx)
+    datasource = context.data_sources.add_pandas(f"{stage}_datasets")
+    suite_results = []
+    for spec in suites:
+        if only is not None and spec.name not in only:
+            continue
+        frame = spec.build(ctx)
+        parameters = _plain(spec.parameters(ctx))
+        asset = datasource.add_dataframe_asset(spec.name)
+        batch = asset.add_batch_definition_whole_dataframe(spec.name)
+        gx_suite = gx.ExpectationSuite(name=spec.name)
+        for check in spec.checks:
+            # the suites are module constants: each run validates with its own copy
+            expectation = check.expectation.copy(deep=True)
+            expectation.id = None
+            expectation.meta = {"check": check.id}
+            gx_suite.add_expectation(expectation)
+        gx_suite = context.suites.add(gx_suite)
+        definition = context.validation_definitions.add(
+            gx.ValidationDefinition(name=spec.name, data=batch, suite=gx_suite)
+        )
+        outcome = definition.run(
+            batch_parameters={"dataframe": frame},
+            expectation_parameters=parameters,
+            result_format={
+                "result_format": "COMPLETE",
+                "partial_unexpected_count": _PARTIAL_VALUES,
+                "include_unexpected_rows": False,
+            },
+        )
+        by_check = {r.expectation_config.meta.get("check"): r for r in outcome.results}
+        expectations = []
+        for check in spec.checks:
+            raw = by_check[check.id].to_json_dict()
+            result = raw.get("result") or {}
+            exception = raw.get("exception_info") or {}
+            kwargs = _kwargs(check.expectation)
+            item = ExpectationResult(
+                suite=spec.name,
+                check=check.id,
+                type=check.expectation.expectation_type,
+                kwargs=kwargs,
+                rule=check.rule,
+                description=check.description,
+                success=bool(raw.get("success")),
+                result=_plain(
+                    {k: result[k] for k in _RESULT_KEYS if result.get(k) is not None}
+                ),
+                error=exception.get("exception_message") if exception.get("raised_exception") else None,
+            )
+            if item.result.get("partial_unexpected_list"):
+                item.result["partial_unexpected_list"] = item.result["partial_unexpected_list"][
+                    :_PARTIAL_VALUES
+                ]
+            if not item.success:
+                if check.samples_sql:
+                    item.samples = _sql_samples(ctx, check.samples_sql)
+                if not item.samples:
+                    indices = result.get("unexpected_index_list") or []
+                    item.samples = _sample_rows(spec, frame, kwargs, indices)
+            expectations.append(item)
+        suite_results.append(SuiteResult(spec.name, spec.dataset, len(frame), expectations))
+    return ValidationReport(stage, str(ctx.month), suite_results, time.perf_counter() - started)
+
+
+# --- the two gates -------------------------------------------------------------------------
+
+
+def _month(month: Month | str) -> Month:
+    return month if isinstance(month, Month) else Month.parse(str(month))
+
+
+def validate_inputs(
+    con: duckdb.DuckDBPyConnection, ref: Any, month: Month | str, only: set[str] | None = None
+) -> ValidationReport:
+    """Input suites over the loaded tables (ref_*, stg_cdrs, rejects, stg_registrations).
+
+    Raises InputError (exit 2) naming every failing expectation, with sample rows."""
+    from pipeline.expectations.inputs import input_suites
+
+    ctx = Context(con=con, month=_month(month), ref=ref)
+    report = run_suites("inputs", input_suites(), ctx, only)
+    if not report.success:
+        error = InputError(report.failure_message() + "\nnothing was issued")
+        error.report = report  # type: ignore[attr-defined]
+        raise error
+    return report
+
+
+def validate_outputs(billed: Any, out: Path, month: Month | str, only: set[str] | None = None) -> ValidationReport:
+    """Output suites over the BilledMonth, the ledger under `out` and the rated calls.
+
+    Raises ProblemFound (exit 1) naming every failing expectation, before anything is published."""
+    from pipeline.expectations.outputs import output_suites
+
+    ctx = Context(con=billed.con, month=_month(month), ref=billed.reference, billed=billed, out=Path(out))
+    report = run_suites("outputs", output_suites(), ctx, only)
+    if not report.success:
+        error = ProblemFound(report.failure_message() + "\nnothing was published")
+        error.report = report  # type: ignore[attr-defined]
+        raise error
+    return report
+
+
+# --- the report ----------------------------------------------------------------------------
+
+
+def _cell(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
+    if len(text) > 120:
+        text = text[:117] + "..."
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _arguments(e: ExpectationResult) -> str:
+    parts = []
+    for key, value in e.kwargs.items():
+        if key in ("result_format", "catch_exceptions", "meta", "include_config") or value is None:
+            continue
+        if isinstance(value, list) and len(value) > 8:
+            value = f"[{len(value)} values]"
+        parts.append(f"{key}={_cell(value)}")
+    return ", ".join(parts)
+
+
+def _markdown(reports: list[ValidationReport]) -> str:
+    month = reports[0].month if reports else ""
+    out = [f"# Validation of {month}", ""]
+    out.append(
+        "Great-expectations suites of the data contract (pipeline/expectations/), run before "
+        "anything is issued (inputs) and before the month is published (outputs)."
+    )
+    out.append("")
+    for report in reports:
+        stats = report.statistics()
+        verdict = "passed" if report.success else "FAILED"
+        out.append(
+            f"## {report.stage.capitalize()}: {verdict} ({stats['successful']} of "
+            f"{stats['expectations']} expectations met, {stats['suites']} suites)"
+        )
+        out.append("")
+        for suite in report.suites:
+            out.append(f"### {suite.name} {'passed' if suite.success else 'FAILED'}")
+            out.append("")
+            out.append(f"Dataset: {suite.dataset} ({suite.rows} rows).")
+            out.append("")
+            out.append("| # | result | rule | check | expectation | what must hold | observed |")
+            out.append("| --- | --- | --- | --- | --- | --- | --- |")
+            for i, e in enumerate(suite.expectations, start=1):
+                out.append(
+                    f"| {i} | {'pass' if e.success else '**FAIL**'} | {e.rule} | `{e.check}` | "
+                    f"`{e.type}({_cell(_arguments(e))})` | {_cell(e.description)} | "
+                    f"{_cell(_observed(e)) if not e.success else _cell(_summary(e))} |"
+                )
+            failing = [e for e in suite.expectations if not e.success and e.samples]
+            for e in failing:
+                out.append("")
+                out.append(f"Sample rows for `{e.check}`:")
+                out.append("")
+                out += [f"- {_cell(s)}" for s in e.samples]
+            out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _summary(e: ExpectationResult) -> str:
+    r = e.result
+    if r.get("element_count") is not None:
+        return f"{r['element_count']} row(s) checked"
+    if r.get("observed_value") is not None:
+        return f"observed {r['observed_value']}"
+    return ""
+
+
+def write_report(reports: ValidationReport | list[ValidationReport], folder: Path) -> dict[str, Any]:
+    """Write folder/<stage>.json per report and folder/report.md; return the manifest summary."""
+    if isinstance(reports, ValidationReport):
+        reports = [reports]
+    folder.mkdir(parents=True, exist_ok=True)
+    files = []
+    summary: dict[str, Any] = {"success": all(r.success for r in reports), "stages": {}}
+    for report in reports:
+        path = folder / f"{report.stage}.json"
+        data = report.to_json()
+        path.write_text(
+            json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+        files.append(path.name)
+        summary["great_expectations_version"] = data["great_expectations_version"]
+        summary["stages"][report.stage] = {
+            **report.statistics(),
+            "success": report.success,
+            "failed_expectations": [e.name for e in report.failures],
+        }
+    (folder / "report.md").write_text(_markdown(reports), encoding="utf-8")
+    files.append("report.md")
+    summary["files"] = [f"{folder.name}/{f}" for f in files]
+    return summary
