@@ -323,15 +323,21 @@ def bill_month(month_text: str, data: Path, out: Path, rates: Path) -> RunResult
             },
         }
         staging = ledger.staging_dir(out, month)
-        _write_month(staging, billed, manifest)
+        try:
+            _write_month(staging, billed, manifest)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)  # nothing half-written stays under OUT
+            raise
         result = RunResult(
             month, "issued", final, invoices=len(invoices), credit_notes=len(credit_notes),
             total_ttc=str(sum((i.total_ttc for i in invoices), start=Decimal("0.00"))),
             reconciliation=reconciliation,
         )
         if already:
-            differences = _compare(final, staging)
-            shutil.rmtree(staging)
+            try:
+                differences = _compare(final, staging)
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
             if differences:
                 raise ProblemFound(
                     f"{month} is already issued and the recomputation differs; nothing was "

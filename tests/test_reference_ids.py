@@ -1,0 +1,87 @@
+"""R42 for the identities printed on invoices: SIREN and VAT numbers of customers and of the
+provider, payment terms, and the return data R34 depends on. Each stops the run (exit 2)
+with file, row and problem, before anything is written."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import PROVIDER, write_rows
+
+CUSTOMER_HEADER = ["customer_id", "name", "country", "telecom_professional", "sla_eligible",
+                   "siren", "vat_number", "address"]
+
+
+def set_customer(ws, row: list[str]) -> None:
+    write_rows(ws.table("customers.csv"), [
+        CUSTOMER_HEADER,
+        row,
+        ["C2", "Beta BV", "BE", "false", "false", "", "BE0403019261", "Bruxelles"],
+    ])
+
+
+def assert_stopped(ws, message: str) -> None:
+    ws.cdrs("2026-10", [])
+    result = ws.bill("2026-10")
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert not ws.out.exists()
+
+
+@pytest.mark.parametrize("row, message", [
+    (["C1", "Alpha", "FR", "false", "true", "732829321", "", "Paris"],
+     "customers.csv row 1: siren '732829321' is not a valid SIREN"),
+    (["C1", "Alpha", "FR", "false", "true", "73282932", "", "Paris"],
+     "customers.csv row 1: siren '73282932' is not a valid SIREN"),
+    (["C1", "Alpha", "BE", "false", "true", "", "BE0403019262", "Bruxelles"],
+     "customers.csv row 1: vat_number 'BE0403019262' is not a valid EU VAT number"),
+    (["C1", "Alpha", "BE", "false", "true", "", "DE136695976", "Bruxelles"],
+     "customers.csv row 1: vat_number 'DE136695976' is not from the customer's country BE"),
+    # a valid French VAT number, but of another company (SIREN 552100554)
+    (["C1", "Alpha", "FR", "false", "true", "732829320", "FR96552100554", "Paris"],
+     "customers.csv row 1: vat_number 'FR96552100554' does not belong to siren '732829320'"),
+])
+def test_r42_bad_customer_identity_stops_the_run(ws, row, message):
+    set_customer(ws, row)
+    assert_stopped(ws, message)
+
+
+def test_r42_valid_identities_are_accepted(ws):
+    set_customer(ws, ["C1", "Alpha", "FR", "false", "true", "552100554", "FR96552100554", "Paris"])
+    ws.cdrs("2026-10", [])
+    result = ws.bill("2026-10")
+    assert result.exit_code == 0, result.output
+    inv = ws.read_csv("2026-10", "invoices.csv")[0]
+    assert (inv["customer_siren"], inv["customer_vat_number"]) == ("552100554", "FR96552100554")
+
+
+@pytest.mark.parametrize("old, new, message", [
+    ('siren = "732829320"', 'siren = "732829321"', "siren '732829321' is not a valid SIREN"),
+    ('vat_number = "FR44732829320"', 'vat_number = "FR44732829329"', "is not a valid VAT number"),
+    ('vat_number = "FR44732829320"', 'vat_number = "FR96552100554"',
+     "vat_number 'FR96552100554' does not belong to siren '732829320'"),
+    ("recovery_indemnity_eur = 40", "recovery_indemnity_eur = 50",
+     "recovery_indemnity_eur 50: the fixed indemnity for recovery costs is 40 EUR"),
+    ("payment_terms_days = 30", "payment_terms_days = 45",
+     "payment_terms_days 45: invoices are due 30 days after their date (R5)"),
+    ('name = "Test Telecom SAS"\n', "", "provider.toml: missing key(s): name"),
+])
+def test_r42_bad_provider_identity_stops_the_run(ws, old, new, message):
+    assert old in PROVIDER
+    (ws.data / "provider.toml").write_text(PROVIDER.replace(old, new), encoding="utf-8")
+    assert_stopped(ws, message)
+
+
+RENTAL = ["R1", "C1", "PHONE_B", "4.50", "2026-01-10", "12", "SN1"]
+
+
+@pytest.mark.parametrize("tail, message", [
+    (["", "2026-10-01", "good"], "returned_on is set but notice_date is empty"),
+    (["2026-09-20", "2026-10-01", ""], "returned_on is set but return_condition is empty"),
+    (["2026-09-20", "", "damaged"], "return_condition is set but returned_on is empty"),
+    (["2026-09-20", "2026-10-01", "broken"], "return_condition: expected one of good, damaged"),
+])
+def test_r42_incomplete_return_data_stops_the_run(ws, tail, message):
+    ws.add_rows("rentals.csv", [RENTAL + tail])
+    assert_stopped(ws, "rentals.csv row 1: " + message)
