@@ -1,0 +1,53 @@
+"""R1 months and the month arithmetic of R4, R5, R31 (pipeline.dates)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from pipeline.dates import Month, add_months
+from pipeline.errors import InputError
+
+
+@pytest.mark.parametrize("month, minutes", [
+    ("2026-10", 44_700),  # 31 days + 1 hour: DST ends on 2026-10-25
+    ("2026-03", 44_580),  # 31 days - 1 hour: DST starts on 2026-03-29
+    ("2026-02", 40_320),
+    ("2026-11", 43_200),
+])
+def test_r1_month_length_is_real_elapsed_time(month, minutes):
+    assert Month.parse(month).minutes == minutes
+
+
+def test_r1_month_starts_at_local_midnight_paris():
+    m = Month.parse("2026-10")
+    assert m.start_utc == datetime(2026, 9, 30, 22, 0, tzinfo=UTC)  # CEST, +02:00
+    assert m.end_utc == datetime(2026, 10, 31, 23, 0, tzinfo=UTC)  # CET, +01:00
+
+
+@pytest.mark.parametrize("day, months, expected", [
+    (date(2026, 9, 15), 1, date(2026, 10, 15)),
+    (date(2026, 1, 31), 1, date(2026, 2, 28)),
+    (date(2028, 1, 31), 1, date(2028, 2, 29)),
+    (date(2026, 10, 31), 1, date(2026, 11, 30)),
+    (date(2026, 12, 15), 1, date(2027, 1, 15)),
+    (date(2026, 3, 31), -1, date(2026, 2, 28)),
+])
+def test_add_months_clips_to_the_end_of_a_shorter_month(day, months, expected):
+    assert add_months(day, months) == expected
+
+
+def test_month_arithmetic_across_years():
+    m = Month.parse("2026-12")
+    assert m.plus(1) == Month(2027, 1)
+    assert m.plus(-12) == Month(2025, 12)
+    assert Month(2027, 3).minus(Month(2026, 4)) == 11
+    assert (m.first_day, m.last_day) == (date(2026, 12, 1), date(2026, 12, 31))
+    assert str(Month(2027, 1)) == "2027-01"
+
+
+@pytest.mark.parametrize("text", ["2026-13", "2026-00", "2026-1", "26-10", "", "1899-12"])
+def test_bad_month_is_a_usage_error(text):
+    with pytest.raises(InputError, match="month must be YYYY-MM"):
+        Month.parse(text)
