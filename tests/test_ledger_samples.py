@@ -1,0 +1,85 @@
+"""End to end on the committed sample (data_samples/ and rates/): billing 2026-09 then 2026-10
+gives one gapless series, and billing 2026-10 again is identical and changes no byte."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import re
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from pipeline.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA, RATES = ROOT / "data_samples", ROOT / "rates"
+
+pytestmark = pytest.mark.skipif(
+    not (DATA / "customers.csv").exists() or not (RATES / "tariffs.csv").exists(),
+    reason="data_samples/ or rates/ not generated",
+)
+
+
+def bill(month: str, out: Path):
+    return CliRunner().invoke(
+        main, ["bill", "--month", month, "--data", str(DATA), "--out", str(out), "--rates", str(RATES)]
+    )
+
+
+def snapshot(root: Path) -> dict[str, tuple[str, int]]:
+    return {
+        p.relative_to(root).as_posix(): (
+            hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir", p.stat().st_mtime_ns
+        )
+        for p in sorted(root.rglob("*"))
+    }
+
+
+def invoice_numbers(out: Path, month: str) -> list[str]:
+    lines = (out / month / "invoices.csv").read_text(encoding="utf-8").splitlines()[1:]
+    return [line.split(",", 1)[0] for line in lines]
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("samples") / "out"
+    for month in ("2026-09", "2026-10"):
+        result = bill(month, out)
+        assert result.exit_code == 0, result.output
+    return out
+
+
+def test_r60_sample_months_are_one_gapless_series(out):
+    september, october = invoice_numbers(out, "2026-09"), invoice_numbers(out, "2026-10")
+    assert september and october
+    numbers = september + october
+    assert all(re.fullmatch(r"F2026-\d{6}", n) for n in numbers)
+    assert [int(n[-6:]) for n in numbers] == list(range(1, len(numbers) + 1))
+
+
+def test_r64_sample_rerun_is_identical_and_changes_no_byte(out):
+    before = snapshot(out)
+    result = bill("2026-10", out)
+    assert result.exit_code == 0, result.output
+    assert "2026-10: already issued, identical" in result.output
+    assert snapshot(out) == before
+
+
+def test_r2_r61_sample_invoice_totals_add_up(out):
+    for month in ("2026-09", "2026-10"):
+        with open(out / month / "invoices.csv", encoding="utf-8", newline="") as f:
+            invoices = list(csv.DictReader(f))
+        with open(out / month / "invoice_lines.csv", encoding="utf-8", newline="") as f:
+            lines = list(csv.DictReader(f))
+        for inv in invoices:
+            amounts = [Decimal(ln["amount_ht"]) for ln in lines
+                       if ln["invoice_number"] == inv["invoice_number"]]
+            assert any(a != 0 for a in amounts)  # R61
+            ht = sum(amounts, Decimal("0.00"))
+            assert Decimal(inv["total_ht"]) == ht
+            vat = (ht * Decimal(inv["vat_rate"])).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+            assert Decimal(inv["total_vat"]) == vat
+            assert Decimal(inv["total_ttc"]) == ht + vat
