@@ -136,12 +136,16 @@ def month_window(month: Month) -> Interval:
     return instant(month.start_utc), instant(month.end_utc)
 
 
-def relevant_incidents(incidents: Iterable[dict[str, Any]], customer_id: str) -> list[dict[str, Any]]:
+def relevant_incidents(
+    incidents: Iterable[dict[str, Any]], customer_id: str
+) -> list[dict[str, Any]]:
     """The customer's own incidents and the platform-wide ones (customer_id empty)."""
     return [i for i in incidents if not i.get("customer_id") or i["customer_id"] == customer_id]
 
 
-def availability(incidents: Iterable[dict[str, Any]], customer_id: str, month: Month) -> Availability:
+def availability(
+    incidents: Iterable[dict[str, Any]], customer_id: str, month: Month
+) -> Availability:
     """R50: union of the not-excusable incidents of the customer and of the platform, minus the
     union of the excusable ones, clipped to the month; overlaps count once."""
     window = month_window(month)
@@ -150,7 +154,8 @@ def availability(incidents: Iterable[dict[str, Any]], customer_id: str, month: M
     excusable = union(clip((s for i, s in spans if i["excusable"]), window))
     down = subtract(union(clip((s for i, s in spans if not i["excusable"]), window)), excusable)
     counted = sorted(
-        i["incident_id"] for i, s in spans
+        i["incident_id"]
+        for i, s in spans
         if not i["excusable"] and length(subtract(clip([s], window), excusable)) > 0
     )
     excused = sorted(i["incident_id"] for i, s in spans if i["excusable"] and clip([s], window))
@@ -170,11 +175,15 @@ def credit_tier(pct: Fraction) -> Decimal:
 def report_pct(value: Fraction) -> Decimal:
     """Availability (or minutes) reported to 4 decimals, half away from zero (values are >= 0)."""
     scaled = value * 10_000
-    return (Decimal((scaled.numerator * 2 + scaled.denominator) // (scaled.denominator * 2))
-            * FOUR_DECIMALS).quantize(FOUR_DECIMALS, rounding=ROUND_HALF_UP)
+    return (
+        Decimal((scaled.numerator * 2 + scaled.denominator) // (scaled.denominator * 2))
+        * FOUR_DECIMALS
+    ).quantize(FOUR_DECIMALS, rounding=ROUND_HALF_UP)
 
 
-def credit_amounts(credit_pct: Decimal, telephony_ht: Decimal, vat_rate: Decimal) -> tuple[Decimal, Decimal, Decimal]:
+def credit_amounts(
+    credit_pct: Decimal, telephony_ht: Decimal, vat_rate: Decimal
+) -> tuple[Decimal, Decimal, Decimal]:
     """R51/R2: HT = credit % of the telephony recurring charges, rounded to the cent and capped
     at 20 % of them; VAT at the original invoice's rate, rounded; TTC = HT + VAT."""
     pct = min(credit_pct, CAP_PCT)
@@ -212,14 +221,20 @@ def issued_invoice(out: Path, month: Month, customer_id: str) -> IssuedInvoice |
         if row["customer_id"] != customer_id:
             continue
         telephony = sum(
-            (Decimal(line["amount_ht"]) for line in _read_rows(folder / "invoice_lines.csv")
-             if line["invoice_number"] == row["invoice_number"]
-             and line["kind"] in TELEPHONY_RECURRING_KINDS),
+            (
+                Decimal(line["amount_ht"])
+                for line in _read_rows(folder / "invoice_lines.csv")
+                if line["invoice_number"] == row["invoice_number"]
+                and line["kind"] in TELEPHONY_RECURRING_KINDS
+            ),
             Decimal("0.00"),
         )
         return IssuedInvoice(
-            row["invoice_number"], date.fromisoformat(row["invoice_date"]),
-            Decimal(row["vat_rate"]), row["vat_mention"], telephony,
+            row["invoice_number"],
+            date.fromisoformat(row["invoice_date"]),
+            Decimal(row["vat_rate"]),
+            row["vat_mention"],
+            telephony,
         )
     return None
 
@@ -232,7 +247,9 @@ def credited_before(out: Path, month: Month) -> dict[tuple[str, str], str]:
         if issued >= month:
             continue
         for row in _read_rows(out / str(issued) / "credit_notes.csv"):
-            credited.setdefault((row["customer_id"], row["service_month"]), row["credit_note_number"])
+            credited.setdefault(
+                (row["customer_id"], row["service_month"]), row["credit_note_number"]
+            )
     return credited
 
 
@@ -243,13 +260,17 @@ def _telephony_customers(ref: Any, month: Month, invoices: Sequence[Any] | None)
     """Customers with telephony recurring charges invoiced for `month` in this run."""
     if invoices is not None:
         return {
-            inv.customer_id for inv in invoices
-            if any(ln["kind"] in TELEPHONY_RECURRING_KINDS and ln["amount_ht"] != 0 for ln in inv.lines)
+            inv.customer_id
+            for inv in invoices
+            if any(
+                ln["kind"] in TELEPHONY_RECURRING_KINDS and ln["amount_ht"] != 0 for ln in inv.lines
+            )
         }
     from pipeline.contracts import contract_lines  # same lines as the run's invoices
 
     return {
-        ln["customer_id"] for ln in contract_lines(ref, month)
+        ln["customer_id"]
+        for ln in contract_lines(ref, month)
         if ln["kind"] in TELEPHONY_RECURRING_KINDS and ln["amount_ht"] != 0
     }
 
@@ -318,34 +339,44 @@ def credit_notes_for_run(
             base["telephony_charges_ht"] = invoice.telephony_ht
             base["original_invoice_number"] = invoice.invoice_number
         if service >= month:
-            status, detail = SERVICE_MONTH_NOT_BEFORE_CLAIM, (
-                f"received {claim['received_on']} for {service}: a credit is for a month before "
-                f"the month the claim is received (R52)"
+            status, detail = (
+                SERVICE_MONTH_NOT_BEFORE_CLAIM,
+                (
+                    f"received {claim['received_on']} for {service}: a credit is for a month before "
+                    f"the month the claim is received (R52)"
+                ),
             )
         elif not customer["sla_eligible"]:
-            status, detail = NOT_ELIGIBLE, (
-                "customer not SLA-eligible (access link, terminals and router not ordered through "
-                "the provider, Article 7)"
+            status, detail = (
+                NOT_ELIGIBLE,
+                (
+                    "customer not SLA-eligible (access link, terminals and router not ordered through "
+                    "the provider, Article 7)"
+                ),
             )
         elif invoice is None:
             status, detail = NO_INVOICE, f"no invoice issued to {cid} for {service}"
         elif key in credited:
             status, detail = ALREADY_CREDITED, f"already credited by {credited[key]}"
         elif key in granted:
-            status, detail = ALREADY_CREDITED, (
-                f"already credited in this run, claim received {granted[key]['received_on']}"
+            status, detail = (
+                ALREADY_CREDITED,
+                (f"already credited in this run, claim received {granted[key]['received_on']}"),
             )
         elif credit_tier(av.pct) == 0:
             status, detail = TIER_0, "availability at or above 99.85 %: no credit (R51)"
         elif invoice.telephony_ht == 0:
-            status, detail = NO_TELEPHONY_CHARGES, (
-                f"invoice {invoice.invoice_number} has no telephony recurring charges (R51)"
+            status, detail = (
+                NO_TELEPHONY_CHARGES,
+                (f"invoice {invoice.invoice_number} has no telephony recurring charges (R51)"),
             )
         else:
             status, detail = CREDITED, ""
             granted[key] = claim
             pending.append((claim, av, invoice))
-        rows.append(_sla_row(av, customer["sla_eligible"], claim_status=status, claim_detail=detail, **base))
+        rows.append(
+            _sla_row(av, customer["sla_eligible"], claim_status=status, claim_detail=detail, **base)
+        )
 
     # R60: AV numbers in customer_id order, then service month (claims are sorted that way)
     notes: list[CreditNote] = []
@@ -383,16 +414,22 @@ def credit_notes_for_run(
             row["credit_note_number"] = numbers[(row["customer_id"], row["service_month"])]
 
     # Monitoring rows for the run's own month: customers touched by an incident overlapping it.
-    in_month = [i for i in incidents if clip([(instant(i["start_time"]), instant(i["end_time"]))], window)]
+    in_month = [
+        i for i in incidents if clip([(instant(i["start_time"]), instant(i["end_time"]))], window)
+    ]
     touched = {i["customer_id"] for i in in_month if i.get("customer_id")}
     if any(not i.get("customer_id") for i in in_month):
         touched |= _telephony_customers(ref, month, invoices)
     claimed = {(r["customer_id"], r["service_month"]) for r in rows}
     for cid in touched:
         if (cid, str(month)) not in claimed:
-            rows.append(_sla_row(availability(incidents, cid, month), customers[cid]["sla_eligible"]))
+            rows.append(
+                _sla_row(availability(incidents, cid, month), customers[cid]["sla_eligible"])
+            )
 
-    rows.sort(key=lambda r: (r["customer_id"], r["service_month"], r["claim_received_on"] or date.min))
+    rows.sort(
+        key=lambda r: (r["customer_id"], r["service_month"], r["claim_received_on"] or date.min)
+    )
     for row in rows:
         row["downtime_seconds"] = _seconds_text(row["downtime_seconds"])
     return notes, rows

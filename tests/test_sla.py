@@ -18,7 +18,9 @@ OCT = Month(2026, 10)
 OCT_SECONDS = 44_700 * 60
 
 
-def inc(incident_id: str, start: str, end: str, excusable: bool = False, customer: str | None = "C1"):
+def inc(
+    incident_id: str, start: str, end: str, excusable: bool = False, customer: str | None = "C1"
+):
     """An incident row as pipeline.reference parses it."""
     return {
         "incident_id": incident_id,
@@ -37,8 +39,12 @@ def seconds_down(av) -> Fraction:
 def test_r50_worked_example_of_the_rules():
     incidents = [
         inc("I1", "2026-10-05T10:00:00+02:00", "2026-10-05T10:40:00+02:00"),  # 40 min
-        inc("I2", "2026-10-06T10:00:00+02:00", "2026-10-06T10:30:00+02:00", excusable=True),  # elsewhere
-        inc("P1", "2026-10-05T10:30:00+02:00", "2026-10-05T11:20:00+02:00", customer=None),  # 50 min
+        inc(
+            "I2", "2026-10-06T10:00:00+02:00", "2026-10-06T10:30:00+02:00", excusable=True
+        ),  # elsewhere
+        inc(
+            "P1", "2026-10-05T10:30:00+02:00", "2026-10-05T11:20:00+02:00", customer=None
+        ),  # 50 min
     ]
     av = availability(incidents, "C1", OCT)
     assert av.minutes_in_month == 44_700
@@ -49,7 +55,9 @@ def test_r50_worked_example_of_the_rules():
     assert av.excusable_ids == ("I2",)
     assert credit_tier(av.pct) == Decimal("5")
     assert credit_amounts(Decimal("5"), Decimal("85.00"), Decimal("0.20")) == (
-        Decimal("4.25"), Decimal("0.85"), Decimal("5.10")
+        Decimal("4.25"),
+        Decimal("0.85"),
+        Decimal("5.10"),
     )
 
 
@@ -184,19 +192,27 @@ def test_r51_whole_month_down_is_20_percent():
 def test_r51_credit_rounding_and_cap():
     # 5 % of 33.33 = 1.6665 -> 1.67; VAT 0.334 -> 0.33; TTC 2.00
     assert credit_amounts(Decimal("5"), Decimal("33.33"), Decimal("0.20")) == (
-        Decimal("1.67"), Decimal("0.33"), Decimal("2.00")
+        Decimal("1.67"),
+        Decimal("0.33"),
+        Decimal("2.00"),
     )
     # 10 % of 25.05 = 2.505 -> 2.51 (half away from zero); VAT 0.502 -> 0.50
     assert credit_amounts(Decimal("10"), Decimal("25.05"), Decimal("0.20")) == (
-        Decimal("2.51"), Decimal("0.50"), Decimal("3.01")
+        Decimal("2.51"),
+        Decimal("0.50"),
+        Decimal("3.01"),
     )
     # reverse charge or outside the EU: rate 0
     assert credit_amounts(Decimal("20"), Decimal("40.00"), Decimal("0")) == (
-        Decimal("8.00"), Decimal("0.00"), Decimal("8.00")
+        Decimal("8.00"),
+        Decimal("0.00"),
+        Decimal("8.00"),
     )
     # never more than 20 % of the charges
     assert credit_amounts(Decimal("30"), Decimal("100.00"), Decimal("0.20")) == (
-        Decimal("20.00"), Decimal("4.00"), Decimal("24.00")
+        Decimal("20.00"),
+        Decimal("4.00"),
+        Decimal("24.00"),
     )
 
 
