@@ -220,3 +220,57 @@ def test_r51_availability_reported_half_away_from_zero():
     assert report_pct(Fraction("99.82105")) == Decimal("99.8211")
     assert report_pct(Fraction("99.821049999")) == Decimal("99.8210")
     assert report_pct(Fraction(100)) == Decimal("100.0000")
+
+
+class _Table:
+    def __init__(self, rows):
+        self.rows = rows
+
+
+class _Invoice:
+    def __init__(self, customer_id, kinds):
+        self.customer_id = customer_id
+        self.lines = [{"kind": k, "amount_ht": Decimal("10.00")} for k in kinds]
+
+
+def test_r50_platform_incident_rows_for_customers_with_telephony_charges(tmp_path):
+    from pipeline.sla import credit_notes_for_run
+
+    ref = {
+        "ref_incidents": _Table(
+            [
+                inc("P1", "2026-10-20T10:00:00Z", "2026-10-20T11:00:00Z", customer=None),
+                inc(
+                    "Q1",
+                    "2026-10-21T10:00:00Z",
+                    "2026-10-21T10:30:00Z",
+                    excusable=True,
+                    customer="C4",
+                ),
+            ]
+        ),
+        "ref_sla_claims": _Table([]),
+        "ref_customers": _Table(
+            [{"customer_id": c, "sla_eligible": c != "C2"} for c in ("C1", "C2", "C3", "C4")]
+        ),
+    }
+    invoices = [_Invoice("C1", ["subscription", "usage"]), _Invoice("C3", ["rental", "usage"])]
+    notes, rows = credit_notes_for_run(ref, OCT, tmp_path, 1, invoices=invoices)
+    assert notes == []
+    # C1: telephony charges, touched by P1 (60 min); C3: no plan or option line, left out;
+    # C4: its own (excusable) incident, and P1 as everyone
+    assert [
+        (
+            r["customer_id"],
+            r["downtime_minutes"],
+            r["availability_pct"],
+            r["credit_pct"],
+            r["incident_ids"],
+            r["excusable_incident_ids"],
+            r["claim_status"],
+        )
+        for r in rows
+    ] == [
+        ("C1", Decimal("60.0000"), Decimal("99.8658"), Decimal("0"), "P1", "", ""),
+        ("C4", Decimal("60.0000"), Decimal("99.8658"), Decimal("0"), "P1", "Q1", ""),
+    ]
