@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline import ledger
+from pipeline.contracts import contract_lines
 from pipeline.dates import Month
 from pipeline.documents import CreditNote
 from pipeline.invoicing import invoice_date, number
@@ -266,8 +267,8 @@ def _telephony_customers(ref: Any, month: Month, invoices: Sequence[Any] | None)
                 ln["kind"] in TELEPHONY_RECURRING_KINDS and ln["amount_ht"] != 0 for ln in inv.lines
             )
         }
-    from pipeline.contracts import contract_lines  # same lines as the run's invoices
-
+    # Without the run's invoices: the contract lines they are built from (a non-zero plan or
+    # option line always makes an invoice, R61).
     return {
         ln["customer_id"]
         for ln in contract_lines(ref, month)
