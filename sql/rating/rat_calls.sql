@@ -2,6 +2,7 @@
 -- (R1, R13) and whether the call is a candidate for charging (R10).
 -- Reads: stg_cdrs, ref_customers.
 with valid as (
+    -- the raw text stays in stg_cdrs (rejects.sql joins it back for the few rejected rows)
     select *
     from stg_cdrs
     where reject_reason is null
@@ -36,7 +37,6 @@ final as (
         n.cdr_id,
         n.source_file,
         n.row_number,
-        n.raw,
         n.sip_account,
         n.customer_id,
         n.direction,

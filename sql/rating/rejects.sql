@@ -15,14 +15,16 @@ with staging_rejects as (
 
 rating_rejects as (
     select
-        source_file,
-        row_number,
-        cdr_id,
-        reject_reason as reason,
-        reject_detail as detail,
-        raw
-    from rat_tariffed
-    where reject_reason is not null
+        t.source_file,
+        t.row_number,
+        t.cdr_id,
+        t.reject_reason as reason,
+        t.reject_detail as detail,
+        s.raw
+    from rat_tariffed as t
+    inner join stg_cdrs as s
+        on t.source_file = s.source_file and t.row_number = s.row_number
+    where t.reject_reason is not null
 ),
 
 final as (
