@@ -308,7 +308,7 @@ REFERENCE_SUITES: tuple[tuple[str, str, str, tuple[str, ...], tuple[Check, ...]]
             Check(
                 "service_month.format",
                 gxe.ExpectColumnValuesToMatchRegex(
-                    column="service_month", regex=r"^\d{4}-(0[1-9]|1[0-2])$"
+                    column="service_month", regex=r"^\d{4}-(?:0[1-9]|1[0-2])$"
                 ),
                 "R52",
                 "service_month is a month YYYY-MM",

@@ -18,6 +18,7 @@ from typing import Any
 
 import great_expectations.expectations as gxe
 import pandas as pd
+from great_expectations.expectations.row_conditions import Column
 
 from pipeline.expectations import Check, Suite, sql_frame
 from pipeline.expectations.inputs import at_least, in_set, not_null, unique
@@ -388,7 +389,7 @@ def output_suites() -> tuple[Suite, ...]:
             Check(
                 "vat_mention.when_no_vat",
                 gxe.ExpectColumnValuesToNotBeNull(
-                    column="vat_mention", row_condition="vat_rate_bp == 0", condition_parser="pandas"
+                    column="vat_mention", row_condition=Column("vat_rate_bp") == 0
                 ),
                 "R62",
                 "an invoice without VAT carries its legal mention",
@@ -523,7 +524,7 @@ def output_suites() -> tuple[Suite, ...]:
                 "amount.zero_when_not_charged",
                 gxe.ExpectColumnValuesToBeBetween(
                     column="max_amount_e4", max_value=0,
-                    row_condition=f"reason in {NEVER_CHARGED!r}", condition_parser="pandas",
+                    row_condition=Column("reason").is_in(NEVER_CHARGED),
                 ),
                 "R16",
                 "NOT_CHARGEABLE, FREE and INCLUDED calls cost 0",
