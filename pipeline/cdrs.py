@@ -16,6 +16,7 @@ import gzip
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from pipeline.errors import InputError
 
@@ -80,49 +81,52 @@ def _load_csv(con, path: Path, rel: str, columns: tuple[str, ...], table: str) -
     field_exprs = ", ".join(
         f"nullif(trim(parts[{p + 1}]), '') as {c}" for c, p in zip(columns, positions, strict=True)
     )
+    # one scan of the file: every line whole, numbered in file order (the streaming window
+    # keeps the scan order), then split in SQL; quoted lines go to Python's csv module
+    con.execute(
+        """
+        create or replace temp table _cdr_lines as
+        select raw, row_number() over () as row_number
+        from read_csv(?, columns = {'raw': 'VARCHAR'}, header = false, skip = 1,
+                      delim = ?, quote = '', escape = '', auto_detect = false,
+                      compression = 'auto')
+        """,
+        [str(path), _UNIT_SEPARATOR],
+    )
     con.execute(
         f"""
         insert into {table}
-        with lines as (
-            select raw, row_number() over () as row_number
-            from read_csv(?, columns = {{'raw': 'VARCHAR'}}, header = false, skip = 1,
-                          delim = ?, quote = '', escape = '', auto_detect = false,
-                          compression = 'auto')
-        ),
-        split as (
+        with split as (
             select row_number, raw, string_split(raw, ',') as parts
-            from lines
+            from _cdr_lines
             where raw is not null and trim(raw) <> '' and not contains(raw, '"')
         )
         select ? as source_file, row_number, raw,
                len(parts) as n_fields, ? as expected_fields, {field_exprs}
         from split
         """,
-        [str(path), _UNIT_SEPARATOR, rel, len(header)],
+        [rel, len(header)],
     )
     quoted = con.execute(
-        """
-        with lines as (
-            select raw, row_number() over () as row_number
-            from read_csv(?, columns = {'raw': 'VARCHAR'}, header = false, skip = 1,
-                          delim = ?, quote = '', escape = '', auto_detect = false,
-                          compression = 'auto')
-        )
-        select row_number, raw from lines where contains(raw, '"')
-        """,
-        [str(path), _UNIT_SEPARATOR],
+        "select row_number, raw from _cdr_lines where contains(raw, '\"') order by row_number"
     ).fetchall()
+    con.execute("drop table _cdr_lines")
     if quoted:
-        rows = []
+        # through Arrow, not executemany: a switch that quotes every field sends every line here
+        names = ("source_file", "row_number", "raw", "n_fields", "expected_fields", *columns)
+        values: list[list] = [[] for _ in names]
         for number, raw in quoted:
             parts = next(csv.reader([raw]), [])
             fields = [
                 (parts[p].strip() or None) if p < len(parts) else None for p in positions
             ]
-            rows.append([rel, number, raw, len(parts), len(header), *fields])
-        con.executemany(
-            f"insert into {table} values ({', '.join('?' * (5 + len(columns)))})", rows
-        )
+            for column, value in zip(
+                values, [rel, number, raw, len(parts), len(header), *fields], strict=True
+            ):
+                column.append(value)
+        con.register("_quoted_lines", pa.table(dict(zip(names, values, strict=True))))
+        con.execute(f"insert into {table} select * from _quoted_lines")
+        con.unregister("_quoted_lines")
 
 
 def _load_parquet(con, path: Path, rel: str, columns: tuple[str, ...], table: str) -> None:
