@@ -199,6 +199,16 @@ def _check_return(row: dict[str, Any]) -> str | None:
     return None
 
 
+def _note_vat(row: dict[str, Any]) -> str | None:
+    """R62 reverse charge needs a *valid* VAT number: a customer's number that fails the check
+    does not stop the run; the customer is treated as having none (French VAT for an EU
+    business, the number left off the invoice) and the run reports it (docs/contracts.md)."""
+    problem = _check_vat(row) or _check_siren_matches_vat(row)
+    row["vat_valid"] = bool(row.get("vat_number")) and problem is None
+    row["vat_problem"] = problem
+    return None
+
+
 DATA_FILES: tuple[FileSpec, ...] = (
     FileSpec(
         "customers.csv",
@@ -216,7 +226,7 @@ DATA_FILES: tuple[FileSpec, ...] = (
             Col("itemised_full_numbers", BOOL, required=False),
         ),
         key=("customer_id",),
-        checks=(_check_siren, _check_vat, _check_siren_matches_vat),
+        checks=(_check_siren, _note_vat),
     ),
     FileSpec(
         "sip_accounts.csv",
@@ -463,6 +473,7 @@ def to_arrow(table: Table) -> pa.Table:
 class Reference:
     tables: dict[str, Table]
     provider: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)
 
     def __getitem__(self, name: str) -> Table:
         return self.tables[name]
@@ -576,6 +587,13 @@ def load_reference(data: Path, rates: Path) -> Reference:
     tables.update({s.table: read_table(rates, s) for s in RATE_FILES})
     ref = Reference(tables, read_provider(data))
     _check_references(ref)
+    customers = ref["ref_customers"]
+    for i, row in enumerate(customers.rows):
+        if row.get("vat_problem"):
+            file, number = customers.where(i)
+            ref.warnings.append(
+                f"{file} row {number}: {row['vat_problem']}: not used, no reverse charge (R62)"
+            )
     return ref
 
 

@@ -66,6 +66,7 @@ class RunResult:
     credit_notes: int = 0
     total_ttc: str = "0.00"
     reconciliation: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # reference data used with a caveat
 
 
 def code_version() -> str:
@@ -310,6 +311,7 @@ def bill_month(month_text: str, data: Path, out: Path, rates: Path) -> RunResult
             ],
             "cdr_files": cdr_files,
             "reconciliation": reconciliation,
+            "warnings": ref.warnings,
             "numbers": {
                 "invoices": _numbers(invoices, "invoice_number"),
                 "credit_notes": _numbers(credit_notes, "credit_note_number"),
@@ -331,7 +333,7 @@ def bill_month(month_text: str, data: Path, out: Path, rates: Path) -> RunResult
         result = RunResult(
             month, "issued", final, invoices=len(invoices), credit_notes=len(credit_notes),
             total_ttc=str(sum((i.total_ttc for i in invoices), start=Decimal("0.00"))),
-            reconciliation=reconciliation,
+            reconciliation=reconciliation, warnings=list(ref.warnings),
         )
         if already:
             try:

@@ -4,6 +4,8 @@ with file, row and problem, before anything is written."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.conftest import PROVIDER, write_rows
@@ -34,17 +36,35 @@ def assert_stopped(ws, message: str) -> None:
      "customers.csv row 1: siren '732829321' is not a valid SIREN"),
     (["C1", "Alpha", "FR", "false", "true", "73282932", "", "Paris"],
      "customers.csv row 1: siren '73282932' is not a valid SIREN"),
-    (["C1", "Alpha", "BE", "false", "true", "", "BE0403019262", "Bruxelles"],
-     "customers.csv row 1: vat_number 'BE0403019262' is not a valid EU VAT number"),
-    (["C1", "Alpha", "BE", "false", "true", "", "DE136695976", "Bruxelles"],
-     "customers.csv row 1: vat_number 'DE136695976' is not from the customer's country BE"),
-    # a valid French VAT number, but of another company (SIREN 552100554)
-    (["C1", "Alpha", "FR", "false", "true", "732829320", "FR96552100554", "Paris"],
-     "customers.csv row 1: vat_number 'FR96552100554' does not belong to siren '732829320'"),
 ])
 def test_r42_bad_customer_identity_stops_the_run(ws, row, message):
     set_customer(ws, row)
     assert_stopped(ws, message)
+
+
+@pytest.mark.parametrize("row, problem", [
+    (["C1", "Alpha", "BE", "false", "true", "", "BE0403019262", "Bruxelles"],
+     "vat_number 'BE0403019262' is not a valid EU VAT number"),
+    (["C1", "Alpha", "BE", "false", "true", "", "DE136695976", "Bruxelles"],
+     "vat_number 'DE136695976' is not from the customer's country BE"),
+    # a valid French VAT number, but of another company (SIREN 552100554)
+    (["C1", "Alpha", "FR", "false", "true", "732829320", "FR96552100554", "Paris"],
+     "vat_number 'FR96552100554' does not belong to siren '732829320'"),
+])
+def test_r62_invalid_vat_number_is_not_used_french_vat_and_a_warning(ws, row, problem):
+    # R62 reverse charge needs a valid VAT number: without one, 20 % French VAT; the number
+    # is left off the invoice and the run says so (stderr and manifest)
+    set_customer(ws, row)
+    ws.cdrs("2026-10", [])
+    result = ws.bill("2026-10")
+    assert result.exit_code == 0, result.output
+    warning = f"customers.csv row 1: {problem}: not used, no reverse charge (R62)"
+    assert warning in result.output
+    inv = ws.read_csv("2026-10", "invoices.csv")[0]
+    assert (inv["customer_id"], inv["total_ht"], inv["vat_rate"], inv["total_vat"],
+            inv["vat_mention"], inv["customer_vat_number"]) == ("C1", "25.00", "0.20", "5.00", "", "")
+    manifest = json.loads((ws.out / "2026-10" / "manifest.json").read_text(encoding="utf-8"))
+    assert [w.endswith(warning) for w in manifest["warnings"]] == [True]
 
 
 def test_r42_valid_identities_are_accepted(ws):
