@@ -65,25 +65,29 @@ registrations as (
         and r.expires_at > r.registered_at
 ),
 
+device_previous_end as (
+    -- the latest expiry among the device's earlier registrations
+    select
+        *,
+        coalesce(
+            max(expires_at) over (
+                partition by sip_account, device_id order by registered_at, expires_at
+                rows between unbounded preceding and 1 preceding
+            ),
+            registered_at
+        ) as previous_end
+    from registrations
+),
+
 device_islands as (
+    -- a new island starts when a registration begins after every earlier one has expired
     select
         *,
         sum(case when registered_at > previous_end then 1 else 0 end) over (
             partition by sip_account, device_id order by registered_at, expires_at
             rows between unbounded preceding and current row
         ) as island
-    from (
-        select
-            *,
-            coalesce(
-                max(expires_at) over (
-                    partition by sip_account, device_id order by registered_at, expires_at
-                    rows between unbounded preceding and 1 preceding
-                ),
-                registered_at
-            ) as previous_end
-        from registrations
-    )
+    from device_previous_end
 ),
 
 device_intervals as (

@@ -44,7 +44,7 @@ final as (
         coalesce(n.duplicates, 0) as duplicates,
         coalesce(n.rejected, 0) as rejected,
         f.rows_read = coalesce(r.rated, 0) + coalesce(n.duplicates, 0) + coalesce(n.rejected, 0)
-        as balanced
+            as balanced
     from files as f
     left join rated as r on f.source_file = r.source_file
     left join not_rated as n on f.source_file = n.source_file

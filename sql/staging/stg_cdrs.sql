@@ -19,10 +19,11 @@ with typed as (
         r.callee,
         r.device_id,
         case
-            when regexp_full_match(
-                r.start_time,
-                '\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?'
-            )
+            when
+                regexp_full_match(
+                    r.start_time,
+                    '\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?'
+                )
                 then try_cast(r.start_time as timestamptz)
         end as start_time,
         case

@@ -11,17 +11,19 @@ with typed as (
         sip_account,
         device_id,
         case
-            when regexp_full_match(
-                registered_at,
-                '\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?'
-            )
+            when
+                regexp_full_match(
+                    registered_at,
+                    '\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?'
+                )
                 then try_cast(registered_at as timestamptz)
         end as registered_at,
         case
-            when regexp_full_match(
-                expires_at,
-                '\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?'
-            )
+            when
+                regexp_full_match(
+                    expires_at,
+                    '\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?'
+                )
                 then try_cast(expires_at as timestamptz)
         end as expires_at
     from raw_registrations
