@@ -84,6 +84,10 @@ def _line(customer_id: str, kind: str, reference: str, description: str, quantit
     }
 
 
+def _plural(n: int) -> str:
+    return "s" if n > 1 else ""
+
+
 def _month_period(month: Month) -> tuple[date, date]:
     return month.first_day, month.last_day
 
@@ -109,7 +113,8 @@ def subscription_lines(sub: dict[str, Any], month: Month, product_label: str) ->
         if remaining > 0:
             lines.append(
                 _line(cid, "early_termination", sid,
-                      f"Frais de résiliation anticipée {product_label}: {remaining} mois restants "
+                      f"Frais de résiliation anticipée {product_label}: {remaining} mois "
+                      f"restant{_plural(remaining)} "
                       f"({last.plus(1)} à {last.plus(remaining)})", remaining, price,
                       period=_remaining_period(last, remaining))
             )
@@ -174,7 +179,8 @@ def rental_lines(rental: dict[str, Any], rmas: list[dict[str, Any]], month: Mont
         if remaining > 0:
             lines.append(
                 _line(cid, "rental_early_termination", rid,
-                      f"Résiliation anticipée location {model}: {remaining} mensualités restantes "
+                      f"Résiliation anticipée location {model}: {remaining} "
+                      f"mensualité{_plural(remaining)} restante{_plural(remaining)} "
                       f"({last.plus(1)} à {last.plus(remaining)})", remaining, fee,
                       period=_remaining_period(last, remaining))
             )

@@ -405,3 +405,14 @@ def test_r33_r34_r35_rental_non_return_and_sale_on_one_invoice(ws):
     # 313.00 HT, VAT 62.60, goods and services on one invoice
     assert (inv["total_ht"], inv["total_vat"], inv["total_ttc"]) == ("313.00", "62.60", "375.60")
     assert inv["operation_category"] == "Mixte (livraison de biens et prestation de services)"
+
+
+def test_r32_r33_fee_descriptions_name_the_months_owed():
+    s = sub("2026-03-10", 12, notice="2027-01-20")  # last billed 2027-02, 1 month remains
+    fee = subscription_lines(s, M("2027-02"), "Plan")[1]
+    assert fee["description"] == "Frais de résiliation anticipée Plan: 1 mois restant (2027-03 à 2027-03)"
+    r = rental("2026-02-15", 24, notice="2026-10-20", returned="2026-10-25", condition="good")
+    fee = rental_lines(r, [], M("2026-10"), catalogue(None))[1]
+    assert fee["description"] == (
+        "Résiliation anticipée location PHONE_C: 16 mensualités restantes (2026-11 à 2028-02)"
+    )
