@@ -29,7 +29,7 @@ import sys
 from collections import Counter
 from datetime import date, timedelta
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import phonenumbers
@@ -121,7 +121,7 @@ def _expand(parsed) -> list[tuple[frozenset[str], ...]]:
     return seqs
 
 
-@lru_cache(maxsize=None)
+@cache
 def expand_pattern(pattern: str) -> tuple[tuple[frozenset[str], ...], ...]:
     return tuple(_expand(sre_parse.parse(pattern)))
 
@@ -147,6 +147,16 @@ def _alive(prefix: str, cands):
     return [(a, s) for a, s in cands if len(s) > i and prefix[i] in s[i]]
 
 
+def _winning_type(attrs: set[str]) -> str:
+    """The type phonenumbers reports for a number matched by the patterns of `attrs`."""
+    for attr in TYPE_ORDER[:8]:
+        if attr in attrs:
+            return attr
+    if {"fixed_line", "mobile"} <= attrs:
+        return "fixed_or_mobile"  # PhoneNumberType.FIXED_LINE_OR_MOBILE
+    return "fixed_line" if "fixed_line" in attrs else "mobile"
+
+
 class PrefixPlanner:
     """Smallest set of prefix rows (under longest-prefix match, R12) giving every valid number of
     a country calling code the zone of its phonenumbers type. Numbers valid for no type are
@@ -157,7 +167,8 @@ class PrefixPlanner:
         self.seqs = type_sequences(regions)
         self.label_of = label_of
         self.max_depth = max_depth
-        self.approximate: list[tuple[str, dict]] = []
+        self.approximate: dict[str, dict] = {}
+        self._memo: dict = {}
 
     def _labels(self, alive):
         return {self.label_of(a) for a, _ in alive}
@@ -175,6 +186,12 @@ class PrefixPlanner:
             alive = _alive(prefix, alive)
 
     def best(self, prefix, alive, inherited):
+        key = (prefix, inherited)
+        if key not in self._memo:
+            self._memo[key] = self._best(prefix, alive, inherited)
+        return self._memo[key]
+
+    def _best(self, prefix, alive, inherited):
         labels = self._labels(alive)
         if not labels:
             return 0, []
@@ -183,15 +200,29 @@ class PrefixPlanner:
             if label == inherited:
                 return 0, []
             return 1, [(self._tight(prefix, alive), label)]
-        if len(prefix) >= self.max_depth:
-            weight: Counter = Counter()
+        undecidable = all(pos == DIGITS for _, seq in alive for pos in seq[len(prefix) :])
+        if undecidable:
+            # no digit further down separates the types: phonenumbers' precedence decides
+            by_length: dict[int, set[str]] = {}
             for attr, seq in alive:
-                n = 1
-                for pos in seq[len(prefix) :]:
-                    n *= len(pos)
-                weight[self.label_of(attr)] += n
+                by_length.setdefault(len(seq), set()).add(attr)
+            winners = {self.label_of(_winning_type(attrs)) for attrs in by_length.values()}
+            if len(winners) == 1:
+                (label,) = winners
+                return (0, []) if label == inherited else (1, [(prefix, label)])
+        if undecidable or len(prefix) >= self.max_depth:
+            weight: Counter = Counter()
+            if undecidable:  # numbers of each length go to the type that wins them
+                for length, attrs in by_length.items():
+                    weight[self.label_of(_winning_type(attrs))] += 10 ** (length - len(prefix))
+            else:  # approximate: overlapping patterns are counted twice
+                for attr, seq in alive:
+                    n = 1
+                    for pos in seq[len(prefix) :]:
+                        n *= len(pos)
+                    weight[self.label_of(attr)] += n
             label = max(sorted(weight), key=lambda k: weight[k])
-            self.approximate.append((prefix, dict(weight)))
+            self.approximate[prefix] = dict(weight)
             return (0, []) if label == inherited else (1, [(prefix, label)])
         best = None
         for choice in [inherited] + sorted(labels - {inherited}):
@@ -249,7 +280,7 @@ def region_name(region: str) -> str:
             name = names.get(name[1:])
             seen += 1
         if name:
-            return name
+            return name.replace(", ", " / ")  # no comma: the CSV files need no quoting
     return NAME_FALLBACK.get(region, region)
 
 
@@ -356,17 +387,17 @@ COUNTRY_PRICE = {
 
 # calling code -> the region whose zone the code carries (first region in phonenumbers order)
 NON_GEO = {
-    800: ("INTL_SPECIAL", "Numéros verts internationaux (UIFN, non gratuits depuis la France)"),
+    800: ("INTL_SPECIAL", "Numéros verts internationaux UIFN (non gratuits depuis la France)"),
     808: ("INTL_SPECIAL", "Numéros internationaux à coûts partagés (ISCS)"),
     870: ("INTL_SATELLITE", "Inmarsat (satellite)"),
     878: ("INTL_SPECIAL", "Télécommunications personnelles universelles (UPT)"),
-    881: ("INTL_SATELLITE", "Systèmes mobiles mondiaux par satellite (GMSS: Iridium, Globalstar)"),
+    881: ("INTL_SATELLITE", "Systèmes mobiles mondiaux par satellite (GMSS: Iridium / Globalstar)"),
     882: ("INTL_SPECIAL", "Réseaux internationaux"),
     883: ("INTL_SPECIAL", "Réseaux internationaux"),
-    888: ("INTL_SPECIAL", "Nations unies, OCHA (télécommunications humanitaires)"),
+    888: ("INTL_SPECIAL", "Nations unies - OCHA (télécommunications humanitaires)"),
     979: ("INTL_SPECIAL", "Numéros internationaux à taux majoré (IPRS)"),
 }
-EXTRA_PREFIXES = [("88216", "INTL_SATELLITE", "Thuraya (satellite, réseau international 882 16)")]
+EXTRA_PREFIXES = [("88216", "INTL_SATELLITE", "Thuraya (satellite - réseau international 882 16)")]
 
 # French national zones, from phonenumbers' FR types (R15: 01-05 and 09 are "fixe").
 FR_ZONE_OF_TYPE = {
@@ -408,7 +439,7 @@ FR_SHORT_ROWS = [
     ("S196", "FR_EMERGENCY", "Urgence en mer (CROSS)"),
     ("S197", "FR_EMERGENCY", "Alerte attentat / enlèvement"),
     # other short numbers
-    ("S1", "FR_SHORT", "Numéros courts 1x (services, opérateurs)"),
+    ("S1", "FR_SHORT", "Numéros courts 1x (services et opérateurs)"),
     ("S10", "FR_SHORT", "Numéros courts 10xx (services clients des opérateurs)"),
     ("S118", "FR_DIRECTORY", "Renseignements téléphoniques 118xxx"),
     ("S3", "FR_SHORT", "Numéros courts 3BPQ (services à valeur ajoutée)"),
@@ -468,11 +499,11 @@ PRODUCTS = [
 
 # R34: catalogue prices by date. valid_to is the last day sold (inclusive); empty = still sold.
 EQUIPMENT = [
-    ("YEALINK_T31P", "2024-01-01", "2025-06-30", "79.00", "Téléphone IP Yealink T31P, 2 comptes SIP, écran LCD"),
-    ("YEALINK_T31P", "2025-07-01", "2026-06-30", "69.00", "Téléphone IP Yealink T31P, 2 comptes SIP, écran LCD (fin de série)"),
-    ("YEALINK_T46U", "2024-01-01", "2026-09-30", "159.00", "Téléphone IP Yealink T46U, écran couleur 4,3 pouces, 2 ports USB"),
-    ("YEALINK_T46U", "2026-10-01", "", "175.00", "Téléphone IP Yealink T46U, écran couleur 4,3 pouces, 2 ports USB"),
-    ("YEALINK_T54W", "2024-01-01", "", "219.00", "Téléphone IP Yealink T54W, écran couleur 4,3 pouces, Wi-Fi et Bluetooth"),
+    ("YEALINK_T31P", "2024-01-01", "2025-06-30", "79.00", "Téléphone IP Yealink T31P (2 comptes SIP et écran LCD)"),
+    ("YEALINK_T31P", "2025-07-01", "2026-06-30", "69.00", "Téléphone IP Yealink T31P (2 comptes SIP et écran LCD) - fin de série"),
+    ("YEALINK_T46U", "2024-01-01", "2026-09-30", "159.00", "Téléphone IP Yealink T46U (écran couleur 4.3 pouces et 2 ports USB)"),
+    ("YEALINK_T46U", "2026-10-01", "", "175.00", "Téléphone IP Yealink T46U (écran couleur 4.3 pouces et 2 ports USB)"),
+    ("YEALINK_T54W", "2024-01-01", "", "219.00", "Téléphone IP Yealink T54W (écran couleur 4.3 pouces avec Wi-Fi et Bluetooth)"),
     ("YEALINK_W73P", "2024-01-01", "", "139.00", "Pack DECT IP Yealink W73P (base W70B et combiné W73H)"),
     ("GIGASET_N670", "2024-01-01", "", "189.00", "Base DECT IP multicellulaire Gigaset N670 IP PRO"),
     ("YEALINK_CP925", "2024-01-01", "", "549.00", "Téléphone de conférence IP Yealink CP925 (pieuvre)"),
@@ -525,20 +556,26 @@ def build_destinations():
                     raise SystemExit(f"no NANP area code for {region}")
                 for area in areas:
                     rows.append(
-                        (f"1{area}", NANP_REST, f"{region_name(region)} (NANP, indicatif {area})")
+                        (f"1{area}", NANP_REST, f"{region_name(region)} (NANP indicatif {area})")
                     )
             continue
         name = region_name(main)
         if others and main not in ("RU",):
-            name += " (avec " + ", ".join(region_name(r) for r in others) + ")"
+            name += " (avec " + " / ".join(region_name(r) for r in others) + ")"
         if main in SPLIT_PRICES:
             fixed, mobile = f"INTL_{main}_FIXED", f"INTL_{main}_MOBILE"
-            rows.append((scc, fixed, f"{name} - fixe et autres numéros"))
             planner = PrefixPlanner(regions, lambda a, m=mobile, f=fixed: split_label(a, m, f))
-            for prefix, zone in planner.plan(fixed):
-                text = "mobile" if zone == mobile else "hors mobile"
+            plan = planner.plan(fixed)
+            if plan and plan[0][0] == "":
+                # most of the country is mobile or cannot be told apart (Denmark)
+                (_, country_zone), plan = plan[0], plan[1:]
+                rows.append((scc, country_zone, f"{name} - mobile ou non distingué fixe/mobile"))
+            else:
+                rows.append((scc, fixed, f"{name} - fixe et autres numéros"))
+            for prefix, zone in plan:
+                text = "mobile" if zone == mobile else "fixe et autres numéros"
                 rows.append((scc + prefix, zone, f"{region_name(main)} - {text}"))
-            for prefix, weight in planner.approximate:
+            for prefix, weight in planner.approximate.items():
                 notes.append(f"+{cc} {prefix}: types mixed at max depth {weight}")
             continue
         rows.append((scc, zone_for_region(main), name))
@@ -554,8 +591,10 @@ def build_destinations():
 
 
 def split_label(attr, mobile_zone, fixed_zone):
-    # voicemail numbers of mobile networks (e.g. Germany 15x55...) are priced as mobile
-    return mobile_zone if attr in ("mobile", "voicemail") else fixed_zone
+    # Voicemail numbers of mobile networks (e.g. Germany 15x55...) are priced as mobile, and so
+    # are ranges phonenumbers cannot tell apart (FIXED_LINE_OR_MOBILE, e.g. most of Denmark):
+    # the number may be a mobile, whose termination costs the operator the mobile rate.
+    return mobile_zone if attr in ("mobile", "voicemail", "fixed_or_mobile") else fixed_zone
 
 
 def expand_literal_set(pattern: str) -> list[str]:
@@ -567,12 +606,12 @@ def expand_literal_set(pattern: str) -> list[str]:
 
 
 def french_rows():
-    planner = PrefixPlanner(["FR"], lambda a: FR_ZONE_OF_TYPE[a])
+    planner = PrefixPlanner(["FR"], lambda a: FR_ZONE_OF_TYPE.get(a, "FR_MOBILE"))
     rows = [("33", "FR_FIXED", "France - autre numéro national (repli au tarif fixe)")]
     for first in "123456789":
         for prefix, zone in planner.plan_forced(first):
             if len(prefix) == 1 and zone == "FR_FIXED":
-                what = "fixe, numéros 09 (box / VoIP)" if first == "9" else "fixe géographique"
+                what = "fixe et box / VoIP" if first == "9" else "fixe géographique"
                 text = f"France - {what} (0{prefix})"
             else:
                 text = f"France - {FR_ZONE_TEXT[zone]} (0{prefix})"
@@ -686,6 +725,7 @@ def normalise(raw: str) -> str | None:
 
 class Book:
     def __init__(self, rates: Path):
+        self.rates = rates
         self.dest = read_csv(rates / "destinations.csv")
         self.tariffs = read_csv(rates / "tariffs.csv")
         self.products = read_csv(rates / "products.csv")
@@ -702,6 +742,10 @@ class Book:
 
 
 def check_structure(book: Book, problems: list[str]):
+    for name in ("destinations", "tariffs", "products", "equipment"):
+        text = (book.rates / f"{name}.csv").read_text(encoding="utf-8")
+        if '"' in text or "\r" in text:  # commas only as separators: no CSV quoting needed
+            problems.append(f"{name}.csv has a quoted field or a CR")
     prefixes = [r["prefix"] for r in book.dest]
     if len(prefixes) != len(set(prefixes)):
         dup = [p for p, n in Counter(prefixes).items() if n > 1]
@@ -713,6 +757,7 @@ def check_structure(book: Book, problems: list[str]):
             problems.append(f"bad prefix {r['prefix']!r}")
         if not re.fullmatch(r"[A-Z][A-Z0-9_]*", r["zone"]) or not r["description"]:
             problems.append(f"bad row {r}")
+
     for cc in country_codes():
         if str(cc) not in book.zone_of:
             problems.append(f"country code {cc} has no country-level row")
@@ -739,7 +784,9 @@ def check_structure(book: Book, problems: list[str]):
             problems.append(f"{t['zone']}: in_unlimited_plan {t['in_unlimited_plan']}")
     for z in ("FR_FREEPHONE", "FR_EMERGENCY"):
         for t in book.tariffs:
-            if t["zone"] == z and (Decimal(t["price_per_min_eur"]) or Decimal(t["connection_fee_eur"])):
+            if t["zone"] == z and (
+                Decimal(t["price_per_min_eur"]) or Decimal(t["connection_fee_eur"])
+            ):
                 problems.append(f"{z} is not free")
 
     codes = [p["product_code"] for p in book.products]
@@ -837,12 +884,15 @@ def check_international(book: Book, problems: list[str], per_type=300):
                     t = phonenumbers.number_type(num)
                     if t == PhoneNumberType.UNKNOWN:
                         continue
-                    got = book.zone(normalise(f"+{cc}{nsn}"))
+                    e164 = normalise(f"+{cc}{nsn}")
+                    if e164 is None:  # longer than E.164's 15 digits: INVALID_NUMBER (R11)
+                        continue
+                    got = book.zone(e164)
                     if main in SPLIT_PRICES:
                         want = {
                             PhoneNumberType.MOBILE: f"INTL_{main}_MOBILE",
                             PhoneNumberType.VOICEMAIL: f"INTL_{main}_MOBILE",
-                            PhoneNumberType.FIXED_LINE_OR_MOBILE: got,
+                            PhoneNumberType.FIXED_LINE_OR_MOBILE: f"INTL_{main}_MOBILE",
                         }.get(t, f"INTL_{main}_FIXED")
                         tested[f"split {PhoneNumberType.to_string(t)}"] += 1
                     else:
