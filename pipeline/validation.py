@@ -299,7 +299,13 @@ def run_suites(stage: str, suites: Any, ctx: Context, only: set[str] | None = No
     for spec in suites:
         if only is not None and spec.name not in only:
             continue
-        frame = spec.build(ctx)
+        try:
+            frame = spec.build(ctx)
+        except (duckdb.Error, KeyError, AttributeError, TypeError, ValueError) as exc:
+            # data so broken that the dataset cannot even be built (a column missing...):
+            # every expectation of the suite fails, with the reason
+            suite_results.append(_unbuildable(spec, exc))
+            continue
         if spec.parameters not in parameter_sets:  # computed once per run, shared by suites
             parameter_sets[spec.parameters] = _plain(spec.parameters(ctx))
         parameters = parameter_sets[spec.parameters]
@@ -361,6 +367,23 @@ def run_suites(stage: str, suites: Any, ctx: Context, only: set[str] | None = No
             expectations.append(item)
         suite_results.append(SuiteResult(spec.name, spec.dataset, len(frame), expectations))
     return ValidationReport(stage, str(ctx.month), suite_results, time.perf_counter() - started)
+
+
+def _unbuildable(spec: Any, exc: Exception) -> SuiteResult:
+    reason = f"the dataset could not be built: {type(exc).__name__}: {str(exc).splitlines()[0]}"
+    return SuiteResult(
+        spec.name,
+        spec.dataset,
+        0,
+        [
+            ExpectationResult(
+                suite=spec.name, check=c.id, type=c.expectation.expectation_type,
+                kwargs=_kwargs(c.expectation), rule=c.rule, description=c.description,
+                success=False, result={}, error=reason,
+            )
+            for c in spec.checks
+        ],
+    )
 
 
 # --- the two gates -------------------------------------------------------------------------

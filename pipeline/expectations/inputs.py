@@ -470,20 +470,41 @@ def _schema_suite() -> Suite:
 ACCEPTED = "reject_reason is null"
 
 CDR_FILES_SQL = f"""
-select
-    coalesce(source_file, '(all files)') as source_file,
-    count(*) as rows_read,
-    count(distinct source_file || ':' || row_number) as distinct_rows,
-    count(*) filter (where {ACCEPTED}) as accepted,
-    count(cdr_id) filter (where {ACCEPTED}) as accepted_with_id,
-    count(distinct cdr_id) filter (where {ACCEPTED}) as accepted_distinct_ids,
-    count(*) filter (where reject_reason is not null) as not_accepted,
-    count(*) filter (where reject_reason is not null and raw is null) as rejects_without_raw,
-    min(duration_s) filter (where {ACCEPTED}) as min_duration_s,
-    min(epoch(start_time)) filter (where {ACCEPTED}) as min_start_epoch,
-    max(epoch(start_time)) filter (where {ACCEPTED}) as max_start_epoch
-from stg_cdrs
-group by grouping sets ((source_file), ())
+with per_file as (
+    select
+        source_file,
+        count(*) as rows_read,
+        count(distinct row_number) as distinct_rows,
+        count(*) filter (where {ACCEPTED}) as accepted,
+        count(cdr_id) filter (where {ACCEPTED}) as accepted_with_id,
+        count(distinct cdr_id) filter (where {ACCEPTED}) as accepted_distinct_ids,
+        count(*) filter (where reject_reason is not null and raw is null) as rejects_without_raw,
+        min(duration_s) filter (where {ACCEPTED}) as min_duration_s,
+        min(epoch(start_time)) filter (where {ACCEPTED}) as min_start_epoch,
+        max(epoch(start_time)) filter (where {ACCEPTED}) as max_start_epoch
+    from stg_cdrs
+    group by source_file
+),
+
+all_files as (
+    -- the month: a cdr_id must not be accepted twice across files either
+    select
+        '(all files)' as source_file,
+        sum(rows_read) as rows_read,
+        sum(distinct_rows) as distinct_rows,
+        sum(accepted) as accepted,
+        sum(accepted_with_id) as accepted_with_id,
+        (select count(distinct cdr_id) from stg_cdrs where {ACCEPTED}) as accepted_distinct_ids,
+        sum(rejects_without_raw) as rejects_without_raw,
+        min(min_duration_s) as min_duration_s,
+        min(min_start_epoch) as min_start_epoch,
+        max(max_start_epoch) as max_start_epoch
+    from per_file
+)
+
+select * from per_file
+union all
+select * from all_files
 order by source_file
 """
 
