@@ -113,4 +113,3 @@ final as (
 )
 
 select * from final
-order by cdr_id
