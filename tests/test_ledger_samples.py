@@ -83,3 +83,20 @@ def test_r2_r61_sample_invoice_totals_add_up(out):
             vat = (ht * Decimal(inv["vat_rate"])).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
             assert Decimal(inv["total_vat"]) == vat
             assert Decimal(inv["total_ttc"]) == ht + vat
+
+
+def rows(out: Path, month: str, name: str) -> list[dict[str, str]]:
+    with open(out / month / name, encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_sample_stories_of_data_samples_readme(out):
+    """The contract stories of data_samples/README.md (C021 R32, C030/C031 R34, C036 R62)."""
+    fees = {(r["customer_id"], r["kind"], r["reference"]): r["amount_ht"]
+            for r in rows(out, "2026-10", "invoice_lines.csv")
+            if r["kind"] in ("early_termination", "non_return")}
+    assert fees[("C021", "early_termination", "S0099")] == "125.00"
+    assert fees[("C030", "non_return", "R0154")] == "219.00"
+    assert fees[("C031", "non_return", "R0155")] == "79.00"  # price at rental start
+    c036 = [i for i in rows(out, "2026-10", "invoices.csv") if i["customer_id"] == "C036"]
+    assert [(i["vat_rate"], i["vat_mention"], i["customer_vat_number"]) for i in c036] == [("0.20", "", "")]
