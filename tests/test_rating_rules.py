@@ -554,3 +554,15 @@ def test_r63_usage_line_per_account_zone_reason_rounded_once(ws):
         ("C2", "sip-2", "FR_FIXED", "NO_PLAN", "3", "183", "0.06"),
         ("C2", "sip-2", "TEST_TINY", "NO_PLAN", "2", "120", "0.01"),
     ])
+
+
+def test_r13_local_times_without_offset_on_dst_nights(ws):
+    # documented in docs/rating.md: ambiguous 02:30 on 2026-10-25 is the second one (+01:00);
+    # the non-existent 02:30 on 2026-03-29 is 03:30+02:00; both are 01:30Z
+    ws.cdrs(OCT, [cdr("amb", "sip-2", "0145678910", "2026-10-25T02:30:00", 60)])
+    ws.cdrs("2026-03", [cdr("gap", "sip-2", "0145678910", "2026-03-29T02:30:00", 60)])
+    for month, cdr_id, utc in ((OCT, "amb", "2026-10-25 01:30:00"),
+                               ("2026-03", "gap", "2026-03-29 01:30:00")):
+        got = rows(rate(ws, month), "select strftime(start_time at time zone 'UTC', "
+                                    "'%Y-%m-%d %H:%M:%S') as utc from rated_calls")
+        assert got == [{"utc": utc}], cdr_id
