@@ -158,6 +158,23 @@ def _why(row: dict[str, Any], fair_use: dict[str, Any] | None) -> list[str]:
                 f"    limits broken by {g('sip_account')} this month: {fair_use['breaches']}; "
                 f"{figures}"
             )
+    if reason in ("NO_PLAN", "OUT_OF_PLAN", "INCLUDED", "FORWARDING_OVER_FAIR_USE"):
+        plan = g("plan_subscription_id")
+        if plan is None:
+            lines.append(
+                f"    no unlimited plan of {g('sip_account')} is in force on {g('call_date')} "
+                "(from its order date to the end of its service)"
+            )
+        else:
+            if g("national_plan_zone"):
+                where = "a national zone, in every unlimited plan"
+            elif reason == "OUT_OF_PLAN":
+                where = "neither national nor on the order form's international zones"
+            else:
+                where = "on the order form's international zones"
+            lines.append(
+                f"    plan: subscription {plan} covers {g('call_date')}; zone {g('zone')} is {where}"
+            )
     if reason == "THIRD_PARTY_DEVICE":
         lines.append(
             f"    device {g('device_id')} is not in devices.csv as supplied by the provider "

@@ -61,6 +61,7 @@ RATED_CALL_COLUMNS = (
     # the facts `billing explain` shows for an issued month (issue 3)
     "callee", "device_id", "call_date", "price_per_min_eur", "connection_fee_eur",
     "min_billable_s", "increment_s", "forwarding_consumed_before_s", "forwarded_over_s",
+    "plan_subscription_id", "national_plan_zone",
 )
 
 

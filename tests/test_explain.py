@@ -37,6 +37,7 @@ def _check_texts(ws, source):
     assert "longest prefix 447 -> zone INTL_GB_MOBILE" in r.output
     assert "INTL_GB_MOBILE valid from 2026-10-01: 0.1800 EUR/min" in r.output
     assert "reason: OUT_OF_PLAN" in r.output
+    assert "plan: subscription S1 covers 2026-10-03; zone INTL_GB_MOBILE is neither national" in r.output
     assert "max(60, ceil(61 / 1) x 1 = 61) = 61 s" in r.output
     assert "0.0000 + 0.1800 x 61 / 60 = 0.183 -> 0.1830 EUR" in r.output
 
@@ -51,6 +52,11 @@ def _check_texts(ws, source):
     assert "6000 s of 7200 s used by earlier legs" in r.output
     assert "800 s beyond the allowance" in r.output
     assert "0.0000 + 0.0200 x 800 / 60 = 0.26666667... -> 0.2667 EUR" in r.output
+
+    r = _explain(ws, "f1")
+    assert "reason: INCLUDED" in r.output
+    assert "zone FR_FIXED is a national zone, in every unlimited plan" in r.output
+    assert "0 s of 7200 s used by earlier legs" in r.output
 
     r = _explain(ws, "i1")
     assert "reason: NOT_CHARGEABLE" in r.output

@@ -35,7 +35,8 @@ coverage as (
     -- its zone is included when national (in_unlimited_plan) or on one such plan's order form
     select
         c.cdr_id,
-        max(case when z.zone is not null then 1 else 0 end) = 1 as intl_zone_included
+        max(case when z.zone is not null then 1 else 0 end) = 1 as intl_zone_included,
+        min(p.subscription_id) as plan_subscription_id
     from rated_candidates as c
     inner join unlimited_plans as p
         on
@@ -60,6 +61,7 @@ classified as (
     select
         c.*,
         v.cdr_id is not null as covered,
+        v.plan_subscription_id,
         (c.in_unlimited_plan or coalesce(v.intl_zone_included, false)) as zone_included,
         (c.device_id is not null and pd.device_id is null) as third_party_device,
         coalesce(f.breach_distinct_numbers, false) as breach_distinct_numbers,

@@ -107,6 +107,8 @@ final as (
         consumed_before as forwarding_consumed_before_s,
         forwarded_over_s,
         third_party_device,
+        plan_subscription_id,
+        in_unlimited_plan as national_plan_zone,
         source_file,
         row_number
     from billable
