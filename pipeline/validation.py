@@ -241,6 +241,18 @@ def _kwargs(expectation: Any) -> dict[str, Any]:
     return _plain(kwargs)
 
 
+def _exception(info: dict[str, Any]) -> str | None:
+    """The message of an exception great-expectations caught while computing a result
+    (either at the top level or per metric)."""
+    if info.get("raised_exception"):
+        return str(info.get("exception_message") or "an exception was raised")
+    for value in info.values():
+        if isinstance(value, dict) and value.get("raised_exception"):
+            message = str(value.get("exception_message") or "an exception was raised")
+            return message.splitlines()[0][:300]
+    return None
+
+
 def _columns(kwargs: dict[str, Any]) -> list[str]:
     names = [kwargs[k] for k in ("column", "column_A", "column_B") if isinstance(kwargs.get(k), str)]
     names += [c for c in kwargs.get("column_list") or [] if isinstance(c, str)]
@@ -352,7 +364,7 @@ def run_suites(stage: str, suites: Any, ctx: Context, only: set[str] | None = No
                 result=_plain(
                     {k: result[k] for k in _RESULT_KEYS if result.get(k) is not None}
                 ),
-                error=exception.get("exception_message") if exception.get("raised_exception") else None,
+                error=_exception(exception),
             )
             if item.result.get("partial_unexpected_list"):
                 item.result["partial_unexpected_list"] = item.result["partial_unexpected_list"][

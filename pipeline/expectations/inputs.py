@@ -480,8 +480,8 @@ with per_file as (
         count(distinct cdr_id) filter (where {ACCEPTED}) as accepted_distinct_ids,
         count(*) filter (where reject_reason is not null and raw is null) as rejects_without_raw,
         min(duration_s) filter (where {ACCEPTED}) as min_duration_s,
-        min(epoch(start_time)) filter (where {ACCEPTED}) as min_start_epoch,
-        max(epoch(start_time)) filter (where {ACCEPTED}) as max_start_epoch
+        min(cast(floor(epoch(start_time)) as bigint)) filter (where {ACCEPTED}) as min_start_epoch,
+        max(cast(floor(epoch(start_time)) as bigint)) filter (where {ACCEPTED}) as max_start_epoch
     from stg_cdrs
     group by source_file
 ),
@@ -490,12 +490,12 @@ all_files as (
     -- the month: a cdr_id must not be accepted twice across files either
     select
         '(all files)' as source_file,
-        sum(rows_read) as rows_read,
-        sum(distinct_rows) as distinct_rows,
-        sum(accepted) as accepted,
-        sum(accepted_with_id) as accepted_with_id,
+        cast(sum(rows_read) as bigint) as rows_read,
+        cast(sum(distinct_rows) as bigint) as distinct_rows,
+        cast(sum(accepted) as bigint) as accepted,
+        cast(sum(accepted_with_id) as bigint) as accepted_with_id,
         (select count(distinct cdr_id) from stg_cdrs where {ACCEPTED}) as accepted_distinct_ids,
-        sum(rejects_without_raw) as rejects_without_raw,
+        cast(sum(rejects_without_raw) as bigint) as rejects_without_raw,
         min(min_duration_s) as min_duration_s,
         min(min_start_epoch) as min_start_epoch,
         max(max_start_epoch) as max_start_epoch

@@ -382,7 +382,7 @@ def output_suites() -> tuple[Suite, ...]:
             equal("total_vat.r2", "total_vat_c", "expected_vat_c", "R2",
                   "VAT = HT x rate rounded to the cent, half away from zero"),
             equal("total_ttc.ht_plus_vat", "total_ttc_c", "ht_plus_vat_c", "R2", "TTC = HT + VAT"),
-            not_null("total_ht_c", "R2", "totals have at most 2 decimals"),
+            not_null("total_ht_c", "R2", "total HT is given, in whole cents"),
             in_set("amounts_exact", [True], "R2", "totals have at most 2 decimals"),
             at_least("total_ht_c", 0, "R61", "no invoice has a negative total"),
             in_set("vat_rate_bp", [0, 2000], "R62", "VAT rate is 20 % or 0"),
