@@ -117,9 +117,7 @@ def _load_csv(con, path: Path, rel: str, columns: tuple[str, ...], table: str) -
         values: list[list] = [[] for _ in names]
         for number, raw in quoted:
             parts = next(csv.reader([raw]), [])
-            fields = [
-                (parts[p].strip() or None) if p < len(parts) else None for p in positions
-            ]
+            fields = [(parts[p].strip() or None) if p < len(parts) else None for p in positions]
             for column, value in zip(
                 values, [rel, number, raw, len(parts), len(header), *fields], strict=True
             ):
@@ -194,5 +192,3 @@ def billed_ids_table(con: duckdb.DuckDBPyConnection, files: list[Path]) -> None:
             "insert into billed_cdr_ids select cdr_id, ? from read_parquet(?)",
             [f.parent.name, str(f)],
         )
-
-

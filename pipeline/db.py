@@ -17,7 +17,9 @@ SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
 
 
-def connect(memory_limit: str | None = None, threads: int | None = None) -> duckdb.DuckDBPyConnection:
+def connect(
+    memory_limit: str | None = None, threads: int | None = None
+) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(":memory:")
     # Timestamps without offset are Europe/Paris local time (data contract), and casting a
     # timestamptz to date gives the Paris calendar day (R1).

@@ -70,10 +70,12 @@ def explain(month_text: str, cdr_id: str, data: Path, out: Path, rates: Path) ->
 def _from_issued(folder: Path, cdr_id: str):
     con = duckdb.connect(":memory:")
     con.execute("set TimeZone = 'Europe/Paris'")
-    rated = _dicts(con.execute(
-        "select * from read_parquet(?) where cdr_id = ?",
-        [str(folder / "rated_calls.parquet"), cdr_id],
-    ))
+    rated = _dicts(
+        con.execute(
+            "select * from read_parquet(?) where cdr_id = ?",
+            [str(folder / "rated_calls.parquet"), cdr_id],
+        )
+    )
     with open(folder / "rejects.csv", encoding="utf-8", newline="") as f:
         rejected = [r for r in csv.DictReader(f) if r["cdr_id"] == cdr_id]
     with open(folder / "fair_use.csv", encoding="utf-8", newline="") as f:
@@ -88,11 +90,13 @@ def _from_rating(month: Month, cdr_id: str, data: Path, out: Path, rates: Path):
     billed = ledger.billed_id_files(out, month) if out.is_dir() else []
     con = rate_folders(month, data, rates, billed)
     rated = _dicts(con.execute("select * from rated_calls where cdr_id = ?", [cdr_id]))
-    rejected = _dicts(con.execute(
-        f"select {', '.join(REJECT_COLUMNS)} from rejects where cdr_id = ? "
-        "order by source_file, row_number",
-        [cdr_id],
-    ))
+    rejected = _dicts(
+        con.execute(
+            f"select {', '.join(REJECT_COLUMNS)} from rejects where cdr_id = ? "
+            "order by source_file, row_number",
+            [cdr_id],
+        )
+    )
     fair_use = {
         r["sip_account"]: r
         for r in _dicts(con.execute(f"select {', '.join(FAIR_USE_COLUMNS)} from fair_use_report"))
@@ -125,9 +129,7 @@ def _explain_rated(row: dict[str, Any], fair_use: dict[str, Any] | None) -> list
         f"  number: {g('callee')!r} -> {g('callee_e164') or 'not a valid number'} (R11)",
     ]
     if g("zone"):
-        lines.append(
-            f"  destination: longest prefix {g('prefix')} -> zone {g('zone')} (R12)"
-        )
+        lines.append(f"  destination: longest prefix {g('prefix')} -> zone {g('zone')} (R12)")
     if g("tariff_valid_from") is not None:
         lines.append(
             f"  tariff: {g('zone')} valid from {g('tariff_valid_from')}: "

@@ -54,7 +54,12 @@ def rate_month(
     """Load and rate the month; return the CDR files read (relative to data)."""
     files = load_raw(con, data, "cdrs", str(month), CDR_COLUMNS, "raw_cdrs", required=True)
     load_raw(
-        con, data, "registrations", str(month), REGISTRATION_COLUMNS, "raw_registrations",
+        con,
+        data,
+        "registrations",
+        str(month),
+        REGISTRATION_COLUMNS,
+        "raw_registrations",
         required=False,
     )
     billed_ids_table(con, billed_id_files)

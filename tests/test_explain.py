@@ -11,22 +11,91 @@ OCT = "2026-10"
 
 
 def _calls(ws):
-    ws.cdrs(OCT, [
-        ["c1", "sip-1", "out", "0145000000", "+44 7911 123456", "2026-10-03T09:15:00+02:00", "61", "D1"],
-        ["c2", "sip-1", "out", "0145000000", "0899123456", "2026-10-03T10:15:00+02:00", "61", "D9"],
-        ["c3", "sip-1", "out", "0145000000", "abc", "2026-10-03T10:16:00+02:00", "61", "D1"],
-        ["f1", "sip-1", "fwd", "0145000000", "0145678910", "2026-10-25T09:00:00+01:00", "3000", ""],
-        ["f2", "sip-1", "fwd", "0145000000", "0145678910", "2026-10-25T10:00:00+01:00", "3000", ""],
-        ["f3", "sip-1", "fwd", "0145000000", "0145678910", "2026-10-25T11:00:00+01:00", "2000", ""],
-        ["i1", "sip-1", "in", "0145000000", "0145678910", "2026-10-25T12:00:00+01:00", "20", ""],
-    ])
+    ws.cdrs(
+        OCT,
+        [
+            [
+                "c1",
+                "sip-1",
+                "out",
+                "0145000000",
+                "+44 7911 123456",
+                "2026-10-03T09:15:00+02:00",
+                "61",
+                "D1",
+            ],
+            [
+                "c2",
+                "sip-1",
+                "out",
+                "0145000000",
+                "0899123456",
+                "2026-10-03T10:15:00+02:00",
+                "61",
+                "D9",
+            ],
+            ["c3", "sip-1", "out", "0145000000", "abc", "2026-10-03T10:16:00+02:00", "61", "D1"],
+            [
+                "f1",
+                "sip-1",
+                "fwd",
+                "0145000000",
+                "0145678910",
+                "2026-10-25T09:00:00+01:00",
+                "3000",
+                "",
+            ],
+            [
+                "f2",
+                "sip-1",
+                "fwd",
+                "0145000000",
+                "0145678910",
+                "2026-10-25T10:00:00+01:00",
+                "3000",
+                "",
+            ],
+            [
+                "f3",
+                "sip-1",
+                "fwd",
+                "0145000000",
+                "0145678910",
+                "2026-10-25T11:00:00+01:00",
+                "2000",
+                "",
+            ],
+            [
+                "i1",
+                "sip-1",
+                "in",
+                "0145000000",
+                "0145678910",
+                "2026-10-25T12:00:00+01:00",
+                "20",
+                "",
+            ],
+        ],
+    )
 
 
 def _explain(ws, cdr_id):
-    return CliRunner().invoke(main, [
-        "explain", "--month", OCT, "--cdr", cdr_id, "--data", str(ws.data), "--out", str(ws.out),
-        "--rates", str(ws.rates),
-    ])
+    return CliRunner().invoke(
+        main,
+        [
+            "explain",
+            "--month",
+            OCT,
+            "--cdr",
+            cdr_id,
+            "--data",
+            str(ws.data),
+            "--out",
+            str(ws.out),
+            "--rates",
+            str(ws.rates),
+        ],
+    )
 
 
 def _check_texts(ws, source):
@@ -37,7 +106,10 @@ def _check_texts(ws, source):
     assert "longest prefix 447 -> zone INTL_GB_MOBILE" in r.output
     assert "INTL_GB_MOBILE valid from 2026-10-01: 0.1800 EUR/min" in r.output
     assert "reason: OUT_OF_PLAN" in r.output
-    assert "plan: subscription S1 covers 2026-10-03; zone INTL_GB_MOBILE is neither national" in r.output
+    assert (
+        "plan: subscription S1 covers 2026-10-03; zone INTL_GB_MOBILE is neither national"
+        in r.output
+    )
     assert "max(60, ceil(61 / 1) x 1 = 61) = 61 s" in r.output
     assert "0.0000 + 0.1800 x 61 / 60 = 0.183 -> 0.1830 EUR" in r.output
 
@@ -84,16 +156,31 @@ def test_explain_issued_month_reads_its_own_files(ws):
     assert ws.bill(OCT).exit_code == 0
     _check_texts(ws, "issued month")
     # what was issued is explained, even if the rate book changed since
-    ws.add_rows("tariffs.csv", [["INTL_GB_MOBILE", "2026-10-02", "9.0000", "0", "60", "1", "false"]],
-                folder="rates")
+    ws.add_rows(
+        "tariffs.csv",
+        [["INTL_GB_MOBILE", "2026-10-02", "9.0000", "0", "60", "1", "false"]],
+        folder="rates",
+    )
     assert "0.1800 x 61 / 60" in _explain(ws, "c1").output
 
 
 def test_explain_fair_use_limit_broken(ws):
-    ws.cdrs(OCT, [
-        [f"c{i}", "sip-1", "out", "0145000000", "0145678910", "2026-10-03T09:00:00+02:00", "100", "D1"]
-        for i in range(4)
-    ])
+    ws.cdrs(
+        OCT,
+        [
+            [
+                f"c{i}",
+                "sip-1",
+                "out",
+                "0145000000",
+                "0145678910",
+                "2026-10-03T09:00:00+02:00",
+                "100",
+                "D1",
+            ]
+            for i in range(4)
+        ],
+    )
     r = _explain(ws, "c0")
     assert "reason: FAIR_USE_CONCURRENT_CALLS" in r.output
     assert "CONCURRENT_CALLS" in r.output

@@ -53,8 +53,17 @@ def _french_numbers() -> dict[int, list[str]]:
     rng = random.Random(20261001)
     found: dict[int, list[str]] = {kind: [] for kind in EXPECTED_ZONE}
     # first digit of the national significant number -> tries: 8 holds the sparse kinds
-    for first, tries in (("1", 600), ("2", 600), ("3", 600), ("4", 600), ("5", 600),
-                         ("6", 1500), ("7", 1500), ("9", 1500), ("8", 25000)):
+    for first, tries in (
+        ("1", 600),
+        ("2", 600),
+        ("3", 600),
+        ("4", 600),
+        ("5", 600),
+        ("6", 1500),
+        ("7", 1500),
+        ("9", 1500),
+        ("8", 25000),
+    ):
         for _ in range(tries):
             nsn = first + f"{rng.randrange(10**8):08d}"
             parsed = phonenumbers.parse("+33" + nsn)
@@ -106,11 +115,24 @@ def test_r12_sql_agrees_with_the_python_lookup(ws, french_numbers):
     # no subscription: the fixture's plan names products and zones of the fixture rate book
     write_rows(ws.table("subscriptions.csv"), [BASE["subscriptions.csv"][0]])
     sample = [n for numbers in french_numbers.values() for n in numbers[:50]]
-    ws.cdrs("2026-10", [
-        [f"c{i:04d}", "sip-2", "out", "0145000000", "0" + n[2:],
-         f"2026-10-{1 + i % 28:02d}T{8 + i // 28 % 12:02d}:{i // 336:02d}:00+02:00", "60", ""]
-        for i, n in enumerate(sample)
-    ])
+    ws.cdrs(
+        "2026-10",
+        [
+            [
+                f"c{i:04d}",
+                "sip-2",
+                "out",
+                "0145000000",
+                "0" + n[2:],
+                f"2026-10-{1 + i % 28:02d}T{8 + i // 28 % 12:02d}:{i // 336:02d}:00+02:00",
+                "60",
+                "",
+            ]
+            for i, n in enumerate(sample)
+        ],
+    )
     prefixes = _destinations()
-    got = {r["callee_e164"]: r["zone"] for r in rows(rate(ws, "2026-10"), "select * from rated_calls")}
+    got = {
+        r["callee_e164"]: r["zone"] for r in rows(rate(ws, "2026-10"), "select * from rated_calls")
+    }
     assert got == {n: _zone(prefixes, n)[1] for n in sample}

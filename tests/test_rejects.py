@@ -12,8 +12,9 @@ OCT = "2026-10"
 T = "2026-10-03T09:00:00+02:00"
 
 
-def line(cdr_id, account="sip-2", direction="out", callee="0145678910", start=T, duration="60",
-         device=""):
+def line(
+    cdr_id, account="sip-2", direction="out", callee="0145678910", start=T, duration="60", device=""
+):
     return [cdr_id, account, direction, "0145000000", callee, start, duration, device]
 
 
@@ -23,54 +24,87 @@ def _rejects(ws, month=OCT):
 
 
 def test_r41_every_reject_reason(ws):
-    ws.cdrs(OCT, [
-        line("ok"),
-        ["short", "sip-2", "out", "0145000000", "0145678910", T, "60"],  # 7 fields
-        line("", callee="0145678911"),  # empty cdr_id
-        line("dir", direction="OUT"),
-        line("time", start="2026-10-03"),  # a date without time
-        line("badtime", start="2026-10-32T09:00:00+02:00"),
-        line("dur", duration="6.5"),
-        line("ok"),  # DUPLICATE of row 1
-        line("neg", duration="-5"),
-        line("early", start="2026-09-30T23:59:59+02:00"),
-        line("late", start="2026-11-01T00:00:00+01:00"),
-        line("unknown", account="sip-x"),
-        line("invalid", callee="abc"),
-        line("notariff", callee="+4912345678901"),
-        line("lastsecond", start="2026-10-31T23:59:59+01:00"),
-    ])
+    ws.cdrs(
+        OCT,
+        [
+            line("ok"),
+            ["short", "sip-2", "out", "0145000000", "0145678910", T, "60"],  # 7 fields
+            line("", callee="0145678911"),  # empty cdr_id
+            line("dir", direction="OUT"),
+            line("time", start="2026-10-03"),  # a date without time
+            line("badtime", start="2026-10-32T09:00:00+02:00"),
+            line("dur", duration="6.5"),
+            line("ok"),  # DUPLICATE of row 1
+            line("neg", duration="-5"),
+            line("early", start="2026-09-30T23:59:59+02:00"),
+            line("late", start="2026-11-01T00:00:00+01:00"),
+            line("unknown", account="sip-x"),
+            line("invalid", callee="abc"),
+            line("notariff", callee="+4912345678901"),
+            line("lastsecond", start="2026-10-31T23:59:59+01:00"),
+        ],
+    )
     con, rejects = _rejects(ws)
     f = "cdrs/2026-10/cdrs.csv"
     got = {row: r["reason"] for (_, row), r in rejects.items()}
     assert got == {
-        2: "MALFORMED", 3: "MALFORMED", 4: "MALFORMED", 5: "MALFORMED", 6: "MALFORMED",
-        7: "MALFORMED", 8: "DUPLICATE", 9: "NEGATIVE_DURATION", 10: "OUT_OF_PERIOD",
-        11: "OUT_OF_PERIOD", 12: "UNKNOWN_ACCOUNT", 13: "INVALID_NUMBER", 14: "NO_TARIFF",
+        2: "MALFORMED",
+        3: "MALFORMED",
+        4: "MALFORMED",
+        5: "MALFORMED",
+        6: "MALFORMED",
+        7: "MALFORMED",
+        8: "DUPLICATE",
+        9: "NEGATIVE_DURATION",
+        10: "OUT_OF_PERIOD",
+        11: "OUT_OF_PERIOD",
+        12: "UNKNOWN_ACCOUNT",
+        13: "INVALID_NUMBER",
+        14: "NO_TARIFF",
     }
     assert rejects[(f, 8)]["detail"] == "first seen in cdrs/2026-10/cdrs.csv row 1"
     # the raw text is the line as read
-    assert rejects[(f, 9)]["raw"] == "neg,sip-2,out,0145000000,0145678910,2026-10-03T09:00:00+02:00,-5,"
-    assert rejects[(f, 2)]["raw"] == "short,sip-2,out,0145000000,0145678910,2026-10-03T09:00:00+02:00,60"
+    assert (
+        rejects[(f, 9)]["raw"]
+        == "neg,sip-2,out,0145000000,0145678910,2026-10-03T09:00:00+02:00,-5,"
+    )
+    assert (
+        rejects[(f, 2)]["raw"]
+        == "short,sip-2,out,0145000000,0145678910,2026-10-03T09:00:00+02:00,60"
+    )
     rated = [r["cdr_id"] for r in rows(con, "select cdr_id from rated_calls order by row_number")]
     assert rated == ["ok", "lastsecond"]
 
 
 def test_r41_precedence_order(ws):
-    ws.cdrs(OCT, [
-        line("a"),
-        line("a", duration="x"),  # MALFORMED beats DUPLICATE
-        line("a", duration="-1", start="2026-09-01T00:00:00+02:00", account="sip-x"),  # DUPLICATE
-        line("b", duration="-1", start="2026-09-01T00:00:00+02:00", account="sip-x"),  # NEGATIVE
-        line("c", start="2026-09-01T00:00:00+02:00", account="sip-x", callee="abc"),  # OUT_OF_PERIOD
-        line("d", account="sip-x", callee="abc"),  # UNKNOWN_ACCOUNT beats INVALID_NUMBER
-        line("e", callee="3"),  # INVALID_NUMBER (it has no tariff either)
-        line("f", callee="+4912345678901"),  # NO_TARIFF
-    ])
+    ws.cdrs(
+        OCT,
+        [
+            line("a"),
+            line("a", duration="x"),  # MALFORMED beats DUPLICATE
+            line(
+                "a", duration="-1", start="2026-09-01T00:00:00+02:00", account="sip-x"
+            ),  # DUPLICATE
+            line(
+                "b", duration="-1", start="2026-09-01T00:00:00+02:00", account="sip-x"
+            ),  # NEGATIVE
+            line(
+                "c", start="2026-09-01T00:00:00+02:00", account="sip-x", callee="abc"
+            ),  # OUT_OF_PERIOD
+            line("d", account="sip-x", callee="abc"),  # UNKNOWN_ACCOUNT beats INVALID_NUMBER
+            line("e", callee="3"),  # INVALID_NUMBER (it has no tariff either)
+            line("f", callee="+4912345678901"),  # NO_TARIFF
+        ],
+    )
     _, rejects = _rejects(ws)
     assert [r["reason"] for _, r in sorted(rejects.items())] == [
-        "MALFORMED", "DUPLICATE", "NEGATIVE_DURATION", "OUT_OF_PERIOD", "UNKNOWN_ACCOUNT",
-        "INVALID_NUMBER", "NO_TARIFF",
+        "MALFORMED",
+        "DUPLICATE",
+        "NEGATIVE_DURATION",
+        "OUT_OF_PERIOD",
+        "UNKNOWN_ACCOUNT",
+        "INVALID_NUMBER",
+        "NO_TARIFF",
     ]
 
 
@@ -90,11 +124,14 @@ def test_r41_first_occurrence_wins_in_file_name_order(ws):
 
 
 def test_r41_duplicate_of_a_month_already_billed(ws):
-    ws.cdrs("2026-09", [
-        line("sep", start="2026-09-20T10:00:00+02:00"),
-        # rejected in September (it is an October call): not "billed", so rated in October
-        line("oct", start="2026-10-02T10:00:00+02:00"),
-    ])
+    ws.cdrs(
+        "2026-09",
+        [
+            line("sep", start="2026-09-20T10:00:00+02:00"),
+            # rejected in September (it is an October call): not "billed", so rated in October
+            line("oct", start="2026-10-02T10:00:00+02:00"),
+        ],
+    )
     assert ws.bill("2026-09").exit_code == 0
     ws.cdrs(OCT, [line("sep"), line("oct", start="2026-10-02T10:00:00+02:00")])
     result = ws.bill(OCT)
@@ -114,11 +151,16 @@ def test_r40_every_row_in_one_place_per_file(ws):
     path = ws.data / "cdrs" / OCT / "a.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(
-        (",".join(CDR_HEADER) + "\r\n"
-         + ",".join(line("a1")) + "\r\n"
-         + 'a2,sip-2,out,0145000000,"01 45 67 89 11",2026-10-03T09:05:00+02:00,60,\r\n'
-         + "\r\n"  # a blank line is not a record
-         + ",".join(line("a1")) + "\r\n").encode()
+        (
+            ",".join(CDR_HEADER)
+            + "\r\n"
+            + ",".join(line("a1"))
+            + "\r\n"
+            + 'a2,sip-2,out,0145000000,"01 45 67 89 11",2026-10-03T09:05:00+02:00,60,\r\n'
+            + "\r\n"  # a blank line is not a record
+            + ",".join(line("a1"))
+            + "\r\n"
+        ).encode()
     )
     with gzip.open(ws.data / "cdrs" / OCT / "b.csv.gz", "wt", encoding="utf-8", newline="") as f:
         f.write(",".join(CDR_HEADER) + "\n" + ",".join(line("b1", callee="abc")) + "\n")
@@ -131,8 +173,9 @@ def test_r40_every_row_in_one_place_per_file(ws):
     write_rows(ws.data / "cdrs" / OCT / "d.csv", [CDR_HEADER])
     con = rate(ws, OCT)
     rec = rows(con, "select * from reconciliation")
-    assert [(r["source_file"], r["rows_read"], r["rated"], r["duplicates"], r["rejected"])
-            for r in rec] == [
+    assert [
+        (r["source_file"], r["rows_read"], r["rated"], r["duplicates"], r["rejected"]) for r in rec
+    ] == [
         ("cdrs/2026-10/a.csv", 3, 2, 1, 0),
         ("cdrs/2026-10/b.csv.gz", 1, 0, 0, 1),
         ("cdrs/2026-10/c.parquet", 1, 1, 0, 0),
