@@ -120,7 +120,9 @@ def test_r60_a_month_cannot_be_skipped(ws):
 def test_issued_files_are_read_only(ws):
     ws.cdrs("2026-10", [])
     bill_ok(ws, "2026-10")
-    for p in (ws.out / "2026-10").iterdir():
+    files = [p for p in (ws.out / "2026-10").rglob("*") if p.is_file()]
+    assert "invoices.csv" in {p.name for p in files}
+    for p in files:
         assert p.stat().st_mode & 0o222 == 0, p.name
 
 
