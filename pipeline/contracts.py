@@ -63,9 +63,18 @@ def unit_price_text(price: Decimal) -> Decimal:
     return price.quantize(CENT) if isinstance(exponent, int) and exponent > -2 else price
 
 
-def _line(customer_id: str, kind: str, reference: str, description: str, quantity: int,
-          unit_price: Decimal, *, telephony: bool = False, period: tuple[date, date] | None = None,
-          **extra: Any) -> Line:
+def _line(
+    customer_id: str,
+    kind: str,
+    reference: str,
+    description: str,
+    quantity: int,
+    unit_price: Decimal,
+    *,
+    telephony: bool = False,
+    period: tuple[date, date] | None = None,
+    **extra: Any,
+) -> Line:
     return {
         "customer_id": customer_id,
         "kind": kind,
@@ -105,18 +114,32 @@ def subscription_lines(sub: dict[str, Any], month: Month, product_label: str) ->
     cid, sid = sub["customer_id"], sub["subscription_id"]
     if first <= month and (last is None or month <= last):
         lines.append(
-            _line(cid, "subscription", sid, f"{product_label} - {month}", 1, price,
-                  telephony=True, period=_month_period(month))
+            _line(
+                cid,
+                "subscription",
+                sid,
+                f"{product_label} - {month}",
+                1,
+                price,
+                telephony=True,
+                period=_month_period(month),
+            )
         )
     if last is not None and month == last:
         remaining = remaining_months(first, sub["commitment_months"], last)
         if remaining > 0:
             lines.append(
-                _line(cid, "early_termination", sid,
-                      f"Frais de résiliation anticipée {product_label}: {remaining} mois "
-                      f"restant{_plural(remaining)} "
-                      f"({last.plus(1)} à {last.plus(remaining)})", remaining, price,
-                      period=_remaining_period(last, remaining))
+                _line(
+                    cid,
+                    "early_termination",
+                    sid,
+                    f"Frais de résiliation anticipée {product_label}: {remaining} mois "
+                    f"restant{_plural(remaining)} "
+                    f"({last.plus(1)} à {last.plus(remaining)})",
+                    remaining,
+                    price,
+                    period=_remaining_period(last, remaining),
+                )
             )
     return lines
 
@@ -161,8 +184,12 @@ def rma_charge_day(rma: dict[str, Any]) -> date | None:
     return deadline if back is None or back > deadline else None
 
 
-def rental_lines(rental: dict[str, Any], rmas: list[dict[str, Any]], month: Month,
-                 catalogue: list[dict[str, Any]]) -> list[Line]:
+def rental_lines(
+    rental: dict[str, Any],
+    rmas: list[dict[str, Any]],
+    month: Month,
+    catalogue: list[dict[str, Any]],
+) -> list[Line]:
     """R3, R4, R30, R33, R34: instalments, early termination, non-returned equipment."""
     first = first_billed_month(rental["start_date"])
     last = rental_last_billed(rental["notice_date"])
@@ -171,33 +198,54 @@ def rental_lines(rental: dict[str, Any], rmas: list[dict[str, Any]], month: Mont
     lines: list[Line] = []
     if first <= month and (last is None or month <= last):
         lines.append(
-            _line(cid, "rental", rid, f"Location {model} - {month}", 1, fee,
-                  period=_month_period(month))
+            _line(
+                cid,
+                "rental",
+                rid,
+                f"Location {model} - {month}",
+                1,
+                fee,
+                period=_month_period(month),
+            )
         )
     if last is not None and month == last:
         remaining = remaining_months(first, rental["commitment_months"], last)
         if remaining > 0:
             lines.append(
-                _line(cid, "rental_early_termination", rid,
-                      f"Résiliation anticipée location {model}: {remaining} "
-                      f"mensualité{_plural(remaining)} restante{_plural(remaining)} "
-                      f"({last.plus(1)} à {last.plus(remaining)})", remaining, fee,
-                      period=_remaining_period(last, remaining))
+                _line(
+                    cid,
+                    "rental_early_termination",
+                    rid,
+                    f"Résiliation anticipée location {model}: {remaining} "
+                    f"mensualité{_plural(remaining)} restante{_plural(remaining)} "
+                    f"({last.plus(1)} à {last.plus(remaining)})",
+                    remaining,
+                    fee,
+                    period=_remaining_period(last, remaining),
+                )
             )
     charge = equipment_charge_day(rental)
     if charge is not None and Month.of(charge[0]) == month:
         day, why = charge
         price = catalogue_price(catalogue, model, day, rental["start_date"])
-        lines.append(_line(cid, "non_return", rid, f"Équipement {model} {why}", 1, price,
-                           period=(day, day)))
+        lines.append(
+            _line(cid, "non_return", rid, f"Équipement {model} {why}", 1, price, period=(day, day))
+        )
     for rma in sorted(rmas, key=lambda r: r["rma_id"]):
         day = rma_charge_day(rma)
         if day is not None and Month.of(day) == month:
             price = catalogue_price(catalogue, model, day, rental["start_date"])
             lines.append(
-                _line(cid, "non_return", rid,
-                      f"Équipement {model} défectueux non restitué (RMA {rma['rma_id']}) au {day}",
-                      1, price, period=(day, day), rma_id=rma["rma_id"])
+                _line(
+                    cid,
+                    "non_return",
+                    rid,
+                    f"Équipement {model} défectueux non restitué (RMA {rma['rma_id']}) au {day}",
+                    1,
+                    price,
+                    period=(day, day),
+                    rma_id=rma["rma_id"],
+                )
             )
     return lines
 
@@ -208,15 +256,23 @@ def sale_lines(sale: dict[str, Any], month: Month) -> list[Line]:
     if Month.of(day) != month:
         return []
     return [
-        _line(sale["customer_id"], "equipment_sale", sale["sale_id"],
-              f"Vente {sale['equipment_model']} livrée le {day}",
-              sale["quantity"], sale["unit_price_eur"], period=(day, day))
+        _line(
+            sale["customer_id"],
+            "equipment_sale",
+            sale["sale_id"],
+            f"Vente {sale['equipment_model']} livrée le {day}",
+            sale["quantity"],
+            sale["unit_price_eur"],
+            period=(day, day),
+        )
     ]
 
 
 def contract_lines(ref: Any, month: Month) -> list[Line]:
     """Every non-usage line of the month, for every customer."""
-    labels = {p["product_code"]: (p["description"] or p["product_code"]) for p in ref["ref_products"].rows}
+    labels = {
+        p["product_code"]: (p["description"] or p["product_code"]) for p in ref["ref_products"].rows
+    }
     catalogue = ref["ref_equipment"].rows
     rmas: dict[str, list[dict[str, Any]]] = {}
     for r in ref["ref_rma"].rows:

@@ -115,7 +115,9 @@ def buyer_mentions(customer: dict[str, Any]) -> dict[str, Any]:
     return {
         "customer_name": customer.get("name"),
         "customer_siren": customer.get("siren"),
-        "customer_vat_number": customer.get("vat_number") if customer.get("vat_valid", True) else None,
+        "customer_vat_number": customer.get("vat_number")
+        if customer.get("vat_valid", True)
+        else None,
         "customer_address": customer.get("address"),
         "customer_country": customer.get("country"),
     }

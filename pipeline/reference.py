@@ -59,7 +59,9 @@ def _amount(text: str) -> Decimal:
 
 def parse_timestamp(text: str) -> datetime:
     """ISO 8601 with an offset or Z; without offset it is Europe/Paris local time."""
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?", text):
+    if not re.fullmatch(
+        r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?", text
+    ):
         raise ValueError(f"not an ISO 8601 timestamp: {text!r}")
     value = datetime.fromisoformat(text)
     if value.tzinfo is None:
@@ -411,7 +413,9 @@ def read_table(folder: Path, spec: FileSpec) -> Table:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", file=str(path)) from exc
+        raise InputError(
+            f"not UTF-8 text ({exc.reason} at byte {exc.start})", file=str(path)
+        ) from exc
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)
     if header is None:
@@ -527,7 +531,9 @@ def _check_references(ref: Reference) -> None:
     for i, r in enumerate(devices.rows):
         acc = r["sip_account"]
         if acc is not None and accounts.get(acc) != r["customer_id"]:
-            _fail(devices, i, f"sip_account {acc!r} is not an account of customer {r['customer_id']}")
+            _fail(
+                devices, i, f"sip_account {acc!r} is not an account of customer {r['customer_id']}"
+            )
 
     # equipment catalogue versions must not overlap (R34 needs one price per day)
     eq = ref["ref_equipment"]
@@ -559,8 +565,12 @@ def read_provider(folder: Path) -> dict[str, Any]:
     if not fr_siren.is_valid(str(data["siren"])):
         raise InputError(f"siren {data['siren']!r} is not a valid SIREN", file=str(path))
     if not eu_vat.is_valid(str(data["vat_number"])):
-        raise InputError(f"vat_number {data['vat_number']!r} is not a valid VAT number", file=str(path))
-    problem = _check_siren_matches_vat({"siren": str(data["siren"]), "vat_number": str(data["vat_number"])})
+        raise InputError(
+            f"vat_number {data['vat_number']!r} is not a valid VAT number", file=str(path)
+        )
+    problem = _check_siren_matches_vat(
+        {"siren": str(data["siren"]), "vat_number": str(data["vat_number"])}
+    )
     if problem:
         raise InputError(problem, file=str(path))
     # R5 fixes the payment term, and the recovery indemnity is fixed by law (art. D441-5 C. com.)
@@ -569,7 +579,10 @@ def read_provider(folder: Path) -> dict[str, Any]:
             f"payment_terms_days {data['payment_terms_days']!r}: invoices are due 30 days after their date (R5)",
             file=str(path),
         )
-    if "recovery_indemnity_eur" in data and str(data["recovery_indemnity_eur"]) not in ("40", "40.00"):
+    if "recovery_indemnity_eur" in data and str(data["recovery_indemnity_eur"]) not in (
+        "40",
+        "40.00",
+    ):
         raise InputError(
             f"recovery_indemnity_eur {data['recovery_indemnity_eur']!r}: the fixed indemnity for "
             "recovery costs is 40 EUR (art. D441-5 du Code de commerce)",

@@ -74,7 +74,10 @@ def code_version() -> str:
     try:
         commit = subprocess.run(
             ["git", "-C", str(root), "rev-parse", "HEAD"],
-            capture_output=True, text=True, check=True, timeout=5,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=5,
         ).stdout.strip()
         return f"git:{commit}"
     except (OSError, subprocess.SubprocessError):
@@ -82,7 +85,9 @@ def code_version() -> str:
 
 
 def _input_files(data: Path, rates: Path, month: Month) -> list[tuple[str, Path]]:
-    files = [("data", p) for p in sorted(data.iterdir()) if p.is_file() and not p.name.startswith(".")]
+    files = [
+        ("data", p) for p in sorted(data.iterdir()) if p.is_file() and not p.name.startswith(".")
+    ]
     for folder in ("cdrs", "registrations"):
         files += [("data", p) for p in month_files(data, folder, str(month), required=False)]
     files += [("rates", p) for p in sorted(rates.iterdir()) if p.is_file() and p.suffix == ".csv"]
@@ -121,20 +126,28 @@ def _write_month(folder: Path, billed: BilledMonth, manifest: dict[str, Any]) ->
     write_csv(folder / "invoices.csv", INVOICE_COLUMNS, [vars(i) for i in billed.invoices])
     ledger.checkpoint("staging")
     write_csv(folder / "invoice_lines.csv", LINE_COLUMNS, billed.lines)
-    write_csv(folder / "credit_notes.csv", CREDIT_NOTE_COLUMNS, [vars(c) for c in billed.credit_notes])
+    write_csv(
+        folder / "credit_notes.csv", CREDIT_NOTE_COLUMNS, [vars(c) for c in billed.credit_notes]
+    )
     write_csv(folder / "sla.csv", SLA_COLUMNS, billed.sla_rows)
     write_query_csv(
-        con, folder / "rejects.csv", REJECT_COLUMNS,
+        con,
+        folder / "rejects.csv",
+        REJECT_COLUMNS,
         f"select {', '.join(REJECT_COLUMNS)} from rejects order by source_file, row_number",
     )
     write_query_csv(
-        con, folder / "fair_use.csv", FAIR_USE_COLUMNS,
+        con,
+        folder / "fair_use.csv",
+        FAIR_USE_COLUMNS,
         f"select {', '.join(FAIR_USE_COLUMNS)} from fair_use_report order by sip_account",
     )
     write_rated_calls(con, folder / "rated_calls.parquet")
     write_exports(folder, billed, manifest)
     manifest["outputs"] = {
-        p.name: sha256(p) for p in sorted(folder.rglob("*")) if p.is_file() and p.name != "manifest.json"
+        p.name: sha256(p)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != "manifest.json"
     }
     write_json(folder / "manifest.json", manifest)
 
@@ -144,7 +157,9 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def _keyed(rows: list[dict[str, str]], key: tuple[str, ...]) -> dict[tuple[str, ...], dict[str, str]]:
+def _keyed(
+    rows: list[dict[str, str]], key: tuple[str, ...]
+) -> dict[tuple[str, ...], dict[str, str]]:
     """Rows by key; rows sharing a key are told apart by their rank (…, 0), (…, 1)."""
     result: dict[tuple[str, ...], dict[str, str]] = {}
     for row in rows:
@@ -175,33 +190,48 @@ def _document_differences(issued: Path, fresh: Path) -> list[str]:
     for cid in sorted(old_inv.keys() | new_inv.keys()):
         a, b = old_inv.get(cid), new_inv.get(cid)
         if a is None:
-            out.append(f"customer {cid}: no invoice was issued, the recomputation gives one "
-                       f"(total_ht {b['total_ht']})")
+            out.append(
+                f"customer {cid}: no invoice was issued, the recomputation gives one "
+                f"(total_ht {b['total_ht']})"
+            )
         elif b is None:
-            out.append(f"customer {cid}: invoice {a['invoice_number']} was issued, the "
-                       "recomputation gives none")
+            out.append(
+                f"customer {cid}: invoice {a['invoice_number']} was issued, the "
+                "recomputation gives none"
+            )
         elif a != b:
             out.append(f"customer {cid}: invoice {a['invoice_number']}: {_field_changes(a, b)}")
     old_lines = _keyed(_read_csv(issued / "invoice_lines.csv"), LINE_KEY)
     new_lines = _keyed(_read_csv(fresh / "invoice_lines.csv"), LINE_KEY)
 
     def label(row: dict[str, str]) -> str:
-        parts = [row.get("kind", ""), row.get("reference", ""), row.get("zone", ""), row.get("reason", "")]
+        parts = [
+            row.get("kind", ""),
+            row.get("reference", ""),
+            row.get("zone", ""),
+            row.get("reason", ""),
+        ]
         return " ".join(p for p in parts if p)
 
     for key in sorted(old_lines.keys() | new_lines.keys()):
         a, b = old_lines.get(key), new_lines.get(key)
         if a is None:
-            out.append(f"customer {key[0]}: new line {label(b)}: amount_ht {b['amount_ht']} "
-                       f"({b['description']})")
+            out.append(
+                f"customer {key[0]}: new line {label(b)}: amount_ht {b['amount_ht']} "
+                f"({b['description']})"
+            )
         elif b is None:
-            out.append(f"customer {key[0]}: line {a['invoice_number']}/{a['line_no']} {label(a)} "
-                       f"is no longer computed (amount_ht {a['amount_ht']})")
+            out.append(
+                f"customer {key[0]}: line {a['invoice_number']}/{a['line_no']} {label(a)} "
+                f"is no longer computed (amount_ht {a['amount_ht']})"
+            )
         else:
             changes = _field_changes(a, b, skip=("invoice_number", "line_no"))
             if changes:
-                out.append(f"customer {key[0]}: line {a['invoice_number']}/{a['line_no']} "
-                           f"{label(a)}: {changes}")
+                out.append(
+                    f"customer {key[0]}: line {a['invoice_number']}/{a['line_no']} "
+                    f"{label(a)}: {changes}"
+                )
     return out
 
 
@@ -212,18 +242,25 @@ def _rated_calls_differences(a: Path, b: Path) -> list[str]:
             "select (select count(*) from read_parquet($a)), (select count(*) from read_parquet($b))",
             {"a": str(a), "b": str(b)},
         ).fetchone()
-        added = [r[0] for r in con.execute(
-            "select cdr_id from read_parquet($b) except select cdr_id from read_parquet($a) "
-            "order by 1 limit 10", {"a": str(a), "b": str(b)},
-        ).fetchall()]
+        added = [
+            r[0]
+            for r in con.execute(
+                "select cdr_id from read_parquet($b) except select cdr_id from read_parquet($a) "
+                "order by 1 limit 10",
+                {"a": str(a), "b": str(b)},
+            ).fetchall()
+        ]
         changed = con.execute(
             "select count(*) from (select * from read_parquet($b) except "
-            "select * from read_parquet($a))", {"a": str(a), "b": str(b)},
+            "select * from read_parquet($a))",
+            {"a": str(a), "b": str(b)},
         ).fetchone()[0]
     finally:
         con.close()
-    text = f"rated_calls.parquet: {counts[0]} rated call(s) issued, {counts[1]} recomputed, " \
-           f"{changed} recomputed row(s) not as issued"
+    text = (
+        f"rated_calls.parquet: {counts[0]} rated call(s) issued, {counts[1]} recomputed, "
+        f"{changed} recomputed row(s) not as issued"
+    )
     if added:
         text += f" (new cdr_id: {', '.join(map(str, added))})"
     return [text]
@@ -251,11 +288,15 @@ def _compare(issued: Path, fresh: Path) -> list[str]:
             old, new = _read_csv(a), _read_csv(b)
             removed = [r for r in old if r not in new]
             added = [r for r in new if r not in old]
-            differences.append(f"{name}: {len(removed)} issued row(s) differ, {len(added)} new row(s)")
+            differences.append(
+                f"{name}: {len(removed)} issued row(s) differ, {len(added)} new row(s)"
+            )
             differences += [f"  issued:     {','.join(r.values())}" for r in removed[:10]]
             differences += [f"  recomputed: {','.join(r.values())}" for r in added[:10]]
     if len(differences) > MAX_REPORTED:
-        differences = differences[:MAX_REPORTED] + [f"... and {len(differences) - MAX_REPORTED} more"]
+        differences = differences[:MAX_REPORTED] + [
+            f"... and {len(differences) - MAX_REPORTED} more"
+        ]
     return differences
 
 
@@ -282,31 +323,54 @@ def bill_month(month_text: str, data: Path, out: Path, rates: Path) -> RunResult
         customers = {c["customer_id"]: c for c in ref["ref_customers"].rows}
         year = invoice_date(month).year
         invoices = build_invoices(
-            lines, customers, month,
+            lines,
+            customers,
+            month,
             ledger.next_sequence(out, month, "F", "invoice_number", "invoices.csv", year),
             provider=ref.provider,
         )
         reconciliation = [
-            dict(zip(("source_file", "rows_read", "rated", "duplicates", "rejected", "balanced"), r, strict=True))
+            dict(
+                zip(
+                    ("source_file", "rows_read", "rated", "duplicates", "rejected", "balanced"),
+                    r,
+                    strict=True,
+                )
+            )
             for r in con.execute("select * from reconciliation").fetchall()
         ]
         unbalanced = [r["source_file"] for r in reconciliation if not r["balanced"]]
         if unbalanced:
-            raise ProblemFound(f"CDR reconciliation does not balance for {', '.join(unbalanced)} (R40)")
+            raise ProblemFound(
+                f"CDR reconciliation does not balance for {', '.join(unbalanced)} (R40)"
+            )
         credit_notes, sla_rows = credit_notes_for_run(
-            ref, month, out,
+            ref,
+            month,
+            out,
             ledger.next_sequence(out, month, "AV", "credit_note_number", "credit_notes.csv", year),
         )
         billed = BilledMonth(
-            month, invoices, credit_notes, sla_rows, reconciliation, con=con, reference=ref,
-            data_dir=data, rates_dir=rates,
+            month,
+            invoices,
+            credit_notes,
+            sla_rows,
+            reconciliation,
+            con=con,
+            reference=ref,
+            data_dir=data,
+            rates_dir=rates,
         )
         manifest = {
             "month": str(month),
             "code_version": code_version(),
             "inputs": [
-                {"folder": kind, "path": p.relative_to(data if kind == "data" else rates).as_posix(),
-                 "sha256": sha256(p), "bytes": p.stat().st_size}
+                {
+                    "folder": kind,
+                    "path": p.relative_to(data if kind == "data" else rates).as_posix(),
+                    "sha256": sha256(p),
+                    "bytes": p.stat().st_size,
+                }
                 for kind, p in _input_files(data, rates, month)
             ],
             "cdr_files": cdr_files,
@@ -331,9 +395,14 @@ def bill_month(month_text: str, data: Path, out: Path, rates: Path) -> RunResult
             shutil.rmtree(staging, ignore_errors=True)  # nothing half-written stays under OUT
             raise
         result = RunResult(
-            month, "issued", final, invoices=len(invoices), credit_notes=len(credit_notes),
+            month,
+            "issued",
+            final,
+            invoices=len(invoices),
+            credit_notes=len(credit_notes),
             total_ttc=str(sum((i.total_ttc for i in invoices), start=Decimal("0.00"))),
-            reconciliation=reconciliation, warnings=list(ref.warnings),
+            reconciliation=reconciliation,
+            warnings=list(ref.warnings),
         )
         if already:
             try:

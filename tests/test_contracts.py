@@ -27,34 +27,62 @@ M = Month.parse
 D = date.fromisoformat
 
 
-def sub(order: str, commitment: int, price: str = "25.00", notice: str | None = None) -> dict[str, Any]:
+def sub(
+    order: str, commitment: int, price: str = "25.00", notice: str | None = None
+) -> dict[str, Any]:
     return {
-        "subscription_id": "S1", "customer_id": "C1", "product_code": "PLAN_UNLIMITED",
-        "monthly_price_eur": Decimal(price), "order_date": D(order),
-        "commitment_months": commitment, "sip_account": "sip-1", "included_intl_zones": None,
+        "subscription_id": "S1",
+        "customer_id": "C1",
+        "product_code": "PLAN_UNLIMITED",
+        "monthly_price_eur": Decimal(price),
+        "order_date": D(order),
+        "commitment_months": commitment,
+        "sip_account": "sip-1",
+        "included_intl_zones": None,
         "notice_date": D(notice) if notice else None,
     }
 
 
-def rental(start: str, commitment: int, fee: str = "5.00", notice: str | None = None,
-           returned: str | None = None, condition: str | None = None,
-           model: str = "PHONE_C") -> dict[str, Any]:
+def rental(
+    start: str,
+    commitment: int,
+    fee: str = "5.00",
+    notice: str | None = None,
+    returned: str | None = None,
+    condition: str | None = None,
+    model: str = "PHONE_C",
+) -> dict[str, Any]:
     return {
-        "rental_id": "R1", "customer_id": "C1", "equipment_model": model,
-        "monthly_fee_eur": Decimal(fee), "start_date": D(start), "commitment_months": commitment,
-        "serial": "SN1", "notice_date": D(notice) if notice else None,
-        "returned_on": D(returned) if returned else None, "return_condition": condition,
+        "rental_id": "R1",
+        "customer_id": "C1",
+        "equipment_model": model,
+        "monthly_fee_eur": Decimal(fee),
+        "start_date": D(start),
+        "commitment_months": commitment,
+        "serial": "SN1",
+        "notice_date": D(notice) if notice else None,
+        "returned_on": D(returned) if returned else None,
+        "return_condition": condition,
     }
 
 
 def catalogue(valid_to_v2: str | None) -> list[dict[str, Any]]:
     """PHONE_C: 80.00 until 2025-12-31, then 90.00 until `valid_to_v2` (last day on sale)."""
     return [
-        {"equipment_model": "PHONE_C", "valid_from": D("2024-01-01"), "valid_to": D("2025-12-31"),
-         "sale_price_eur": Decimal("80.00"), "description": None},
-        {"equipment_model": "PHONE_C", "valid_from": D("2026-01-01"),
-         "valid_to": D(valid_to_v2) if valid_to_v2 else None,
-         "sale_price_eur": Decimal("90.00"), "description": None},
+        {
+            "equipment_model": "PHONE_C",
+            "valid_from": D("2024-01-01"),
+            "valid_to": D("2025-12-31"),
+            "sale_price_eur": Decimal("80.00"),
+            "description": None,
+        },
+        {
+            "equipment_model": "PHONE_C",
+            "valid_from": D("2026-01-01"),
+            "valid_to": D(valid_to_v2) if valid_to_v2 else None,
+            "sale_price_eur": Decimal("90.00"),
+            "description": None,
+        },
     ]
 
 
@@ -75,9 +103,14 @@ def test_r4_subscription_billed_from_the_month_after_the_order():
     assert sub_amounts(s, "2026-04") == [("subscription", 1, Decimal("25.00"), Decimal("25.00"))]
 
 
-@pytest.mark.parametrize("order, first", [
-    ("2026-03-01", "2026-04"), ("2026-03-31", "2026-04"), ("2026-12-31", "2027-01"),
-])
+@pytest.mark.parametrize(
+    "order, first",
+    [
+        ("2026-03-01", "2026-04"),
+        ("2026-03-31", "2026-04"),
+        ("2026-12-31", "2027-01"),
+    ],
+)
 def test_r4_first_billed_month_boundaries(order, first):
     assert first_billed_month(D(order)) == M(first)
 
@@ -92,13 +125,16 @@ def test_r3_last_month_is_billed_whole_never_prorated():
 # R31 ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("notice, last", [
-    ("2026-09-15", "2026-10"),  # the worked example
-    ("2026-10-01", "2026-11"),  # 1st of the month: ends 2026-11-01, November is started
-    ("2026-10-31", "2026-11"),  # last day: ends 2026-11-30
-    ("2026-01-31", "2026-02"),  # ends 2026-02-28 (no 31 February)
-    ("2026-12-15", "2027-01"),  # across a year end
-])
+@pytest.mark.parametrize(
+    "notice, last",
+    [
+        ("2026-09-15", "2026-10"),  # the worked example
+        ("2026-10-01", "2026-11"),  # 1st of the month: ends 2026-11-01, November is started
+        ("2026-10-31", "2026-11"),  # last day: ends 2026-11-30
+        ("2026-01-31", "2026-02"),  # ends 2026-02-28 (no 31 February)
+        ("2026-12-15", "2027-01"),  # across a year end
+    ],
+)
 def test_r31_notice_one_month_last_billed_month(notice, last):
     assert subscription_last_billed(D(notice)) == M(last)
 
@@ -106,7 +142,9 @@ def test_r31_notice_one_month_last_billed_month(notice, last):
 def test_r31_notice_on_the_first_and_on_the_last_day_of_a_month_bill_the_same_months():
     for notice in ("2026-10-01", "2026-10-31"):
         s = sub("2026-03-10", 0, notice=notice)
-        assert sub_amounts(s, "2026-11") == [("subscription", 1, Decimal("25.00"), Decimal("25.00"))]
+        assert sub_amounts(s, "2026-11") == [
+            ("subscription", 1, Decimal("25.00"), Decimal("25.00"))
+        ]
         assert sub_amounts(s, "2026-12") == []
 
 
@@ -139,13 +177,16 @@ def test_r32_early_termination_renewal_worked_example():
     ]
 
 
-@pytest.mark.parametrize("month, end", [
-    ("2026-04", "2027-03"),  # first month of the initial period
-    ("2027-03", "2027-03"),  # its last month
-    ("2027-04", "2028-03"),  # first month of the first renewal
-    ("2028-03", "2028-03"),
-    ("2028-04", "2029-03"),
-])
+@pytest.mark.parametrize(
+    "month, end",
+    [
+        ("2026-04", "2027-03"),  # first month of the initial period
+        ("2027-03", "2027-03"),  # its last month
+        ("2027-04", "2028-03"),  # first month of the first renewal
+        ("2028-03", "2028-03"),
+        ("2028-04", "2029-03"),
+    ],
+)
 def test_r30_periods_initial_then_12_month_renewals(month, end):
     assert current_period_end(M("2026-04"), 12, M(month)) == M(end)
 
@@ -179,7 +220,12 @@ def test_r30_commitment_zero_has_no_early_termination_fee():
 
 def test_r32_fee_at_the_order_form_price_not_the_list_price():
     s = sub("2026-03-10", 12, price="19.90", notice="2026-09-15")
-    assert sub_amounts(s, "2026-10")[1] == ("early_termination", 5, Decimal("19.90"), Decimal("99.50"))
+    assert sub_amounts(s, "2026-10")[1] == (
+        "early_termination",
+        5,
+        Decimal("19.90"),
+        Decimal("99.50"),
+    )
 
 
 def test_r32_notice_before_the_first_billed_month_owes_the_whole_initial_period():
@@ -311,17 +357,29 @@ def test_r34_no_catalogue_price_stops_the_run():
 
 
 def rma(shipped: str, back: str | None) -> dict[str, Any]:
-    return {"rma_id": "RMA1", "rental_id": "R1", "shipped_on": D(shipped),
-            "defective_returned_on": D(back) if back else None}
+    return {
+        "rma_id": "RMA1",
+        "rental_id": "R1",
+        "shipped_on": D(shipped),
+        "defective_returned_on": D(back) if back else None,
+    }
 
 
-@pytest.mark.parametrize("back, charged", [
-    (None, True), ("2026-10-20", False), ("2026-10-21", True), ("2026-09-25", False),
-])
+@pytest.mark.parametrize(
+    "back, charged",
+    [
+        (None, True),
+        ("2026-10-20", False),
+        ("2026-10-21", True),
+        ("2026-09-25", False),
+    ],
+)
 def test_r34_rma_defective_unit_kept_charged_30_days_after_shipping(back, charged):
     # replacement shipped 2026-09-20 -> the defective unit is due back by 2026-10-20
     r = rental("2025-06-01", 0)
-    expected = {"2026-10": [("non_return", 1, Decimal("90.00"), Decimal("90.00"))]} if charged else {}
+    expected = (
+        {"2026-10": [("non_return", 1, Decimal("90.00"), Decimal("90.00"))]} if charged else {}
+    )
     assert months_charged(r, rmas=[rma("2026-09-20", back)]) == expected
 
 
@@ -336,8 +394,14 @@ def test_r34_rma_unit_of_a_discontinued_model_at_rental_start_price():
 
 
 def test_r35_equipment_sale_billed_once_in_the_month_of_delivery():
-    sale = {"sale_id": "V1", "customer_id": "C1", "equipment_model": "PHONE_B", "quantity": 3,
-            "unit_price_eur": Decimal("49.90"), "delivered_on": D("2026-10-31")}
+    sale = {
+        "sale_id": "V1",
+        "customer_id": "C1",
+        "equipment_model": "PHONE_B",
+        "quantity": 3,
+        "unit_price_eur": Decimal("49.90"),
+        "delivered_on": D("2026-10-31"),
+    }
     assert amounts(sale_lines(sale, M("2026-10"))) == [
         ("equipment_sale", 3, Decimal("49.90"), Decimal("149.70"))
     ]
@@ -356,14 +420,20 @@ def set_rows(ws, name: str, rows: list[list[str]]) -> None:
 
 
 def lines_of(ws, month: str) -> list[tuple[str, str, str, str, str]]:
-    return [(r["customer_id"], r["kind"], r["reference"], r["quantity"], r["amount_ht"])
-            for r in ws.read_csv(month, "invoice_lines.csv")]
+    return [
+        (r["customer_id"], r["kind"], r["reference"], r["quantity"], r["amount_ht"])
+        for r in ws.read_csv(month, "invoice_lines.csv")
+    ]
 
 
 def test_r32_worked_example_on_the_invoice_of_the_last_billed_month(ws):
-    set_rows(ws, "subscriptions.csv", [
-        ["S1", "C1", "PLAN_UNLIMITED", "25.00", "2026-03-10", "12", "sip-1", "", "2026-09-15"],
-    ])
+    set_rows(
+        ws,
+        "subscriptions.csv",
+        [
+            ["S1", "C1", "PLAN_UNLIMITED", "25.00", "2026-03-10", "12", "sip-1", "", "2026-09-15"],
+        ],
+    )
     for month in ("2026-09", "2026-10", "2026-11"):
         ws.cdrs(month, [])
     assert ws.bill("2026-09").exit_code == 0
@@ -374,7 +444,9 @@ def test_r32_worked_example_on_the_invoice_of_the_last_billed_month(ws):
         ("C1", "early_termination", "S1", "5", "125.00"),
     ]
     inv = ws.read_csv("2026-10", "invoices.csv")
-    assert [(i["total_ht"], i["total_vat"], i["total_ttc"]) for i in inv] == [("150.00", "30.00", "180.00")]
+    assert [(i["total_ht"], i["total_vat"], i["total_ttc"]) for i in inv] == [
+        ("150.00", "30.00", "180.00")
+    ]
     assert ws.bill("2026-11").exit_code == 0
     assert ws.read_csv("2026-11", "invoices.csv") == []
 
@@ -383,9 +455,12 @@ def test_r33_r34_r35_rental_non_return_and_sale_on_one_invoice(ws):
     # PHONE_B: 150.00 until 2026-09-30, 170.00 from 2026-10-01. Rental from 2026-01-10,
     # 12 months at 4.50 (2026-02..2027-01), ended 2026-09-20, never returned: deadline
     # 2026-10-20 -> 170.00 in October; 4 instalments (2026-10..2027-01) in September.
-    ws.add_rows("rentals.csv", [
-        ["R1", "C1", "PHONE_B", "4.50", "2026-01-10", "12", "SN1", "2026-09-20", "", ""],
-    ])
+    ws.add_rows(
+        "rentals.csv",
+        [
+            ["R1", "C1", "PHONE_B", "4.50", "2026-01-10", "12", "SN1", "2026-09-20", "", ""],
+        ],
+    )
     ws.add_rows("equipment_sales.csv", [["V1", "C1", "PHONE_A", "2", "59.00", "2026-10-02"]])
     ws.cdrs("2026-09", [])
     ws.cdrs("2026-10", [])
@@ -410,7 +485,10 @@ def test_r33_r34_r35_rental_non_return_and_sale_on_one_invoice(ws):
 def test_r32_r33_fee_descriptions_name_the_months_owed():
     s = sub("2026-03-10", 12, notice="2027-01-20")  # last billed 2027-02, 1 month remains
     fee = subscription_lines(s, M("2027-02"), "Plan")[1]
-    assert fee["description"] == "Frais de résiliation anticipée Plan: 1 mois restant (2027-03 à 2027-03)"
+    assert (
+        fee["description"]
+        == "Frais de résiliation anticipée Plan: 1 mois restant (2027-03 à 2027-03)"
+    )
     r = rental("2026-02-15", 24, notice="2026-10-20", returned="2026-10-25", condition="good")
     fee = rental_lines(r, [], M("2026-10"), catalogue(None))[1]
     assert fee["description"] == (

@@ -10,12 +10,15 @@ from pipeline.dates import Month, add_months
 from pipeline.errors import InputError
 
 
-@pytest.mark.parametrize("month, minutes", [
-    ("2026-10", 44_700),  # 31 days + 1 hour: DST ends on 2026-10-25
-    ("2026-03", 44_580),  # 31 days - 1 hour: DST starts on 2026-03-29
-    ("2026-02", 40_320),
-    ("2026-11", 43_200),
-])
+@pytest.mark.parametrize(
+    "month, minutes",
+    [
+        ("2026-10", 44_700),  # 31 days + 1 hour: DST ends on 2026-10-25
+        ("2026-03", 44_580),  # 31 days - 1 hour: DST starts on 2026-03-29
+        ("2026-02", 40_320),
+        ("2026-11", 43_200),
+    ],
+)
 def test_r1_month_length_is_real_elapsed_time(month, minutes):
     assert Month.parse(month).minutes == minutes
 
@@ -26,14 +29,17 @@ def test_r1_month_starts_at_local_midnight_paris():
     assert m.end_utc == datetime(2026, 10, 31, 23, 0, tzinfo=UTC)  # CET, +01:00
 
 
-@pytest.mark.parametrize("day, months, expected", [
-    (date(2026, 9, 15), 1, date(2026, 10, 15)),
-    (date(2026, 1, 31), 1, date(2026, 2, 28)),
-    (date(2028, 1, 31), 1, date(2028, 2, 29)),
-    (date(2026, 10, 31), 1, date(2026, 11, 30)),
-    (date(2026, 12, 15), 1, date(2027, 1, 15)),
-    (date(2026, 3, 31), -1, date(2026, 2, 28)),
-])
+@pytest.mark.parametrize(
+    "day, months, expected",
+    [
+        (date(2026, 9, 15), 1, date(2026, 10, 15)),
+        (date(2026, 1, 31), 1, date(2026, 2, 28)),
+        (date(2028, 1, 31), 1, date(2028, 2, 29)),
+        (date(2026, 10, 31), 1, date(2026, 11, 30)),
+        (date(2026, 12, 15), 1, date(2027, 1, 15)),
+        (date(2026, 3, 31), -1, date(2026, 2, 28)),
+    ],
+)
 def test_add_months_clips_to_the_end_of_a_shorter_month(day, months, expected):
     assert add_months(day, months) == expected
 

@@ -12,25 +12,45 @@ from pipeline.invoicing import build_invoices
 
 COUNTRIES = {"C1": "FR", "C2": "BE", "C3": "CH", "C4": "DE", "C5": "FR"}
 CUSTOMERS = {
-    cid: {"customer_id": cid, "name": cid, "country": country, "siren": None,
-          "vat_number": "BE0403019261" if country == "BE" else None, "address": None}
+    cid: {
+        "customer_id": cid,
+        "name": cid,
+        "country": country,
+        "siren": None,
+        "vat_number": "BE0403019261" if country == "BE" else None,
+        "address": None,
+    }
     for cid, country in COUNTRIES.items()
 }
 KINDS = ("subscription", "early_termination", "rental", "non_return", "equipment_sale", "usage")
 
 cents = st.integers(min_value=0, max_value=500_000).map(lambda c: Decimal(c).scaleb(-2))
 lines = st.lists(
-    st.tuples(st.sampled_from(sorted(CUSTOMERS)), st.sampled_from(KINDS), cents,
-              st.integers(min_value=1, max_value=9)),
+    st.tuples(
+        st.sampled_from(sorted(CUSTOMERS)),
+        st.sampled_from(KINDS),
+        cents,
+        st.integers(min_value=1, max_value=9),
+    ),
     max_size=40,
 )
 
 
 def make(rows):
     return [
-        {"customer_id": cid, "kind": kind, "reference": f"X{i}", "description": f"{kind} {i}",
-         "zone": None, "reason": None, "quantity": qty, "billable_seconds": None,
-         "unit_price": amount, "amount_ht": amount, "telephony_recurring": False}
+        {
+            "customer_id": cid,
+            "kind": kind,
+            "reference": f"X{i}",
+            "description": f"{kind} {i}",
+            "zone": None,
+            "reason": None,
+            "quantity": qty,
+            "billable_seconds": None,
+            "unit_price": amount,
+            "amount_ht": amount,
+            "telephony_recurring": False,
+        }
         for i, (cid, kind, amount, qty) in enumerate(rows)
     ]
 
@@ -57,6 +77,10 @@ def test_invoices_add_up_and_numbers_are_gapless(rows, start, month):
         # R2: HT = sum of lines, VAT once on HT, half away from zero, TTC = HT + VAT
         ht = sum((ln["amount_ht"] for ln in inv.lines), Decimal("0.00"))
         assert inv.total_ht == ht
-        assert inv.total_vat == (ht * inv.vat_rate).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        assert inv.total_vat == (ht * inv.vat_rate).quantize(
+            Decimal("0.01"), rounding=ROUND_HALF_UP
+        )
         assert inv.total_ttc == inv.total_ht + inv.total_vat
-        assert inv.vat_rate == (Decimal("0.20") if COUNTRIES[inv.customer_id] in ("FR", "DE") else 0)
+        assert inv.vat_rate == (
+            Decimal("0.20") if COUNTRIES[inv.customer_id] in ("FR", "DE") else 0
+        )

@@ -18,17 +18,30 @@ import pytest
 from pipeline.ledger import PAUSE_ENV
 from tests.conftest import Workspace, write_rows
 
-PREMIUM_CALL = ["p1", "sip-1", "out", "0145000000", "0891234567", "2026-10-03T09:15:00+02:00", "61", "D1"]
+PREMIUM_CALL = [
+    "p1",
+    "sip-1",
+    "out",
+    "0145000000",
+    "0891234567",
+    "2026-10-03T09:15:00+02:00",
+    "61",
+    "D1",
+]
 
 
 def two_customers(ws: Workspace) -> None:
     """C1 pays S1 (25.00, FR, 20 %), C2 pays S2 (30.00, BE, reverse charge) every month."""
-    ws.add_rows("subscriptions.csv", [["S2", "C2", "OPT_IVR", "30.00", "2026-01-05", "0", "", "", ""]])
+    ws.add_rows(
+        "subscriptions.csv", [["S2", "C2", "OPT_IVR", "30.00", "2026-01-05", "0", "", "", ""]]
+    )
 
 
 def numbers(ws: Workspace, month: str) -> list[tuple[str, str, str]]:
-    return [(r["invoice_number"], r["customer_id"], r["invoice_date"])
-            for r in ws.read_csv(month, "invoices.csv")]
+    return [
+        (r["invoice_number"], r["customer_id"], r["invoice_date"])
+        for r in ws.read_csv(month, "invoices.csv")
+    ]
 
 
 def snapshot(root: Path) -> dict[str, tuple[str, int]]:
@@ -62,9 +75,18 @@ def test_r60_numbers_continue_across_three_consecutive_months(ws):
     for month in ("2026-09", "2026-10", "2026-11"):
         ws.cdrs(month, [])
         bill_ok(ws, month)
-    assert numbers(ws, "2026-09") == [("F2026-000001", "C1", "2026-10-01"), ("F2026-000002", "C2", "2026-10-01")]
-    assert numbers(ws, "2026-10") == [("F2026-000003", "C1", "2026-11-01"), ("F2026-000004", "C2", "2026-11-01")]
-    assert numbers(ws, "2026-11") == [("F2026-000005", "C1", "2026-12-01"), ("F2026-000006", "C2", "2026-12-01")]
+    assert numbers(ws, "2026-09") == [
+        ("F2026-000001", "C1", "2026-10-01"),
+        ("F2026-000002", "C2", "2026-10-01"),
+    ]
+    assert numbers(ws, "2026-10") == [
+        ("F2026-000003", "C1", "2026-11-01"),
+        ("F2026-000004", "C2", "2026-11-01"),
+    ]
+    assert numbers(ws, "2026-11") == [
+        ("F2026-000005", "C1", "2026-12-01"),
+        ("F2026-000006", "C2", "2026-12-01"),
+    ]
 
 
 def test_r60_december_invoices_dated_2027_open_the_2027_series(ws):
@@ -72,9 +94,18 @@ def test_r60_december_invoices_dated_2027_open_the_2027_series(ws):
     for month in ("2026-11", "2026-12", "2027-01"):
         ws.cdrs(month, [])
         bill_ok(ws, month)
-    assert numbers(ws, "2026-11") == [("F2026-000001", "C1", "2026-12-01"), ("F2026-000002", "C2", "2026-12-01")]
-    assert numbers(ws, "2026-12") == [("F2027-000001", "C1", "2027-01-01"), ("F2027-000002", "C2", "2027-01-01")]
-    assert numbers(ws, "2027-01") == [("F2027-000003", "C1", "2027-02-01"), ("F2027-000004", "C2", "2027-02-01")]
+    assert numbers(ws, "2026-11") == [
+        ("F2026-000001", "C1", "2026-12-01"),
+        ("F2026-000002", "C2", "2026-12-01"),
+    ]
+    assert numbers(ws, "2026-12") == [
+        ("F2027-000001", "C1", "2027-01-01"),
+        ("F2027-000002", "C2", "2027-01-01"),
+    ]
+    assert numbers(ws, "2027-01") == [
+        ("F2027-000003", "C1", "2027-02-01"),
+        ("F2027-000004", "C2", "2027-02-01"),
+    ]
 
 
 def test_r60_a_month_without_invoices_keeps_the_sequence(ws):
@@ -90,7 +121,9 @@ def test_r60_a_month_without_invoices_keeps_the_sequence(ws):
         bill_ok(ws, month)
     assert numbers(ws, "2026-09") == [("F2026-000001", "C1", "2026-10-01")]
     assert numbers(ws, "2026-10") == []
-    ws.add_rows("subscriptions.csv", [["S2", "C2", "OPT_IVR", "30.00", "2026-10-05", "0", "", "", ""]])
+    ws.add_rows(
+        "subscriptions.csv", [["S2", "C2", "OPT_IVR", "30.00", "2026-10-05", "0", "", "", ""]]
+    )
     ws.cdrs("2026-11", [])
     bill_ok(ws, "2026-11")
     assert numbers(ws, "2026-11") == [("F2026-000002", "C2", "2026-12-01")]
@@ -172,15 +205,34 @@ def test_r64_rerun_after_a_cdr_file_was_added_reports_the_new_line(ws):
     ws.cdrs("2026-10", [PREMIUM_CALL])
     bill_ok(ws, "2026-10")
     before = snapshot(ws.out)
-    ws.cdrs("2026-10", [
-        ["p2", "sip-1", "out", "0145000000", "+44 7911 123456", "2026-10-05T09:15:00+02:00", "30", "D1"],
-    ], name="late.csv")
+    ws.cdrs(
+        "2026-10",
+        [
+            [
+                "p2",
+                "sip-1",
+                "out",
+                "0145000000",
+                "+44 7911 123456",
+                "2026-10-05T09:15:00+02:00",
+                "30",
+                "D1",
+            ],
+        ],
+        name="late.csv",
+    )
     result = ws.bill("2026-10")
     assert result.exit_code == 1, result.output
-    assert "2026-10 is already issued and the recomputation differs; nothing was rewritten" in result.output
+    assert (
+        "2026-10 is already issued and the recomputation differs; nothing was rewritten"
+        in result.output
+    )
     # 30 s to a UK mobile, min 60 s at 0.1800 (tariff of 2026-10-01) -> 0.18
     assert "customer C1: invoice F2026-000001: total_ht '25.80' -> '25.98'" in result.output
-    assert "customer C1: new line usage sip-1 INTL_GB_MOBILE OUT_OF_PLAN: amount_ht 0.18" in result.output
+    assert (
+        "customer C1: new line usage sip-1 INTL_GB_MOBILE OUT_OF_PLAN: amount_ht 0.18"
+        in result.output
+    )
     assert "rated_calls.parquet: 1 rated call(s) issued, 2 recomputed" in result.output
     assert "new cdr_id: p2" in result.output
     assert snapshot(ws.out) == before
@@ -192,12 +244,18 @@ def test_r64_rerun_after_a_rate_was_edited_reports_the_changed_line(ws):
     before = snapshot(ws.out)
     # 61 s at FR_PREMIUM (0.12 + 0.34/min, 60 s steps) = 0.80; edited to 0.40/min -> 0.92
     path = ws.table("tariffs.csv", "rates")
-    path.write_text(path.read_text(encoding="utf-8").replace(
-        "FR_PREMIUM,2025-01-01,0.3400", "FR_PREMIUM,2025-01-01,0.4000"), encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(
+            "FR_PREMIUM,2025-01-01,0.3400", "FR_PREMIUM,2025-01-01,0.4000"
+        ),
+        encoding="utf-8",
+    )
     result = ws.bill("2026-10")
     assert result.exit_code == 1, result.output
-    assert ("customer C1: line F2026-000001/2 usage sip-1 FR_PREMIUM OUT_OF_PLAN: "
-            "amount_ht '0.80' -> '0.92'") in result.output
+    assert (
+        "customer C1: line F2026-000001/2 usage sip-1 FR_PREMIUM OUT_OF_PLAN: "
+        "amount_ht '0.80' -> '0.92'"
+    ) in result.output
     assert "customer C1: invoice F2026-000001: total_ht '25.80' -> '25.92'" in result.output
     assert snapshot(ws.out) == before
 
@@ -208,7 +266,10 @@ def test_r64_rerun_after_a_contract_change_reports_the_customer(ws):
     two_customers(ws)
     result = ws.bill("2026-10")
     assert result.exit_code == 1
-    assert "customer C2: no invoice was issued, the recomputation gives one (total_ht 30.00)" in result.output
+    assert (
+        "customer C2: no invoice was issued, the recomputation gives one (total_ht 30.00)"
+        in result.output
+    )
     assert "customer C2: new line subscription S2: amount_ht 30.00" in result.output
 
 
@@ -218,9 +279,24 @@ def test_r64_rerun_after_a_contract_change_reports_the_customer(ws):
 def start_bill(ws: Workspace, month: str, pause_at: str) -> subprocess.Popen:
     env = dict(os.environ, **{PAUSE_ENV: pause_at})
     return subprocess.Popen(
-        [sys.executable, "-m", "pipeline.cli", "bill", "--month", month, "--data", str(ws.data),
-         "--out", str(ws.out), "--rates", str(ws.rates)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "pipeline.cli",
+            "bill",
+            "--month",
+            month,
+            "--data",
+            str(ws.data),
+            "--out",
+            str(ws.out),
+            "--rates",
+            str(ws.rates),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
@@ -272,9 +348,14 @@ def test_killed_run_leaves_out_as_before_and_the_next_run_issues_the_same_number
 
     bill_ok(ws, "2026-10")
     assert sorted(p.name for p in ws.out.iterdir()) == [".lock", "2026-09", "2026-10"]
-    assert numbers(ws, "2026-10") == numbers(ref, "2026-10") == [
-        ("F2026-000003", "C1", "2026-11-01"), ("F2026-000004", "C2", "2026-11-01"),
-    ]
+    assert (
+        numbers(ws, "2026-10")
+        == numbers(ref, "2026-10")
+        == [
+            ("F2026-000003", "C1", "2026-11-01"),
+            ("F2026-000004", "C2", "2026-11-01"),
+        ]
+    )
     for name in ("invoices.csv", "invoice_lines.csv", "rated_calls.parquet"):
         assert (ws.out / "2026-10" / name).read_bytes() == (ref.out / "2026-10" / name).read_bytes()
 
@@ -284,7 +365,10 @@ def test_run_killed_after_publishing_has_issued_the_month(ws):
     proc = start_bill(ws, "2026-10", "published")
     wait_paused(proc, "published")
     kill(proc)
-    assert numbers(ws, "2026-10") == [("F2026-000003", "C1", "2026-11-01"), ("F2026-000004", "C2", "2026-11-01")]
+    assert numbers(ws, "2026-10") == [
+        ("F2026-000003", "C1", "2026-11-01"),
+        ("F2026-000004", "C2", "2026-11-01"),
+    ]
     before = snapshot(ws.out)
     assert "already issued, identical" in bill_ok(ws, "2026-10")
     assert snapshot(ws.out) == before

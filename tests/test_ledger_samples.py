@@ -25,14 +25,16 @@ pytestmark = pytest.mark.skipif(
 
 def bill(month: str, out: Path):
     return CliRunner().invoke(
-        main, ["bill", "--month", month, "--data", str(DATA), "--out", str(out), "--rates", str(RATES)]
+        main,
+        ["bill", "--month", month, "--data", str(DATA), "--out", str(out), "--rates", str(RATES)],
     )
 
 
 def snapshot(root: Path) -> dict[str, tuple[str, int]]:
     return {
         p.relative_to(root).as_posix(): (
-            hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir", p.stat().st_mtime_ns
+            hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir",
+            p.stat().st_mtime_ns,
         )
         for p in sorted(root.rglob("*"))
     }
@@ -75,8 +77,11 @@ def test_r2_r61_sample_invoice_totals_add_up(out):
         with open(out / month / "invoice_lines.csv", encoding="utf-8", newline="") as f:
             lines = list(csv.DictReader(f))
         for inv in invoices:
-            amounts = [Decimal(ln["amount_ht"]) for ln in lines
-                       if ln["invoice_number"] == inv["invoice_number"]]
+            amounts = [
+                Decimal(ln["amount_ht"])
+                for ln in lines
+                if ln["invoice_number"] == inv["invoice_number"]
+            ]
             assert any(a != 0 for a in amounts)  # R61
             ht = sum(amounts, Decimal("0.00"))
             assert Decimal(inv["total_ht"]) == ht
@@ -92,11 +97,15 @@ def rows(out: Path, month: str, name: str) -> list[dict[str, str]]:
 
 def test_sample_stories_of_data_samples_readme(out):
     """The contract stories of data_samples/README.md (C021 R32, C030/C031 R34, C036 R62)."""
-    fees = {(r["customer_id"], r["kind"], r["reference"]): r["amount_ht"]
-            for r in rows(out, "2026-10", "invoice_lines.csv")
-            if r["kind"] in ("early_termination", "non_return")}
+    fees = {
+        (r["customer_id"], r["kind"], r["reference"]): r["amount_ht"]
+        for r in rows(out, "2026-10", "invoice_lines.csv")
+        if r["kind"] in ("early_termination", "non_return")
+    }
     assert fees[("C021", "early_termination", "S0099")] == "125.00"
     assert fees[("C030", "non_return", "R0154")] == "219.00"
     assert fees[("C031", "non_return", "R0155")] == "79.00"  # price at rental start
     c036 = [i for i in rows(out, "2026-10", "invoices.csv") if i["customer_id"] == "C036"]
-    assert [(i["vat_rate"], i["vat_mention"], i["customer_vat_number"]) for i in c036] == [("0.20", "", "")]
+    assert [(i["vat_rate"], i["vat_mention"], i["customer_vat_number"]) for i in c036] == [
+        ("0.20", "", "")
+    ]

@@ -10,16 +10,27 @@ import pytest
 
 from tests.conftest import PROVIDER, write_rows
 
-CUSTOMER_HEADER = ["customer_id", "name", "country", "telecom_professional", "sla_eligible",
-                   "siren", "vat_number", "address"]
+CUSTOMER_HEADER = [
+    "customer_id",
+    "name",
+    "country",
+    "telecom_professional",
+    "sla_eligible",
+    "siren",
+    "vat_number",
+    "address",
+]
 
 
 def set_customer(ws, row: list[str]) -> None:
-    write_rows(ws.table("customers.csv"), [
-        CUSTOMER_HEADER,
-        row,
-        ["C2", "Beta BV", "BE", "false", "false", "", "BE0403019261", "Bruxelles"],
-    ])
+    write_rows(
+        ws.table("customers.csv"),
+        [
+            CUSTOMER_HEADER,
+            row,
+            ["C2", "Beta BV", "BE", "false", "false", "", "BE0403019261", "Bruxelles"],
+        ],
+    )
 
 
 def assert_stopped(ws, message: str) -> None:
@@ -31,26 +42,42 @@ def assert_stopped(ws, message: str) -> None:
     assert not ws.out.exists()
 
 
-@pytest.mark.parametrize("row, message", [
-    (["C1", "Alpha", "FR", "false", "true", "732829321", "", "Paris"],
-     "customers.csv row 1: siren '732829321' is not a valid SIREN"),
-    (["C1", "Alpha", "FR", "false", "true", "73282932", "", "Paris"],
-     "customers.csv row 1: siren '73282932' is not a valid SIREN"),
-])
+@pytest.mark.parametrize(
+    "row, message",
+    [
+        (
+            ["C1", "Alpha", "FR", "false", "true", "732829321", "", "Paris"],
+            "customers.csv row 1: siren '732829321' is not a valid SIREN",
+        ),
+        (
+            ["C1", "Alpha", "FR", "false", "true", "73282932", "", "Paris"],
+            "customers.csv row 1: siren '73282932' is not a valid SIREN",
+        ),
+    ],
+)
 def test_r42_bad_customer_identity_stops_the_run(ws, row, message):
     set_customer(ws, row)
     assert_stopped(ws, message)
 
 
-@pytest.mark.parametrize("row, problem", [
-    (["C1", "Alpha", "BE", "false", "true", "", "BE0403019262", "Bruxelles"],
-     "vat_number 'BE0403019262' is not a valid EU VAT number"),
-    (["C1", "Alpha", "BE", "false", "true", "", "DE136695976", "Bruxelles"],
-     "vat_number 'DE136695976' is not from the customer's country BE"),
-    # a valid French VAT number, but of another company (SIREN 552100554)
-    (["C1", "Alpha", "FR", "false", "true", "732829320", "FR96552100554", "Paris"],
-     "vat_number 'FR96552100554' does not belong to siren '732829320'"),
-])
+@pytest.mark.parametrize(
+    "row, problem",
+    [
+        (
+            ["C1", "Alpha", "BE", "false", "true", "", "BE0403019262", "Bruxelles"],
+            "vat_number 'BE0403019262' is not a valid EU VAT number",
+        ),
+        (
+            ["C1", "Alpha", "BE", "false", "true", "", "DE136695976", "Bruxelles"],
+            "vat_number 'DE136695976' is not from the customer's country BE",
+        ),
+        # a valid French VAT number, but of another company (SIREN 552100554)
+        (
+            ["C1", "Alpha", "FR", "false", "true", "732829320", "FR96552100554", "Paris"],
+            "vat_number 'FR96552100554' does not belong to siren '732829320'",
+        ),
+    ],
+)
 def test_r62_invalid_vat_number_is_not_used_french_vat_and_a_warning(ws, row, problem):
     # R62 reverse charge needs a valid VAT number: without one, 20 % French VAT; the number
     # is left off the invoice and the run says so (stderr and manifest)
@@ -61,8 +88,14 @@ def test_r62_invalid_vat_number_is_not_used_french_vat_and_a_warning(ws, row, pr
     warning = f"customers.csv row 1: {problem}: not used, no reverse charge (R62)"
     assert warning in result.output
     inv = ws.read_csv("2026-10", "invoices.csv")[0]
-    assert (inv["customer_id"], inv["total_ht"], inv["vat_rate"], inv["total_vat"],
-            inv["vat_mention"], inv["customer_vat_number"]) == ("C1", "25.00", "0.20", "5.00", "", "")
+    assert (
+        inv["customer_id"],
+        inv["total_ht"],
+        inv["vat_rate"],
+        inv["total_vat"],
+        inv["vat_mention"],
+        inv["customer_vat_number"],
+    ) == ("C1", "25.00", "0.20", "5.00", "", "")
     manifest = json.loads((ws.out / "2026-10" / "manifest.json").read_text(encoding="utf-8"))
     assert [w.endswith(warning) for w in manifest["warnings"]] == [True]
 
@@ -76,17 +109,33 @@ def test_r42_valid_identities_are_accepted(ws):
     assert (inv["customer_siren"], inv["customer_vat_number"]) == ("552100554", "FR96552100554")
 
 
-@pytest.mark.parametrize("old, new, message", [
-    ('siren = "732829320"', 'siren = "732829321"', "siren '732829321' is not a valid SIREN"),
-    ('vat_number = "FR44732829320"', 'vat_number = "FR44732829329"', "is not a valid VAT number"),
-    ('vat_number = "FR44732829320"', 'vat_number = "FR96552100554"',
-     "vat_number 'FR96552100554' does not belong to siren '732829320'"),
-    ("recovery_indemnity_eur = 40", "recovery_indemnity_eur = 50",
-     "recovery_indemnity_eur 50: the fixed indemnity for recovery costs is 40 EUR"),
-    ("payment_terms_days = 30", "payment_terms_days = 45",
-     "payment_terms_days 45: invoices are due 30 days after their date (R5)"),
-    ('name = "Test Telecom SAS"\n', "", "provider.toml: missing key(s): name"),
-])
+@pytest.mark.parametrize(
+    "old, new, message",
+    [
+        ('siren = "732829320"', 'siren = "732829321"', "siren '732829321' is not a valid SIREN"),
+        (
+            'vat_number = "FR44732829320"',
+            'vat_number = "FR44732829329"',
+            "is not a valid VAT number",
+        ),
+        (
+            'vat_number = "FR44732829320"',
+            'vat_number = "FR96552100554"',
+            "vat_number 'FR96552100554' does not belong to siren '732829320'",
+        ),
+        (
+            "recovery_indemnity_eur = 40",
+            "recovery_indemnity_eur = 50",
+            "recovery_indemnity_eur 50: the fixed indemnity for recovery costs is 40 EUR",
+        ),
+        (
+            "payment_terms_days = 30",
+            "payment_terms_days = 45",
+            "payment_terms_days 45: invoices are due 30 days after their date (R5)",
+        ),
+        ('name = "Test Telecom SAS"\n', "", "provider.toml: missing key(s): name"),
+    ],
+)
 def test_r42_bad_provider_identity_stops_the_run(ws, old, new, message):
     assert old in PROVIDER
     (ws.data / "provider.toml").write_text(PROVIDER.replace(old, new), encoding="utf-8")
@@ -96,12 +145,15 @@ def test_r42_bad_provider_identity_stops_the_run(ws, old, new, message):
 RENTAL = ["R1", "C1", "PHONE_B", "4.50", "2026-01-10", "12", "SN1"]
 
 
-@pytest.mark.parametrize("tail, message", [
-    (["", "2026-10-01", "good"], "returned_on is set but notice_date is empty"),
-    (["2026-09-20", "2026-10-01", ""], "returned_on is set but return_condition is empty"),
-    (["2026-09-20", "", "damaged"], "return_condition is set but returned_on is empty"),
-    (["2026-09-20", "2026-10-01", "broken"], "return_condition: expected one of good, damaged"),
-])
+@pytest.mark.parametrize(
+    "tail, message",
+    [
+        (["", "2026-10-01", "good"], "returned_on is set but notice_date is empty"),
+        (["2026-09-20", "2026-10-01", ""], "returned_on is set but return_condition is empty"),
+        (["2026-09-20", "", "damaged"], "return_condition is set but returned_on is empty"),
+        (["2026-09-20", "2026-10-01", "broken"], "return_condition: expected one of good, damaged"),
+    ],
+)
 def test_r42_incomplete_return_data_stops_the_run(ws, tail, message):
     ws.add_rows("rentals.csv", [RENTAL + tail])
     assert_stopped(ws, "rentals.csv row 1: " + message)
