@@ -389,3 +389,16 @@ def test_a_second_run_on_the_same_out_refuses_while_the_first_runs(ws):
         kill(proc)
     bill_ok(ws, "2026-10")
     assert numbers(ws, "2026-10")[0] == ("F2026-000003", "C1", "2026-11-01")
+
+
+def test_killed_rerun_of_an_issued_month_changes_nothing(ws):
+    fixture_with_september(ws)
+    bill_ok(ws, "2026-10")
+    before = visible(ws.out)
+    proc = start_bill(ws, "2026-10", "staging")
+    wait_paused(proc, "staging")
+    kill(proc)
+    assert visible(ws.out) == before
+    assert "already issued, identical" in bill_ok(ws, "2026-10")
+    assert visible(ws.out) == before
+    assert [p.name for p in ws.out.iterdir() if p.name.startswith(".staging-")] == []
