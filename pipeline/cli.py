@@ -88,5 +88,32 @@ def explain(month: str, cdr_id: str, data: str, out: str, rates: str) -> None:
         _fail(exc)
 
 
+
+@main.command()
+@click.option("--month", required=True, help=MONTH_HELP)
+@click.option("--data", default="data_samples", show_default=True,
+              help="Used only for inputs missing from OUT/archive/ (months issued before it).")
+@click.option("--out", default="out", show_default=True, help=OUT_HELP)
+@click.option("--rates", default="rates", show_default=True,
+              help="Used only for rate files missing from OUT/archive/.")
+def audit(month: str, data: str, out: str, rates: str) -> None:
+    """Re-run an issued month from the inputs archived when it was issued, with today's code,
+    and compare every issued file: prints "identical" (exit 0) or the differences (exit 1).
+    Never writes under OUT.
+    """
+    from pipeline.audit import audit_month
+
+    try:
+        result = audit_month(month, Path(data), Path(out), Path(rates))
+    except BillingError as exc:
+        _fail(exc)
+        return
+    for note in result.notes:
+        click.echo(f"note: {note}")
+    click.echo(
+        f"{result.month}: identical ({result.inputs} archived input(s) re-run with "
+        f"{result.current_code}; issued with {result.issued_code}; {result.folder})"
+    )
+
 if __name__ == "__main__":  # pragma: no cover
     main()

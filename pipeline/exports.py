@@ -1,58 +1,381 @@
-"""Files for people: the accountants' workbook (and, later, the FEC and itemised bills).
+"""Files for people, written once per run after the data-contract files (docs/exports.md):
 
-Called once per run with the BilledMonth, after the data-contract CSV files are written.
+- the archive of the run's inputs, OUT/YYYY-MM/archive/sha256/ (pipeline/archive.py), so that
+  an auditor can re-run the month from exactly what it was billed from (`billing audit`);
+- the itemised bills, OUT/YYYY-MM/itemised/{customer_id}.csv (pipeline/itemised.py);
+- the FEC, OUT/YYYY-MM/{SIREN}FEC{YYYYMMDD}.txt (pipeline/fec.py);
+- the accountants' workbook, OUT/YYYY-MM/billing_YYYY-MM.xlsx, in French.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
+from openpyxl.chart import BarChart, Reference
 
+from pipeline.archive import ARCHIVE_DIR, archive_inputs
 from pipeline.documents import BilledMonth
-from pipeline.workbook import add_sheet, save_deterministic
+from pipeline.fec import (
+    CUSTOMER_ACCOUNT,
+    JOURNAL_CODE,
+    JOURNAL_LIB,
+    REVENUE_ACCOUNT,
+    VAT_ACCOUNT,
+    write_fec,
+)
+from pipeline.invoicing import KIND_ORDER, invoice_date
+from pipeline.itemised import LISTED_REASONS, Call, write_itemised
+from pipeline.outputs import FAIR_USE_COLUMNS, REJECT_COLUMNS, SLA_COLUMNS
+from pipeline.workbook import (
+    DATE,
+    DATETIME,
+    EURO,
+    EURO4,
+    EXCEL_MAX_ROWS,
+    INTEGER,
+    PERCENT,
+    Column,
+    Styled,
+    add_sheet,
+    new_workbook,
+    save_deterministic,
+)
+
+# Rows of one sheet, header included. Tests lower them to see the note that replaces the rest.
+SHEET_MAX_ROWS = EXCEL_MAX_ROWS
+# The sheet of itemised calls is for months that fit a spreadsheet comfortably; beyond this
+# the sheet shows the first calls and says that every call is in itemised/{customer_id}.csv.
+CALLS_SHEET_MAX_ROWS = 100_001
+
+KIND_LABELS = {
+    "subscription": "Abonnement",
+    "early_termination": "Frais de résiliation anticipée (abonnement)",
+    "rental": "Location de matériel",
+    "rental_early_termination": "Frais de résiliation anticipée (location)",
+    "non_return": "Matériel non restitué ou rendu endommagé",
+    "equipment_sale": "Vente de matériel",
+    "usage": "Communications",
+}
+REASON_LABELS = {
+    "NOT_CHARGEABLE": "Non facturable (appel entrant ou non abouti)",
+    "FREE": "Gratuit (urgences, numéros gratuits)",
+    "TELECOM_PROFESSIONAL": "Professionnel des télécoms : forfait non applicable",
+    "NO_PLAN": "Aucun forfait illimité ne couvre l'appel",
+    "FAIR_USE_DISTINCT_NUMBERS": "Usage abusif : plus de 150 numéros distincts dans le mois",
+    "FAIR_USE_CONCURRENT_CALLS": "Usage abusif : plus de 3 appels simultanés",
+    "FAIR_USE_DEVICES": "Usage abusif : plus de 3 terminaux enregistrés en même temps",
+    "THIRD_PARTY_DEVICE": "Terminal non fourni par l'opérateur",
+    "OUT_OF_PLAN": "Destination non incluse dans le forfait",
+    "FORWARDING_OVER_FAIR_USE": "Renvoi d'appel au-delà des 2 h incluses",
+    "INCLUDED": "Inclus dans le forfait",
+}
+REJECT_LABELS = {
+    "MALFORMED": "Ligne illisible (champ manquant ou mal formé)",
+    "DUPLICATE": "Doublon d'un appel déjà lu (ce mois-ci ou un mois déjà facturé)",
+    "NEGATIVE_DURATION": "Durée négative",
+    "OUT_OF_PERIOD": "Appel hors du mois facturé",
+    "UNKNOWN_ACCOUNT": "Compte SIP inconnu",
+    "INVALID_NUMBER": "Numéro appelé invalide",
+    "NO_TARIFF": "Aucune destination tarifée pour ce numéro",
+}
+DIRECTION_LABELS = {"out": "Sortant", "fwd": "Renvoi", "in": "Entrant"}
+
+# French headers of the data-contract columns shown as they are (Fair-use, Rejets, SLA).
+HEADERS: dict[str, Column] = {
+    "sip_account": Column("Compte SIP"),
+    "customer_id": Column("Client"),
+    "distinct_numbers": Column("Numéros distincts appelés", INTEGER),
+    "max_concurrent_calls": Column("Appels simultanés (max)", INTEGER),
+    "max_registered_devices": Column("Terminaux enregistrés (max)", INTEGER),
+    "forwarded_seconds": Column("Renvois (secondes)", INTEGER),
+    "forwarded_over_seconds": Column("Renvois au-delà de 2 h (secondes)", INTEGER),
+    "breaches": Column("Limites dépassées"),
+    "source_file": Column("Fichier"),
+    "row_number": Column("N° de ligne", INTEGER),
+    "cdr_id": Column("Identifiant d'appel"),
+    "reason": Column("Motif"),
+    "detail": Column("Détail"),
+    "raw": Column("Contenu brut", width=60),
+    "service_month": Column("Mois de service"),
+    "minutes_in_month": Column("Minutes du mois", INTEGER),
+    "downtime_minutes": Column("Minutes d'indisponibilité", "0.0000"),
+    "availability_pct": Column("Disponibilité (%)", "0.0000"),
+    "credit_pct": Column("Avoir (% des abonnements)", "0"),
+    "claim_status": Column("Statut de la réclamation"),
+    "claim_received_on": Column("Réclamation reçue le", DATE),
+    "claim_detail": Column("Détail de la réclamation"),
+    "sla_eligible": Column("Éligible SLA"),
+    "downtime_seconds": Column("Secondes d'indisponibilité", "0.####"),
+    "incident_ids": Column("Incidents"),
+    "excusable_incident_ids": Column("Incidents excusables"),
+    "telephony_charges_ht": Column("Abonnements téléphonie HT", EURO),
+    "original_invoice_number": Column("Facture d'origine"),
+    "credit_note_number": Column("N° avoir"),
+}
 
 
 def write_exports(folder: Path, billed: BilledMonth, manifest: dict[str, Any]) -> None:
-    write_workbook(folder / f"billing_{billed.month}.xlsx", billed)
+    """`folder` is the month's staging folder under OUT (pipeline.ledger.staging_dir)."""
+    out = folder.parent
+    if billed.data_dir is not None and billed.rates_dir is not None:
+        archive_inputs(folder, billed.data_dir, billed.rates_dir, manifest["inputs"])
+    counts, kept = write_itemised(
+        folder / "itemised", billed.con, billed.reference, keep=CALLS_SHEET_MAX_ROWS
+    )
+    fec = write_fec(folder, billed, out)
+    workbook = folder / f"billing_{billed.month}.xlsx"
+    write_workbook(workbook, billed, calls=kept, calls_total=sum(counts.values()))
+    manifest["exports"] = {
+        "workbook": workbook.name,
+        "fec": fec.name,
+        "itemised": {"customers": len(counts), "calls": sum(counts.values())},
+        "archive": f"{ARCHIVE_DIR}/sha256/",
+    }
 
 
-def write_workbook(path: Path, billed: BilledMonth) -> None:
-    invoices = billed.invoices
-    rec = billed.reconciliation
-    wb = Workbook()
-    wb.remove(wb.active)
-    add_sheet(
-        wb, "Synthèse", ["Indicateur", "Valeur"],
-        [
-            ["Période", str(billed.month)],
-            ["Factures émises", len(invoices)],
-            ["Avoirs émis", len(billed.credit_notes)],
-            ["Total HT", sum((i.total_ht for i in invoices), start=0)],
-            ["Total TVA", sum((i.total_vat for i in invoices), start=0)],
-            ["Total TTC", sum((i.total_ttc for i in invoices), start=0)],
-            ["CDR lus", sum(r["rows_read"] for r in rec)],
-            ["CDR valorisés", sum(r["rated"] for r in rec)],
-            ["CDR doublons", sum(r["duplicates"] for r in rec)],
-            ["CDR rejetés", sum(r["rejected"] for r in rec)],
-        ],
+def _pct_text(rate: Decimal) -> str:
+    return format((rate * 100).normalize(), "f") + " %"
+
+
+def _names(billed: BilledMonth) -> dict[str, str]:
+    return {c["customer_id"]: c["name"] for c in billed.reference["ref_customers"].rows}
+
+
+def _sum(values: Any) -> Decimal:
+    return sum(values, Decimal("0.00"))
+
+
+def synthese_rows(billed: BilledMonth) -> tuple[list[list[Any]], tuple[int, int]]:
+    """Rows of the Synthèse sheet and the (first, last) sheet rows of the revenue by kind."""
+    invoices, credits, rec = billed.invoices, billed.credit_notes, billed.reconciliation
+    rows: list[list[Any]] = [
+        ["Période", "Mois facturé", str(billed.month), None, None, None],
+        ["Période", "Date des factures et avoirs", Styled(invoice_date(billed.month), DATE),
+         None, None, None],
+    ]
+    by_rate: dict[tuple[Decimal, str], list[Any]] = {}
+    for inv in invoices:
+        by_rate.setdefault((inv.vat_rate, inv.vat_mention), []).append(inv)
+    for (rate, mention), group in sorted(by_rate.items(), key=lambda kv: (-kv[0][0], kv[0][1])):
+        label = f"TVA {_pct_text(rate)}" + (f" - {mention}" if mention else "")
+        rows.append(["Factures", label, len(group), _sum(i.total_ht for i in group),
+                     _sum(i.total_vat for i in group), _sum(i.total_ttc for i in group)])
+    rows.append(["Factures", "Total des factures", len(invoices), _sum(i.total_ht for i in invoices),
+                 _sum(i.total_vat for i in invoices), _sum(i.total_ttc for i in invoices)])
+    by_rate_cn: dict[tuple[Decimal, str], list[Any]] = {}
+    for cn in credits:
+        by_rate_cn.setdefault((cn.vat_rate, cn.vat_mention), []).append(cn)
+    for (rate, mention), group in sorted(by_rate_cn.items(), key=lambda kv: (-kv[0][0], kv[0][1])):
+        label = f"TVA {_pct_text(rate)}" + (f" - {mention}" if mention else "")
+        rows.append(["Avoirs", label, len(group), _sum(c.amount_ht for c in group),
+                     _sum(c.amount_vat for c in group), _sum(c.amount_ttc for c in group)])
+    rows.append(["Avoirs", "Total des avoirs", len(credits), _sum(c.amount_ht for c in credits),
+                 _sum(c.amount_vat for c in credits), _sum(c.amount_ttc for c in credits)])
+    rows.append([
+        "Net", "Factures moins avoirs", None,
+        _sum(i.total_ht for i in invoices) - _sum(c.amount_ht for c in credits),
+        _sum(i.total_vat for i in invoices) - _sum(c.amount_vat for c in credits),
+        _sum(i.total_ttc for i in invoices) - _sum(c.amount_ttc for c in credits),
+    ])
+    if invoices:
+        rows.append(["Numérotation", "Factures émises",
+                     f"{invoices[0].invoice_number} à {invoices[-1].invoice_number}", None, None, None])
+    if credits:
+        rows.append(["Numérotation", "Avoirs émis",
+                     f"{credits[0].credit_note_number} à {credits[-1].credit_note_number}",
+                     None, None, None])
+    read = sum(r["rows_read"] for r in rec)
+    rated = sum(r["rated"] for r in rec)
+    duplicates = sum(r["duplicates"] for r in rec)
+    rejected = sum(r["rejected"] for r in rec)
+    rows += [
+        ["Appels (CDR)", "Fichiers lus", len(rec), None, None, None],
+        ["Appels (CDR)", "Lignes lues", read, None, None, None],
+        ["Appels (CDR)", "Valorisées", rated, None, None, None],
+        ["Appels (CDR)", "Doublons écartés", duplicates, None, None, None],
+        ["Appels (CDR)", "Rejetées", rejected, None, None, None],
+        ["Appels (CDR)", "Contrôle : lues = valorisées + doublons + rejetées",
+         "équilibré" if read == rated + duplicates + rejected and all(r["balanced"] for r in rec)
+         else "NON ÉQUILIBRÉ", None, None, None],
+    ]
+    lines = billed.lines
+    kinds = [k for k in KIND_ORDER if any(ln["kind"] == k for ln in lines)]
+    kinds += sorted({ln["kind"] for ln in lines} - set(KIND_ORDER))
+    first = len(rows) + 2  # sheet row of the first kind (row 1 is the header)
+    for kind in kinds:
+        of_kind = [ln for ln in lines if ln["kind"] == kind]
+        rows.append(["Chiffre d'affaires HT par nature", KIND_LABELS.get(kind, kind), len(of_kind),
+                     _sum(ln["amount_ht"] for ln in of_kind), None, None])
+    return rows, (first, len(rows) + 1)
+
+
+def _revenue_chart(ws: Any, first: int, last: int) -> None:
+    chart = BarChart()
+    chart.type = "bar"
+    chart.title = "Chiffre d'affaires HT par nature"
+    chart.y_axis.title = "Euros HT"
+    chart.legend = None
+    chart.add_data(Reference(ws, min_col=4, min_row=first, max_row=last), titles_from_data=False)
+    chart.set_categories(Reference(ws, min_col=2, min_row=first, max_row=last))
+    chart.width, chart.height = 18, 9
+    ws.add_chart(chart, "H2")
+
+
+def _query(con: Any, sql: str) -> Iterator[tuple[Any, ...]]:
+    cursor = con.cursor()
+    cursor.execute(sql)
+    while True:
+        batch = cursor.fetchmany(50_000)
+        if not batch:
+            return
+        yield from batch
+
+
+def _mapped(names: Sequence[str]) -> list[Column]:
+    return [HEADERS.get(n, Column(n)) for n in names]
+
+
+def _call_row(call: Call) -> list[Any]:
+    return [
+        call.customer_id, call.sip_account, call.start_time.replace(tzinfo=None),
+        DIRECTION_LABELS.get(call.direction, call.direction), call.called_number, call.zone,
+        REASON_LABELS.get(call.reason, call.reason), call.duration_s, call.billable_seconds,
+        call.amount, call.cdr_id,
+    ]
+
+
+def write_workbook(path: Path, billed: BilledMonth, *, calls: Sequence[Call] = (),
+                   calls_total: int = 0, max_rows: int | None = None,
+                   calls_max_rows: int | None = None) -> None:
+    """The accountants' workbook: values only, French sheet names and headers, a glossary."""
+    max_rows = max_rows or SHEET_MAX_ROWS
+    calls_max_rows = min(calls_max_rows or CALLS_SHEET_MAX_ROWS, max_rows)
+    names = _names(billed)
+    con = billed.con
+    wb = new_workbook()
+
+    rows, (first, last) = synthese_rows(billed)
+    ws = add_sheet(wb, "Synthèse", [
+        Column("Rubrique"), Column("Indicateur"), Column("Valeur", INTEGER),
+        Column("Montant HT", EURO), Column("TVA", EURO), Column("Montant TTC", EURO),
+    ], rows)
+    if last >= first:
+        _revenue_chart(ws, first, last)
+
+    add_sheet(wb, "Factures", [
+        Column("N° facture"), Column("Client"), Column("Raison sociale"),
+        Column("Date de facture", DATE), Column("Échéance", DATE), Column("Période"),
+        Column("Total HT", EURO), Column("TVA", EURO), Column("Total TTC", EURO),
+        Column("Taux de TVA", PERCENT), Column("Mention TVA", width=40),
+    ], ([i.invoice_number, i.customer_id, names.get(i.customer_id, ""), i.invoice_date,
+         i.due_date, i.period, i.total_ht, i.total_vat, i.total_ttc, i.vat_rate, i.vat_mention]
+        for i in billed.invoices), max_rows=max_rows, full_data="invoices.csv")
+
+    add_sheet(wb, "Lignes", [
+        Column("N° facture"), Column("N° ligne", INTEGER), Column("Client"), Column("Nature"),
+        Column("Référence"), Column("Libellé", width=50), Column("Zone"), Column("Motif"),
+        Column("Quantité", INTEGER), Column("Secondes facturées", INTEGER),
+        Column("Prix unitaire HT", EURO), Column("Montant HT", EURO),
+        Column("Début de période", DATE), Column("Fin de période", DATE),
+    ], ([ln["invoice_number"], ln["line_no"], ln["customer_id"],
+         KIND_LABELS.get(ln["kind"], ln["kind"]), ln["reference"], ln["description"], ln["zone"],
+         REASON_LABELS.get(ln["reason"], ln["reason"]) if ln["reason"] else None,
+         ln["quantity"], ln["billable_seconds"], ln["unit_price"], ln["amount_ht"],
+         ln.get("period_start"), ln.get("period_end")]
+        for ln in billed.lines), max_rows=max_rows, full_data="invoice_lines.csv")
+
+    add_sheet(wb, "Avoirs", [
+        Column("N° avoir"), Column("Client"), Column("Raison sociale"),
+        Column("Date de l'avoir", DATE), Column("Facture d'origine"),
+        Column("Date de la facture d'origine", DATE), Column("Mois de service"),
+        Column("Disponibilité (%)", "0.0000"), Column("Avoir (% des abonnements)", "0"),
+        Column("Montant HT", EURO), Column("TVA", EURO), Column("Montant TTC", EURO),
+        Column("Taux de TVA", PERCENT),
+    ], ([c.credit_note_number, c.customer_id, names.get(c.customer_id, ""), c.credit_note_date,
+         c.original_invoice_number, c.original_invoice_date, c.service_month, c.availability_pct,
+         c.credit_pct, c.amount_ht, c.amount_vat, c.amount_ttc, c.vat_rate]
+        for c in billed.credit_notes), max_rows=max_rows, full_data="credit_notes.csv")
+
+    add_sheet(wb, "Consommations", [
+        Column("Zone"), Column("Motif"), Column("Facturé"), Column("Appels", INTEGER),
+        Column("Durée (secondes)", INTEGER), Column("Secondes facturées", INTEGER),
+        Column("Montant HT (somme des appels)", EURO4),
+    ], ([zone or "(sans zone)", REASON_LABELS.get(reason, reason),
+         "oui" if reason in LISTED_REASONS and reason != "INCLUDED" else "non",
+         n, int(duration), int(billable), amount]
+        for zone, reason, n, duration, billable, amount in con.execute(
+            "select zone, reason, count(*), sum(duration_s), sum(billable_seconds), sum(amount) "
+            "from rated_calls group by zone, reason order by zone nulls first, reason"
+        ).fetchall()), max_rows=max_rows, full_data="rated_calls.parquet")
+
+    add_sheet(wb, "Fair-use", _mapped(FAIR_USE_COLUMNS), _query(
+        con, f"select {', '.join(FAIR_USE_COLUMNS)} from fair_use_report order by sip_account"
+    ), max_rows=max_rows, full_data="fair_use.csv")
+
+    reject_rows = (
+        [REJECT_LABELS.get(v, v) if c == "reason" else v for c, v in zip(REJECT_COLUMNS, r, strict=True)]
+        for r in _query(con, f"select {', '.join(REJECT_COLUMNS)} from rejects "
+                             "order by source_file, row_number")
     )
-    add_sheet(
-        wb, "Factures",
-        ["N° facture", "Client", "Date", "Échéance", "Période", "Total HT", "TVA", "Total TTC",
-         "Taux TVA", "Mention TVA"],
-        [[i.invoice_number, i.customer_id, i.invoice_date, i.due_date, i.period, i.total_ht,
-          i.total_vat, i.total_ttc, i.vat_rate, i.vat_mention] for i in invoices],
-        money_columns=(5, 6, 7),
-    )
-    add_sheet(
-        wb, "Lignes",
-        ["N° facture", "Ligne", "Client", "Nature", "Référence", "Libellé", "Zone", "Motif",
-         "Quantité", "Secondes facturées", "Prix unitaire HT", "Montant HT"],
-        [[ln["invoice_number"], ln["line_no"], ln["customer_id"], ln["kind"], ln["reference"],
-          ln["description"], ln["zone"], ln["reason"], ln["quantity"], ln["billable_seconds"],
-          ln["unit_price"], ln["amount_ht"]] for ln in billed.lines],
-        money_columns=(10, 11),
-    )
+    add_sheet(wb, "Rejets", _mapped(REJECT_COLUMNS), reject_rows, max_rows=max_rows,
+              full_data="rejects.csv")
+
+    add_sheet(wb, "SLA", _mapped(SLA_COLUMNS),
+              ([row.get(c) for c in SLA_COLUMNS] for row in billed.sla_rows),
+              max_rows=max_rows, full_data="sla.csv")
+
+    add_sheet(wb, "Appels détaillés", [
+        Column("Client"), Column("Compte SIP"), Column("Date et heure (Paris)", DATETIME),
+        Column("Sens"), Column("Numéro appelé"), Column("Zone"), Column("Motif"),
+        Column("Durée (secondes)", INTEGER), Column("Secondes facturées", INTEGER),
+        Column("Montant HT", EURO4), Column("Identifiant d'appel"),
+    ], (_call_row(c) for c in calls), max_rows=calls_max_rows, total_rows=calls_total,
+        full_data="itemised/{client}.csv (un fichier par client)")
+
+    add_sheet(wb, "Glossaire", [Column("Terme", width=34), Column("Signification", width=100)],
+              glossary_rows(billed))
     save_deterministic(wb, path)
+
+
+def glossary_rows(billed: BilledMonth) -> list[list[str]]:
+    rows = [
+        ["Synthèse", "Totaux du mois : factures et avoirs par taux de TVA (HT, TVA, TTC), "
+         "numéros émis, rapprochement des appels lus, valorisés, doublons et rejetés, chiffre "
+         "d'affaires HT par nature avec son graphique."],
+        ["Factures", "Une ligne par facture émise pour le mois (fichier invoices.csv)."],
+        ["Lignes", "Une ligne par ligne de facture (fichier invoice_lines.csv)."],
+        ["Avoirs", "Avoirs émis dans ce traitement : crédits SLA sur réclamation (credit_notes.csv)."],
+        ["Consommations", "Appels valorisés du mois regroupés par zone et motif, facturés ou non "
+         "(rated_calls.parquet) ; le montant est la somme des montants à 4 décimales des appels."],
+        ["Fair-use", "Comptes SIP qui ont dépassé une limite d'usage raisonnable du forfait "
+         "illimité (fair_use.csv)."],
+        ["Rejets", "Lignes d'appels écartées avec leur motif : doublons et rejets (rejects.csv)."],
+        ["SLA", "Disponibilité du service par client et réclamations traitées (sla.csv)."],
+        ["Appels détaillés", "Facture détaillée : appels facturés et appels inclus dans le forfait, "
+         "par client (itemised/{client}.csv). Les appels gratuits, entrants et non aboutis n'y "
+         "figurent pas. Les quatre derniers chiffres des numéros sont masqués sauf demande du "
+         "client."],
+        ["HT / TVA / TTC", "Hors taxes / taxe sur la valeur ajoutée / toutes taxes comprises."],
+        ["Autoliquidation", "Client d'un autre pays de l'UE avec un numéro de TVA : la TVA est due "
+         "par le client (art. 283-2 du CGI, art. 196 de la directive 2006/112/CE)."],
+        ["TVA non applicable, art. 259 B du CGI", "Client hors de l'Union européenne : pas de TVA "
+         "française."],
+        ["CDR", "Enregistrement d'un appel (Call Detail Record) reçu de la plateforme."],
+        ["Compte SIP", "Ligne téléphonique sur IP d'un client."],
+        ["Zone", "Destination tarifaire du numéro appelé (plus long préfixe de destinations.csv)."],
+        ["FEC", f"Fichier des écritures comptables (art. A47 A-1 du LPF), journal {JOURNAL_CODE} "
+         f"({JOURNAL_LIB}) : comptes {CUSTOMER_ACCOUNT[0]} {CUSTOMER_ACCOUNT[1]}, "
+         f"{REVENUE_ACCOUNT[0]} {REVENUE_ACCOUNT[1]}, {VAT_ACCOUNT[0]} {VAT_ACCOUNT[1]}."],
+        ["Montants", "Montants en euros ; chaque ligne de facture est arrondie au centime, "
+         "chaque appel au dix-millième d'euro (arrondi au plus proche, 0,5 vers le haut)."],
+    ]
+    rows += [[f"Nature : {label}", f"Code {code} dans invoice_lines.csv"]
+             for code, label in KIND_LABELS.items()]
+    rows += [[f"Motif : {label}", f"Code {code} (rated_calls.parquet, invoice_lines.csv)"]
+             for code, label in REASON_LABELS.items()]
+    rows += [[f"Rejet : {label}", f"Code {code} dans rejects.csv"]
+             for code, label in REJECT_LABELS.items()]
+    return rows
