@@ -59,8 +59,11 @@ def checkpoint(step: str) -> None:
 
 @contextmanager
 def locked(out: Path) -> Iterator[None]:
-    out.mkdir(parents=True, exist_ok=True)
-    handle = open(out / LOCK_FILE, "a+")  # noqa: SIM115 - held for the whole run
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        handle = open(out / LOCK_FILE, "a+")  # noqa: SIM115 - held for the whole run
+    except OSError as exc:
+        raise InputError(f"cannot use {out} as the output folder: {exc}") from exc
     try:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

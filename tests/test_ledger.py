@@ -402,3 +402,12 @@ def test_killed_rerun_of_an_issued_month_changes_nothing(ws):
     assert "already issued, identical" in bill_ok(ws, "2026-10")
     assert visible(ws.out) == before
     assert [p.name for p in ws.out.iterdir() if p.name.startswith(".staging-")] == []
+
+
+def test_out_that_is_a_file_is_a_usage_error(ws):
+    ws.cdrs("2026-10", [])
+    ws.out.write_text("not a folder", encoding="utf-8")
+    result = ws.bill("2026-10")
+    assert result.exit_code == 2
+    assert "cannot use" in result.output and "as the output folder" in result.output
+    assert ws.out.read_text(encoding="utf-8") == "not a folder"
