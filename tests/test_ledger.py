@@ -411,3 +411,22 @@ def test_out_that_is_a_file_is_a_usage_error(ws):
     assert result.exit_code == 2
     assert "cannot use" in result.output and "as the output folder" in result.output
     assert ws.out.read_text(encoding="utf-8") == "not a folder"
+
+
+def test_r64_rated_calls_compared_by_content_not_bytes(tmp_path):
+    import duckdb
+
+    from pipeline.run import _rated_calls_differences
+
+    con = duckdb.connect(":memory:")
+    rows = "select * from (values ('c1', 0.0203::decimal(18,4)), ('c2', 0.8000)) t(cdr_id, amount)"
+    a, b, c = tmp_path / "a.parquet", tmp_path / "b.parquet", tmp_path / "c.parquet"
+    con.execute(f"copy ({rows}) to '{a}' (format parquet, compression zstd)")
+    con.execute(f"copy ({rows}) to '{b}' (format parquet, compression snappy)")
+    con.execute(f"copy ({rows} union all select 'c3', 0.0100) to '{c}' (format parquet)")
+    assert a.read_bytes() != b.read_bytes()
+    assert _rated_calls_differences(a, b) == []
+    assert _rated_calls_differences(a, c) == [
+        "rated_calls.parquet: 2 rated call(s) issued, 3 recomputed, 1 recomputed row(s) not as "
+        "issued (new cdr_id: c3)"
+    ]
