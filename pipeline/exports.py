@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl.chart import BarChart, Reference
+from openpyxl.chart.data_source import AxDataSource, StrRef
 
 from pipeline.archive import ARCHIVE_DIR, archive_inputs
 from pipeline.documents import BilledMonth
@@ -219,7 +220,9 @@ def _revenue_chart(ws: Any, first: int, last: int) -> None:
     chart.y_axis.title = "Euros HT"
     chart.legend = None
     chart.add_data(Reference(ws, min_col=4, min_row=first, max_row=last), titles_from_data=False)
-    chart.set_categories(Reference(ws, min_col=2, min_row=first, max_row=last))
+    # categories are text: a string reference (openpyxl's set_categories makes a numeric one)
+    labels = Reference(ws, min_col=2, min_row=first, max_row=last)
+    chart.series[0].cat = AxDataSource(strRef=StrRef(f=str(labels)))
     chart.width, chart.height = 18, 9
     ws.add_chart(chart, "H2")
 
