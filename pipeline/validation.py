@@ -313,14 +313,14 @@ def run_suites(stage: str, suites: Any, ctx: Context, only: set[str] | None = No
             continue
         try:
             frame = spec.build(ctx)
+            if spec.parameters not in parameter_sets:  # computed once per run, shared by suites
+                parameter_sets[spec.parameters] = _plain(spec.parameters(ctx))
+            parameters = parameter_sets[spec.parameters]
         except (duckdb.Error, KeyError, AttributeError, TypeError, ValueError) as exc:
             # data so broken that the dataset cannot even be built (a column missing...):
             # every expectation of the suite fails, with the reason
             suite_results.append(_unbuildable(spec, exc))
             continue
-        if spec.parameters not in parameter_sets:  # computed once per run, shared by suites
-            parameter_sets[spec.parameters] = _plain(spec.parameters(ctx))
-        parameters = parameter_sets[spec.parameters]
         asset = datasource.add_dataframe_asset(spec.name)
         batch = asset.add_batch_definition_whole_dataframe(spec.name)
         gx_suite = gx.ExpectationSuite(name=spec.name)
