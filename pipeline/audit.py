@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import duckdb
 from openpyxl import load_workbook
 
 from pipeline import ledger
@@ -185,8 +186,35 @@ def compare_months(issued: Path, fresh: Path) -> list[str]:
             differences += _csv_by_key(name, a, b, ())
         else:
             differences.append(f"{name}: content differs")
+    if not filecmp.cmp(issued / "rated_calls.parquet", fresh / "rated_calls.parquet", shallow=False):
+        differences += _rated_call_changes(issued / "rated_calls.parquet", fresh / "rated_calls.parquet")
     differences += _manifest_differences(issued / "manifest.json", fresh / "manifest.json")
     return differences
+
+
+def _rated_call_changes(a: Path, b: Path) -> list[str]:
+    """The rated calls whose columns changed, by cdr_id (the counts are in R64's report)."""
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute("create table a as select * from read_parquet($p)", {"p": str(a)})
+        con.execute("create table b as select * from read_parquet($p)", {"p": str(b)})
+        columns = {t: [c for c, in con.execute(
+            "select column_name from information_schema.columns where table_name = $t "
+            "order by ordinal_position", {"t": t}).fetchall()] for t in ("a", "b")}
+        shared = [c for c in columns["a"] if c in columns["b"] and c != "cdr_id"]
+        changed = con.execute(
+            "select a.cdr_id, to_json(a), to_json(b) from a join b using (cdr_id) "
+            "where to_json(a) <> to_json(b) order by a.cdr_id limit $n", {"n": MAX_PER_FILE},
+        ).fetchall()
+    finally:
+        con.close()
+    found = []
+    for cdr_id, old, new in changed:
+        old_row, new_row = json.loads(old), json.loads(new)
+        fields = ", ".join(f"{c} {old_row.get(c)!r} -> {new_row.get(c)!r}"
+                           for c in shared if old_row.get(c) != new_row.get(c))
+        found.append(f"rated_calls.parquet: cdr_id {cdr_id}: {fields}")
+    return found
 
 
 def _read_csv(path: Path) -> list[dict[str, str]]:

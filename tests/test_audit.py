@@ -109,6 +109,8 @@ def test_an_edited_archived_cdr_is_named_with_the_invoice_lines_that_would_chang
     assert "itemised/C1.csv: cdr_id s1: duration_s '61' -> '181'" in out
     assert ("732829320FEC20261001.txt: entry VE2026-000001 (F2026-000001) account 706000: "
             "Credit '25,15' -> '25,45'") in out
+    assert ("rated_calls.parquet: cdr_id s1: duration_s 61 -> 181, rated_seconds 61 -> 181, "
+            "billable_seconds 61 -> 181, amount 0.1525 -> 0.4525") in out
     assert "customer C2" not in out  # C2's invoice is unchanged
     assert snapshot(ws.out) == before
 
