@@ -254,7 +254,9 @@ def _exception(info: dict[str, Any]) -> str | None:
 
 
 def _columns(kwargs: dict[str, Any]) -> list[str]:
-    names = [kwargs[k] for k in ("column", "column_A", "column_B") if isinstance(kwargs.get(k), str)]
+    names = [
+        kwargs[k] for k in ("column", "column_A", "column_B") if isinstance(kwargs.get(k), str)
+    ]
     names += [c for c in kwargs.get("column_list") or [] if isinstance(c, str)]
     return names
 
@@ -274,7 +276,9 @@ def _observed(e: ExpectationResult) -> str:
     return "not met"
 
 
-def _sample_rows(suite: Any, frame: pd.DataFrame, kwargs: dict[str, Any], indices: list[Any]) -> list[str]:
+def _sample_rows(
+    suite: Any, frame: pd.DataFrame, kwargs: dict[str, Any], indices: list[Any]
+) -> list[str]:
     columns = [c for c in (*suite.key_columns, *_columns(kwargs)) if c in frame.columns]
     columns = list(dict.fromkeys(columns))
     samples = []
@@ -300,7 +304,9 @@ def _sql_samples(ctx: Context, sql: str) -> list[str]:
     return [", ".join(f"{n}={_plain(v)!r}" for n, v in zip(names, r, strict=True)) for r in rows]
 
 
-def run_suites(stage: str, suites: Any, ctx: Context, only: set[str] | None = None) -> ValidationReport:
+def run_suites(
+    stage: str, suites: Any, ctx: Context, only: set[str] | None = None
+) -> ValidationReport:
     """Run each suite on its dataset; never raises for a failed expectation."""
     started = time.perf_counter()
     gx = _quiet_gx()
@@ -361,9 +367,7 @@ def run_suites(stage: str, suites: Any, ctx: Context, only: set[str] | None = No
                 rule=check.rule,
                 description=check.description,
                 success=bool(raw.get("success")),
-                result=_plain(
-                    {k: result[k] for k in _RESULT_KEYS if result.get(k) is not None}
-                ),
+                result=_plain({k: result[k] for k in _RESULT_KEYS if result.get(k) is not None}),
                 error=_exception(exception),
             )
             if item.result.get("partial_unexpected_list"):
@@ -389,9 +393,15 @@ def _unbuildable(spec: Any, exc: Exception) -> SuiteResult:
         0,
         [
             ExpectationResult(
-                suite=spec.name, check=c.id, type=c.expectation.expectation_type,
-                kwargs=_kwargs(c.expectation), rule=c.rule, description=c.description,
-                success=False, result={}, error=reason,
+                suite=spec.name,
+                check=c.id,
+                type=c.expectation.expectation_type,
+                kwargs=_kwargs(c.expectation),
+                rule=c.rule,
+                description=c.description,
+                success=False,
+                result={},
+                error=reason,
             )
             for c in spec.checks
         ],
@@ -422,13 +432,17 @@ def validate_inputs(
     return report
 
 
-def validate_outputs(billed: Any, out: Path, month: Month | str, only: set[str] | None = None) -> ValidationReport:
+def validate_outputs(
+    billed: Any, out: Path, month: Month | str, only: set[str] | None = None
+) -> ValidationReport:
     """Output suites over the BilledMonth, the ledger under `out` and the rated calls.
 
     Raises ProblemFound (exit 1) naming every failing expectation, before anything is published."""
     from pipeline.expectations.outputs import output_suites
 
-    ctx = Context(con=billed.con, month=_month(month), ref=billed.reference, billed=billed, out=Path(out))
+    ctx = Context(
+        con=billed.con, month=_month(month), ref=billed.reference, billed=billed, out=Path(out)
+    )
     report = run_suites("outputs", output_suites(), ctx, only)
     if not report.success:
         error = ProblemFound(report.failure_message() + "\nnothing was published")
@@ -441,7 +455,9 @@ def validate_outputs(billed: Any, out: Path, month: Month | str, only: set[str] 
 
 
 def _cell(value: Any) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
+    text = (
+        value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
+    )
     if len(text) > 120:
         text = text[:117] + "..."
     return text.replace("|", "\\|").replace("\n", " ")
@@ -506,7 +522,9 @@ def _summary(e: ExpectationResult) -> str:
     return ""
 
 
-def write_report(reports: ValidationReport | list[ValidationReport], folder: Path) -> dict[str, Any]:
+def write_report(
+    reports: ValidationReport | list[ValidationReport], folder: Path
+) -> dict[str, Any]:
     """Write folder/<stage>.json per report and folder/report.md; return the manifest summary."""
     if isinstance(reports, ValidationReport):
         reports = [reports]

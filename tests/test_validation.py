@@ -79,9 +79,7 @@ def snapshot(out: Path) -> dict[str, str]:
         p.relative_to(out).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(out.rglob("*"))
         if p.is_file() and p.name != ".lock"
-    } | {
-        p.relative_to(out).as_posix() + "/": "dir" for p in sorted(out.rglob("*")) if p.is_dir()
-    }
+    } | {p.relative_to(out).as_posix() + "/": "dir" for p in sorted(out.rglob("*")) if p.is_dir()}
 
 
 # --- tests -----------------------------------------------------------------------------------
@@ -99,13 +97,55 @@ def calls(ws: Workspace, month: str = MONTH) -> None:
     """Five calls on the 3rd of `month`: c1..c5 in MONTH, p1..p5 in another month."""
     day = f"{month}-03"
     prefix = "c" if month == MONTH else "p"
-    ws.cdrs(month, [[prefix + row[0][1:], *row[1:]] for row in [
-        ["c1", "sip-1", "out", "0145000000", "+44 7911 123456", f"{day}T09:15:00+02:00", "61", "D1"],
-        ["c2", "sip-1", "out", "0145000000", "01 45 67 89 10", f"{day}T10:15:00+02:00", "61", "D1"],
-        ["c3", "sip-1", "in", "0145000000", "0145000000", f"{day}T10:16:00+02:00", "30", ""],
-        ["c4", "sip-1", "out", "0145000000", "abc", f"{day}T10:17:00+02:00", "61", "D1"],
-        ["c5", "sip-2", "out", "003225000000", "+32 2 500 00 00", f"{day}T11:00:00+02:00", "120", ""],
-    ]])
+    ws.cdrs(
+        month,
+        [
+            [prefix + row[0][1:], *row[1:]]
+            for row in [
+                [
+                    "c1",
+                    "sip-1",
+                    "out",
+                    "0145000000",
+                    "+44 7911 123456",
+                    f"{day}T09:15:00+02:00",
+                    "61",
+                    "D1",
+                ],
+                [
+                    "c2",
+                    "sip-1",
+                    "out",
+                    "0145000000",
+                    "01 45 67 89 10",
+                    f"{day}T10:15:00+02:00",
+                    "61",
+                    "D1",
+                ],
+                [
+                    "c3",
+                    "sip-1",
+                    "in",
+                    "0145000000",
+                    "0145000000",
+                    f"{day}T10:16:00+02:00",
+                    "30",
+                    "",
+                ],
+                ["c4", "sip-1", "out", "0145000000", "abc", f"{day}T10:17:00+02:00", "61", "D1"],
+                [
+                    "c5",
+                    "sip-2",
+                    "out",
+                    "003225000000",
+                    "+32 2 500 00 00",
+                    f"{day}T11:00:00+02:00",
+                    "120",
+                    "",
+                ],
+            ]
+        ],
+    )
 
 
 @pytest.fixture
@@ -125,7 +165,11 @@ def test_a_clean_month_passes_and_reports_every_expectation(ws, gates):
     for stage, suites in (("inputs", input_suites()), ("outputs", output_suites())):
         data = json.loads((folder / f"{stage}.json").read_text(encoding="utf-8"))
         assert data["success"] is True
-        listed = {(s["suite"], e["check"]): e["success"] for s in data["suites"] for e in s["expectations"]}
+        listed = {
+            (s["suite"], e["check"]): e["success"]
+            for s in data["suites"]
+            for e in s["expectations"]
+        }
         expected = {(s.name, c.id) for s in suites for c in s.checks}
         assert set(listed) == expected
         for suite in suites:

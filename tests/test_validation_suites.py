@@ -72,183 +72,468 @@ def case(suite: str, name: str, sql: list[str], fails: str) -> InputCase:
 
 INPUT_CASES = (
     case("customers", "columns", ["alter table ref_customers drop column address"], "columns"),
-    case("customers", "rows", [
-        to_varchar("ref_customers", "telecom_professional"),
-        to_varchar("ref_customers", "sla_eligible"),
-        ins("ref_customers", customer_id=None, name=None, country="fr", telecom_professional="yes",
-            sla_eligible="maybe", siren="12345", source_row=90),
-        ins("ref_customers", customer_id="C1", name="Again", country=None, source_row=91),
-    ], "customer_id.not_null customer_id.unique name.not_null country.iso2 country.not_null "
-       "telecom_professional.in_set telecom_professional.not_null sla_eligible.in_set "
-       "sla_eligible.not_null siren.format"),
-    case("sip_accounts", "columns", ["alter table ref_sip_accounts rename customer_id to owner"],
-         "columns"),
-    case("sip_accounts", "rows", [
-        ins("ref_sip_accounts", sip_account=None, customer_id="C404", source_row=90),
-        ins("ref_sip_accounts", sip_account="sip-1", customer_id=None, source_row=91),
-    ], "sip_account.not_null sip_account.unique customer_id.not_null customer_id.known"),
-    case("subscriptions", "columns", ["alter table ref_subscriptions drop column notice_date"],
-         "columns"),
-    case("subscriptions", "rows", [
-        ins("ref_subscriptions", subscription_id=None, customer_id="C404", product_code="NOPE",
-            monthly_price_eur=None, order_date=None, commitment_months=-1, sip_account="sip-2",
-            included_intl_zones=["MARS"], source_row=90),
-        ins("ref_subscriptions", subscription_id="S1", customer_id="C1",
-            product_code="PLAN_UNLIMITED", monthly_price_eur=Decimal("-1.00"),
-            order_date="2026-05-01", commitment_months=12, notice_date="2026-01-01",
-            source_row=91),
-    ], "subscription_id.not_null subscription_id.unique customer_id.known product_code.known "
-       "monthly_price_e4.not_null monthly_price_e4.min order_date.not_null commitment_months.min "
-       "notice_date.not_before_order_date account_of_customer intl_zones_known"),
+    case(
+        "customers",
+        "rows",
+        [
+            to_varchar("ref_customers", "telecom_professional"),
+            to_varchar("ref_customers", "sla_eligible"),
+            ins(
+                "ref_customers",
+                customer_id=None,
+                name=None,
+                country="fr",
+                telecom_professional="yes",
+                sla_eligible="maybe",
+                siren="12345",
+                source_row=90,
+            ),
+            ins("ref_customers", customer_id="C1", name="Again", country=None, source_row=91),
+        ],
+        "customer_id.not_null customer_id.unique name.not_null country.iso2 country.not_null "
+        "telecom_professional.in_set telecom_professional.not_null sla_eligible.in_set "
+        "sla_eligible.not_null siren.format",
+    ),
+    case(
+        "sip_accounts",
+        "columns",
+        ["alter table ref_sip_accounts rename customer_id to owner"],
+        "columns",
+    ),
+    case(
+        "sip_accounts",
+        "rows",
+        [
+            ins("ref_sip_accounts", sip_account=None, customer_id="C404", source_row=90),
+            ins("ref_sip_accounts", sip_account="sip-1", customer_id=None, source_row=91),
+        ],
+        "sip_account.not_null sip_account.unique customer_id.not_null customer_id.known",
+    ),
+    case(
+        "subscriptions",
+        "columns",
+        ["alter table ref_subscriptions drop column notice_date"],
+        "columns",
+    ),
+    case(
+        "subscriptions",
+        "rows",
+        [
+            ins(
+                "ref_subscriptions",
+                subscription_id=None,
+                customer_id="C404",
+                product_code="NOPE",
+                monthly_price_eur=None,
+                order_date=None,
+                commitment_months=-1,
+                sip_account="sip-2",
+                included_intl_zones=["MARS"],
+                source_row=90,
+            ),
+            ins(
+                "ref_subscriptions",
+                subscription_id="S1",
+                customer_id="C1",
+                product_code="PLAN_UNLIMITED",
+                monthly_price_eur=Decimal("-1.00"),
+                order_date="2026-05-01",
+                commitment_months=12,
+                notice_date="2026-01-01",
+                source_row=91,
+            ),
+        ],
+        "subscription_id.not_null subscription_id.unique customer_id.known product_code.known "
+        "monthly_price_e4.not_null monthly_price_e4.min order_date.not_null commitment_months.min "
+        "notice_date.not_before_order_date account_of_customer intl_zones_known",
+    ),
     case("rentals", "columns", ["alter table ref_rentals drop column serial"], "columns"),
-    case("rentals", "rows", [
-        ins("ref_rentals", rental_id=None, customer_id="C404", equipment_model="NOPE",
-            monthly_fee_eur=Decimal("-1.00"), start_date=None, commitment_months=-1,
-            return_condition="lost", source_row=90),
-        ins("ref_rentals", rental_id="R1", customer_id="C1", equipment_model="PHONE_B",
-            monthly_fee_eur=None, start_date="2026-05-01", commitment_months=0,
-            notice_date="2026-01-01", returned_on="2026-01-02", source_row=91),
-        ins("ref_rentals", rental_id="R1", customer_id="C1", equipment_model="PHONE_B",
-            monthly_fee_eur=Decimal("5.00"), start_date="2026-01-01", commitment_months=0,
-            source_row=92),
-    ], "rental_id.not_null rental_id.unique customer_id.known equipment_model.known "
-       "monthly_fee_e4.min monthly_fee_e4.not_null start_date.not_null commitment_months.min "
-       "return_condition.in_set notice_date.not_before_start_date returned_on.not_before_start_date"),
+    case(
+        "rentals",
+        "rows",
+        [
+            ins(
+                "ref_rentals",
+                rental_id=None,
+                customer_id="C404",
+                equipment_model="NOPE",
+                monthly_fee_eur=Decimal("-1.00"),
+                start_date=None,
+                commitment_months=-1,
+                return_condition="lost",
+                source_row=90,
+            ),
+            ins(
+                "ref_rentals",
+                rental_id="R1",
+                customer_id="C1",
+                equipment_model="PHONE_B",
+                monthly_fee_eur=None,
+                start_date="2026-05-01",
+                commitment_months=0,
+                notice_date="2026-01-01",
+                returned_on="2026-01-02",
+                source_row=91,
+            ),
+            ins(
+                "ref_rentals",
+                rental_id="R1",
+                customer_id="C1",
+                equipment_model="PHONE_B",
+                monthly_fee_eur=Decimal("5.00"),
+                start_date="2026-01-01",
+                commitment_months=0,
+                source_row=92,
+            ),
+        ],
+        "rental_id.not_null rental_id.unique customer_id.known equipment_model.known "
+        "monthly_fee_e4.min monthly_fee_e4.not_null start_date.not_null commitment_months.min "
+        "return_condition.in_set notice_date.not_before_start_date returned_on.not_before_start_date",
+    ),
     case("rma", "columns", ["alter table ref_rma drop column defective_returned_on"], "columns"),
-    case("rma", "rows", [
-        ins("ref_rma", rma_id=None, rental_id="R404", shipped_on=None, source_row=90),
-        ins("ref_rma", rma_id="M1", rental_id=None, shipped_on="2026-05-01",
-            defective_returned_on="2026-04-01", source_row=91),
-        ins("ref_rma", rma_id="M1", rental_id=None, shipped_on="2026-05-01", source_row=92),
-    ], "rma_id.not_null rma_id.unique rental_id.known shipped_on.not_null "
-       "defective_returned_on.not_before_shipped_on"),
-    case("equipment_sales", "columns", ["alter table ref_equipment_sales drop column delivered_on"],
-         "columns"),
-    case("equipment_sales", "rows", [
-        ins("ref_equipment_sales", sale_id=None, customer_id="C404", equipment_model=None,
-            quantity=0, unit_price_eur=Decimal("-1.00"), delivered_on=None, source_row=90),
-        ins("ref_equipment_sales", sale_id="X1", customer_id="C1", equipment_model="PHONE_B",
-            quantity=1, unit_price_eur=Decimal("1.00"), delivered_on="2026-10-01", source_row=91),
-        ins("ref_equipment_sales", sale_id="X1", customer_id="C1", equipment_model="PHONE_B",
-            quantity=1, unit_price_eur=Decimal("1.00"), delivered_on="2026-10-01", source_row=92),
-    ], "sale_id.not_null sale_id.unique customer_id.known equipment_model.not_null quantity.min "
-       "unit_price_e4.min delivered_on.not_null"),
+    case(
+        "rma",
+        "rows",
+        [
+            ins("ref_rma", rma_id=None, rental_id="R404", shipped_on=None, source_row=90),
+            ins(
+                "ref_rma",
+                rma_id="M1",
+                rental_id=None,
+                shipped_on="2026-05-01",
+                defective_returned_on="2026-04-01",
+                source_row=91,
+            ),
+            ins("ref_rma", rma_id="M1", rental_id=None, shipped_on="2026-05-01", source_row=92),
+        ],
+        "rma_id.not_null rma_id.unique rental_id.known shipped_on.not_null "
+        "defective_returned_on.not_before_shipped_on",
+    ),
+    case(
+        "equipment_sales",
+        "columns",
+        ["alter table ref_equipment_sales drop column delivered_on"],
+        "columns",
+    ),
+    case(
+        "equipment_sales",
+        "rows",
+        [
+            ins(
+                "ref_equipment_sales",
+                sale_id=None,
+                customer_id="C404",
+                equipment_model=None,
+                quantity=0,
+                unit_price_eur=Decimal("-1.00"),
+                delivered_on=None,
+                source_row=90,
+            ),
+            ins(
+                "ref_equipment_sales",
+                sale_id="X1",
+                customer_id="C1",
+                equipment_model="PHONE_B",
+                quantity=1,
+                unit_price_eur=Decimal("1.00"),
+                delivered_on="2026-10-01",
+                source_row=91,
+            ),
+            ins(
+                "ref_equipment_sales",
+                sale_id="X1",
+                customer_id="C1",
+                equipment_model="PHONE_B",
+                quantity=1,
+                unit_price_eur=Decimal("1.00"),
+                delivered_on="2026-10-01",
+                source_row=92,
+            ),
+        ],
+        "sale_id.not_null sale_id.unique customer_id.known equipment_model.not_null quantity.min "
+        "unit_price_e4.min delivered_on.not_null",
+    ),
     case("devices", "columns", ["alter table ref_devices drop column kind"], "columns"),
-    case("devices", "rows", [
-        to_varchar("ref_devices", "supplied_by_provider"),
-        ins("ref_devices", device_id=None, customer_id="C404", supplied_by_provider=None,
-            source_row=90),
-        ins("ref_devices", device_id="D1", customer_id="C1", supplied_by_provider="yes",
-            sip_account="sip-2", source_row=91),
-    ], "device_id.not_null device_id.unique customer_id.known supplied_by_provider.in_set "
-       "supplied_by_provider.not_null account_of_customer"),
+    case(
+        "devices",
+        "rows",
+        [
+            to_varchar("ref_devices", "supplied_by_provider"),
+            ins(
+                "ref_devices",
+                device_id=None,
+                customer_id="C404",
+                supplied_by_provider=None,
+                source_row=90,
+            ),
+            ins(
+                "ref_devices",
+                device_id="D1",
+                customer_id="C1",
+                supplied_by_provider="yes",
+                sip_account="sip-2",
+                source_row=91,
+            ),
+        ],
+        "device_id.not_null device_id.unique customer_id.known supplied_by_provider.in_set "
+        "supplied_by_provider.not_null account_of_customer",
+    ),
     case("incidents", "columns", ["alter table ref_incidents drop column cause"], "columns"),
-    case("incidents", "rows", [
-        to_varchar("ref_incidents", "excusable"),
-        ins("ref_incidents", incident_id=None, start_time=None, end_time=None, excusable=None,
-            customer_id="C404", source_row=90),
-        ins("ref_incidents", incident_id="I1", start_time="2026-10-02 10:00:00+00",
-            end_time="2026-10-01 10:00:00+00", excusable="maybe", source_row=91),
-        ins("ref_incidents", incident_id="I1", start_time="2026-10-01 10:00:00+00",
-            end_time="2026-10-01 11:00:00+00", excusable="false", source_row=92),
-    ], "incident_id.not_null incident_id.unique start_time.not_null end_time.not_null "
-       "end_time.not_before_start_time excusable.in_set excusable.not_null customer_id.known"),
-    case("sla_claims", "columns", ["alter table ref_sla_claims drop column received_on"],
-         "columns"),
-    case("sla_claims", "rows", [
-        ins("ref_sla_claims", customer_id="C404", service_month="2026-13", received_on=None,
-            source_row=90),
-        ins("ref_sla_claims", customer_id=None, service_month="2026-09",
-            received_on="2026-10-05", source_row=91),
-    ], "customer_id.known customer_id.not_null service_month.format received_on.not_null"),
-    case("destinations", "columns", ["alter table ref_destinations drop column description"],
-         "columns"),
-    case("destinations", "rows", [
-        ins("ref_destinations", prefix=None, zone="MARS", source_row=90),
-        ins("ref_destinations", prefix="331", zone="FR_FIXED", source_row=91),
-        ins("ref_destinations", prefix="+33", zone="FR_FIXED", source_row=92),
-    ], "prefix.not_null prefix.unique prefix.format zone.known"),
+    case(
+        "incidents",
+        "rows",
+        [
+            to_varchar("ref_incidents", "excusable"),
+            ins(
+                "ref_incidents",
+                incident_id=None,
+                start_time=None,
+                end_time=None,
+                excusable=None,
+                customer_id="C404",
+                source_row=90,
+            ),
+            ins(
+                "ref_incidents",
+                incident_id="I1",
+                start_time="2026-10-02 10:00:00+00",
+                end_time="2026-10-01 10:00:00+00",
+                excusable="maybe",
+                source_row=91,
+            ),
+            ins(
+                "ref_incidents",
+                incident_id="I1",
+                start_time="2026-10-01 10:00:00+00",
+                end_time="2026-10-01 11:00:00+00",
+                excusable="false",
+                source_row=92,
+            ),
+        ],
+        "incident_id.not_null incident_id.unique start_time.not_null end_time.not_null "
+        "end_time.not_before_start_time excusable.in_set excusable.not_null customer_id.known",
+    ),
+    case(
+        "sla_claims", "columns", ["alter table ref_sla_claims drop column received_on"], "columns"
+    ),
+    case(
+        "sla_claims",
+        "rows",
+        [
+            ins(
+                "ref_sla_claims",
+                customer_id="C404",
+                service_month="2026-13",
+                received_on=None,
+                source_row=90,
+            ),
+            ins(
+                "ref_sla_claims",
+                customer_id=None,
+                service_month="2026-09",
+                received_on="2026-10-05",
+                source_row=91,
+            ),
+        ],
+        "customer_id.known customer_id.not_null service_month.format received_on.not_null",
+    ),
+    case(
+        "destinations",
+        "columns",
+        ["alter table ref_destinations drop column description"],
+        "columns",
+    ),
+    case(
+        "destinations",
+        "rows",
+        [
+            ins("ref_destinations", prefix=None, zone="MARS", source_row=90),
+            ins("ref_destinations", prefix="331", zone="FR_FIXED", source_row=91),
+            ins("ref_destinations", prefix="+33", zone="FR_FIXED", source_row=92),
+        ],
+        "prefix.not_null prefix.unique prefix.format zone.known",
+    ),
     case("tariffs", "columns", ["alter table ref_tariffs drop column increment_s"], "columns"),
-    case("tariffs", "rows", [
-        to_varchar("ref_tariffs", "in_unlimited_plan"),
-        ins("ref_tariffs", zone=None, valid_from=None, price_per_min_eur=Decimal("-0.01"),
-            connection_fee_eur=Decimal("-0.01"), min_billable_s=-1, increment_s=0,
-            in_unlimited_plan=None, source_row=90),
-        ins("ref_tariffs", zone="FR_FIXED", valid_from="2025-01-01",
-            price_per_min_eur=Decimal("0.02"), connection_fee_eur=Decimal("0"), min_billable_s=0,
-            increment_s=1, in_unlimited_plan="maybe", source_row=91),
-    ], "zone.not_null valid_from.not_null zone_valid_from.unique price_per_min_e4.min "
-       "connection_fee_e4.min min_billable_s.min increment_s.min in_unlimited_plan.in_set "
-       "in_unlimited_plan.not_null"),
+    case(
+        "tariffs",
+        "rows",
+        [
+            to_varchar("ref_tariffs", "in_unlimited_plan"),
+            ins(
+                "ref_tariffs",
+                zone=None,
+                valid_from=None,
+                price_per_min_eur=Decimal("-0.01"),
+                connection_fee_eur=Decimal("-0.01"),
+                min_billable_s=-1,
+                increment_s=0,
+                in_unlimited_plan=None,
+                source_row=90,
+            ),
+            ins(
+                "ref_tariffs",
+                zone="FR_FIXED",
+                valid_from="2025-01-01",
+                price_per_min_eur=Decimal("0.02"),
+                connection_fee_eur=Decimal("0"),
+                min_billable_s=0,
+                increment_s=1,
+                in_unlimited_plan="maybe",
+                source_row=91,
+            ),
+        ],
+        "zone.not_null valid_from.not_null zone_valid_from.unique price_per_min_e4.min "
+        "connection_fee_e4.min min_billable_s.min increment_s.min in_unlimited_plan.in_set "
+        "in_unlimited_plan.not_null",
+    ),
     case("products", "columns", ["alter table ref_products drop column description"], "columns"),
-    case("products", "rows", [
-        to_varchar("ref_products", "unlimited"),
-        ins("ref_products", product_code=None, kind="bundle", unlimited=None,
-            list_price_eur=Decimal("-1.00"), source_row=90),
-        ins("ref_products", product_code="OPT_IVR", kind=None, unlimited="maybe", source_row=91),
-    ], "product_code.not_null product_code.unique kind.in_set kind.not_null unlimited.in_set "
-       "unlimited.not_null list_price_e4.min"),
+    case(
+        "products",
+        "rows",
+        [
+            to_varchar("ref_products", "unlimited"),
+            ins(
+                "ref_products",
+                product_code=None,
+                kind="bundle",
+                unlimited=None,
+                list_price_eur=Decimal("-1.00"),
+                source_row=90,
+            ),
+            ins(
+                "ref_products", product_code="OPT_IVR", kind=None, unlimited="maybe", source_row=91
+            ),
+        ],
+        "product_code.not_null product_code.unique kind.in_set kind.not_null unlimited.in_set "
+        "unlimited.not_null list_price_e4.min",
+    ),
     case("equipment", "columns", ["alter table ref_equipment drop column description"], "columns"),
-    case("equipment", "rows", [
-        ins("ref_equipment", equipment_model=None, valid_from="2024-01-01",
-            sale_price_eur=Decimal("-1.00"), source_row=90),
-        ins("ref_equipment", equipment_model="PHONE_A", valid_from="2024-01-01",
-            valid_to="2024-06-30", sale_price_eur=None, source_row=91),
-        ins("ref_equipment", equipment_model="PHONE_C", valid_from="2026-01-01",
-            valid_to="2025-01-01", sale_price_eur=Decimal("1.00"), source_row=92),
-        ins("ref_equipment", equipment_model="PHONE_B", valid_from="2026-06-01",
-            sale_price_eur=Decimal("1.00"), source_row=93),
-    ], "equipment_model.not_null model_valid_from.unique sale_price_e4.min sale_price_e4.not_null "
-       "valid_to.not_before_valid_from after_previous_version"),
-    case("types", "changed", [
-        f"alter table {table} alter {column} type varchar"
-        if column not in ("customer_id", "sip_account", "prefix", "zone", "cdr_id")
-        else f"alter table {table} rename {column} to {column}_renamed"
-        for table, column in (
-            ("ref_customers", "telecom_professional"), ("ref_sip_accounts", "sip_account"),
-            ("ref_subscriptions", "order_date"), ("ref_rentals", "start_date"),
-            ("ref_rma", "shipped_on"), ("ref_equipment_sales", "quantity"),
-            ("ref_devices", "supplied_by_provider"), ("ref_incidents", "excusable"),
-            ("ref_sla_claims", "received_on"), ("ref_destinations", "prefix"),
-            ("ref_tariffs", "increment_s"), ("ref_products", "unlimited"),
-            ("ref_equipment", "sale_price_eur"), ("stg_cdrs", "duration_s"),
-        )
-    ], " ".join(f"types.{t}" for t in (
-        "ref_customers ref_sip_accounts ref_subscriptions ref_rentals ref_rma "
-        "ref_equipment_sales ref_devices ref_incidents ref_sla_claims ref_destinations "
-        "ref_tariffs ref_products ref_equipment stg_cdrs").split())),
-    case("cdr_files", "rows", [
-        "insert into stg_cdrs select * from stg_cdrs where cdr_id = 'c1'",
-        "update stg_cdrs set cdr_id = null where cdr_id = 'c2'",
-        "update stg_cdrs set duration_s = -5 where cdr_id = 'c3'",
-        "update stg_cdrs set start_time = '2026-09-15 10:00:00+00' where cdr_id = 'c5'",
-        "update stg_cdrs set start_time = '2026-11-15 10:00:00+00' where cdr_id = 'c4'",
-        ins("stg_cdrs", source_file=FILE, row_number=99, raw=None, reject_reason="MALFORMED"),
-    ], "rows.unique cdr_id.not_null cdr_id.unique duration_s.min start_time.in_month.first "
-       "start_time.in_month.last rejects.keep_raw"),
-    case("cdr_values", "rows", [
-        "update stg_cdrs set direction = 'sideways' where cdr_id = 'c1'",
-        "update stg_cdrs set sip_account = 'sip-404' where cdr_id = 'c2'",
-    ], "direction.in_set sip_account.known"),
-    case("cdr_rejects", "rows", [
-        "update rejects set reason = 'LOST' where cdr_id = 'c4'",
-        ins("rejects", source_file=None, row_number=None, cdr_id="x", reason=None, raw="x"),
-    ], "reason.in_set reason.not_null without_place.none"),
-    case("registrations", "rows", [
-        "update stg_registrations set sip_account = null where row_number = 1",
-        "update stg_registrations set device_id = null where row_number = 2",
-        "update stg_registrations set expires_at = registered_at - interval 1 hour "
-        "where row_number = 3",
-    ], "sip_account.not_null device_id.not_null interval.ordered"),
+    case(
+        "equipment",
+        "rows",
+        [
+            ins(
+                "ref_equipment",
+                equipment_model=None,
+                valid_from="2024-01-01",
+                sale_price_eur=Decimal("-1.00"),
+                source_row=90,
+            ),
+            ins(
+                "ref_equipment",
+                equipment_model="PHONE_A",
+                valid_from="2024-01-01",
+                valid_to="2024-06-30",
+                sale_price_eur=None,
+                source_row=91,
+            ),
+            ins(
+                "ref_equipment",
+                equipment_model="PHONE_C",
+                valid_from="2026-01-01",
+                valid_to="2025-01-01",
+                sale_price_eur=Decimal("1.00"),
+                source_row=92,
+            ),
+            ins(
+                "ref_equipment",
+                equipment_model="PHONE_B",
+                valid_from="2026-06-01",
+                sale_price_eur=Decimal("1.00"),
+                source_row=93,
+            ),
+        ],
+        "equipment_model.not_null model_valid_from.unique sale_price_e4.min sale_price_e4.not_null "
+        "valid_to.not_before_valid_from after_previous_version",
+    ),
+    case(
+        "types",
+        "changed",
+        [
+            f"alter table {table} alter {column} type varchar"
+            if column not in ("customer_id", "sip_account", "prefix", "zone", "cdr_id")
+            else f"alter table {table} rename {column} to {column}_renamed"
+            for table, column in (
+                ("ref_customers", "telecom_professional"),
+                ("ref_sip_accounts", "sip_account"),
+                ("ref_subscriptions", "order_date"),
+                ("ref_rentals", "start_date"),
+                ("ref_rma", "shipped_on"),
+                ("ref_equipment_sales", "quantity"),
+                ("ref_devices", "supplied_by_provider"),
+                ("ref_incidents", "excusable"),
+                ("ref_sla_claims", "received_on"),
+                ("ref_destinations", "prefix"),
+                ("ref_tariffs", "increment_s"),
+                ("ref_products", "unlimited"),
+                ("ref_equipment", "sale_price_eur"),
+                ("stg_cdrs", "duration_s"),
+            )
+        ],
+        " ".join(
+            f"types.{t}"
+            for t in (
+                "ref_customers ref_sip_accounts ref_subscriptions ref_rentals ref_rma "
+                "ref_equipment_sales ref_devices ref_incidents ref_sla_claims ref_destinations "
+                "ref_tariffs ref_products ref_equipment stg_cdrs"
+            ).split()
+        ),
+    ),
+    case(
+        "cdr_files",
+        "rows",
+        [
+            "insert into stg_cdrs select * from stg_cdrs where cdr_id = 'c1'",
+            "update stg_cdrs set cdr_id = null where cdr_id = 'c2'",
+            "update stg_cdrs set duration_s = -5 where cdr_id = 'c3'",
+            "update stg_cdrs set start_time = '2026-09-15 10:00:00+00' where cdr_id = 'c5'",
+            "update stg_cdrs set start_time = '2026-11-15 10:00:00+00' where cdr_id = 'c4'",
+            ins("stg_cdrs", source_file=FILE, row_number=99, raw=None, reject_reason="MALFORMED"),
+        ],
+        "rows.unique cdr_id.not_null cdr_id.unique duration_s.min start_time.in_month.first "
+        "start_time.in_month.last rejects.keep_raw",
+    ),
+    case(
+        "cdr_values",
+        "rows",
+        [
+            "update stg_cdrs set direction = 'sideways' where cdr_id = 'c1'",
+            "update stg_cdrs set sip_account = 'sip-404' where cdr_id = 'c2'",
+        ],
+        "direction.in_set sip_account.known",
+    ),
+    case(
+        "cdr_rejects",
+        "rows",
+        [
+            "update rejects set reason = 'LOST' where cdr_id = 'c4'",
+            ins("rejects", source_file=None, row_number=None, cdr_id="x", reason=None, raw="x"),
+        ],
+        "reason.in_set reason.not_null without_place.none",
+    ),
+    case(
+        "registrations",
+        "rows",
+        [
+            "update stg_registrations set sip_account = null where row_number = 1",
+            "update stg_registrations set device_id = null where row_number = 2",
+            "update stg_registrations set expires_at = registered_at - interval 1 hour "
+            "where row_number = 3",
+        ],
+        "sip_account.not_null device_id.not_null interval.ordered",
+    ),
 )
 
 
 def registrations(ws: Workspace) -> None:
-    ws.registrations(MONTH, [
-        ["sip-1", "D1", f"{MONTH}-01T00:00:00+02:00", f"{MONTH}-02T00:00:00+02:00"],
-        ["sip-1", "D9", f"{MONTH}-01T00:00:00+02:00", f"{MONTH}-02T00:00:00+02:00"],
-        ["sip-2", "D1", f"{MONTH}-03T00:00:00+02:00", f"{MONTH}-04T00:00:00+02:00"],
-    ])
+    ws.registrations(
+        MONTH,
+        [
+            ["sip-1", "D1", f"{MONTH}-01T00:00:00+02:00", f"{MONTH}-02T00:00:00+02:00"],
+            ["sip-1", "D9", f"{MONTH}-01T00:00:00+02:00", f"{MONTH}-02T00:00:00+02:00"],
+            ["sip-2", "D1", f"{MONTH}-03T00:00:00+02:00", f"{MONTH}-04T00:00:00+02:00"],
+        ],
+    )
 
 
 # --- output cases: changes to the documents and SQL on the rated tables ---------------------
@@ -295,14 +580,34 @@ def break_invoices(docs: Docs) -> None:
     docs.invoices += [
         _copy(c1, invoice_number=None),
         _copy(c1),  # same number, same customer
-        _copy(c1, invoice_number="X-1", customer_id="C404", period="2026-09",
-              invoice_date=c1.invoice_date.replace(day=2), due_date=c1.due_date.replace(day=5),
-              total_ht=c1.total_ht + 1, total_vat=c1.total_vat + 1, total_ttc=c1.total_ttc + 5),
+        _copy(
+            c1,
+            invoice_number="X-1",
+            customer_id="C404",
+            period="2026-09",
+            invoice_date=c1.invoice_date.replace(day=2),
+            due_date=c1.due_date.replace(day=5),
+            total_ht=c1.total_ht + 1,
+            total_vat=c1.total_vat + 1,
+            total_ttc=c1.total_ttc + 5,
+        ),
         _copy(c1, invoice_number="F2026-000098", customer_id="C98", total_ht=Decimal("1.005")),
-        _copy(c1, invoice_number="F2026-000097", customer_id="C97", total_ht=Decimal("-5.00"),
-              total_vat=Decimal("-1.00"), total_ttc=Decimal("-6.00"), lines=[]),
-        _copy(c2, invoice_number="F2026-000096", customer_id="C96", vat_rate=Decimal("0.055"),
-              vat_mention=""),
+        _copy(
+            c1,
+            invoice_number="F2026-000097",
+            customer_id="C97",
+            total_ht=Decimal("-5.00"),
+            total_vat=Decimal("-1.00"),
+            total_ttc=Decimal("-6.00"),
+            lines=[],
+        ),
+        _copy(
+            c2,
+            invoice_number="F2026-000096",
+            customer_id="C96",
+            vat_rate=Decimal("0.055"),
+            vat_mention="",
+        ),
         _copy(c2, invoice_number="F2026-000095", customer_id="C95", vat_mention=""),
         _copy(c1, invoice_number="F2026-000094", customer_id="C94", lines=zero_lines),
     ]
@@ -348,11 +653,19 @@ def break_credit_notes(docs: Docs) -> None:
     # the invoices of PREVIOUS, issued in the ledger: F2026-000001 (C1), F2026-000002 (C2)
     def note(number: str, **changes: Any) -> CreditNote:
         values = dict(
-            credit_note_number=number, customer_id="C1", credit_note_date=_c1(docs).invoice_date,
-            original_invoice_number="F2026-000001", original_invoice_date=_c1(docs).invoice_date,
-            service_month=PREVIOUS, availability_pct=Decimal("99.0000"), credit_pct=Decimal("10"),
-            amount_ht=Decimal("1.00"), amount_vat=Decimal("0.20"), amount_ttc=Decimal("1.20"),
-            vat_rate=Decimal("0.20"), vat_mention="",
+            credit_note_number=number,
+            customer_id="C1",
+            credit_note_date=_c1(docs).invoice_date,
+            original_invoice_number="F2026-000001",
+            original_invoice_date=_c1(docs).invoice_date,
+            service_month=PREVIOUS,
+            availability_pct=Decimal("99.0000"),
+            credit_pct=Decimal("10"),
+            amount_ht=Decimal("1.00"),
+            amount_vat=Decimal("0.20"),
+            amount_ttc=Decimal("1.20"),
+            vat_rate=Decimal("0.20"),
+            vat_mention="",
         )
         values.update(changes)
         return CreditNote(**values)
@@ -365,10 +678,18 @@ def break_credit_notes(docs: Docs) -> None:
         note("AV2026-000004", customer_id="C2"),
         note("AV2026-000005", service_month="2026-08"),
         note("AV2026-000006", credit_note_date=_c1(docs).invoice_date.replace(day=2)),
-        note("AV2026-000007", amount_ht=Decimal("-1.00"), amount_vat=Decimal("-0.20"),
-             amount_ttc=Decimal("-1.20")),
-        note("AV2026-000008", amount_ht=Decimal("5000.00"), amount_vat=Decimal("1000.00"),
-             amount_ttc=Decimal("6000.00")),
+        note(
+            "AV2026-000007",
+            amount_ht=Decimal("-1.00"),
+            amount_vat=Decimal("-0.20"),
+            amount_ttc=Decimal("-1.20"),
+        ),
+        note(
+            "AV2026-000008",
+            amount_ht=Decimal("5000.00"),
+            amount_vat=Decimal("1000.00"),
+            amount_ttc=Decimal("6000.00"),
+        ),
         note("AV2026-000009", amount_vat=Decimal("0.21"), amount_ttc=Decimal("1.25")),
         note("AV2026-000010", amount_ht=Decimal("1.001")),
     ]
@@ -381,52 +702,100 @@ def break_reported_reconciliation(docs: Docs) -> None:
 RATED_COPY = "insert into rated_calls select * replace ({}) from rated_calls where cdr_id = 'c2'"
 
 
-def ocase(suite: str, name: str, change: Any, sql: list[str], fails: str, end_to_end: bool = True) -> OutputCase:
-    return OutputCase(f"outputs.{suite}", name, change, tuple(sql), frozenset(fails.split()),
-                      end_to_end)
+def ocase(
+    suite: str, name: str, change: Any, sql: list[str], fails: str, end_to_end: bool = True
+) -> OutputCase:
+    return OutputCase(
+        f"outputs.{suite}", name, change, tuple(sql), frozenset(fails.split()), end_to_end
+    )
 
 
 OUTPUT_CASES = (
-    ocase("invoices", "documents", break_invoices, [],
-          "invoice_number.not_null invoice_number.unique invoice_number.format customer_id.unique "
-          "customer_id.known period.in_set invoice_date.in_set due_date.in_set "
-          "total_ht.sum_of_lines total_vat.r2 total_ttc.ht_plus_vat total_ht_c.not_null "
-          "amounts_exact.in_set total_ht_c.min vat_rate_bp.in_set vat_mention.when_no_vat "
-          "non_zero_lines.min"),
-    ocase("invoice_lines", "lines", break_lines, [],
-          "invoice_number.known invoice_number.not_null line.unique customer.of_invoice "
-          "kind.in_set amount_ht_c.not_null amount_ht_c.min amount_exact.in_set "
-          "billable_seconds.min quantity.min"),
+    ocase(
+        "invoices",
+        "documents",
+        break_invoices,
+        [],
+        "invoice_number.not_null invoice_number.unique invoice_number.format customer_id.unique "
+        "customer_id.known period.in_set invoice_date.in_set due_date.in_set "
+        "total_ht.sum_of_lines total_vat.r2 total_ttc.ht_plus_vat total_ht_c.not_null "
+        "amounts_exact.in_set total_ht_c.min vat_rate_bp.in_set vat_mention.when_no_vat "
+        "non_zero_lines.min",
+    ),
+    ocase(
+        "invoice_lines",
+        "lines",
+        break_lines,
+        [],
+        "invoice_number.known invoice_number.not_null line.unique customer.of_invoice "
+        "kind.in_set amount_ht_c.not_null amount_ht_c.min amount_exact.in_set "
+        "billable_seconds.min quantity.min",
+    ),
     ocase("usage_lines", "amount", break_usage, [], "amount.sum_of_calls"),
-    ocase("numbering", "numbers", break_numbering, [],
-          "number.unique series.not_null sequence.gapless year.of_document "
-          "invoices.customer_order"),
-    ocase("credit_notes", "notes", break_credit_notes, [],
-          "credit_note_number.unique credit_note_number.format original_invoice.issued "
-          "original_invoice.same_customer original_invoice.service_month credit_note_date.in_set "
-          "amount_ht_c.min amount_ht.not_above_invoice credited_ttc.not_above_invoice "
-          "amount_vat.r2 amount_ttc.ht_plus_vat amounts_exact.in_set"),
-    ocase("rated_calls", "calls", None, [
-        RATED_COPY.format("'r1' as cdr_id, 'BOGUS' as reason"),
-        RATED_COPY.format("'r2' as cdr_id, null as reason"),
-        RATED_COPY.format("'r3' as cdr_id, 'MARS' as zone"),
-        RATED_COPY.format("'r4' as cdr_id, 'sideways' as direction"),
-        RATED_COPY.format("'r5' as cdr_id, 'NO_PLAN' as reason, -0.0100 as amount"),
-        RATED_COPY.format("'r6' as cdr_id, 'NOT_CHARGEABLE' as reason, 0.0100 as amount"),
-        RATED_COPY.format("'r7' as cdr_id, 'OUT_OF_PLAN' as reason, -60 as billable_seconds"),
-        RATED_COPY.format("'r8' as cdr_id, 'OUT_OF_PLAN' as reason, 30 as billable_seconds, "
-                          "61 as rated_seconds"),
-    ], "reason.in_set reason.not_null zone.known direction.in_set amount.not_negative "
-       "amount.zero_when_not_charged min_billable_seconds.min billable.not_below_rated"),
-    ocase("reconciliation", "lost_row", None, [
-        "insert into raw_cdrs by name select source_file, 99 as row_number, raw "
-        "from raw_cdrs where row_number = 1",
-    ], "rows_read.accounted rows_read.one_place reported.rows_read"),
-    ocase("reconciliation", "rated_twice", None, [
-        "insert into rated_calls select * from rated_calls where cdr_id = 'c2'",
-    ], "rows_read.accounted cdr_id.unique"),
-    ocase("reconciliation", "reported", break_reported_reconciliation, [],
-          "reported_balanced.in_set", end_to_end=False),
+    ocase(
+        "numbering",
+        "numbers",
+        break_numbering,
+        [],
+        "number.unique series.not_null sequence.gapless year.of_document invoices.customer_order",
+    ),
+    ocase(
+        "credit_notes",
+        "notes",
+        break_credit_notes,
+        [],
+        "credit_note_number.unique credit_note_number.format original_invoice.issued "
+        "original_invoice.same_customer original_invoice.service_month credit_note_date.in_set "
+        "amount_ht_c.min amount_ht.not_above_invoice credited_ttc.not_above_invoice "
+        "amount_vat.r2 amount_ttc.ht_plus_vat amounts_exact.in_set",
+    ),
+    ocase(
+        "rated_calls",
+        "calls",
+        None,
+        [
+            RATED_COPY.format("'r1' as cdr_id, 'BOGUS' as reason"),
+            RATED_COPY.format("'r2' as cdr_id, null as reason"),
+            RATED_COPY.format("'r3' as cdr_id, 'MARS' as zone"),
+            RATED_COPY.format("'r4' as cdr_id, 'sideways' as direction"),
+            RATED_COPY.format("'r5' as cdr_id, 'NO_PLAN' as reason, -0.0100 as amount"),
+            RATED_COPY.format("'r6' as cdr_id, 'NOT_CHARGEABLE' as reason, 0.0100 as amount"),
+            RATED_COPY.format("'r7' as cdr_id, 'OUT_OF_PLAN' as reason, -60 as billable_seconds"),
+            RATED_COPY.format(
+                "'r8' as cdr_id, 'OUT_OF_PLAN' as reason, 30 as billable_seconds, "
+                "61 as rated_seconds"
+            ),
+        ],
+        "reason.in_set reason.not_null zone.known direction.in_set amount.not_negative "
+        "amount.zero_when_not_charged min_billable_seconds.min billable.not_below_rated",
+    ),
+    ocase(
+        "reconciliation",
+        "lost_row",
+        None,
+        [
+            "insert into raw_cdrs by name select source_file, 99 as row_number, raw "
+            "from raw_cdrs where row_number = 1",
+        ],
+        "rows_read.accounted rows_read.one_place reported.rows_read",
+    ),
+    ocase(
+        "reconciliation",
+        "rated_twice",
+        None,
+        [
+            "insert into rated_calls select * from rated_calls where cdr_id = 'c2'",
+        ],
+        "rows_read.accounted cdr_id.unique",
+    ),
+    ocase(
+        "reconciliation",
+        "reported",
+        break_reported_reconciliation,
+        [],
+        "reported_balanced.in_set",
+        end_to_end=False,
+    ),
 )
 
 
@@ -498,12 +867,17 @@ def test_input_suite_stops_with_exit_2_naming_each_broken_expectation(rated, c):
 @pytest.mark.parametrize("c", OUTPUT_CASES, ids=lambda c: c.id)
 def test_output_suite_stops_with_exit_1_naming_each_broken_expectation(billed, c):
     billed_month, out = billed
-    docs = Docs(copy.deepcopy(billed_month.invoices), copy.deepcopy(billed_month.credit_notes),
-                copy.deepcopy(billed_month.reconciliation))
+    docs = Docs(
+        copy.deepcopy(billed_month.invoices),
+        copy.deepcopy(billed_month.credit_notes),
+        copy.deepcopy(billed_month.reconciliation),
+    )
     if c.change:
         c.change(docs)
     changed = dataclasses.replace(
-        billed_month, invoices=docs.invoices, credit_notes=docs.credit_notes,
+        billed_month,
+        invoices=docs.invoices,
+        credit_notes=docs.credit_notes,
         reconciliation=docs.reconciliation,
     )
     con = billed_month.con

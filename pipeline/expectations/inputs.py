@@ -107,8 +107,12 @@ def _value_sets(ctx: Any) -> dict[str, Any]:
 
     return {
         "customer_ids": ids("select customer_id from ref_customers where customer_id is not null"),
-        "sip_accounts": ids("select sip_account from ref_sip_accounts where sip_account is not null"),
-        "product_codes": ids("select product_code from ref_products where product_code is not null"),
+        "sip_accounts": ids(
+            "select sip_account from ref_sip_accounts where sip_account is not null"
+        ),
+        "product_codes": ids(
+            "select product_code from ref_products where product_code is not null"
+        ),
         "equipment_models": ids(
             "select distinct equipment_model from ref_equipment where equipment_model is not null"
         ),
@@ -133,8 +137,19 @@ REFERENCE_SUITES: tuple[tuple[str, str, str, tuple[str, ...], tuple[Check, ...]]
         "select * from ref_customers",
         ("source_row", "customer_id"),
         (
-            columns("customers.csv", ["customer_id", "name", "country", "telecom_professional",
-                                      "sla_eligible", "siren", "vat_number", "address"]),
+            columns(
+                "customers.csv",
+                [
+                    "customer_id",
+                    "name",
+                    "country",
+                    "telecom_professional",
+                    "sla_eligible",
+                    "siren",
+                    "vat_number",
+                    "address",
+                ],
+            ),
             not_null("customer_id", "R42"),
             unique("customer_id", "R42"),
             not_null("name", "R42"),
@@ -174,7 +189,7 @@ REFERENCE_SUITES: tuple[tuple[str, str, str, tuple[str, ...], tuple[Check, ...]]
         "subscriptions",
         "subscriptions.csv",
         f"""
-        select s.*, {_e4('s.monthly_price_eur')},
+        select s.*, {_e4("s.monthly_price_eur")},
             case when s.sip_account is not null then a.customer_id is not distinct from s.customer_id
             end as account_of_customer,
             (select count(*) from unnest(coalesce(s.included_intl_zones, [])) as z(zone)
@@ -184,9 +199,20 @@ REFERENCE_SUITES: tuple[tuple[str, str, str, tuple[str, ...], tuple[Check, ...]]
         """,
         ("source_row", "subscription_id"),
         (
-            columns("subscriptions.csv", ["subscription_id", "customer_id", "product_code",
-                                          "monthly_price_eur", "order_date", "commitment_months",
-                                          "sip_account", "included_intl_zones", "notice_date"]),
+            columns(
+                "subscriptions.csv",
+                [
+                    "subscription_id",
+                    "customer_id",
+                    "product_code",
+                    "monthly_price_eur",
+                    "order_date",
+                    "commitment_months",
+                    "sip_account",
+                    "included_intl_zones",
+                    "notice_date",
+                ],
+            ),
             not_null("subscription_id", "R42"),
             unique("subscription_id", "R42"),
             known("customer_id", "customer_ids", "customer (customers.csv)"),
@@ -196,8 +222,11 @@ REFERENCE_SUITES: tuple[tuple[str, str, str, tuple[str, ...], tuple[Check, ...]]
             not_null("order_date", "R4"),
             at_least("commitment_months", 0, "R30", "commitment_months is 0 or more"),
             not_before("notice_date", "order_date", "R31"),
-            always("account_of_customer", "R42",
-                   "sip_account, when given, is an account of the same customer"),
+            always(
+                "account_of_customer",
+                "R42",
+                "sip_account, when given, is an account of the same customer",
+            ),
             always("intl_zones_known", "R15", "included_intl_zones are zones of tariffs.csv"),
         ),
     ),
@@ -207,9 +236,21 @@ REFERENCE_SUITES: tuple[tuple[str, str, str, tuple[str, ...], tuple[Check, ...]]
         f"select *, {_e4('monthly_fee_eur')} from ref_rentals",
         ("source_row", "rental_id"),
         (
-            columns("rentals.csv", ["rental_id", "customer_id", "equipment_model",
-                                    "monthly_fee_eur", "start_date", "commitment_months", "serial",
-                                    "notice_date", "returned_on", "return_condition"]),
+            columns(
+                "rentals.csv",
+                [
+                    "rental_id",
+                    "customer_id",
+                    "equipment_model",
+                    "monthly_fee_eur",
+                    "start_date",
+                    "commitment_months",
+                    "serial",
+                    "notice_date",
+                    "returned_on",
+                    "return_condition",
+                ],
+            ),
             not_null("rental_id", "R42"),
             unique("rental_id", "R42"),
             known("customer_id", "customer_ids", "customer (customers.csv)"),
@@ -218,8 +259,12 @@ REFERENCE_SUITES: tuple[tuple[str, str, str, tuple[str, ...], tuple[Check, ...]]
             not_null("monthly_fee_e4", "R42"),
             not_null("start_date", "R4"),
             at_least("commitment_months", 0, "R30", "commitment_months is 0 or more"),
-            in_set("return_condition", ["good", "damaged"], "R34",
-                   "return_condition, when given, is good or damaged"),
+            in_set(
+                "return_condition",
+                ["good", "damaged"],
+                "R34",
+                "return_condition, when given, is good or damaged",
+            ),
             not_before("notice_date", "start_date", "R33"),
             not_before("returned_on", "start_date", "R34"),
         ),
@@ -244,8 +289,17 @@ REFERENCE_SUITES: tuple[tuple[str, str, str, tuple[str, ...], tuple[Check, ...]]
         f"select *, {_e4('unit_price_eur')} from ref_equipment_sales",
         ("source_row", "sale_id"),
         (
-            columns("equipment_sales.csv", ["sale_id", "customer_id", "equipment_model",
-                                            "quantity", "unit_price_eur", "delivered_on"]),
+            columns(
+                "equipment_sales.csv",
+                [
+                    "sale_id",
+                    "customer_id",
+                    "equipment_model",
+                    "quantity",
+                    "unit_price_eur",
+                    "delivered_on",
+                ],
+            ),
             not_null("sale_id", "R42"),
             unique("sale_id", "R42"),
             known("customer_id", "customer_ids", "customer (customers.csv)"),
@@ -267,15 +321,20 @@ REFERENCE_SUITES: tuple[tuple[str, str, str, tuple[str, ...], tuple[Check, ...]]
         """,
         ("source_row", "device_id"),
         (
-            columns("devices.csv", ["device_id", "customer_id", "supplied_by_provider",
-                                    "sip_account", "kind"]),
+            columns(
+                "devices.csv",
+                ["device_id", "customer_id", "supplied_by_provider", "sip_account", "kind"],
+            ),
             not_null("device_id", "R42"),
             unique("device_id", "R42"),
             known("customer_id", "customer_ids", "customer (customers.csv)"),
             in_set("supplied_by_provider", BOOLEAN, "R24", "supplied_by_provider is true or false"),
             not_null("supplied_by_provider", "R24"),
-            always("account_of_customer", "R42",
-                   "sip_account, when given, is an account of the device's customer"),
+            always(
+                "account_of_customer",
+                "R42",
+                "sip_account, when given, is an account of the device's customer",
+            ),
         ),
     ),
     (
@@ -284,8 +343,10 @@ REFERENCE_SUITES: tuple[tuple[str, str, str, tuple[str, ...], tuple[Check, ...]]
         "select * from ref_incidents",
         ("source_row", "incident_id"),
         (
-            columns("incidents.csv", ["incident_id", "start_time", "end_time", "excusable",
-                                      "customer_id", "cause"]),
+            columns(
+                "incidents.csv",
+                ["incident_id", "start_time", "end_time", "excusable", "customer_id", "cause"],
+            ),
             not_null("incident_id", "R42"),
             unique("incident_id", "R42"),
             not_null("start_time", "R50"),
@@ -338,14 +399,23 @@ REFERENCE_SUITES: tuple[tuple[str, str, str, tuple[str, ...], tuple[Check, ...]]
         "tariffs",
         "tariffs.csv",
         f"""
-        select *, {_e4('price_per_min_eur')}, {_e4('connection_fee_eur')}
+        select *, {_e4("price_per_min_eur")}, {_e4("connection_fee_eur")}
         from ref_tariffs
         """,
         ("source_row", "zone", "valid_from"),
         (
-            columns("tariffs.csv", ["zone", "valid_from", "price_per_min_eur",
-                                    "connection_fee_eur", "min_billable_s", "increment_s",
-                                    "in_unlimited_plan"]),
+            columns(
+                "tariffs.csv",
+                [
+                    "zone",
+                    "valid_from",
+                    "price_per_min_eur",
+                    "connection_fee_eur",
+                    "min_billable_s",
+                    "increment_s",
+                    "in_unlimited_plan",
+                ],
+            ),
             not_null("zone", "R13"),
             not_null("valid_from", "R13"),
             Check(
@@ -368,8 +438,10 @@ REFERENCE_SUITES: tuple[tuple[str, str, str, tuple[str, ...], tuple[Check, ...]]
         f"select *, {_e4('list_price_eur')} from ref_products",
         ("source_row", "product_code"),
         (
-            columns("products.csv", ["product_code", "kind", "unlimited", "description",
-                                     "list_price_eur"]),
+            columns(
+                "products.csv",
+                ["product_code", "kind", "unlimited", "description", "list_price_eur"],
+            ),
             not_null("product_code", "R42"),
             unique("product_code", "R42"),
             in_set("kind", ["plan", "option"], "data contract", "kind is plan or option"),
@@ -383,7 +455,7 @@ REFERENCE_SUITES: tuple[tuple[str, str, str, tuple[str, ...], tuple[Check, ...]]
         "equipment",
         "equipment.csv",
         f"""
-        select *, {_e4('sale_price_eur')},
+        select *, {_e4("sale_price_eur")},
             coalesce(
                 lag(valid_to) over (partition by equipment_model order by valid_from) < valid_from,
                 lag(valid_from) over (partition by equipment_model order by valid_from) is null
@@ -392,8 +464,10 @@ REFERENCE_SUITES: tuple[tuple[str, str, str, tuple[str, ...], tuple[Check, ...]]
         """,
         ("source_row", "equipment_model", "valid_from"),
         (
-            columns("equipment.csv", ["equipment_model", "valid_from", "valid_to",
-                                      "sale_price_eur", "description"]),
+            columns(
+                "equipment.csv",
+                ["equipment_model", "valid_from", "valid_to", "sale_price_eur", "description"],
+            ),
             not_null("equipment_model", "R34"),
             Check(
                 "model_valid_from.unique",
@@ -404,8 +478,11 @@ REFERENCE_SUITES: tuple[tuple[str, str, str, tuple[str, ...], tuple[Check, ...]]
             at_least("sale_price_e4", 0, "R42", "sale_price_eur is not negative"),
             not_null("sale_price_e4", "R34"),
             not_before("valid_to", "valid_from", "R34"),
-            always("after_previous_version", "R34",
-                   "a model's catalogue versions do not overlap (one price per day)"),
+            always(
+                "after_previous_version",
+                "R34",
+                "a model's catalogue versions do not overlap (one price per day)",
+            ),
         ),
     ),
 )
@@ -413,29 +490,56 @@ REFERENCE_SUITES: tuple[tuple[str, str, str, tuple[str, ...], tuple[Check, ...]]
 # Types of the loaded tables, as DuckDB names them: what the rating SQL relies on.
 DECIMAL = "DECIMAL(18,4)"
 EXPECTED_TYPES: dict[str, dict[str, str]] = {
-    "ref_customers": {"customer_id": "VARCHAR", "country": "VARCHAR",
-                      "telecom_professional": "BOOLEAN", "sla_eligible": "BOOLEAN"},
+    "ref_customers": {
+        "customer_id": "VARCHAR",
+        "country": "VARCHAR",
+        "telecom_professional": "BOOLEAN",
+        "sla_eligible": "BOOLEAN",
+    },
     "ref_sip_accounts": {"sip_account": "VARCHAR", "customer_id": "VARCHAR"},
-    "ref_subscriptions": {"monthly_price_eur": DECIMAL, "order_date": "DATE",
-                          "commitment_months": "BIGINT", "included_intl_zones": "VARCHAR[]",
-                          "notice_date": "DATE"},
-    "ref_rentals": {"monthly_fee_eur": DECIMAL, "start_date": "DATE",
-                    "commitment_months": "BIGINT", "notice_date": "DATE", "returned_on": "DATE"},
+    "ref_subscriptions": {
+        "monthly_price_eur": DECIMAL,
+        "order_date": "DATE",
+        "commitment_months": "BIGINT",
+        "included_intl_zones": "VARCHAR[]",
+        "notice_date": "DATE",
+    },
+    "ref_rentals": {
+        "monthly_fee_eur": DECIMAL,
+        "start_date": "DATE",
+        "commitment_months": "BIGINT",
+        "notice_date": "DATE",
+        "returned_on": "DATE",
+    },
     "ref_rma": {"shipped_on": "DATE", "defective_returned_on": "DATE"},
-    "ref_equipment_sales": {"quantity": "BIGINT", "unit_price_eur": DECIMAL,
-                            "delivered_on": "DATE"},
+    "ref_equipment_sales": {
+        "quantity": "BIGINT",
+        "unit_price_eur": DECIMAL,
+        "delivered_on": "DATE",
+    },
     "ref_devices": {"supplied_by_provider": "BOOLEAN"},
-    "ref_incidents": {"start_time": "TIMESTAMP WITH TIME ZONE",
-                      "end_time": "TIMESTAMP WITH TIME ZONE", "excusable": "BOOLEAN"},
+    "ref_incidents": {
+        "start_time": "TIMESTAMP WITH TIME ZONE",
+        "end_time": "TIMESTAMP WITH TIME ZONE",
+        "excusable": "BOOLEAN",
+    },
     "ref_sla_claims": {"received_on": "DATE"},
     "ref_destinations": {"prefix": "VARCHAR", "zone": "VARCHAR"},
-    "ref_tariffs": {"valid_from": "DATE", "price_per_min_eur": DECIMAL,
-                    "connection_fee_eur": DECIMAL, "min_billable_s": "BIGINT",
-                    "increment_s": "BIGINT", "in_unlimited_plan": "BOOLEAN"},
+    "ref_tariffs": {
+        "valid_from": "DATE",
+        "price_per_min_eur": DECIMAL,
+        "connection_fee_eur": DECIMAL,
+        "min_billable_s": "BIGINT",
+        "increment_s": "BIGINT",
+        "in_unlimited_plan": "BOOLEAN",
+    },
     "ref_products": {"unlimited": "BOOLEAN", "list_price_eur": DECIMAL},
     "ref_equipment": {"valid_from": "DATE", "valid_to": "DATE", "sale_price_eur": DECIMAL},
-    "stg_cdrs": {"cdr_id": "VARCHAR", "start_time": "TIMESTAMP WITH TIME ZONE",
-                 "duration_s": "BIGINT"},
+    "stg_cdrs": {
+        "cdr_id": "VARCHAR",
+        "start_time": "TIMESTAMP WITH TIME ZONE",
+        "duration_s": "BIGINT",
+    },
 }
 
 
@@ -525,7 +629,9 @@ def _cdr_suites() -> tuple[Suite, ...]:
             ),
             Check(
                 "cdr_id.not_null",
-                gxe.ExpectColumnPairValuesToBeEqual(column_A="accepted", column_B="accepted_with_id"),
+                gxe.ExpectColumnPairValuesToBeEqual(
+                    column_A="accepted", column_B="accepted_with_id"
+                ),
                 "R41",
                 "every CDR accepted for rating has a cdr_id",
                 samples_sql=f"select source_file, row_number, raw from stg_cdrs "
@@ -592,8 +698,9 @@ def _cdr_suites() -> tuple[Suite, ...]:
         key_columns=("direction", "sip_account", "calls"),
         parameters=_value_sets,
         checks=(
-            in_set("direction", ["out", "in", "fwd"], "data contract",
-                   "direction is out, in or fwd"),
+            in_set(
+                "direction", ["out", "in", "fwd"], "data contract", "direction is out, in or fwd"
+            ),
             known("sip_account", "sip_accounts", "SIP account (sip_accounts.csv)", "R41"),
         ),
     )

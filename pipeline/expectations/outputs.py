@@ -54,10 +54,14 @@ def _p(name: str) -> dict[str, str]:
     return {"$PARAMETER": name}
 
 
-def equal(check_id: str, a: str, b: str, rule: str, why: str, samples_sql: str | None = None) -> Check:
+def equal(
+    check_id: str, a: str, b: str, rule: str, why: str, samples_sql: str | None = None
+) -> Check:
     return Check(
         check_id,
-        gxe.ExpectColumnPairValuesToBeEqual(column_A=a, column_B=b, ignore_row_if="either_value_is_missing"),
+        gxe.ExpectColumnPairValuesToBeEqual(
+            column_A=a, column_B=b, ignore_row_if="either_value_is_missing"
+        ),
         rule,
         why,
         samples_sql,
@@ -93,7 +97,9 @@ def _issued_rows(out: Path, before: Any, file: str) -> list[dict[str, str]]:
     rows: list[dict[str, str]] = []
     if not out.is_dir():
         return rows
-    for folder in sorted(p for p in out.iterdir() if p.is_dir() and re.fullmatch(r"\d{4}-\d{2}", p.name)):
+    for folder in sorted(
+        p for p in out.iterdir() if p.is_dir() and re.fullmatch(r"\d{4}-\d{2}", p.name)
+    ):
         if folder.name >= str(before) or not (folder / "manifest.json").exists():
             continue
         path = folder / file
@@ -111,27 +117,46 @@ def invoices_frame(ctx: Any) -> pd.DataFrame:
     for inv in ctx.billed.invoices:
         amounts = [line["amount_ht"] for line in inv.lines]
         lines_ht = sum((Decimal(a) for a in amounts), Decimal(0))
-        rows.append({
-            "invoice_number": inv.invoice_number,
-            "customer_id": inv.customer_id,
-            "invoice_date": _text(inv.invoice_date),
-            "due_date": _text(inv.due_date),
-            "period": inv.period,
-            "total_ht_c": cents(inv.total_ht),
-            "lines_ht_c": cents(round_line(lines_ht)),
-            "total_vat_c": cents(inv.total_vat),
-            "expected_vat_c": cents(round_line(Decimal(inv.total_ht) * Decimal(inv.vat_rate))),
-            "total_ttc_c": cents(inv.total_ttc),
-            "ht_plus_vat_c": cents(Decimal(inv.total_ht) + Decimal(inv.total_vat)),
-            "vat_rate_bp": _basis_points(inv.vat_rate),
-            "vat_mention": inv.vat_mention or None,
-            "lines": len(inv.lines),
-            "non_zero_lines": sum(1 for a in amounts if Decimal(a) != 0),
-            "amounts_exact": all(_exact2(a) for a in (inv.total_ht, inv.total_vat, inv.total_ttc)),
-        })
-    columns = ["invoice_number", "customer_id", "invoice_date", "due_date", "period", "total_ht_c",
-               "lines_ht_c", "total_vat_c", "expected_vat_c", "total_ttc_c", "ht_plus_vat_c",
-               "vat_rate_bp", "vat_mention", "lines", "non_zero_lines", "amounts_exact"]
+        rows.append(
+            {
+                "invoice_number": inv.invoice_number,
+                "customer_id": inv.customer_id,
+                "invoice_date": _text(inv.invoice_date),
+                "due_date": _text(inv.due_date),
+                "period": inv.period,
+                "total_ht_c": cents(inv.total_ht),
+                "lines_ht_c": cents(round_line(lines_ht)),
+                "total_vat_c": cents(inv.total_vat),
+                "expected_vat_c": cents(round_line(Decimal(inv.total_ht) * Decimal(inv.vat_rate))),
+                "total_ttc_c": cents(inv.total_ttc),
+                "ht_plus_vat_c": cents(Decimal(inv.total_ht) + Decimal(inv.total_vat)),
+                "vat_rate_bp": _basis_points(inv.vat_rate),
+                "vat_mention": inv.vat_mention or None,
+                "lines": len(inv.lines),
+                "non_zero_lines": sum(1 for a in amounts if Decimal(a) != 0),
+                "amounts_exact": all(
+                    _exact2(a) for a in (inv.total_ht, inv.total_vat, inv.total_ttc)
+                ),
+            }
+        )
+    columns = [
+        "invoice_number",
+        "customer_id",
+        "invoice_date",
+        "due_date",
+        "period",
+        "total_ht_c",
+        "lines_ht_c",
+        "total_vat_c",
+        "expected_vat_c",
+        "total_ttc_c",
+        "ht_plus_vat_c",
+        "vat_rate_bp",
+        "vat_mention",
+        "lines",
+        "non_zero_lines",
+        "amounts_exact",
+    ]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -139,20 +164,32 @@ def lines_frame(ctx: Any) -> pd.DataFrame:
     rows = []
     for inv in ctx.billed.invoices:
         for line in inv.lines:
-            rows.append({
-                "invoice_number": line.get("invoice_number"),
-                "line_no": line.get("line_no"),
-                "customer_id": line.get("customer_id"),
-                "invoice_customer_id": inv.customer_id,
-                "kind": line.get("kind"),
-                "reference": line.get("reference"),
-                "amount_ht_c": cents(line.get("amount_ht")),
-                "amount_exact": _exact2(line.get("amount_ht")),
-                "quantity": line.get("quantity"),
-                "billable_seconds": line.get("billable_seconds"),
-            })
-    columns = ["invoice_number", "line_no", "customer_id", "invoice_customer_id", "kind",
-               "reference", "amount_ht_c", "amount_exact", "quantity", "billable_seconds"]
+            rows.append(
+                {
+                    "invoice_number": line.get("invoice_number"),
+                    "line_no": line.get("line_no"),
+                    "customer_id": line.get("customer_id"),
+                    "invoice_customer_id": inv.customer_id,
+                    "kind": line.get("kind"),
+                    "reference": line.get("reference"),
+                    "amount_ht_c": cents(line.get("amount_ht")),
+                    "amount_exact": _exact2(line.get("amount_ht")),
+                    "quantity": line.get("quantity"),
+                    "billable_seconds": line.get("billable_seconds"),
+                }
+            )
+    columns = [
+        "invoice_number",
+        "line_no",
+        "customer_id",
+        "invoice_customer_id",
+        "kind",
+        "reference",
+        "amount_ht_c",
+        "amount_exact",
+        "quantity",
+        "billable_seconds",
+    ]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -162,7 +199,9 @@ def numbering_frame(ctx: Any) -> pd.DataFrame:
     for r in _issued_rows(ctx.out, ctx.month, "invoices.csv"):
         entries.append((r["invoice_number"], r.get("invoice_date", ""), r["issued_month"], None))
     for r in _issued_rows(ctx.out, ctx.month, "credit_notes.csv"):
-        entries.append((r["credit_note_number"], r.get("credit_note_date", ""), r["issued_month"], None))
+        entries.append(
+            (r["credit_note_number"], r.get("credit_note_date", ""), r["issued_month"], None)
+        )
     this = str(ctx.month)
     for inv in ctx.billed.invoices:
         entries.append((inv.invoice_number, _text(inv.invoice_date) or "", this, inv.customer_id))
@@ -171,18 +210,31 @@ def numbering_frame(ctx: Any) -> pd.DataFrame:
     rows = []
     for number, doc_date, month, customer in entries:
         match = _NUMBER.match(number or "")
-        rows.append({
-            "number": number,
-            "series": match.group(1) if match else None,
-            "year": int(match.group(2)) if match else None,
-            "sequence": int(match.group(3)) if match else None,
-            "document_year": int(doc_date[:4]) if doc_date[:4].isdigit() else None,
-            "issued_month": month,
-            "this_run": month == this,
-            "customer_id": customer,
-        })
-    frame = pd.DataFrame(rows, columns=["number", "series", "year", "sequence", "document_year",
-                                        "issued_month", "this_run", "customer_id"])
+        rows.append(
+            {
+                "number": number,
+                "series": match.group(1) if match else None,
+                "year": int(match.group(2)) if match else None,
+                "sequence": int(match.group(3)) if match else None,
+                "document_year": int(doc_date[:4]) if doc_date[:4].isdigit() else None,
+                "issued_month": month,
+                "this_run": month == this,
+                "customer_id": customer,
+            }
+        )
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "number",
+            "series",
+            "year",
+            "sequence",
+            "document_year",
+            "issued_month",
+            "this_run",
+            "customer_id",
+        ],
+    )
     # position of each number in its series and year: 1, 2, 3... when nothing is missing
     frame = frame.sort_values(["series", "year", "sequence", "number"], na_position="last")
     frame["position"] = frame.groupby(["series", "year"], dropna=False).cumcount() + 1
@@ -199,38 +251,60 @@ def credit_notes_frame(ctx: Any) -> pd.DataFrame:
     credited_before: dict[str, Decimal] = {}
     for r in _issued_rows(ctx.out, ctx.month, "credit_notes.csv"):
         number = r.get("original_invoice_number", "")
-        credited_before[number] = credited_before.get(number, Decimal(0)) + Decimal(r.get("amount_ttc") or 0)
+        credited_before[number] = credited_before.get(number, Decimal(0)) + Decimal(
+            r.get("amount_ttc") or 0
+        )
     credited_now: dict[str, Decimal] = {}
     for cn in ctx.billed.credit_notes:
-        credited_now[cn.original_invoice_number] = (
-            credited_now.get(cn.original_invoice_number, Decimal(0)) + Decimal(cn.amount_ttc)
-        )
+        credited_now[cn.original_invoice_number] = credited_now.get(
+            cn.original_invoice_number, Decimal(0)
+        ) + Decimal(cn.amount_ttc)
     rows = []
     for cn in ctx.billed.credit_notes:
         original = issued.get(cn.original_invoice_number)
         number = cn.original_invoice_number
-        rows.append({
-            "credit_note_number": cn.credit_note_number,
-            "customer_id": cn.customer_id,
-            "credit_note_date": _text(cn.credit_note_date),
-            "original_invoice_number": number,
-            "original_customer_id": original["customer_id"] if original else None,
-            "service_month": cn.service_month,
-            "original_period": original.get("period") if original else None,
-            "amount_ht_c": cents(cn.amount_ht),
-            "amount_vat_c": cents(cn.amount_vat),
-            "expected_vat_c": cents(round_line(Decimal(cn.amount_ht) * Decimal(cn.vat_rate))),
-            "amount_ttc_c": cents(cn.amount_ttc),
-            "ht_plus_vat_c": cents(Decimal(cn.amount_ht) + Decimal(cn.amount_vat)),
-            "original_ht_c": cents(Decimal(original["total_ht"])) if original else None,
-            "original_ttc_c": cents(Decimal(original["total_ttc"])) if original else None,
-            "credited_ttc_c": cents(credited_before.get(number, Decimal(0)) + credited_now[number]),
-            "amounts_exact": all(_exact2(a) for a in (cn.amount_ht, cn.amount_vat, cn.amount_ttc)),
-        })
-    columns = ["credit_note_number", "customer_id", "credit_note_date", "original_invoice_number",
-               "original_customer_id", "service_month", "original_period", "amount_ht_c",
-               "amount_vat_c", "expected_vat_c", "amount_ttc_c", "ht_plus_vat_c", "original_ht_c",
-               "original_ttc_c", "credited_ttc_c", "amounts_exact"]
+        rows.append(
+            {
+                "credit_note_number": cn.credit_note_number,
+                "customer_id": cn.customer_id,
+                "credit_note_date": _text(cn.credit_note_date),
+                "original_invoice_number": number,
+                "original_customer_id": original["customer_id"] if original else None,
+                "service_month": cn.service_month,
+                "original_period": original.get("period") if original else None,
+                "amount_ht_c": cents(cn.amount_ht),
+                "amount_vat_c": cents(cn.amount_vat),
+                "expected_vat_c": cents(round_line(Decimal(cn.amount_ht) * Decimal(cn.vat_rate))),
+                "amount_ttc_c": cents(cn.amount_ttc),
+                "ht_plus_vat_c": cents(Decimal(cn.amount_ht) + Decimal(cn.amount_vat)),
+                "original_ht_c": cents(Decimal(original["total_ht"])) if original else None,
+                "original_ttc_c": cents(Decimal(original["total_ttc"])) if original else None,
+                "credited_ttc_c": cents(
+                    credited_before.get(number, Decimal(0)) + credited_now[number]
+                ),
+                "amounts_exact": all(
+                    _exact2(a) for a in (cn.amount_ht, cn.amount_vat, cn.amount_ttc)
+                ),
+            }
+        )
+    columns = [
+        "credit_note_number",
+        "customer_id",
+        "credit_note_date",
+        "original_invoice_number",
+        "original_customer_id",
+        "service_month",
+        "original_period",
+        "amount_ht_c",
+        "amount_vat_c",
+        "expected_vat_c",
+        "amount_ttc_c",
+        "ht_plus_vat_c",
+        "original_ht_c",
+        "original_ttc_c",
+        "credited_ttc_c",
+        "amounts_exact",
+    ]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -248,10 +322,16 @@ def usage_frame(ctx: Any) -> pd.DataFrame:
     rated = ctx.query(USAGE_SQL)
     lines = pd.DataFrame(
         [
-            {"invoice_number": line.get("invoice_number"), "customer_id": line.get("customer_id"),
-             "reference": line.get("reference"), "zone": line.get("zone"),
-             "reason": line.get("reason"), "line_c": cents(line.get("amount_ht"))}
-            for line in ctx.billed.lines if line.get("kind") == "usage"
+            {
+                "invoice_number": line.get("invoice_number"),
+                "customer_id": line.get("customer_id"),
+                "reference": line.get("reference"),
+                "zone": line.get("zone"),
+                "reason": line.get("reason"),
+                "line_c": cents(line.get("amount_ht")),
+            }
+            for line in ctx.billed.lines
+            if line.get("kind") == "usage"
         ],
         columns=["invoice_number", "customer_id", "reference", "zone", "reason", "line_c"],
     )
@@ -259,7 +339,9 @@ def usage_frame(ctx: Any) -> pd.DataFrame:
     frame = rated.merge(lines, on=keys, how="outer")
     invoiced = set(inv.customer_id for inv in ctx.billed.invoices)
     # R61: a customer whose lines are all zero gets no invoice, so its zero groups have no line
-    dropped = frame["line_c"].isna() & (frame["rated_c"] == 0) & ~frame["customer_id"].isin(invoiced)
+    dropped = (
+        frame["line_c"].isna() & (frame["rated_c"] == 0) & ~frame["customer_id"].isin(invoiced)
+    )
     frame = frame[~dropped].sort_values(keys).reset_index(drop=True)
     frame["line_c"] = frame["line_c"].astype("float64").fillna(-1)  # -1: no line for rated calls
     frame["rated_c"] = frame["rated_c"].astype("float64").fillna(-1)  # -1: a line without calls
@@ -324,8 +406,11 @@ def reconciliation_frame(ctx: Any) -> pd.DataFrame:
         "select count(*) as rated, count(distinct cdr_id) as rated_distinct_ids from rated_calls"
     ).iloc[0]
     total_row = {c: None for c in frame.columns}
-    total_row.update(source_file="(all files)", rated=int(totals["rated"]),
-                     rated_distinct_ids=int(totals["rated_distinct_ids"]))
+    total_row.update(
+        source_file="(all files)",
+        rated=int(totals["rated"]),
+        rated_distinct_ids=int(totals["rated_distinct_ids"]),
+    )
     return pd.concat([frame, pd.DataFrame([total_row])], ignore_index=True)
 
 
@@ -367,20 +452,37 @@ def output_suites() -> tuple[Suite, ...]:
             unique("invoice_number", "R60", "an invoice number is issued once"),
             Check(
                 "invoice_number.format",
-                gxe.ExpectColumnValuesToMatchRegex(column="invoice_number", regex=r"^F\d{4}-\d{6}$"),
+                gxe.ExpectColumnValuesToMatchRegex(
+                    column="invoice_number", regex=r"^F\d{4}-\d{6}$"
+                ),
                 "R60",
                 "invoice numbers are F{YYYY}-{NNNNNN}",
             ),
             unique("customer_id", "R61", "one invoice per customer and month"),
-            in_set("customer_id", _p("customer_ids"), "R61", "the invoice is for a known customer",
-                   "customer_id.known"),
+            in_set(
+                "customer_id",
+                _p("customer_ids"),
+                "R61",
+                "the invoice is for a known customer",
+                "customer_id.known",
+            ),
             in_set("period", _p("period"), "R5", "the invoice is for the month billed"),
             in_set("invoice_date", _p("invoice_date"), "R5", "dated the 1st of the next month"),
             in_set("due_date", _p("due_date"), "R5", "due 30 days after its date"),
-            equal("total_ht.sum_of_lines", "total_ht_c", "lines_ht_c", "R2",
-                  "invoice total HT = sum of its lines"),
-            equal("total_vat.r2", "total_vat_c", "expected_vat_c", "R2",
-                  "VAT = HT x rate rounded to the cent, half away from zero"),
+            equal(
+                "total_ht.sum_of_lines",
+                "total_ht_c",
+                "lines_ht_c",
+                "R2",
+                "invoice total HT = sum of its lines",
+            ),
+            equal(
+                "total_vat.r2",
+                "total_vat_c",
+                "expected_vat_c",
+                "R2",
+                "VAT = HT x rate rounded to the cent, half away from zero",
+            ),
             equal("total_ttc.ht_plus_vat", "total_ttc_c", "ht_plus_vat_c", "R2", "TTC = HT + VAT"),
             not_null("total_ht_c", "R2", "total HT is given, in whole cents"),
             in_set("amounts_exact", [True], "R2", "totals have at most 2 decimals"),
@@ -404,8 +506,13 @@ def output_suites() -> tuple[Suite, ...]:
         key_columns=("invoice_number", "line_no", "kind", "reference"),
         parameters=_parameters,
         checks=(
-            in_set("invoice_number", _p("invoice_numbers"), "R63",
-                   "every line belongs to an invoice of the run", "invoice_number.known"),
+            in_set(
+                "invoice_number",
+                _p("invoice_numbers"),
+                "R63",
+                "every line belongs to an invoice of the run",
+                "invoice_number.known",
+            ),
             not_null("invoice_number", "R63"),
             Check(
                 "line.unique",
@@ -413,8 +520,13 @@ def output_suites() -> tuple[Suite, ...]:
                 "R63",
                 "line numbers are unique within an invoice",
             ),
-            equal("customer.of_invoice", "customer_id", "invoice_customer_id", "R61",
-                  "a line is for the customer of its invoice"),
+            equal(
+                "customer.of_invoice",
+                "customer_id",
+                "invoice_customer_id",
+                "R61",
+                "a line is for the customer of its invoice",
+            ),
             in_set("kind", LINE_KINDS, "R63", "kind is one of the data contract"),
             not_null("amount_ht_c", "R2"),
             at_least("amount_ht_c", 0, "R63", "no negative charge: corrections are credit notes"),
@@ -429,9 +541,14 @@ def output_suites() -> tuple[Suite, ...]:
         build=usage_frame,
         key_columns=("customer_id", "reference", "zone", "reason"),
         checks=(
-            equal("amount.sum_of_calls", "line_c", "rated_c", "R63",
-                  "a usage line = its calls' 4-decimal amounts summed, rounded to the cent "
-                  "(-1: a line without calls, or calls without a line)"),
+            equal(
+                "amount.sum_of_calls",
+                "line_c",
+                "rated_c",
+                "R63",
+                "a usage line = its calls' 4-decimal amounts summed, rounded to the cent "
+                "(-1: a line without calls, or calls without a line)",
+            ),
         ),
     )
     numbering = Suite(
@@ -442,12 +559,27 @@ def output_suites() -> tuple[Suite, ...]:
         checks=(
             unique("number", "R60", "a number, once issued, is never reused"),
             not_null("series", "R60", "numbers are F{YYYY}-{NNNNNN} or AV{YYYY}-{NNNNNN}"),
-            equal("sequence.gapless", "sequence", "position", "R60",
-                  "one unbroken sequence per series and year, from 000001"),
-            equal("year.of_document", "year", "document_year", "R60",
-                  "the year in the number is the year of the document date"),
-            equal("invoices.customer_order", "number_order", "customer_order", "R60",
-                  "this run's invoices are numbered in customer_id order"),
+            equal(
+                "sequence.gapless",
+                "sequence",
+                "position",
+                "R60",
+                "one unbroken sequence per series and year, from 000001",
+            ),
+            equal(
+                "year.of_document",
+                "year",
+                "document_year",
+                "R60",
+                "the year in the number is the year of the document date",
+            ),
+            equal(
+                "invoices.customer_order",
+                "number_order",
+                "customer_order",
+                "R60",
+                "this run's invoices are numbered in customer_id order",
+            ),
         ),
     )
     credit_notes = Suite(
@@ -466,20 +598,35 @@ def output_suites() -> tuple[Suite, ...]:
                 "R60",
                 "credit-note numbers are AV{YYYY}-{NNNNNN}",
             ),
-            in_set("original_invoice_number", _p("issued_invoice_numbers"), "R52",
-                   "a credit note points to an invoice already issued",
-                   "original_invoice.issued"),
-            equal("original_invoice.same_customer", "customer_id", "original_customer_id", "R52",
-                  "a credit note is for the customer of its invoice"),
-            equal("original_invoice.service_month", "service_month", "original_period", "R52",
-                  "the invoice referenced is the one of the service month"),
-            in_set("credit_note_date", _p("invoice_date"), "R5",
-                   "dated like the run's invoices"),
+            in_set(
+                "original_invoice_number",
+                _p("issued_invoice_numbers"),
+                "R52",
+                "a credit note points to an invoice already issued",
+                "original_invoice.issued",
+            ),
+            equal(
+                "original_invoice.same_customer",
+                "customer_id",
+                "original_customer_id",
+                "R52",
+                "a credit note is for the customer of its invoice",
+            ),
+            equal(
+                "original_invoice.service_month",
+                "service_month",
+                "original_period",
+                "R52",
+                "the invoice referenced is the one of the service month",
+            ),
+            in_set("credit_note_date", _p("invoice_date"), "R5", "dated like the run's invoices"),
             at_least("amount_ht_c", 0, "R52", "no negative credit"),
             Check(
                 "amount_ht.not_above_invoice",
                 gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                    column_A="original_ht_c", column_B="amount_ht_c", or_equal=True,
+                    column_A="original_ht_c",
+                    column_B="amount_ht_c",
+                    or_equal=True,
                     ignore_row_if="either_value_is_missing",
                 ),
                 "R51",
@@ -488,15 +635,24 @@ def output_suites() -> tuple[Suite, ...]:
             Check(
                 "credited_ttc.not_above_invoice",
                 gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                    column_A="original_ttc_c", column_B="credited_ttc_c", or_equal=True,
+                    column_A="original_ttc_c",
+                    column_B="credited_ttc_c",
+                    or_equal=True,
                     ignore_row_if="either_value_is_missing",
                 ),
                 "R51",
                 "all credit notes on one invoice, this run's and earlier, do not exceed it (TTC)",
             ),
-            equal("amount_vat.r2", "amount_vat_c", "expected_vat_c", "R2",
-                  "VAT = HT x rate rounded to the cent, half away from zero"),
-            equal("amount_ttc.ht_plus_vat", "amount_ttc_c", "ht_plus_vat_c", "R2", "TTC = HT + VAT"),
+            equal(
+                "amount_vat.r2",
+                "amount_vat_c",
+                "expected_vat_c",
+                "R2",
+                "VAT = HT x rate rounded to the cent, half away from zero",
+            ),
+            equal(
+                "amount_ttc.ht_plus_vat", "amount_ttc_c", "ht_plus_vat_c", "R2", "TTC = HT + VAT"
+            ),
             in_set("amounts_exact", [True], "R2", "amounts have at most 2 decimals"),
         ),
     )
@@ -509,8 +665,13 @@ def output_suites() -> tuple[Suite, ...]:
         checks=(
             in_set("reason", R16_REASONS, "R16", "every rated call has one reason of R16"),
             not_null("reason", "R16"),
-            in_set("zone", _p("zones"), "R12", "every rated call has a zone of the rate book",
-                   "zone.known"),
+            in_set(
+                "zone",
+                _p("zones"),
+                "R12",
+                "every rated call has a zone of the rate book",
+                "zone.known",
+            ),
             in_set("direction", ["out", "in", "fwd"], "R10", "direction is out, in or fwd"),
             Check(
                 "amount.not_negative",
@@ -523,7 +684,8 @@ def output_suites() -> tuple[Suite, ...]:
             Check(
                 "amount.zero_when_not_charged",
                 gxe.ExpectColumnValuesToBeBetween(
-                    column="max_amount_e4", max_value=0,
+                    column="max_amount_e4",
+                    max_value=0,
                     row_condition=Column("reason").is_in(NEVER_CHARGED),
                 ),
                 "R16",
@@ -547,18 +709,38 @@ def output_suites() -> tuple[Suite, ...]:
         build=reconciliation_frame,
         key_columns=("source_file",),
         checks=(
-            equal("rows_read.accounted", "rows_read", "accounted", "R40",
-                  "rows read = rated + duplicates + rejected, per file"),
-            equal("rows_read.one_place", "rows_read", "distinct_places", "R40",
-                  "every row read ends in exactly one place"),
-            equal("reported.rows_read", "reported_rows_read", "rows_read", "R40",
-                  "the reported reconciliation counts the rows read"),
+            equal(
+                "rows_read.accounted",
+                "rows_read",
+                "accounted",
+                "R40",
+                "rows read = rated + duplicates + rejected, per file",
+            ),
+            equal(
+                "rows_read.one_place",
+                "rows_read",
+                "distinct_places",
+                "R40",
+                "every row read ends in exactly one place",
+            ),
+            equal(
+                "reported.rows_read",
+                "reported_rows_read",
+                "rows_read",
+                "R40",
+                "the reported reconciliation counts the rows read",
+            ),
             in_set("reported_balanced", [True], "R40", "the reported reconciliation balances"),
-            equal("cdr_id.unique", "rated", "rated_distinct_ids", "R41",
-                  "a cdr_id is rated once in the month",
-                  samples_sql="select cdr_id, source_file, row_number from rated_calls where cdr_id in "
-                  "(select cdr_id from rated_calls group by cdr_id having count(*) > 1) "
-                  "order by cdr_id, source_file, row_number limit 5"),
+            equal(
+                "cdr_id.unique",
+                "rated",
+                "rated_distinct_ids",
+                "R41",
+                "a cdr_id is rated once in the month",
+                samples_sql="select cdr_id, source_file, row_number from rated_calls where cdr_id in "
+                "(select cdr_id from rated_calls group by cdr_id having count(*) > 1) "
+                "order by cdr_id, source_file, row_number limit 5",
+            ),
         ),
     )
     return invoices, lines, usage, numbering, credit_notes, rated, reconciliation
