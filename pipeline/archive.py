@@ -30,8 +30,9 @@ def source_path(data: Path, rates: Path, item: dict[str, Any]) -> Path:
     return (data if item["folder"] == "data" else rates) / item["path"]
 
 
-def archive_inputs(month_folder: Path, data: Path, rates: Path,
-                   inputs: list[dict[str, Any]]) -> None:
+def archive_inputs(
+    month_folder: Path, data: Path, rates: Path, inputs: list[dict[str, Any]]
+) -> None:
     """Copy each input of the manifest into the archive, checking it still has its hash."""
     for item in inputs:
         target = blob_path(month_folder, item["sha256"])

@@ -59,16 +59,18 @@ def audit_month(month_text: str, data: Path, out: Path, rates: Path) -> AuditRes
     folder = out / str(month)
     manifest_path = folder / "manifest.json"
     if not manifest_path.exists():
-        raise InputError(f"{month} is not an issued month under {out} (no {manifest_path}): "
-                         "nothing to audit")
+        raise InputError(
+            f"{month} is not an issued month under {out} (no {manifest_path}): nothing to audit"
+        )
     with ledger.locked(out):
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         problems: list[str] = _issued_files_intact(folder, manifest)
         with tempfile.TemporaryDirectory(prefix="billing-audit-") as tmp:
             root = Path(tmp)
             tmp_data, tmp_rates, tmp_out = root / "data", root / "rates", root / "out"
-            notes, input_problems = restore_inputs(manifest, folder, data, rates, tmp_data,
-                                                   tmp_rates, month)
+            notes, input_problems = restore_inputs(
+                manifest, folder, data, rates, tmp_data, tmp_rates, month
+            )
             problems += input_problems
             _earlier_months(out, tmp_out, month)
             try:
@@ -80,8 +82,14 @@ def audit_month(month_text: str, data: Path, out: Path, rates: Path) -> AuditRes
                 fresh = tmp_out / str(month)
             if fresh is not None:
                 problems += compare_months(folder, fresh)
-    result = AuditResult(month, folder, len(manifest.get("inputs", [])),
-                         manifest.get("code_version", "?"), code_version(), notes)
+    result = AuditResult(
+        month,
+        folder,
+        len(manifest.get("inputs", [])),
+        manifest.get("code_version", "?"),
+        code_version(),
+        notes,
+    )
     if problems:
         raise ProblemFound(
             f"{month}: the re-run from the archived inputs differs from what was issued "
@@ -107,8 +115,15 @@ def _issued_files_intact(folder: Path, manifest: dict[str, Any]) -> list[str]:
     return problems
 
 
-def restore_inputs(manifest: dict[str, Any], folder: Path, data: Path, rates: Path,
-                   tmp_data: Path, tmp_rates: Path, month: Month) -> tuple[list[str], list[str]]:
+def restore_inputs(
+    manifest: dict[str, Any],
+    folder: Path,
+    data: Path,
+    rates: Path,
+    tmp_data: Path,
+    tmp_rates: Path,
+    month: Month,
+) -> tuple[list[str], list[str]]:
     """Rebuild DATA and RATES from the archive (links, nothing copied); return notes, problems."""
     notes: list[str] = []
     problems: list[str] = []
@@ -130,15 +145,20 @@ def restore_inputs(manifest: dict[str, Any], folder: Path, data: Path, rates: Pa
             continue
         original = source_path(data, rates, item)
         if original.is_file() and sha256(original) == item["sha256"]:
-            notes.append(f"{label}: not in the month's {ARCHIVE_DIR}/, taken from {original} (same hash)")
+            notes.append(
+                f"{label}: not in the month's {ARCHIVE_DIR}/, taken from {original} (same hash)"
+            )
             os.symlink(original.resolve(), target)
         elif original.is_file():
-            problems.append(f"{label}: not in the month's {ARCHIVE_DIR}/, and {original} no longer matches "
-                            "its recorded hash; the re-run uses it as it is now")
+            problems.append(
+                f"{label}: not in the month's {ARCHIVE_DIR}/, and {original} no longer matches "
+                "its recorded hash; the re-run uses it as it is now"
+            )
             os.symlink(original.resolve(), target)
         else:
-            problems.append(f"{label}: not in the month's {ARCHIVE_DIR}/ and not found at "
-                            f"{original}")
+            problems.append(
+                f"{label}: not in the month's {ARCHIVE_DIR}/ and not found at {original}"
+            )
     return notes, problems
 
 
@@ -186,8 +206,12 @@ def compare_months(issued: Path, fresh: Path) -> list[str]:
             differences += _csv_by_key(name, a, b, ())
         else:
             differences.append(f"{name}: content differs")
-    if not filecmp.cmp(issued / "rated_calls.parquet", fresh / "rated_calls.parquet", shallow=False):
-        differences += _rated_call_changes(issued / "rated_calls.parquet", fresh / "rated_calls.parquet")
+    if not filecmp.cmp(
+        issued / "rated_calls.parquet", fresh / "rated_calls.parquet", shallow=False
+    ):
+        differences += _rated_call_changes(
+            issued / "rated_calls.parquet", fresh / "rated_calls.parquet"
+        )
     differences += _manifest_differences(issued / "manifest.json", fresh / "manifest.json")
     return differences
 
@@ -198,21 +222,33 @@ def _rated_call_changes(a: Path, b: Path) -> list[str]:
     try:
         con.execute("create table a as select * from read_parquet($p)", {"p": str(a)})
         con.execute("create table b as select * from read_parquet($p)", {"p": str(b)})
-        columns = {t: [c for c, in con.execute(
-            "select column_name from information_schema.columns where table_name = $t "
-            "order by ordinal_position", {"t": t}).fetchall()] for t in ("a", "b")}
+        columns = {
+            t: [
+                c
+                for (c,) in con.execute(
+                    "select column_name from information_schema.columns where table_name = $t "
+                    "order by ordinal_position",
+                    {"t": t},
+                ).fetchall()
+            ]
+            for t in ("a", "b")
+        }
         shared = [c for c in columns["a"] if c in columns["b"] and c != "cdr_id"]
         changed = con.execute(
             "select a.cdr_id, to_json(a), to_json(b) from a join b using (cdr_id) "
-            "where to_json(a) <> to_json(b) order by a.cdr_id limit $n", {"n": MAX_PER_FILE},
+            "where to_json(a) <> to_json(b) order by a.cdr_id limit $n",
+            {"n": MAX_PER_FILE},
         ).fetchall()
     finally:
         con.close()
     found = []
     for cdr_id, old, new in changed:
         old_row, new_row = json.loads(old), json.loads(new)
-        fields = ", ".join(f"{c} {old_row.get(c)!r} -> {new_row.get(c)!r}"
-                           for c in shared if old_row.get(c) != new_row.get(c))
+        fields = ", ".join(
+            f"{c} {old_row.get(c)!r} -> {new_row.get(c)!r}"
+            for c in shared
+            if old_row.get(c) != new_row.get(c)
+        )
         found.append(f"rated_calls.parquet: cdr_id {cdr_id}: {fields}")
     return found
 
@@ -222,7 +258,9 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def _keyed(rows: list[dict[str, str]], key: tuple[str, ...]) -> dict[tuple[str, ...], dict[str, str]]:
+def _keyed(
+    rows: list[dict[str, str]], key: tuple[str, ...]
+) -> dict[tuple[str, ...], dict[str, str]]:
     result: dict[tuple[str, ...], dict[str, str]] = {}
     for index, row in enumerate(rows, start=1):
         base = tuple(row.get(k, "") for k in key) if key else (str(index),)
@@ -235,8 +273,9 @@ def _keyed(rows: list[dict[str, str]], key: tuple[str, ...]) -> dict[tuple[str, 
 
 def _changes(old: dict[str, str], new: dict[str, str]) -> str:
     names = list(dict.fromkeys([*old, *new]))
-    return ", ".join(f"{c} {old.get(c, '')!r} -> {new.get(c, '')!r}"
-                     for c in names if old.get(c) != new.get(c))
+    return ", ".join(
+        f"{c} {old.get(c, '')!r} -> {new.get(c, '')!r}" for c in names if old.get(c) != new.get(c)
+    )
 
 
 def _limited(name: str, found: list[str]) -> list[str]:

@@ -154,40 +154,97 @@ def synthese_rows(billed: BilledMonth) -> tuple[list[list[Any]], tuple[int, int]
     invoices, credits, rec = billed.invoices, billed.credit_notes, billed.reconciliation
     rows: list[list[Any]] = [
         ["Période", "Mois facturé", str(billed.month), None, None, None],
-        ["Période", "Date des factures et avoirs", Styled(invoice_date(billed.month), DATE),
-         None, None, None],
+        [
+            "Période",
+            "Date des factures et avoirs",
+            Styled(invoice_date(billed.month), DATE),
+            None,
+            None,
+            None,
+        ],
     ]
     by_rate: dict[tuple[Decimal, str], list[Any]] = {}
     for inv in invoices:
         by_rate.setdefault((inv.vat_rate, inv.vat_mention), []).append(inv)
     for (rate, mention), group in sorted(by_rate.items(), key=lambda kv: (-kv[0][0], kv[0][1])):
         label = f"TVA {_pct_text(rate)}" + (f" - {mention}" if mention else "")
-        rows.append(["Factures", label, len(group), _sum(i.total_ht for i in group),
-                     _sum(i.total_vat for i in group), _sum(i.total_ttc for i in group)])
-    rows.append(["Factures", "Total des factures", len(invoices), _sum(i.total_ht for i in invoices),
-                 _sum(i.total_vat for i in invoices), _sum(i.total_ttc for i in invoices)])
+        rows.append(
+            [
+                "Factures",
+                label,
+                len(group),
+                _sum(i.total_ht for i in group),
+                _sum(i.total_vat for i in group),
+                _sum(i.total_ttc for i in group),
+            ]
+        )
+    rows.append(
+        [
+            "Factures",
+            "Total des factures",
+            len(invoices),
+            _sum(i.total_ht for i in invoices),
+            _sum(i.total_vat for i in invoices),
+            _sum(i.total_ttc for i in invoices),
+        ]
+    )
     by_rate_cn: dict[tuple[Decimal, str], list[Any]] = {}
     for cn in credits:
         by_rate_cn.setdefault((cn.vat_rate, cn.vat_mention), []).append(cn)
     for (rate, mention), group in sorted(by_rate_cn.items(), key=lambda kv: (-kv[0][0], kv[0][1])):
         label = f"TVA {_pct_text(rate)}" + (f" - {mention}" if mention else "")
-        rows.append(["Avoirs", label, len(group), _sum(c.amount_ht for c in group),
-                     _sum(c.amount_vat for c in group), _sum(c.amount_ttc for c in group)])
-    rows.append(["Avoirs", "Total des avoirs", len(credits), _sum(c.amount_ht for c in credits),
-                 _sum(c.amount_vat for c in credits), _sum(c.amount_ttc for c in credits)])
-    rows.append([
-        "Net", "Factures moins avoirs", None,
-        _sum(i.total_ht for i in invoices) - _sum(c.amount_ht for c in credits),
-        _sum(i.total_vat for i in invoices) - _sum(c.amount_vat for c in credits),
-        _sum(i.total_ttc for i in invoices) - _sum(c.amount_ttc for c in credits),
-    ])
+        rows.append(
+            [
+                "Avoirs",
+                label,
+                len(group),
+                _sum(c.amount_ht for c in group),
+                _sum(c.amount_vat for c in group),
+                _sum(c.amount_ttc for c in group),
+            ]
+        )
+    rows.append(
+        [
+            "Avoirs",
+            "Total des avoirs",
+            len(credits),
+            _sum(c.amount_ht for c in credits),
+            _sum(c.amount_vat for c in credits),
+            _sum(c.amount_ttc for c in credits),
+        ]
+    )
+    rows.append(
+        [
+            "Net",
+            "Factures moins avoirs",
+            None,
+            _sum(i.total_ht for i in invoices) - _sum(c.amount_ht for c in credits),
+            _sum(i.total_vat for i in invoices) - _sum(c.amount_vat for c in credits),
+            _sum(i.total_ttc for i in invoices) - _sum(c.amount_ttc for c in credits),
+        ]
+    )
     if invoices:
-        rows.append(["Numérotation", "Factures émises",
-                     f"{invoices[0].invoice_number} à {invoices[-1].invoice_number}", None, None, None])
+        rows.append(
+            [
+                "Numérotation",
+                "Factures émises",
+                f"{invoices[0].invoice_number} à {invoices[-1].invoice_number}",
+                None,
+                None,
+                None,
+            ]
+        )
     if credits:
-        rows.append(["Numérotation", "Avoirs émis",
-                     f"{credits[0].credit_note_number} à {credits[-1].credit_note_number}",
-                     None, None, None])
+        rows.append(
+            [
+                "Numérotation",
+                "Avoirs émis",
+                f"{credits[0].credit_note_number} à {credits[-1].credit_note_number}",
+                None,
+                None,
+                None,
+            ]
+        )
     read = sum(r["rows_read"] for r in rec)
     rated = sum(r["rated"] for r in rec)
     duplicates = sum(r["duplicates"] for r in rec)
@@ -198,9 +255,16 @@ def synthese_rows(billed: BilledMonth) -> tuple[list[list[Any]], tuple[int, int]
         ["Appels (CDR)", "Valorisées", rated, None, None, None],
         ["Appels (CDR)", "Doublons écartés", duplicates, None, None, None],
         ["Appels (CDR)", "Rejetées", rejected, None, None, None],
-        ["Appels (CDR)", "Contrôle : lues = valorisées + doublons + rejetées",
-         "équilibré" if read == rated + duplicates + rejected and all(r["balanced"] for r in rec)
-         else "NON ÉQUILIBRÉ", None, None, None],
+        [
+            "Appels (CDR)",
+            "Contrôle : lues = valorisées + doublons + rejetées",
+            "équilibré"
+            if read == rated + duplicates + rejected and all(r["balanced"] for r in rec)
+            else "NON ÉQUILIBRÉ",
+            None,
+            None,
+            None,
+        ],
     ]
     lines = billed.lines
     kinds = [k for k in KIND_ORDER if any(ln["kind"] == k for ln in lines)]
@@ -208,8 +272,16 @@ def synthese_rows(billed: BilledMonth) -> tuple[list[list[Any]], tuple[int, int]
     first = len(rows) + 2  # sheet row of the first kind (row 1 is the header)
     for kind in kinds:
         of_kind = [ln for ln in lines if ln["kind"] == kind]
-        rows.append(["Chiffre d'affaires HT par nature", KIND_LABELS.get(kind, kind), len(of_kind),
-                     _sum(ln["amount_ht"] for ln in of_kind), None, None])
+        rows.append(
+            [
+                "Chiffre d'affaires HT par nature",
+                KIND_LABELS.get(kind, kind),
+                len(of_kind),
+                _sum(ln["amount_ht"] for ln in of_kind),
+                None,
+                None,
+            ]
+        )
     return rows, (first, len(rows) + 1)
 
 
@@ -243,16 +315,29 @@ def _mapped(names: Sequence[str]) -> list[Column]:
 
 def _call_row(call: Call) -> list[Any]:
     return [
-        call.customer_id, call.sip_account, call.start_time.replace(tzinfo=None),
-        DIRECTION_LABELS.get(call.direction, call.direction), call.called_number, call.zone,
-        REASON_LABELS.get(call.reason, call.reason), call.duration_s, call.billable_seconds,
-        call.amount, call.cdr_id,
+        call.customer_id,
+        call.sip_account,
+        call.start_time.replace(tzinfo=None),
+        DIRECTION_LABELS.get(call.direction, call.direction),
+        call.called_number,
+        call.zone,
+        REASON_LABELS.get(call.reason, call.reason),
+        call.duration_s,
+        call.billable_seconds,
+        call.amount,
+        call.cdr_id,
     ]
 
 
-def write_workbook(path: Path, billed: BilledMonth, *, calls: Sequence[Call] = (),
-                   calls_total: int = 0, max_rows: int | None = None,
-                   calls_max_rows: int | None = None) -> None:
+def write_workbook(
+    path: Path,
+    billed: BilledMonth,
+    *,
+    calls: Sequence[Call] = (),
+    calls_total: int = 0,
+    max_rows: int | None = None,
+    calls_max_rows: int | None = None,
+) -> None:
     """The accountants' workbook: values only, French sheet names and headers, a glossary."""
     max_rows = max_rows or SHEET_MAX_ROWS
     calls_max_rows = min(calls_max_rows or CALLS_SHEET_MAX_ROWS, max_rows)
@@ -261,124 +346,308 @@ def write_workbook(path: Path, billed: BilledMonth, *, calls: Sequence[Call] = (
     wb = new_workbook()
 
     rows, (first, last) = synthese_rows(billed)
-    ws = add_sheet(wb, "Synthèse", [
-        Column("Rubrique"), Column("Indicateur"), Column("Valeur", INTEGER),
-        Column("Montant HT", EURO), Column("TVA", EURO), Column("Montant TTC", EURO),
-    ], rows)
+    ws = add_sheet(
+        wb,
+        "Synthèse",
+        [
+            Column("Rubrique"),
+            Column("Indicateur"),
+            Column("Valeur", INTEGER),
+            Column("Montant HT", EURO),
+            Column("TVA", EURO),
+            Column("Montant TTC", EURO),
+        ],
+        rows,
+    )
     if last >= first:
         _revenue_chart(ws, first, last)
 
-    add_sheet(wb, "Factures", [
-        Column("N° facture"), Column("Client"), Column("Raison sociale"),
-        Column("Date de facture", DATE), Column("Échéance", DATE), Column("Période"),
-        Column("Total HT", EURO), Column("TVA", EURO), Column("Total TTC", EURO),
-        Column("Taux de TVA", PERCENT), Column("Mention TVA", width=40),
-    ], ([i.invoice_number, i.customer_id, names.get(i.customer_id, ""), i.invoice_date,
-         i.due_date, i.period, i.total_ht, i.total_vat, i.total_ttc, i.vat_rate, i.vat_mention]
-        for i in billed.invoices), max_rows=max_rows, full_data="invoices.csv")
+    add_sheet(
+        wb,
+        "Factures",
+        [
+            Column("N° facture"),
+            Column("Client"),
+            Column("Raison sociale"),
+            Column("Date de facture", DATE),
+            Column("Échéance", DATE),
+            Column("Période"),
+            Column("Total HT", EURO),
+            Column("TVA", EURO),
+            Column("Total TTC", EURO),
+            Column("Taux de TVA", PERCENT),
+            Column("Mention TVA", width=40),
+        ],
+        (
+            [
+                i.invoice_number,
+                i.customer_id,
+                names.get(i.customer_id, ""),
+                i.invoice_date,
+                i.due_date,
+                i.period,
+                i.total_ht,
+                i.total_vat,
+                i.total_ttc,
+                i.vat_rate,
+                i.vat_mention,
+            ]
+            for i in billed.invoices
+        ),
+        max_rows=max_rows,
+        full_data="invoices.csv",
+    )
 
-    add_sheet(wb, "Lignes", [
-        Column("N° facture"), Column("N° ligne", INTEGER), Column("Client"), Column("Nature"),
-        Column("Référence"), Column("Libellé", width=50), Column("Zone"), Column("Motif"),
-        Column("Quantité", INTEGER), Column("Secondes facturées", INTEGER),
-        Column("Prix unitaire HT", EURO), Column("Montant HT", EURO),
-        Column("Début de période", DATE), Column("Fin de période", DATE),
-    ], ([ln["invoice_number"], ln["line_no"], ln["customer_id"],
-         KIND_LABELS.get(ln["kind"], ln["kind"]), ln["reference"], ln["description"], ln["zone"],
-         REASON_LABELS.get(ln["reason"], ln["reason"]) if ln["reason"] else None,
-         ln["quantity"], ln["billable_seconds"], ln["unit_price"], ln["amount_ht"],
-         ln.get("period_start"), ln.get("period_end")]
-        for ln in billed.lines), max_rows=max_rows, full_data="invoice_lines.csv")
+    add_sheet(
+        wb,
+        "Lignes",
+        [
+            Column("N° facture"),
+            Column("N° ligne", INTEGER),
+            Column("Client"),
+            Column("Nature"),
+            Column("Référence"),
+            Column("Libellé", width=50),
+            Column("Zone"),
+            Column("Motif"),
+            Column("Quantité", INTEGER),
+            Column("Secondes facturées", INTEGER),
+            Column("Prix unitaire HT", EURO),
+            Column("Montant HT", EURO),
+            Column("Début de période", DATE),
+            Column("Fin de période", DATE),
+        ],
+        (
+            [
+                ln["invoice_number"],
+                ln["line_no"],
+                ln["customer_id"],
+                KIND_LABELS.get(ln["kind"], ln["kind"]),
+                ln["reference"],
+                ln["description"],
+                ln["zone"],
+                REASON_LABELS.get(ln["reason"], ln["reason"]) if ln["reason"] else None,
+                ln["quantity"],
+                ln["billable_seconds"],
+                ln["unit_price"],
+                ln["amount_ht"],
+                ln.get("period_start"),
+                ln.get("period_end"),
+            ]
+            for ln in billed.lines
+        ),
+        max_rows=max_rows,
+        full_data="invoice_lines.csv",
+    )
 
-    add_sheet(wb, "Avoirs", [
-        Column("N° avoir"), Column("Client"), Column("Raison sociale"),
-        Column("Date de l'avoir", DATE), Column("Facture d'origine"),
-        Column("Date de la facture d'origine", DATE), Column("Mois de service"),
-        Column("Disponibilité (%)", "0.0000"), Column("Avoir (% des abonnements)", "0"),
-        Column("Montant HT", EURO), Column("TVA", EURO), Column("Montant TTC", EURO),
-        Column("Taux de TVA", PERCENT),
-    ], ([c.credit_note_number, c.customer_id, names.get(c.customer_id, ""), c.credit_note_date,
-         c.original_invoice_number, c.original_invoice_date, c.service_month, c.availability_pct,
-         c.credit_pct, c.amount_ht, c.amount_vat, c.amount_ttc, c.vat_rate]
-        for c in billed.credit_notes), max_rows=max_rows, full_data="credit_notes.csv")
+    add_sheet(
+        wb,
+        "Avoirs",
+        [
+            Column("N° avoir"),
+            Column("Client"),
+            Column("Raison sociale"),
+            Column("Date de l'avoir", DATE),
+            Column("Facture d'origine"),
+            Column("Date de la facture d'origine", DATE),
+            Column("Mois de service"),
+            Column("Disponibilité (%)", "0.0000"),
+            Column("Avoir (% des abonnements)", "0"),
+            Column("Montant HT", EURO),
+            Column("TVA", EURO),
+            Column("Montant TTC", EURO),
+            Column("Taux de TVA", PERCENT),
+        ],
+        (
+            [
+                c.credit_note_number,
+                c.customer_id,
+                names.get(c.customer_id, ""),
+                c.credit_note_date,
+                c.original_invoice_number,
+                c.original_invoice_date,
+                c.service_month,
+                c.availability_pct,
+                c.credit_pct,
+                c.amount_ht,
+                c.amount_vat,
+                c.amount_ttc,
+                c.vat_rate,
+            ]
+            for c in billed.credit_notes
+        ),
+        max_rows=max_rows,
+        full_data="credit_notes.csv",
+    )
 
-    add_sheet(wb, "Consommations", [
-        Column("Zone"), Column("Motif"), Column("Facturé"), Column("Appels", INTEGER),
-        Column("Durée (secondes)", INTEGER), Column("Secondes facturées", INTEGER),
-        Column("Montant HT (somme des appels)", EURO4),
-    ], ([zone or "(sans zone)", REASON_LABELS.get(reason, reason),
-         "oui" if reason in LISTED_REASONS and reason != "INCLUDED" else "non",
-         n, int(duration), int(billable), amount]
-        for zone, reason, n, duration, billable, amount in con.execute(
-            "select zone, reason, count(*), sum(duration_s), sum(billable_seconds), sum(amount) "
-            "from rated_calls group by zone, reason order by zone nulls first, reason"
-        ).fetchall()), max_rows=max_rows, full_data="rated_calls.parquet")
+    add_sheet(
+        wb,
+        "Consommations",
+        [
+            Column("Zone"),
+            Column("Motif"),
+            Column("Facturé"),
+            Column("Appels", INTEGER),
+            Column("Durée (secondes)", INTEGER),
+            Column("Secondes facturées", INTEGER),
+            Column("Montant HT (somme des appels)", EURO4),
+        ],
+        (
+            [
+                zone or "(sans zone)",
+                REASON_LABELS.get(reason, reason),
+                "oui" if reason in LISTED_REASONS and reason != "INCLUDED" else "non",
+                n,
+                int(duration),
+                int(billable),
+                amount,
+            ]
+            for zone, reason, n, duration, billable, amount in con.execute(
+                "select zone, reason, count(*), sum(duration_s), sum(billable_seconds), sum(amount) "
+                "from rated_calls group by zone, reason order by zone nulls first, reason"
+            ).fetchall()
+        ),
+        max_rows=max_rows,
+        full_data="rated_calls.parquet",
+    )
 
-    add_sheet(wb, "Fair-use", _mapped(FAIR_USE_COLUMNS), _query(
-        con, f"select {', '.join(FAIR_USE_COLUMNS)} from fair_use_report order by sip_account"
-    ), max_rows=max_rows, full_data="fair_use.csv")
+    add_sheet(
+        wb,
+        "Fair-use",
+        _mapped(FAIR_USE_COLUMNS),
+        _query(
+            con, f"select {', '.join(FAIR_USE_COLUMNS)} from fair_use_report order by sip_account"
+        ),
+        max_rows=max_rows,
+        full_data="fair_use.csv",
+    )
 
     reject_rows = (
-        [REJECT_LABELS.get(v, v) if c == "reason" else v for c, v in zip(REJECT_COLUMNS, r, strict=True)]
-        for r in _query(con, f"select {', '.join(REJECT_COLUMNS)} from rejects "
-                             "order by source_file, row_number")
+        [
+            REJECT_LABELS.get(v, v) if c == "reason" else v
+            for c, v in zip(REJECT_COLUMNS, r, strict=True)
+        ]
+        for r in _query(
+            con, f"select {', '.join(REJECT_COLUMNS)} from rejects order by source_file, row_number"
+        )
     )
-    add_sheet(wb, "Rejets", _mapped(REJECT_COLUMNS), reject_rows, max_rows=max_rows,
-              full_data="rejects.csv")
+    add_sheet(
+        wb,
+        "Rejets",
+        _mapped(REJECT_COLUMNS),
+        reject_rows,
+        max_rows=max_rows,
+        full_data="rejects.csv",
+    )
 
-    add_sheet(wb, "SLA", _mapped(SLA_COLUMNS),
-              ([row.get(c) for c in SLA_COLUMNS] for row in billed.sla_rows),
-              max_rows=max_rows, full_data="sla.csv")
+    add_sheet(
+        wb,
+        "SLA",
+        _mapped(SLA_COLUMNS),
+        ([row.get(c) for c in SLA_COLUMNS] for row in billed.sla_rows),
+        max_rows=max_rows,
+        full_data="sla.csv",
+    )
 
-    add_sheet(wb, "Appels détaillés", [
-        Column("Client"), Column("Compte SIP"), Column("Date et heure (Paris)", DATETIME),
-        Column("Sens"), Column("Numéro appelé"), Column("Zone"), Column("Motif"),
-        Column("Durée (secondes)", INTEGER), Column("Secondes facturées", INTEGER),
-        Column("Montant HT", EURO4), Column("Identifiant d'appel"),
-    ], (_call_row(c) for c in calls), max_rows=calls_max_rows, total_rows=calls_total,
-        full_data="itemised/{client}.csv (un fichier par client)")
+    add_sheet(
+        wb,
+        "Appels détaillés",
+        [
+            Column("Client"),
+            Column("Compte SIP"),
+            Column("Date et heure (Paris)", DATETIME),
+            Column("Sens"),
+            Column("Numéro appelé"),
+            Column("Zone"),
+            Column("Motif"),
+            Column("Durée (secondes)", INTEGER),
+            Column("Secondes facturées", INTEGER),
+            Column("Montant HT", EURO4),
+            Column("Identifiant d'appel"),
+        ],
+        (_call_row(c) for c in calls),
+        max_rows=calls_max_rows,
+        total_rows=calls_total,
+        full_data="itemised/{client}.csv (un fichier par client)",
+    )
 
-    add_sheet(wb, "Glossaire", [Column("Terme", width=34), Column("Signification", width=100)],
-              glossary_rows(billed))
+    add_sheet(
+        wb,
+        "Glossaire",
+        [Column("Terme", width=34), Column("Signification", width=100)],
+        glossary_rows(billed),
+    )
     save_deterministic(wb, path)
 
 
 def glossary_rows(billed: BilledMonth) -> list[list[str]]:
     rows = [
-        ["Synthèse", "Totaux du mois : factures et avoirs par taux de TVA (HT, TVA, TTC), "
-         "numéros émis, rapprochement des appels lus, valorisés, doublons et rejetés, chiffre "
-         "d'affaires HT par nature avec son graphique."],
+        [
+            "Synthèse",
+            "Totaux du mois : factures et avoirs par taux de TVA (HT, TVA, TTC), "
+            "numéros émis, rapprochement des appels lus, valorisés, doublons et rejetés, chiffre "
+            "d'affaires HT par nature avec son graphique.",
+        ],
         ["Factures", "Une ligne par facture émise pour le mois (fichier invoices.csv)."],
         ["Lignes", "Une ligne par ligne de facture (fichier invoice_lines.csv)."],
-        ["Avoirs", "Avoirs émis dans ce traitement : crédits SLA sur réclamation (credit_notes.csv)."],
-        ["Consommations", "Appels valorisés du mois regroupés par zone et motif, facturés ou non "
-         "(rated_calls.parquet) ; le montant est la somme des montants à 4 décimales des appels."],
-        ["Fair-use", "Comptes SIP qui ont dépassé une limite d'usage raisonnable du forfait "
-         "illimité (fair_use.csv)."],
+        [
+            "Avoirs",
+            "Avoirs émis dans ce traitement : crédits SLA sur réclamation (credit_notes.csv).",
+        ],
+        [
+            "Consommations",
+            "Appels valorisés du mois regroupés par zone et motif, facturés ou non "
+            "(rated_calls.parquet) ; le montant est la somme des montants à 4 décimales des appels.",
+        ],
+        [
+            "Fair-use",
+            "Comptes SIP qui ont dépassé une limite d'usage raisonnable du forfait "
+            "illimité (fair_use.csv).",
+        ],
         ["Rejets", "Lignes d'appels écartées avec leur motif : doublons et rejets (rejects.csv)."],
         ["SLA", "Disponibilité du service par client et réclamations traitées (sla.csv)."],
-        ["Appels détaillés", "Facture détaillée : appels facturés et appels inclus dans le forfait, "
-         "par client (itemised/{client}.csv). Les appels gratuits, entrants et non aboutis n'y "
-         "figurent pas. Les quatre derniers chiffres des numéros sont masqués sauf demande du "
-         "client."],
+        [
+            "Appels détaillés",
+            "Facture détaillée : appels facturés et appels inclus dans le forfait, "
+            "par client (itemised/{client}.csv). Les appels gratuits, entrants et non aboutis n'y "
+            "figurent pas. Les quatre derniers chiffres des numéros sont masqués sauf demande du "
+            "client.",
+        ],
         ["HT / TVA / TTC", "Hors taxes / taxe sur la valeur ajoutée / toutes taxes comprises."],
-        ["Autoliquidation", "Client d'un autre pays de l'UE avec un numéro de TVA : la TVA est due "
-         "par le client (art. 283-2 du CGI, art. 196 de la directive 2006/112/CE)."],
-        ["TVA non applicable, art. 259 B du CGI", "Client hors de l'Union européenne : pas de TVA "
-         "française."],
+        [
+            "Autoliquidation",
+            "Client d'un autre pays de l'UE avec un numéro de TVA : la TVA est due "
+            "par le client (art. 283-2 du CGI, art. 196 de la directive 2006/112/CE).",
+        ],
+        [
+            "TVA non applicable, art. 259 B du CGI",
+            "Client hors de l'Union européenne : pas de TVA française.",
+        ],
         ["CDR", "Enregistrement d'un appel (Call Detail Record) reçu de la plateforme."],
         ["Compte SIP", "Ligne téléphonique sur IP d'un client."],
         ["Zone", "Destination tarifaire du numéro appelé (plus long préfixe de destinations.csv)."],
-        ["FEC", f"Fichier des écritures comptables (art. A47 A-1 du LPF), journal {JOURNAL_CODE} "
-         f"({JOURNAL_LIB}) : comptes {CUSTOMER_ACCOUNT[0]} {CUSTOMER_ACCOUNT[1]}, "
-         f"{REVENUE_ACCOUNT[0]} {REVENUE_ACCOUNT[1]}, {VAT_ACCOUNT[0]} {VAT_ACCOUNT[1]}."],
-        ["Montants", "Montants en euros ; chaque ligne de facture est arrondie au centime, "
-         "chaque appel au dix-millième d'euro (arrondi au plus proche, 0,5 vers le haut)."],
+        [
+            "FEC",
+            f"Fichier des écritures comptables (art. A47 A-1 du LPF), journal {JOURNAL_CODE} "
+            f"({JOURNAL_LIB}) : comptes {CUSTOMER_ACCOUNT[0]} {CUSTOMER_ACCOUNT[1]}, "
+            f"{REVENUE_ACCOUNT[0]} {REVENUE_ACCOUNT[1]}, {VAT_ACCOUNT[0]} {VAT_ACCOUNT[1]}.",
+        ],
+        [
+            "Montants",
+            "Montants en euros ; chaque ligne de facture est arrondie au centime, "
+            "chaque appel au dix-millième d'euro (arrondi au plus proche, 0,5 vers le haut).",
+        ],
     ]
-    rows += [[f"Nature : {label}", f"Code {code} dans invoice_lines.csv"]
-             for code, label in KIND_LABELS.items()]
-    rows += [[f"Motif : {label}", f"Code {code} (rated_calls.parquet, invoice_lines.csv)"]
-             for code, label in REASON_LABELS.items()]
-    rows += [[f"Rejet : {label}", f"Code {code} dans rejects.csv"]
-             for code, label in REJECT_LABELS.items()]
+    rows += [
+        [f"Nature : {label}", f"Code {code} dans invoice_lines.csv"]
+        for code, label in KIND_LABELS.items()
+    ]
+    rows += [
+        [f"Motif : {label}", f"Code {code} (rated_calls.parquet, invoice_lines.csv)"]
+        for code, label in REASON_LABELS.items()
+    ]
+    rows += [
+        [f"Rejet : {label}", f"Code {code} dans rejects.csv"]
+        for code, label in REJECT_LABELS.items()
+    ]
     return rows

@@ -30,9 +30,24 @@ from pipeline.ledger import issued_months
 from pipeline.money import round_line
 
 FEC_COLUMNS = (
-    "JournalCode", "JournalLib", "EcritureNum", "EcritureDate", "CompteNum", "CompteLib",
-    "CompAuxNum", "CompAuxLib", "PieceRef", "PieceDate", "EcritureLib", "Debit", "Credit",
-    "EcritureLet", "DateLet", "ValidDate", "Montantdevise", "Idevise",
+    "JournalCode",
+    "JournalLib",
+    "EcritureNum",
+    "EcritureDate",
+    "CompteNum",
+    "CompteLib",
+    "CompAuxNum",
+    "CompAuxLib",
+    "PieceRef",
+    "PieceDate",
+    "EcritureLib",
+    "Debit",
+    "Credit",
+    "EcritureLet",
+    "DateLet",
+    "ValidDate",
+    "Montantdevise",
+    "Idevise",
 )
 JOURNAL_CODE = "VE"
 JOURNAL_LIB = "Ventes"
@@ -61,10 +76,24 @@ class FecLine:
     def fields(self) -> list[str]:
         day = ymd(self.entry_date)
         return [
-            JOURNAL_CODE, JOURNAL_LIB, self.entry, day, self.account[0], self.account[1],
-            self.aux[0], self.aux[1], self.piece, day, self.label,
-            amount(self.debit), amount(self.credit),
-            "", "", day, "", "",
+            JOURNAL_CODE,
+            JOURNAL_LIB,
+            self.entry,
+            day,
+            self.account[0],
+            self.account[1],
+            self.aux[0],
+            self.aux[1],
+            self.piece,
+            day,
+            self.label,
+            amount(self.debit),
+            amount(self.credit),
+            "",
+            "",
+            day,
+            "",
+            "",
         ]
 
 
@@ -118,22 +147,58 @@ def _side(value: Decimal, debit_when_positive: bool) -> tuple[Decimal, Decimal]:
     return ZERO, size
 
 
-def _entry(number: str, day: date, piece: str, label: str, customer: tuple[str, str],
-           ttc: Decimal, ht: Decimal, vat: Decimal, reverse: bool) -> list[FecLine]:
+def _entry(
+    number: str,
+    day: date,
+    piece: str,
+    label: str,
+    customer: tuple[str, str],
+    ttc: Decimal,
+    ht: Decimal,
+    vat: Decimal,
+    reverse: bool,
+) -> list[FecLine]:
     lines = [
-        FecLine(number, day, CUSTOMER_ACCOUNT, customer, piece, label,
-                *_side(ttc, debit_when_positive=not reverse)),
-        FecLine(number, day, REVENUE_ACCOUNT, ("", ""), piece, label,
-                *_side(ht, debit_when_positive=reverse)),
+        FecLine(
+            number,
+            day,
+            CUSTOMER_ACCOUNT,
+            customer,
+            piece,
+            label,
+            *_side(ttc, debit_when_positive=not reverse),
+        ),
+        FecLine(
+            number,
+            day,
+            REVENUE_ACCOUNT,
+            ("", ""),
+            piece,
+            label,
+            *_side(ht, debit_when_positive=reverse),
+        ),
     ]
     if vat != 0:
-        lines.append(FecLine(number, day, VAT_ACCOUNT, ("", ""), piece, label,
-                             *_side(vat, debit_when_positive=reverse)))
+        lines.append(
+            FecLine(
+                number,
+                day,
+                VAT_ACCOUNT,
+                ("", ""),
+                piece,
+                label,
+                *_side(vat, debit_when_positive=reverse),
+            )
+        )
     return lines
 
 
-def entries(invoices: Iterable[Invoice], credit_notes: Iterable[CreditNote],
-            names: dict[str, str], first_number: dict[int, int]) -> list[FecLine]:
+def entries(
+    invoices: Iterable[Invoice],
+    credit_notes: Iterable[CreditNote],
+    names: dict[str, str],
+    first_number: dict[int, int],
+) -> list[FecLine]:
     """Invoices in number order, then credit notes in number order; one entry each."""
     counters = dict(first_number)
     lines: list[FecLine] = []
@@ -146,15 +211,31 @@ def entries(invoices: Iterable[Invoice], credit_notes: Iterable[CreditNote],
     for inv in sorted(invoices, key=lambda i: i.invoice_number):
         name = text(names.get(inv.customer_id, ""))
         label = text(f"Facture {inv.invoice_number} {name}")
-        lines += _entry(number(inv.invoice_date), inv.invoice_date, inv.invoice_number, label,
-                        (text(inv.customer_id), name), inv.total_ttc, inv.total_ht,
-                        inv.total_vat, reverse=False)
+        lines += _entry(
+            number(inv.invoice_date),
+            inv.invoice_date,
+            inv.invoice_number,
+            label,
+            (text(inv.customer_id), name),
+            inv.total_ttc,
+            inv.total_ht,
+            inv.total_vat,
+            reverse=False,
+        )
     for cn in sorted(credit_notes, key=lambda c: c.credit_note_number):
         name = text(names.get(cn.customer_id, ""))
         label = text(f"Avoir {cn.credit_note_number} sur {cn.original_invoice_number} {name}")
-        lines += _entry(number(cn.credit_note_date), cn.credit_note_date, cn.credit_note_number,
-                        label, (text(cn.customer_id), name), cn.amount_ttc, cn.amount_ht,
-                        cn.amount_vat, reverse=True)
+        lines += _entry(
+            number(cn.credit_note_date),
+            cn.credit_note_date,
+            cn.credit_note_number,
+            label,
+            (text(cn.customer_id), name),
+            cn.amount_ttc,
+            cn.amount_ht,
+            cn.amount_vat,
+            reverse=True,
+        )
     return lines
 
 

@@ -27,12 +27,26 @@ from pipeline.dates import PARIS
 from pipeline.outputs import _text
 
 ITEMISED_COLUMNS = (
-    "cdr_id", "sip_account", "start_time", "direction", "called_number", "zone", "reason",
-    "duration_s", "billable_seconds", "amount",
+    "cdr_id",
+    "sip_account",
+    "start_time",
+    "direction",
+    "called_number",
+    "zone",
+    "reason",
+    "duration_s",
+    "billable_seconds",
+    "amount",
 )
 LISTED_REASONS = (
-    "TELECOM_PROFESSIONAL", "NO_PLAN", "FAIR_USE_DISTINCT_NUMBERS", "FAIR_USE_CONCURRENT_CALLS",
-    "FAIR_USE_DEVICES", "THIRD_PARTY_DEVICE", "OUT_OF_PLAN", "FORWARDING_OVER_FAIR_USE",
+    "TELECOM_PROFESSIONAL",
+    "NO_PLAN",
+    "FAIR_USE_DISTINCT_NUMBERS",
+    "FAIR_USE_CONCURRENT_CALLS",
+    "FAIR_USE_DEVICES",
+    "THIRD_PARTY_DEVICE",
+    "OUT_OF_PLAN",
+    "FORWARDING_OVER_FAIR_USE",
     "INCLUDED",
 )
 MASK = "XX XX"
@@ -55,10 +69,18 @@ class Call:
 
     def csv_row(self) -> list[str]:
         return [
-            _text(v) for v in (
-                self.cdr_id, self.sip_account, self.start_time.isoformat(timespec="seconds"),
-                self.direction, self.called_number, self.zone, self.reason, self.duration_s,
-                self.billable_seconds, self.amount,
+            _text(v)
+            for v in (
+                self.cdr_id,
+                self.sip_account,
+                self.start_time.isoformat(timespec="seconds"),
+                self.direction,
+                self.called_number,
+                self.zone,
+                self.reason,
+                self.duration_s,
+                self.billable_seconds,
+                self.amount,
             )
         ]
 
@@ -110,14 +132,23 @@ def calls(con: duckdb.DuckDBPyConnection, full_numbers: set[str]) -> Iterator[Ca
             break
         for cust, cdr, sip, start, direction, callee, zone, reason, dur, billable, amt in batch:
             yield Call(
-                cust, cdr, sip, start.astimezone(PARIS), direction,
-                display_number(callee, cust in full_numbers), zone, reason, int(dur),
-                int(billable), amt,
+                cust,
+                cdr,
+                sip,
+                start.astimezone(PARIS),
+                direction,
+                display_number(callee, cust in full_numbers),
+                zone,
+                reason,
+                int(dur),
+                int(billable),
+                amt,
             )
 
 
-def write_itemised(folder: Path, con: duckdb.DuckDBPyConnection, reference: Any,
-                   keep: int) -> tuple[dict[str, int], list[Call]]:
+def write_itemised(
+    folder: Path, con: duckdb.DuckDBPyConnection, reference: Any, keep: int
+) -> tuple[dict[str, int], list[Call]]:
     """Write one CSV per customer with listed calls; return the calls per customer and the
     first `keep` calls (for the workbook)."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -132,8 +163,12 @@ def write_itemised(folder: Path, con: duckdb.DuckDBPyConnection, reference: Any,
                 if handle is not None:
                     handle.close()
                 current = call.customer_id
-                handle = open(folder / f"{_file_stem(current)}.csv", "w", encoding="utf-8",  # noqa: SIM115
-                              newline="")
+                handle = open(
+                    folder / f"{_file_stem(current)}.csv",
+                    "w",
+                    encoding="utf-8",  # noqa: SIM115
+                    newline="",
+                )
                 writer = csv.writer(handle, lineterminator="\n")
                 writer.writerow(ITEMISED_COLUMNS)
             writer.writerow(call.csv_row())
@@ -149,5 +184,5 @@ def write_itemised(folder: Path, con: duckdb.DuckDBPyConnection, reference: Any,
 def _file_stem(customer_id: str) -> str:
     """The customer id as a file name: path separators and leading dots cannot escape the
     folder."""
-    stem = "".join("_" if ch in '/\\\0:' else ch for ch in customer_id)
+    stem = "".join("_" if ch in "/\\\0:" else ch for ch in customer_id)
     return "_" + stem if stem.startswith(".") or not stem else stem

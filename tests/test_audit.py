@@ -15,11 +15,29 @@ from pipeline.cli import main
 from tests.conftest import Workspace
 
 SEPTEMBER = [
-    ["s1", "sip-1", "out", "0145000000", "+44 7911 123456", "2026-09-03T09:15:00+02:00", "61", "D1"],
+    [
+        "s1",
+        "sip-1",
+        "out",
+        "0145000000",
+        "+44 7911 123456",
+        "2026-09-03T09:15:00+02:00",
+        "61",
+        "D1",
+    ],
     ["s2", "sip-2", "out", "0145000000", "0612345678", "2026-09-04T10:17:00+02:00", "125", ""],
 ]
 OCTOBER = [
-    ["o1", "sip-1", "out", "0145000000", "+44 7911 123456", "2026-10-03T09:15:00+02:00", "30", "D1"],
+    [
+        "o1",
+        "sip-1",
+        "out",
+        "0145000000",
+        "+44 7911 123456",
+        "2026-10-03T09:15:00+02:00",
+        "30",
+        "D1",
+    ],
     # the same id as a September call: a duplicate of an issued month (R41)
     ["s2", "sip-2", "out", "0145000000", "0612345678", "2026-10-04T10:17:00+02:00", "125", ""],
 ]
@@ -34,16 +52,30 @@ def two_months(ws: Workspace) -> None:
 
 
 def audit(ws: Workspace, month: str, data: Path | None = None):
-    return CliRunner().invoke(main, [
-        "audit", "--month", month, "--data", str(data or ws.data), "--out", str(ws.out),
-        "--rates", str(ws.rates),
-    ])
+    return CliRunner().invoke(
+        main,
+        [
+            "audit",
+            "--month",
+            month,
+            "--data",
+            str(data or ws.data),
+            "--out",
+            str(ws.out),
+            "--rates",
+            str(ws.rates),
+        ],
+    )
 
 
 def snapshot(root: Path) -> dict[str, tuple[str, int]]:
     return {
-        p.relative_to(root).as_posix(): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
-        for p in sorted(root.rglob("*")) if p.is_file()
+        p.relative_to(root).as_posix(): (
+            hashlib.sha256(p.read_bytes()).hexdigest(),
+            p.stat().st_mtime_ns,
+        )
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
     } | {p.relative_to(root).as_posix(): ("dir", 0) for p in root.rglob("*") if p.is_dir()}
 
 
@@ -81,12 +113,23 @@ def test_every_input_is_archived_with_its_month(ws):
         assert blob.read_bytes() == source.read_bytes()
     assert m["code_version"].startswith(("git:", "package:"))
     assert m["row_counts"]["invoices"] == 2
-    assert m["reconciliation"] == [{
-        "source_file": "cdrs/2026-09/cdrs.csv", "rows_read": 2, "rated": 2, "duplicates": 0,
-        "rejected": 0, "balanced": True,
-    }]
-    for name in ("invoices.csv", "rated_calls.parquet", "billing_2026-09.xlsx",
-                 "732829320FEC20261001.txt", "C1.csv"):
+    assert m["reconciliation"] == [
+        {
+            "source_file": "cdrs/2026-09/cdrs.csv",
+            "rows_read": 2,
+            "rated": 2,
+            "duplicates": 0,
+            "rejected": 0,
+            "balanced": True,
+        }
+    ]
+    for name in (
+        "invoices.csv",
+        "rated_calls.parquet",
+        "billing_2026-09.xlsx",
+        "732829320FEC20261001.txt",
+        "C1.csv",
+    ):
         assert name in m["outputs"], name
 
 
@@ -95,22 +138,34 @@ def test_an_edited_archived_cdr_is_named_with_the_invoice_lines_that_would_chang
     blob = archived(ws, "2026-09", "cdrs/2026-09/cdrs.csv")
     blob.chmod(0o644)
     # s1 lasted 181 s instead of 61 s: 181 s at 0.15/min (UK mobile, tariff of 2025) = 0.4525
-    blob.write_text(blob.read_text(encoding="utf-8").replace(
-        "2026-09-03T09:15:00+02:00,61,", "2026-09-03T09:15:00+02:00,181,"), encoding="utf-8")
+    blob.write_text(
+        blob.read_text(encoding="utf-8").replace(
+            "2026-09-03T09:15:00+02:00,61,", "2026-09-03T09:15:00+02:00,181,"
+        ),
+        encoding="utf-8",
+    )
     before = snapshot(ws.out)
     result = audit(ws, "2026-09")
     assert result.exit_code == 1, result.output
     out = result.output
-    assert ("data/cdrs/2026-09/cdrs.csv: archive no longer matches its recorded hash "
-            "(2026-09/archive/sha256/") in out
-    assert ("customer C1: line F2026-000001/2 usage sip-1 INTL_GB_MOBILE OUT_OF_PLAN: "
-            "billable_seconds '61' -> '181', amount_ht '0.15' -> '0.45'") in out
+    assert (
+        "data/cdrs/2026-09/cdrs.csv: archive no longer matches its recorded hash "
+        "(2026-09/archive/sha256/"
+    ) in out
+    assert (
+        "customer C1: line F2026-000001/2 usage sip-1 INTL_GB_MOBILE OUT_OF_PLAN: "
+        "billable_seconds '61' -> '181', amount_ht '0.15' -> '0.45'"
+    ) in out
     assert "customer C1: invoice F2026-000001: total_ht '25.15' -> '25.45'" in out
     assert "itemised/C1.csv: cdr_id s1: duration_s '61' -> '181'" in out
-    assert ("732829320FEC20261001.txt: entry VE2026-000001 (F2026-000001) account 706000: "
-            "Credit '25,15' -> '25,45'") in out
-    assert ("rated_calls.parquet: cdr_id s1: duration_s 61 -> 181, rated_seconds 61 -> 181, "
-            "billable_seconds 61 -> 181, amount 0.1525 -> 0.4525") in out
+    assert (
+        "732829320FEC20261001.txt: entry VE2026-000001 (F2026-000001) account 706000: "
+        "Credit '25,15' -> '25,45'"
+    ) in out
+    assert (
+        "rated_calls.parquet: cdr_id s1: duration_s 61 -> 181, rated_seconds 61 -> 181, "
+        "billable_seconds 61 -> 181, amount 0.1525 -> 0.4525"
+    ) in out
     assert "customer C2" not in out  # C2's invoice is unchanged
     assert snapshot(ws.out) == before
 
@@ -120,7 +175,10 @@ def test_a_code_change_in_the_workbook_is_reported(ws, monkeypatch):
     monkeypatch.setitem(exports.KIND_LABELS, "subscription", "Abonnement mensuel")
     result = audit(ws, "2026-09")
     assert result.exit_code == 1, result.output
-    assert "billing_2026-09.xlsx: sheet Lignes row 2: ('F2026-000001', 1, 'C1', 'Abonnement', " in result.output
+    assert (
+        "billing_2026-09.xlsx: sheet Lignes row 2: ('F2026-000001', 1, 'C1', 'Abonnement', "
+        in result.output
+    )
     assert "'Abonnement mensuel'" in result.output
     assert "invoices.csv" not in result.output  # the documents themselves are identical
 
@@ -134,8 +192,10 @@ def test_an_input_missing_from_the_archive_is_taken_from_data_if_it_has_its_hash
     ws.add_rows("customers.csv", [["C9", "Late SARL", "FR", "false", "false", "", "", ""]])
     result = audit(ws, "2026-09")
     assert result.exit_code == 1
-    assert ("data/customers.csv: not in the month's archive/, and "
-            f"{ws.data / 'customers.csv'} no longer matches its recorded hash") in result.output
+    assert (
+        "data/customers.csv: not in the month's archive/, and "
+        f"{ws.data / 'customers.csv'} no longer matches its recorded hash"
+    ) in result.output
 
 
 def test_a_changed_issued_file_is_reported(ws):

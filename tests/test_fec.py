@@ -27,11 +27,23 @@ def with_sla_credit(ws: Workspace) -> None:
     """C1 (FR, eligible, plan 25.00) loses 80 min in October 2026 (44,700 min): availability
     99.8210 %, tier 5 % -> credit 1.25 HT + 0.25 VAT, claimed in November. C2 (BE, reverse
     charge) pays an option 30.00 with no VAT."""
-    ws.add_rows("incidents.csv", [
-        ["I1", "2026-10-05T10:00:00+02:00", "2026-10-05T11:20:00+02:00", "false", "C1", "trunk"],
-    ])
+    ws.add_rows(
+        "incidents.csv",
+        [
+            [
+                "I1",
+                "2026-10-05T10:00:00+02:00",
+                "2026-10-05T11:20:00+02:00",
+                "false",
+                "C1",
+                "trunk",
+            ],
+        ],
+    )
     ws.add_rows("sla_claims.csv", [["C1", "2026-10", "2026-11-05"]])
-    ws.add_rows("subscriptions.csv", [["S2", "C2", "OPT_IVR", "30.00", "2026-01-05", "0", "", "", ""]])
+    ws.add_rows(
+        "subscriptions.csv", [["S2", "C2", "OPT_IVR", "30.00", "2026-01-05", "0", "", "", ""]]
+    )
 
 
 def fec_path(ws: Workspace, month: str, day: str):
@@ -67,19 +79,74 @@ def test_credit_note_entry_is_reversed_and_numbers_continue_across_months(ws):
     with_sla_credit(ws)
     bill(ws, "2026-10", "2026-11")
     rows = read_fec(fec_path(ws, "2026-11", "20261201"))
-    assert [(r["EcritureNum"], r["PieceRef"], r["CompteNum"], r["Debit"], r["Credit"], r["EcritureLib"])
-            for r in rows] == [
-        ("VE2026-000003", "F2026-000003", "411000", "30,00", "0,00", "Facture F2026-000003 Alpha SARL"),
-        ("VE2026-000003", "F2026-000003", "706000", "0,00", "25,00", "Facture F2026-000003 Alpha SARL"),
-        ("VE2026-000003", "F2026-000003", "445710", "0,00", "5,00", "Facture F2026-000003 Alpha SARL"),
-        ("VE2026-000004", "F2026-000004", "411000", "30,00", "0,00", "Facture F2026-000004 Beta BV"),
-        ("VE2026-000004", "F2026-000004", "706000", "0,00", "30,00", "Facture F2026-000004 Beta BV"),
-        ("VE2026-000005", "AV2026-000001", "411000", "0,00", "1,50",
-         "Avoir AV2026-000001 sur F2026-000001 Alpha SARL"),
-        ("VE2026-000005", "AV2026-000001", "706000", "1,25", "0,00",
-         "Avoir AV2026-000001 sur F2026-000001 Alpha SARL"),
-        ("VE2026-000005", "AV2026-000001", "445710", "0,25", "0,00",
-         "Avoir AV2026-000001 sur F2026-000001 Alpha SARL"),
+    assert [
+        (r["EcritureNum"], r["PieceRef"], r["CompteNum"], r["Debit"], r["Credit"], r["EcritureLib"])
+        for r in rows
+    ] == [
+        (
+            "VE2026-000003",
+            "F2026-000003",
+            "411000",
+            "30,00",
+            "0,00",
+            "Facture F2026-000003 Alpha SARL",
+        ),
+        (
+            "VE2026-000003",
+            "F2026-000003",
+            "706000",
+            "0,00",
+            "25,00",
+            "Facture F2026-000003 Alpha SARL",
+        ),
+        (
+            "VE2026-000003",
+            "F2026-000003",
+            "445710",
+            "0,00",
+            "5,00",
+            "Facture F2026-000003 Alpha SARL",
+        ),
+        (
+            "VE2026-000004",
+            "F2026-000004",
+            "411000",
+            "30,00",
+            "0,00",
+            "Facture F2026-000004 Beta BV",
+        ),
+        (
+            "VE2026-000004",
+            "F2026-000004",
+            "706000",
+            "0,00",
+            "30,00",
+            "Facture F2026-000004 Beta BV",
+        ),
+        (
+            "VE2026-000005",
+            "AV2026-000001",
+            "411000",
+            "0,00",
+            "1,50",
+            "Avoir AV2026-000001 sur F2026-000001 Alpha SARL",
+        ),
+        (
+            "VE2026-000005",
+            "AV2026-000001",
+            "706000",
+            "1,25",
+            "0,00",
+            "Avoir AV2026-000001 sur F2026-000001 Alpha SARL",
+        ),
+        (
+            "VE2026-000005",
+            "AV2026-000001",
+            "445710",
+            "0,25",
+            "0,00",
+            "Avoir AV2026-000001 sur F2026-000001 Alpha SARL",
+        ),
     ]
     assert {r["EcritureDate"] for r in rows} == {r["PieceDate"] for r in rows} == {"20261201"}
     assert {r["ValidDate"] for r in rows} == {"20261201"}
@@ -92,10 +159,31 @@ def _dec(text_value: str) -> Decimal:
 
 def test_every_entry_balances_and_totals_equal_the_documents(ws):
     with_sla_credit(ws)
-    ws.cdrs("2026-10", [
-        ["c1", "sip-1", "out", "0145000000", "+44 7911 123456", "2026-10-03T09:15:00+02:00", "61", "D1"],
-        ["c5", "sip-2", "out", "0145000000", "0612345678", "2026-10-04T10:17:00+02:00", "125", ""],
-    ])
+    ws.cdrs(
+        "2026-10",
+        [
+            [
+                "c1",
+                "sip-1",
+                "out",
+                "0145000000",
+                "+44 7911 123456",
+                "2026-10-03T09:15:00+02:00",
+                "61",
+                "D1",
+            ],
+            [
+                "c5",
+                "sip-2",
+                "out",
+                "0145000000",
+                "0612345678",
+                "2026-10-04T10:17:00+02:00",
+                "125",
+                "",
+            ],
+        ],
+    )
     bill(ws, "2026-10", "2026-11")
     for month, day in (("2026-10", "20261101"), ("2026-11", "20261201")):
         rows = read_fec(fec_path(ws, month, day))
@@ -120,8 +208,11 @@ def test_every_entry_balances_and_totals_equal_the_documents(ws):
     # October: C1 25.00 + 0.18 usage = 25.18 HT, 5.04 VAT; C2 30.00 + 0.09 usage, no VAT
     october = read_fec(fec_path(ws, "2026-10", "20261101"))
     assert [(r["CompteNum"], r["Debit"], r["Credit"]) for r in october] == [
-        ("411000", "30,22", "0,00"), ("706000", "0,00", "25,18"), ("445710", "0,00", "5,04"),
-        ("411000", "30,09", "0,00"), ("706000", "0,00", "30,09"),
+        ("411000", "30,22", "0,00"),
+        ("706000", "0,00", "25,18"),
+        ("445710", "0,00", "5,04"),
+        ("411000", "30,09", "0,00"),
+        ("706000", "0,00", "30,09"),
     ]
 
 
@@ -147,7 +238,9 @@ def test_entry_numbers_per_year_and_from_earlier_fec_files(tmp_path):
     (folder / "manifest.json").write_text("{}", encoding="utf-8")
     header = "|".join(FEC_COLUMNS)
     record = "VE|Ventes|VE2027-000007|20270101|411000|Clients|C1|A|F2027-000007|20270101|x|1,00|0,00|||20270101||"
-    (folder / f"{SIREN}FEC20270101.txt").write_bytes(f"{header}\r\n{record}\r\n".encode("iso-8859-15"))
+    (folder / f"{SIREN}FEC20270101.txt").write_bytes(
+        f"{header}\r\n{record}\r\n".encode("iso-8859-15")
+    )
     assert next_entry_number(out, Month(2027, 1), 2027) == 8
     assert next_entry_number(out, Month(2027, 1), 2026) == 1
     assert next_entry_number(out, Month(2026, 12), 2027) == 1  # the month itself is not "before"
@@ -157,11 +250,27 @@ def test_entries_number_in_document_order_within_each_year():
     from pipeline.documents import Invoice
 
     def invoice(number: str, day: date) -> Invoice:
-        return Invoice(number, "C1", day, day, "2026-12", Decimal("10.00"), Decimal("2.00"),
-                       Decimal("12.00"), Decimal("0.20"), "", [])
+        return Invoice(
+            number,
+            "C1",
+            day,
+            day,
+            "2026-12",
+            Decimal("10.00"),
+            Decimal("2.00"),
+            Decimal("12.00"),
+            Decimal("0.20"),
+            "",
+            [],
+        )
 
-    lines = entries([invoice("F2027-000002", date(2027, 1, 1)), invoice("F2027-000001", date(2027, 1, 1))],
-                    [], {"C1": "A"}, {2027: 8})
+    lines = entries(
+        [invoice("F2027-000002", date(2027, 1, 1)), invoice("F2027-000001", date(2027, 1, 1))],
+        [],
+        {"C1": "A"},
+        {2027: 8},
+    )
     assert [(ln.entry, ln.piece) for ln in lines[::3]] == [
-        ("VE2027-000008", "F2027-000001"), ("VE2027-000009", "F2027-000002"),
+        ("VE2027-000008", "F2027-000001"),
+        ("VE2027-000009", "F2027-000002"),
     ]

@@ -13,7 +13,16 @@ from tests.conftest import Workspace, write_rows
 
 CALLS = [
     # C1, plan S1: charged (UK mobile, out of plan), included (Paris), incoming, emergency, rejected
-    ["c1", "sip-1", "out", "0145000000", "+44 7911 123456", "2026-10-03T09:15:00+02:00", "61", "D1"],
+    [
+        "c1",
+        "sip-1",
+        "out",
+        "0145000000",
+        "+44 7911 123456",
+        "2026-10-03T09:15:00+02:00",
+        "61",
+        "D1",
+    ],
     ["c2", "sip-1", "out", "0145000000", "01 45 67 89 10", "2026-10-03T10:15:00+02:00", "61", "D1"],
     ["c3", "sip-1", "in", "0145000000", "0145000000", "2026-10-03T10:16:00+02:00", "30", ""],
     ["c4", "sip-1", "out", "0145000000", "abc", "2026-10-03T10:17:00+02:00", "61", "D1"],
@@ -32,20 +41,25 @@ def bill(ws: Workspace) -> None:
 
 
 def read(ws: Workspace, customer: str) -> list[list[str]]:
-    with open(ws.out / "2026-10" / "itemised" / f"{customer}.csv", encoding="utf-8", newline="") as f:
+    with open(
+        ws.out / "2026-10" / "itemised" / f"{customer}.csv", encoding="utf-8", newline=""
+    ) as f:
         return list(csv.reader(f))
 
 
-@pytest.mark.parametrize(("e164", "full", "shown"), [
-    ("33145678910", False, "+33 1 45 67 XX XX"),
-    ("33145678910", True, "+33 1 45 67 89 10"),
-    ("33612345678", False, "+33 6 12 34 XX XX"),
-    ("447911123456", False, "+44791112XXXX"),
-    ("447911123456", True, "+447911123456"),
-    ("S3949", False, "3949"),
-    ("S112", True, "112"),
-    (None, False, ""),
-])
+@pytest.mark.parametrize(
+    ("e164", "full", "shown"),
+    [
+        ("33145678910", False, "+33 1 45 67 XX XX"),
+        ("33145678910", True, "+33 1 45 67 89 10"),
+        ("33612345678", False, "+33 6 12 34 XX XX"),
+        ("447911123456", False, "+44791112XXXX"),
+        ("447911123456", True, "+447911123456"),
+        ("S3949", False, "3949"),
+        ("S112", True, "112"),
+        (None, False, ""),
+    ],
+)
 def test_display_number_masks_the_last_four_digits(e164, full, shown):
     assert display_number(e164, full) == shown
 
@@ -56,27 +70,73 @@ def test_itemised_bill_lists_charged_and_included_calls_masked(ws):
         list(ITEMISED_COLUMNS),
         # not listed: c3 incoming, c4 rejected, c6 emergency (FREE), c9 (3949 has no tariff in
         # this rate book: rejected NO_TARIFF)
-        ["c1", "sip-1", "2026-10-03T09:15:00+02:00", "out", "+44791112XXXX", "INTL_GB_MOBILE",
-         "OUT_OF_PLAN", "61", "61", "0.1830"],
-        ["c2", "sip-1", "2026-10-03T10:15:00+02:00", "out", "+33 1 45 67 XX XX", "FR_FIXED",
-         "INCLUDED", "61", "0", "0.0000"],
+        [
+            "c1",
+            "sip-1",
+            "2026-10-03T09:15:00+02:00",
+            "out",
+            "+44791112XXXX",
+            "INTL_GB_MOBILE",
+            "OUT_OF_PLAN",
+            "61",
+            "61",
+            "0.1830",
+        ],
+        [
+            "c2",
+            "sip-1",
+            "2026-10-03T10:15:00+02:00",
+            "out",
+            "+33 1 45 67 XX XX",
+            "FR_FIXED",
+            "INCLUDED",
+            "61",
+            "0",
+            "0.0000",
+        ],
     ]
     assert read(ws, "C2") == [
         list(ITEMISED_COLUMNS),
-        ["c5", "sip-2", "2026-10-26T10:17:00+01:00", "out", "+33 6 12 34 XX XX", "FR_MOBILE",
-         "NO_PLAN", "125", "125", "0.0938"],
+        [
+            "c5",
+            "sip-2",
+            "2026-10-26T10:17:00+01:00",
+            "out",
+            "+33 6 12 34 XX XX",
+            "FR_MOBILE",
+            "NO_PLAN",
+            "125",
+            "125",
+            "0.0938",
+        ],
     ]
-    assert sorted(p.name for p in (ws.out / "2026-10" / "itemised").iterdir()) == ["C1.csv", "C2.csv"]
+    assert sorted(p.name for p in (ws.out / "2026-10" / "itemised").iterdir()) == [
+        "C1.csv",
+        "C2.csv",
+    ]
 
 
 def test_short_numbers_with_a_tariff_are_listed_as_dialled(ws):
     ws.add_rows("destinations.csv", [["S3949", "FR_SHORT", "Numéros courts"]], folder="rates")
-    ws.add_rows("tariffs.csv", [["FR_SHORT", "2025-01-01", "0.1500", "0.0000", "60", "60", "false"]],
-                folder="rates")
+    ws.add_rows(
+        "tariffs.csv",
+        [["FR_SHORT", "2025-01-01", "0.1500", "0.0000", "60", "60", "false"]],
+        folder="rates",
+    )
     bill(ws)
     rows = read(ws, "C1")
-    assert rows[1] == ["c9", "sip-1", "2026-10-01T00:30:00+02:00", "out", "3949", "FR_SHORT",
-                       "OUT_OF_PLAN", "10", "60", "0.1500"]
+    assert rows[1] == [
+        "c9",
+        "sip-1",
+        "2026-10-01T00:30:00+02:00",
+        "out",
+        "3949",
+        "FR_SHORT",
+        "OUT_OF_PLAN",
+        "10",
+        "60",
+        "0.1500",
+    ]
 
 
 def test_customer_flag_allows_full_numbers(ws):

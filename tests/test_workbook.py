@@ -20,8 +20,16 @@ from pipeline.workbook import EURO, Column, add_sheet, new_workbook, save_determ
 from tests.conftest import Workspace
 
 SHEETS = [
-    "Synthèse", "Factures", "Lignes", "Avoirs", "Consommations", "Fair-use", "Rejets", "SLA",
-    "Appels détaillés", "Glossaire",
+    "Synthèse",
+    "Factures",
+    "Lignes",
+    "Avoirs",
+    "Consommations",
+    "Fair-use",
+    "Rejets",
+    "SLA",
+    "Appels détaillés",
+    "Glossaire",
 ]
 INJECTED_NAME = '=HYPERLINK("http://evil.example","clic")'
 
@@ -32,17 +40,59 @@ def month_with_calls(ws: Workspace) -> None:
     emergency call and a rejected one. C3's name and id would be formulas in a spreadsheet."""
     ws.add_rows("customers.csv", [["C3", INJECTED_NAME, "FR", "false", "false", "", "", "@Lyon"]])
     ws.add_rows("sip_accounts.csv", [["sip-3", "C3"]])
-    ws.add_rows("subscriptions.csv", [
-        ["S3", "C3", "OPT_IVR", "30.00", "2026-01-05", "0", "", "", ""],
-    ])
-    ws.cdrs("2026-10", [
-        ["c1", "sip-1", "out", "0145000000", "+44 7911 123456", "2026-10-03T09:15:00+02:00", "61", "D1"],
-        ["c2", "sip-1", "out", "0145000000", "01 45 67 89 10", "2026-10-03T10:15:00+02:00", "61", "D1"],
-        ["c3", "sip-1", "in", "0145000000", "0145000000", "2026-10-03T10:16:00+02:00", "30", ""],
-        ["c4", "sip-1", "out", "0145000000", "abc", "2026-10-03T10:17:00+02:00", "61", "D1"],
-        ["c5", "sip-2", "out", "0145000000", "0612345678", "2026-10-04T10:17:00+02:00", "125", ""],
-        ["c6", "sip-1", "out", "0145000000", "112", "2026-10-04T11:00:00+02:00", "125", "D1"],
-    ])
+    ws.add_rows(
+        "subscriptions.csv",
+        [
+            ["S3", "C3", "OPT_IVR", "30.00", "2026-01-05", "0", "", "", ""],
+        ],
+    )
+    ws.cdrs(
+        "2026-10",
+        [
+            [
+                "c1",
+                "sip-1",
+                "out",
+                "0145000000",
+                "+44 7911 123456",
+                "2026-10-03T09:15:00+02:00",
+                "61",
+                "D1",
+            ],
+            [
+                "c2",
+                "sip-1",
+                "out",
+                "0145000000",
+                "01 45 67 89 10",
+                "2026-10-03T10:15:00+02:00",
+                "61",
+                "D1",
+            ],
+            [
+                "c3",
+                "sip-1",
+                "in",
+                "0145000000",
+                "0145000000",
+                "2026-10-03T10:16:00+02:00",
+                "30",
+                "",
+            ],
+            ["c4", "sip-1", "out", "0145000000", "abc", "2026-10-03T10:17:00+02:00", "61", "D1"],
+            [
+                "c5",
+                "sip-2",
+                "out",
+                "0145000000",
+                "0612345678",
+                "2026-10-04T10:17:00+02:00",
+                "125",
+                "",
+            ],
+            ["c6", "sip-1", "out", "0145000000", "112", "2026-10-04T11:00:00+02:00", "125", "D1"],
+        ],
+    )
 
 
 def bill(ws: Workspace, month: str = "2026-10") -> Path:
@@ -61,8 +111,17 @@ def test_sheets_headers_frozen_filtered(ws):
     assert wb.sheetnames == SHEETS
     factures = wb["Factures"]
     assert rows_of(factures)[0] == (
-        "N° facture", "Client", "Raison sociale", "Date de facture", "Échéance", "Période",
-        "Total HT", "TVA", "Total TTC", "Taux de TVA", "Mention TVA",
+        "N° facture",
+        "Client",
+        "Raison sociale",
+        "Date de facture",
+        "Échéance",
+        "Période",
+        "Total HT",
+        "TVA",
+        "Total TTC",
+        "Taux de TVA",
+        "Mention TVA",
     )
     for name in SHEETS:
         assert wb[name].freeze_panes == "A2", name
@@ -76,7 +135,16 @@ def test_factures_real_numbers_euro_format_real_dates(ws):
     wb = load_workbook(bill(ws))
     rows = rows_of(wb["Factures"])[1:]
     assert [(r[0], r[1], r[3], r[4], r[6], r[7], r[8], r[9]) for r in rows] == [
-        ("F2026-000001", "C1", datetime(2026, 11, 1), datetime(2026, 12, 1), 25.18, 5.04, 30.22, 0.2),
+        (
+            "F2026-000001",
+            "C1",
+            datetime(2026, 11, 1),
+            datetime(2026, 12, 1),
+            25.18,
+            5.04,
+            30.22,
+            0.2,
+        ),
         ("F2026-000002", "C2", datetime(2026, 11, 1), datetime(2026, 12, 1), 0.09, 0, 0.09, 0),
         ("F2026-000003", "C3", datetime(2026, 11, 1), datetime(2026, 12, 1), 30, 6, 36, 0.2),
     ]
@@ -99,10 +167,17 @@ def test_synthese_totals_by_vat_rate_reconciliation_and_chart(ws):
     assert rows[0] == ("Rubrique", "Indicateur", "Valeur", "Montant HT", "TVA", "Montant TTC")
     body = {(r[0], r[1]): r[2:] for r in rows[1:]}
     assert body[("Période", "Mois facturé")] == ("2026-10", None, None, None)
-    assert body[("Période", "Date des factures et avoirs")] == (datetime(2026, 11, 1), None, None, None)
+    assert body[("Période", "Date des factures et avoirs")] == (
+        datetime(2026, 11, 1),
+        None,
+        None,
+        None,
+    )
     assert body[("Factures", "TVA 20 %")] == (2, 55.18, 11.04, 66.22)
-    mention = ("TVA 0 % - Autoliquidation - TVA due par le preneur, art. 283-2 du CGI / art. 196 "
-               "directive 2006/112/CE")
+    mention = (
+        "TVA 0 % - Autoliquidation - TVA due par le preneur, art. 283-2 du CGI / art. 196 "
+        "directive 2006/112/CE"
+    )
     assert body[("Factures", mention)] == (1, 0.09, 0, 0.09)
     assert body[("Factures", "Total des factures")] == (3, 55.27, 11.04, 66.31)
     assert body[("Avoirs", "Total des avoirs")] == (0, 0, 0, 0)
@@ -111,7 +186,10 @@ def test_synthese_totals_by_vat_rate_reconciliation_and_chart(ws):
     assert body[("Appels (CDR)", "Valorisées")][0] == 5
     assert body[("Appels (CDR)", "Doublons écartés")][0] == 0
     assert body[("Appels (CDR)", "Rejetées")][0] == 1
-    assert body[("Appels (CDR)", "Contrôle : lues = valorisées + doublons + rejetées")][0] == "équilibré"
+    assert (
+        body[("Appels (CDR)", "Contrôle : lues = valorisées + doublons + rejetées")][0]
+        == "équilibré"
+    )
     assert body[("Chiffre d'affaires HT par nature", "Abonnement")] == (2, 55, None, None)
     assert body[("Chiffre d'affaires HT par nature", "Communications")] == (2, 0.27, None, None)
     # a native bar chart over the revenue rows (16 and 17 of the sheet)
@@ -144,7 +222,14 @@ def test_lignes_consommations_rejets(ws):
         ("INTL_GB_MOBILE", "Destination non incluse dans le forfait", "oui", 1, 61, 61, 0.183),
     ]
     rejets = rows_of(wb["Rejets"])
-    assert rejets[0] == ("Fichier", "N° de ligne", "Identifiant d'appel", "Motif", "Détail", "Contenu brut")
+    assert rejets[0] == (
+        "Fichier",
+        "N° de ligne",
+        "Identifiant d'appel",
+        "Motif",
+        "Détail",
+        "Contenu brut",
+    )
     assert rejets[1][:4] == ("cdrs/2026-10/cdrs.csv", 4, "c4", "Numéro appelé invalide")
     assert len(rejets) == 2
 
@@ -152,7 +237,9 @@ def test_lignes_consommations_rejets(ws):
 def test_formula_injection_stays_text(ws):
     month_with_calls(ws)
     ws.add_rows("customers.csv", [["+C4", "-2+3", "FR", "false", "false", "", "", ""]])
-    ws.add_rows("subscriptions.csv", [["S4", "+C4", "OPT_IVR", "30.00", "2026-01-05", "0", "", "", ""]])
+    ws.add_rows(
+        "subscriptions.csv", [["S4", "+C4", "OPT_IVR", "30.00", "2026-01-05", "0", "", "", ""]]
+    )
     wb = load_workbook(bill(ws))
     sheet = wb["Factures"]
     by_number = {r[0].value: r for r in sheet.iter_rows(min_row=2)}
@@ -168,18 +255,33 @@ def test_add_sheet_row_limit_writes_a_note_instead_of_cutting(tmp_path):
     wb = new_workbook()
     add_sheet(wb, "Fits", [Column("n")], [[i] for i in range(4)], max_rows=5)
     add_sheet(wb, "Cut", [Column("n")], [[i] for i in range(10)], max_rows=5, full_data="all.csv")
-    add_sheet(wb, "Counted", [Column("n")], [[i] for i in range(6)], max_rows=5,
-              full_data="x.csv", total_rows=1000)
+    add_sheet(
+        wb,
+        "Counted",
+        [Column("n")],
+        [[i] for i in range(6)],
+        max_rows=5,
+        full_data="x.csv",
+        total_rows=1000,
+    )
     save_deterministic(wb, tmp_path / "w.xlsx")
     back = load_workbook(tmp_path / "w.xlsx")
     assert rows_of(back["Fits"]) == [("n",), (0,), (1,), (2,), (3,)]
-    assert rows_of(back["Cut"]) == [("n",), (0,), (1,), (2,), (
-        "Suite non affichée : 7 ligne(s) au-delà des 3 lignes que la feuille peut contenir ; "
-        "toutes les lignes sont dans le fichier all.csv",)]
+    assert rows_of(back["Cut"]) == [
+        ("n",),
+        (0,),
+        (1,),
+        (2,),
+        (
+            "Suite non affichée : 7 ligne(s) au-delà des 3 lignes que la feuille peut contenir ; "
+            "toutes les lignes sont dans le fichier all.csv",
+        ),
+    ]
     assert back["Cut"].auto_filter.ref == "A1:A4"
     assert rows_of(back["Counted"])[-1] == (
         "Suite non affichée : 997 ligne(s) au-delà des 3 lignes que la feuille peut contenir ; "
-        "toutes les lignes sont dans le fichier x.csv",)
+        "toutes les lignes sont dans le fichier x.csv",
+    )
 
 
 def test_large_month_sheets_say_where_the_rest_is(ws, monkeypatch):
@@ -188,13 +290,19 @@ def test_large_month_sheets_say_where_the_rest_is(ws, monkeypatch):
     wb = load_workbook(bill(ws))
     lignes = rows_of(wb["Lignes"])
     assert len(lignes) == 3
-    assert lignes[2] == (
-        "Suite non affichée : 3 ligne(s) au-delà des 1 lignes que la feuille peut contenir ; "
-        "toutes les lignes sont dans le fichier invoice_lines.csv",) + (None,) * 13
+    assert (
+        lignes[2]
+        == (
+            "Suite non affichée : 3 ligne(s) au-delà des 1 lignes que la feuille peut contenir ; "
+            "toutes les lignes sont dans le fichier invoice_lines.csv",
+        )
+        + (None,) * 13
+    )
     appels = rows_of(wb["Appels détaillés"])
     assert appels[2][0] == (
         "Suite non affichée : 2 ligne(s) au-delà des 1 lignes que la feuille peut contenir ; "
-        "toutes les lignes sont dans le fichier itemised/{client}.csv (un fichier par client)")
+        "toutes les lignes sont dans le fichier itemised/{client}.csv (un fichier par client)"
+    )
     assert len(rows_of(wb["Rejets"])) == 2  # one reject fits
 
 
@@ -212,16 +320,25 @@ def _libreoffice_csv(xlsx: Path, outdir: Path) -> dict[str, list[list[str]]]:
     """Every sheet as CSV, as LibreOffice computes it (raw values, not as shown)."""
     profile = outdir / "profile"
     subprocess.run(
-        ["soffice", f"-env:UserInstallation={profile.as_uri()}", "--headless", "--convert-to",
-         # , separator, " quotes, UTF-8, from line 1, en-US, raw values, every sheet (-1)
-         "csv:Text - txt - csv (StarCalc):44,34,76,1,,1033,false,true,false,false,false,-1",
-         "--outdir", str(outdir), str(xlsx)],
-        check=True, capture_output=True, timeout=180,
+        [
+            "soffice",
+            f"-env:UserInstallation={profile.as_uri()}",
+            "--headless",
+            "--convert-to",
+            # , separator, " quotes, UTF-8, from line 1, en-US, raw values, every sheet (-1)
+            "csv:Text - txt - csv (StarCalc):44,34,76,1,,1033,false,true,false,false,false,-1",
+            "--outdir",
+            str(outdir),
+            str(xlsx),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
     )
     sheets = {}
     for path in outdir.glob(f"{xlsx.stem}-*.csv"):
         with open(path, encoding="utf-8", newline="") as handle:
-            sheets[path.stem[len(xlsx.stem) + 1:]] = list(csv.reader(handle))
+            sheets[path.stem[len(xlsx.stem) + 1 :]] = list(csv.reader(handle))
     return sheets
 
 
@@ -229,8 +346,10 @@ def _cents(text: str) -> Decimal:
     return Decimal(text).quantize(Decimal("0.01"))
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None,
-                    reason="LibreOffice (soffice) is not installed: apt-get install libreoffice-calc")
+@pytest.mark.skipif(
+    shutil.which("soffice") is None,
+    reason="LibreOffice (soffice) is not installed: apt-get install libreoffice-calc",
+)
 def test_libreoffice_opens_the_workbook_and_its_totals_match_the_csv_files(ws, tmp_path):
     month_with_calls(ws)
     xlsx = bill(ws)
@@ -248,16 +367,21 @@ def test_libreoffice_opens_the_workbook_and_its_totals_match_the_csv_files(ws, t
         assert _cents(sheet_row["TVA"]) == Decimal(inv["total_vat"])
         assert _cents(sheet_row["Total TTC"]) == Decimal(inv["total_ttc"])
         # a real date: LibreOffice writes it in its en-US form
-        assert datetime.strptime(sheet_row["Date de facture"], "%m/%d/%Y").date().isoformat() == inv["invoice_date"]
+        assert (
+            datetime.strptime(sheet_row["Date de facture"], "%m/%d/%Y").date().isoformat()
+            == inv["invoice_date"]
+        )
     # the injected name is shown as text, not evaluated
     assert got[2]["Raison sociale"] == INJECTED_NAME
     # Synthèse totals equal the sums of invoices.csv, to the cent
     synthese = {(r[0], r[1]): r[2:] for r in sheets["Synthèse"][1:]}
     total = synthese[("Factures", "Total des factures")]
     assert total[0] == "3"
-    assert [_cents(v) for v in total[1:]] == [
-        sum(Decimal(i[c]) for i in invoices) for c in ("total_ht", "total_vat", "total_ttc")
-    ] == [Decimal("55.27"), Decimal("11.04"), Decimal("66.31")]
+    assert (
+        [_cents(v) for v in total[1:]]
+        == [sum(Decimal(i[c]) for i in invoices) for c in ("total_ht", "total_vat", "total_ttc")]
+        == [Decimal("55.27"), Decimal("11.04"), Decimal("66.31")]
+    )
     # every line amount, and their sum per invoice
     lines = ws.read_csv("2026-10", "invoice_lines.csv")
     lignes = sheets["Lignes"]
