@@ -88,14 +88,21 @@ def explain(month: str, cdr_id: str, data: str, out: str, rates: str) -> None:
         _fail(exc)
 
 
-
 @main.command()
 @click.option("--month", required=True, help=MONTH_HELP)
-@click.option("--data", default="data_samples", show_default=True,
-              help="Used only for inputs missing from OUT/archive/ (months issued before it).")
+@click.option(
+    "--data",
+    default="data_samples",
+    show_default=True,
+    help="Used only for inputs missing from the month's archive (OUT/YYYY-MM/archive/).",
+)
 @click.option("--out", default="out", show_default=True, help=OUT_HELP)
-@click.option("--rates", default="rates", show_default=True,
-              help="Used only for rate files missing from OUT/archive/.")
+@click.option(
+    "--rates",
+    default="rates",
+    show_default=True,
+    help="Used only for rate files missing from the month's archive.",
+)
 def audit(month: str, data: str, out: str, rates: str) -> None:
     """Re-run an issued month from the inputs archived when it was issued, with today's code,
     and compare every issued file: prints "identical" (exit 0) or the differences (exit 1).
