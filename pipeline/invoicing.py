@@ -49,14 +49,14 @@ CATEGORY_MIXED = "Mixte (livraison de biens et prestation de services)"
 
 
 def vat_treatment(customer: dict[str, Any]) -> tuple[Decimal, str]:
-    """R62, by customer. A customer in another EU country without a valid VAT number (none, or
-    one that fails the check: `vat_valid` false, see pipeline.reference) is not a taxable
-    business for reverse charge: French VAT applies (docs/contracts.md)."""
+    """R62, by customer. A customer in another EU country without a VAT number is not a taxable
+    business for reverse charge: French VAT applies (docs/contracts.md). A VAT number that
+    fails its check never gets here: it stops the run (R42, pipeline.reference)."""
     country = customer["country"]
     if country in FRENCH_VAT_COUNTRIES:
         return FRENCH_VAT, ""
     if country in EU_COUNTRIES:
-        if customer.get("vat_number") and customer.get("vat_valid", True):
+        if customer.get("vat_number"):
             return NO_VAT, MENTION_REVERSE_CHARGE
         return FRENCH_VAT, ""
     return NO_VAT, MENTION_OUTSIDE_EU
@@ -115,9 +115,7 @@ def buyer_mentions(customer: dict[str, Any]) -> dict[str, Any]:
     return {
         "customer_name": customer.get("name"),
         "customer_siren": customer.get("siren"),
-        "customer_vat_number": customer.get("vat_number")
-        if customer.get("vat_valid", True)
-        else None,
+        "customer_vat_number": customer.get("vat_number"),
         "customer_address": customer.get("address"),
         "customer_country": customer.get("country"),
     }

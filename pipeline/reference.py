@@ -201,14 +201,11 @@ def _check_return(row: dict[str, Any]) -> str | None:
     return None
 
 
-def _note_vat(row: dict[str, Any]) -> str | None:
-    """R62 reverse charge needs a *valid* VAT number: a customer's number that fails the check
-    does not stop the run; the customer is treated as having none (French VAT for an EU
-    business, the number left off the invoice) and the run reports it (docs/contracts.md)."""
-    problem = _check_vat(row) or _check_siren_matches_vat(row)
-    row["vat_valid"] = bool(row.get("vat_number")) and problem is None
-    row["vat_problem"] = problem
-    return None
+def _check_vat_identity(row: dict[str, Any]) -> str | None:
+    """R42: a customer's VAT number that fails its checksum, belongs to another country or to
+    another SIREN stops the run (issue 4: "reject bad ones as R42 says"). An invoice issued with
+    the wrong VAT treatment could only be corrected by a credit note (docs/contracts.md)."""
+    return _check_vat(row) or _check_siren_matches_vat(row)
 
 
 DATA_FILES: tuple[FileSpec, ...] = (
@@ -228,7 +225,7 @@ DATA_FILES: tuple[FileSpec, ...] = (
             Col("itemised_full_numbers", BOOL, required=False),
         ),
         key=("customer_id",),
-        checks=(_check_siren, _note_vat),
+        checks=(_check_siren, _check_vat_identity),
     ),
     FileSpec(
         "sip_accounts.csv",
@@ -600,13 +597,6 @@ def load_reference(data: Path, rates: Path) -> Reference:
     tables.update({s.table: read_table(rates, s) for s in RATE_FILES})
     ref = Reference(tables, read_provider(data))
     _check_references(ref)
-    customers = ref["ref_customers"]
-    for i, row in enumerate(customers.rows):
-        if row.get("vat_problem"):
-            file, number = customers.where(i)
-            ref.warnings.append(
-                f"{file} row {number}: {row['vat_problem']}: not used, no reverse charge (R62)"
-            )
     return ref
 
 

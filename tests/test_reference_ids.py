@@ -78,26 +78,12 @@ def test_r42_bad_customer_identity_stops_the_run(ws, row, message):
         ),
     ],
 )
-def test_r62_invalid_vat_number_is_not_used_french_vat_and_a_warning(ws, row, problem):
-    # R62 reverse charge needs a valid VAT number: without one, 20 % French VAT; the number
-    # is left off the invoice and the run says so (stderr and manifest)
+def test_r42_invalid_customer_vat_number_stops_the_run(ws, row, problem):
+    # issue 4: bad VAT numbers are rejected as R42 says; issuing the invoice with French VAT
+    # instead of reverse charge could only be undone by a credit note
     set_customer(ws, row)
     ws.cdrs("2026-10", [])
-    result = ws.bill("2026-10")
-    assert result.exit_code == 0, result.output
-    warning = f"customers.csv row 1: {problem}: not used, no reverse charge (R62)"
-    assert warning in result.output
-    inv = ws.read_csv("2026-10", "invoices.csv")[0]
-    assert (
-        inv["customer_id"],
-        inv["total_ht"],
-        inv["vat_rate"],
-        inv["total_vat"],
-        inv["vat_mention"],
-        inv["customer_vat_number"],
-    ) == ("C1", "25.00", "0.20", "5.00", "", "")
-    manifest = json.loads((ws.out / "2026-10" / "manifest.json").read_text(encoding="utf-8"))
-    assert [w.endswith(warning) for w in manifest["warnings"]] == [True]
+    assert_stopped(ws, f"customers.csv row 1: {problem}")
 
 
 def test_r42_valid_identities_are_accepted(ws):

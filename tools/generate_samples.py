@@ -94,7 +94,7 @@ CUSTOMERS = [
     ("C033", "Comptoir des Épices", "FR", "Marseille", 3, "U", "RMA whose defective unit came back"),
     ("C034", "Cabinet Comptable Faure", "FR", "Clermont-Ferrand", 5, "U", "equipment sale delivered 2026-09-16"),
     ("C035", "Start-up Kodex", "FR", "Paris", 8, "U", "equipment sale delivered 2026-10-07"),
-    ("C036", "Ristorante Bella Vita Srl", "IT", "Milano", 2, "M", "Italy with an INVALID VAT number: sample decision, VAT 20 %"),
+    ("C036", "Ristorante Bella Vita Srl", "IT", "Milano", 2, "M", "Italy with a valid VAT number: reverse charge, like C017"),
     ("C037", "Assurances Mercier", "FR", "Paris", 3, "U", "R52 worked example: 2026-10 at 99.8210 %, claim received 2026-11-05"),
     ("C038", "Imprimerie Moderne", "FR", "Rouen", 2, "U", "SLA 2026-09: overlapping/excusable incidents; credited; claimed twice"),
     ("C039", "SOS Plomberie Nuit", "FR", "Paris", 3, "U", "DST night 2026-10-25: 3 h incident; two different 02:15"),
@@ -420,10 +420,10 @@ def make_ch_vat(rng: random.Random) -> str:
     return vat
 
 
-def make_invalid_it_vat(rng: random.Random) -> str:
-    body = digits(rng, 10)
-    vat = "IT" + body + str((int(luhn.calc_check_digit(body)) + 3) % 10)
-    assert not it_iva.is_valid(vat[2:]) and not eu_vat.is_valid(vat)
+def make_it_vat(rng: random.Random) -> str:
+    body = digits(rng, 10)[:7] + "015"  # 7-digit company number + office code 015 (Milano)
+    vat = "IT" + body + luhn.calc_check_digit(body)
+    assert it_iva.is_valid(vat[2:]) and eu_vat.is_valid(vat)
     return vat
 
 
@@ -580,7 +580,7 @@ def build_customers(w: World) -> None:
             c.address = f"{n} {rng.choice(STREETS_FR)}, {CITIES[city][0]} {city}"
         else:
             c.address = FOREIGN_ADDRESS[country].format(n=n)
-            makers = {"BE": make_be_vat, "CH": make_ch_vat, "IT": make_invalid_it_vat}
+            makers = {"BE": make_be_vat, "CH": make_ch_vat, "IT": make_it_vat}
             c.vat = makers[country](rng) if country in makers else ""  # DE: no VAT number
         w.customers[cid] = c
 
