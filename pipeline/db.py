@@ -7,6 +7,7 @@ parameters ($month_start, ...), never formatted into the text.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,17 @@ SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
 
 
+# Settings read from the environment (docs/performance.md): name -> help.
+SETTINGS = {
+    "BILLING_MEMORY_LIMIT": "DuckDB memory limit of a run, e.g. 2GB (default: DuckDB's, 80 % "
+    "of RAM); beyond it DuckDB spills to BILLING_TEMP_DIR",
+    "BILLING_TEMP_DIR": "folder where DuckDB spills when over the memory limit (default: "
+    "DuckDB's, .tmp under the working folder)",
+    "BILLING_THREADS": "DuckDB threads (default: one per core)",
+    "BILLING_PROGRESS": "0 hides the progress lines shown on a terminal",
+}
+
+
 def connect(
     memory_limit: str | None = None, threads: int | None = None
 ) -> duckdb.DuckDBPyConnection:
@@ -24,8 +36,13 @@ def connect(
     # Timestamps without offset are Europe/Paris local time (data contract), and casting a
     # timestamptz to date gives the Paris calendar day (R1).
     con.execute("set TimeZone = 'Europe/Paris'")
+    memory_limit = memory_limit or os.environ.get("BILLING_MEMORY_LIMIT")
+    threads = threads or int(os.environ.get("BILLING_THREADS") or 0) or None
+    temp_dir = os.environ.get("BILLING_TEMP_DIR")
     if memory_limit:
         con.execute("set memory_limit = ?", [memory_limit])
+    if temp_dir:
+        con.execute("set temp_directory = ?", [temp_dir])
     if threads:
         con.execute("set threads = ?", [threads])
     return con

@@ -17,6 +17,7 @@ from pipeline.cdrs import CDR_COLUMNS, REGISTRATION_COLUMNS, billed_ids_table, l
 from pipeline.dates import Month
 from pipeline.db import connect, run_model
 from pipeline.errors import InputError
+from pipeline.progress import stage
 from pipeline.reference import load_reference, register
 
 RATING_MODELS = (
@@ -33,6 +34,13 @@ RATING_MODELS = (
     ("billing", "usage_lines"),
     ("billing", "fair_use_report"),
 )
+# the stage each model is timed under (pipeline.progress, the benchmark's table)
+STAGES = {
+    "stg_cdrs": "validation",
+    "stg_registrations": "validation",
+    "rat_fair_use": "fair_use",
+    "fair_use_report": "fair_use",
+}
 
 
 def month_params(month: Month) -> dict[str, Any]:
@@ -52,20 +60,24 @@ def rate_month(
     con: duckdb.DuckDBPyConnection, data: Path, month: Month, billed_id_files: list[Path]
 ) -> list[str]:
     """Load and rate the month; return the CDR files read (relative to data)."""
-    files = load_raw(con, data, "cdrs", str(month), CDR_COLUMNS, "raw_cdrs", required=True)
-    load_raw(
-        con,
-        data,
-        "registrations",
-        str(month),
-        REGISTRATION_COLUMNS,
-        "raw_registrations",
-        required=False,
-    )
-    billed_ids_table(con, billed_id_files)
+    with stage("load", "cdrs"):
+        files = load_raw(con, data, "cdrs", str(month), CDR_COLUMNS, "raw_cdrs", required=True)
+    with stage("load", "registrations"):
+        load_raw(
+            con,
+            data,
+            "registrations",
+            str(month),
+            REGISTRATION_COLUMNS,
+            "raw_registrations",
+            required=False,
+        )
+    with stage("load", "billed_cdr_ids"):
+        billed_ids_table(con, billed_id_files)
     set_run_params(con, month)
     for layer, name in RATING_MODELS:
-        run_model(con, layer, name)
+        with stage(STAGES.get(name, "rating"), name):
+            run_model(con, layer, name)
         if name == "stg_registrations":
             _stop_on_bad_registration(con, data)
     return files

@@ -40,6 +40,7 @@ from pipeline.outputs import (
     write_query_csv,
     write_rated_calls,
 )
+from pipeline.progress import stage
 from pipeline.rating import rate_month
 from pipeline.reference import Reference, load_reference, register
 from pipeline.sla import credit_notes_for_run
@@ -142,13 +143,16 @@ def _write_month(folder: Path, billed: BilledMonth, manifest: dict[str, Any]) ->
         FAIR_USE_COLUMNS,
         f"select {', '.join(FAIR_USE_COLUMNS)} from fair_use_report order by sip_account",
     )
-    write_rated_calls(con, folder / "rated_calls.parquet")
-    write_exports(folder, billed, manifest)
-    manifest["outputs"] = {
-        p.name: sha256(p)
-        for p in sorted(folder.rglob("*"))
-        if p.is_file() and p.name != "manifest.json"
-    }
+    with stage("outputs", "rated_calls.parquet"):
+        write_rated_calls(con, folder / "rated_calls.parquet")
+    with stage("exports"):
+        write_exports(folder, billed, manifest)
+    with stage("manifest", "output hashes"):
+        manifest["outputs"] = {
+            p.name: sha256(p)
+            for p in sorted(folder.rglob("*"))
+            if p.is_file() and p.name != "manifest.json"
+        }
     write_json(folder / "manifest.json", manifest)
 
 
@@ -329,7 +333,8 @@ def bill_month(month_text: str, data: Path, out: Path, rates: Path) -> RunResult
     month = Month.parse(month_text)
     if not data.is_dir():
         raise InputError(f"data folder {str(data)!r} does not exist or is not a folder")
-    ref: Reference = load_reference(data, rates)
+    with stage("reference"):
+        ref: Reference = load_reference(data, rates)
     with ledger.locked(out):
         ledger.checkpoint("locked")
         final = out / str(month)
@@ -339,16 +344,18 @@ def bill_month(month_text: str, data: Path, out: Path, rates: Path) -> RunResult
         register(con, ref)
         cdr_files = rate_month(con, data, month, ledger.billed_id_files(out, month))
         ledger.checkpoint("rated")
-        lines = contract_lines(ref, month) + usage_lines(con, month)
+        with stage("contracts"):
+            lines = contract_lines(ref, month) + usage_lines(con, month)
         customers = {c["customer_id"]: c for c in ref["ref_customers"].rows}
         year = invoice_date(month).year
-        invoices = build_invoices(
-            lines,
-            customers,
-            month,
-            ledger.next_sequence(out, month, "F", "invoice_number", "invoices.csv", year),
-            provider=ref.provider,
-        )
+        with stage("invoices"):
+            invoices = build_invoices(
+                lines,
+                customers,
+                month,
+                ledger.next_sequence(out, month, "F", "invoice_number", "invoices.csv", year),
+                provider=ref.provider,
+            )
         reconciliation = [
             dict(
                 zip(
@@ -364,12 +371,15 @@ def bill_month(month_text: str, data: Path, out: Path, rates: Path) -> RunResult
             raise ProblemFound(
                 f"CDR reconciliation does not balance for {', '.join(unbalanced)} (R40)"
             )
-        credit_notes, sla_rows = credit_notes_for_run(
-            ref,
-            month,
-            out,
-            ledger.next_sequence(out, month, "AV", "credit_note_number", "credit_notes.csv", year),
-        )
+        with stage("sla"):
+            credit_notes, sla_rows = credit_notes_for_run(
+                ref,
+                month,
+                out,
+                ledger.next_sequence(
+                    out, month, "AV", "credit_note_number", "credit_notes.csv", year
+                ),
+            )
         billed = BilledMonth(
             month,
             invoices,
@@ -381,33 +391,34 @@ def bill_month(month_text: str, data: Path, out: Path, rates: Path) -> RunResult
             data_dir=data,
             rates_dir=rates,
         )
-        manifest = {
-            "month": str(month),
-            "code_version": code_version(),
-            "inputs": [
-                {
-                    "folder": kind,
-                    "path": p.relative_to(data if kind == "data" else rates).as_posix(),
-                    "sha256": sha256(p),
-                    "bytes": p.stat().st_size,
-                }
-                for kind, p in _input_files(data, rates, month)
-            ],
-            "cdr_files": cdr_files,
-            "reconciliation": reconciliation,
-            "warnings": ref.warnings,
-            "numbers": {
-                "invoices": _numbers(invoices, "invoice_number"),
-                "credit_notes": _numbers(credit_notes, "credit_note_number"),
-            },
-            "row_counts": {
-                "invoices": len(invoices),
-                "invoice_lines": len(billed.lines),
-                "credit_notes": len(credit_notes),
-                "rated_calls": con.execute("select count(*) from rated_calls").fetchone()[0],
-                "rejects": con.execute("select count(*) from rejects").fetchone()[0],
-            },
-        }
+        with stage("manifest", "input hashes"):
+            manifest = {
+                "month": str(month),
+                "code_version": code_version(),
+                "inputs": [
+                    {
+                        "folder": kind,
+                        "path": p.relative_to(data if kind == "data" else rates).as_posix(),
+                        "sha256": sha256(p),
+                        "bytes": p.stat().st_size,
+                    }
+                    for kind, p in _input_files(data, rates, month)
+                ],
+                "cdr_files": cdr_files,
+                "reconciliation": reconciliation,
+                "warnings": ref.warnings,
+                "numbers": {
+                    "invoices": _numbers(invoices, "invoice_number"),
+                    "credit_notes": _numbers(credit_notes, "credit_note_number"),
+                },
+                "row_counts": {
+                    "invoices": len(invoices),
+                    "invoice_lines": len(billed.lines),
+                    "credit_notes": len(credit_notes),
+                    "rated_calls": con.execute("select count(*) from rated_calls").fetchone()[0],
+                    "rejects": con.execute("select count(*) from rejects").fetchone()[0],
+                },
+            }
         staging = ledger.staging_dir(out, month)
         try:
             _write_month(staging, billed, manifest)

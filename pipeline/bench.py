@@ -1,0 +1,391 @@
+"""The benchmark: `make bench [ROWS=10000000]` or `python -m pipeline.bench --rows N`.
+
+In one run, on one seeded synthetic month (pipeline/synth.py):
+
+1. the floor: DuckDB reading every column of the CDR file (`select count(*), sum(hash(...))`),
+   parquet and CSV, median of `--repeat` runs;
+2. the whole `billing bill` of the parquet month, in a child process (its peak RSS is the peak
+   memory), with the time of every stage (pipeline/progress.py) as a multiple of the floor;
+3. loading the CSV month (pipeline/cdrs.py) against DuckDB's own `read_csv` of the same file;
+4. the alternative a user would write: a vectorised pandas rating of destinations, tariffs by
+   date and amounts (no fair use), on at most `--pandas-rows` rows, scaled to the month.
+
+Prints a table and writes bench_out/bench_<rows>.json. Generated data stays under --out
+(bench_out/ is git-ignored; use /tmp for the large months).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from pipeline.cdrs import CDR_COLUMNS
+
+REPO = Path(__file__).resolve().parent.parent
+MONTH = "2026-10"
+# the stages of the table, in run order (pipeline.progress groups)
+STAGES = (
+    "reference",
+    "load",
+    "validation",
+    "rating",
+    "fair_use",
+    "contracts",
+    "invoices",
+    "sla",
+    "manifest",
+    "outputs",
+    "exports",
+)
+
+
+def _median_time(fn: Any, repeat: int) -> tuple[float, list[float]]:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), times
+
+
+def _hash_all(source: str) -> str:
+    cols = ", ".join(CDR_COLUMNS)
+    return f"select count(*), sum(hash({cols})) from {source}"
+
+
+def floor_parquet(path: Path, repeat: int, threads: int | None = None) -> tuple[float, list[float]]:
+    """DuckDB reading every column of the parquet file: the least any rating can cost."""
+    con = duckdb.connect(":memory:")
+    if threads:
+        con.execute("set threads = ?", [threads])
+    sql = _hash_all("read_parquet($f)")
+    return _median_time(lambda: con.execute(sql, {"f": str(path)}).fetchone(), repeat)
+
+
+def floor_csv(path: Path, repeat: int, threads: int | None = None) -> tuple[float, list[float]]:
+    """DuckDB's own read_csv of the CSV file (types detected), every column."""
+    con = duckdb.connect(":memory:")
+    if threads:
+        con.execute("set threads = ?", [threads])
+    sql = _hash_all("read_csv($f)")
+    return _median_time(lambda: con.execute(sql, {"f": str(path)}).fetchone(), repeat)
+
+
+def csv_load(data: Path, repeat: int) -> tuple[float, list[float]]:
+    """The pipeline's CSV loader (pipeline/cdrs.py) on the same file: raw lines, row numbers,
+    split fields, ready for staging."""
+    from pipeline.cdrs import load_raw
+    from pipeline.db import connect
+
+    def once() -> None:
+        con = connect()
+        load_raw(con, data, "cdrs", MONTH, CDR_COLUMNS, "raw_cdrs", required=True)
+        con.close()
+
+    return _median_time(once, repeat)
+
+
+def _bill_child(data: str, out: str, rates: str, timings: str) -> None:
+    """Run in the child process: bill the month with stage timings, write them as JSON."""
+    from pipeline.progress import recording
+    from pipeline.run import bill_month
+
+    start = time.perf_counter()
+    with recording() as rec:
+        result = bill_month(MONTH, Path(data), Path(out), Path(rates))
+    total = time.perf_counter() - start
+    Path(timings).write_text(
+        json.dumps(
+            {
+                "total_s": total,
+                "steps": rec.steps,
+                "invoices": result.invoices,
+                "total_ttc": result.total_ttc,
+                "reconciliation": result.reconciliation,
+            },
+            default=str,
+        ),
+        encoding="utf-8",
+    )
+
+
+def bill(data: Path, out: Path, rates: Path, memory_limit: str | None) -> dict[str, Any]:
+    """`billing bill` of the month in a child process; its peak RSS from wait4."""
+    if out.exists():
+        shutil.rmtree(out)
+    timings = out.with_suffix(".timings.json")
+    env = dict(os.environ)
+    if memory_limit:
+        env["BILLING_MEMORY_LIMIT"] = memory_limit
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pipeline.bench",
+            "--bill-child",
+            str(data),
+            str(out),
+            str(rates),
+            str(timings),
+        ],
+        cwd=REPO,
+        env=env,
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise RuntimeError(f"billing the benchmark month failed (exit {proc.returncode})")
+    result = json.loads(timings.read_text(encoding="utf-8"))
+    timings.unlink()
+    result["wall_s"] = wall
+    # ru_maxrss is in KiB on Linux
+    result["peak_rss_mb"] = usage.ru_maxrss / 1024
+    return result
+
+
+def pandas_rating(parquet: Path, rates: Path, rows: int) -> tuple[float, int]:
+    """What a user would write with pandas: normalise numbers, longest prefix by a map per
+    prefix length, tariff by date, amounts in integers (no fair use, no plans). Returns the
+    seconds for the first `rows` rows, reading included, and the rows rated."""
+    import numpy as np
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    start = time.perf_counter()
+    table = pq.ParquetFile(parquet).iter_batches(batch_size=rows)
+    df = next(table).to_pandas()
+    dialled = df["callee"].fillna("").str.replace(r"[\s.()\[\]\-]", "", regex=True)
+    e164 = pd.Series(np.nan, index=df.index, dtype=object)
+    plus = dialled.str.fullmatch(r"\+[1-9][0-9]{2,14}")
+    intl = dialled.str.fullmatch(r"00[1-9][0-9]{2,14}")
+    national = dialled.str.fullmatch(r"0[1-9][0-9]{8}")
+    short = dialled.str.fullmatch(r"[1-9][0-9]{1,5}")
+    full = dialled.str.fullmatch(r"[1-9][0-9]{10,14}")
+    e164 = e164.mask(full, dialled).mask(short, "S" + dialled)
+    e164 = e164.mask(national, "33" + dialled.str.slice(1)).mask(intl, dialled.str.slice(2))
+    e164 = e164.mask(plus, dialled.str.slice(1))
+    dest = pd.read_csv(rates / "destinations.csv", dtype=str)
+    zone = pd.Series(np.nan, index=df.index, dtype=object)
+    for length in sorted(dest["prefix"].str.len().unique(), reverse=True):
+        of_len = dest[dest["prefix"].str.len() == length]
+        found = e164.str.slice(0, length).map(
+            dict(zip(of_len["prefix"], of_len["zone"], strict=True))
+        )
+        zone = zone.fillna(found)
+    tariffs = pd.read_csv(
+        rates / "tariffs.csv", dtype={"price_per_min_eur": str, "connection_fee_eur": str}
+    )
+    tariffs["valid_from"] = pd.to_datetime(tariffs["valid_from"]).astype("datetime64[us]")
+    tariffs["price_e4"] = (
+        tariffs["price_per_min_eur"].str.replace(".", "", regex=False).astype("int64")
+    )
+    tariffs["fee_e4"] = (
+        tariffs["connection_fee_eur"].str.replace(".", "", regex=False).astype("int64")
+    )
+    calls = pd.DataFrame(
+        {
+            "cdr_id": df["cdr_id"],
+            "zone": zone.astype(tariffs["zone"].dtype),
+            "duration_s": df["duration_s"],
+            "direction": df["direction"],
+            "call_date": pd.to_datetime(df["start_time"])
+            .dt.tz_convert("Europe/Paris")
+            .dt.tz_localize(None)
+            .dt.normalize()
+            .astype("datetime64[us]"),
+        }
+    )
+    calls = calls.sort_values("call_date")
+    priced = pd.merge_asof(
+        calls,
+        tariffs.sort_values("valid_from"),
+        left_on="call_date",
+        right_on="valid_from",
+        by="zone",
+    )
+    duration = priced["duration_s"].fillna(0).astype("int64")
+    chargeable = priced["direction"].isin(["out", "fwd"]) & (duration > 0)
+    inc = priced["increment_s"].fillna(1).astype("int64")
+    billable = np.maximum(
+        priced["min_billable_s"].fillna(0).astype("int64"), (duration + inc - 1) // inc * inc
+    ).where(chargeable, 0)
+    amount_e4 = (
+        priced["fee_e4"].fillna(0).astype("int64")
+        + (priced["price_e4"].fillna(0).astype("int64") * billable + 30) // 60
+    )
+    priced["amount_e4"] = amount_e4.where(billable > 0, 0)
+    priced["amount_e4"].sum()
+    return time.perf_counter() - start, len(df)
+
+
+def run(
+    rows: int,
+    out: Path,
+    seed: int,
+    repeat: int,
+    pandas_rows: int,
+    memory_limit: str | None,
+    keep: bool,
+) -> dict[str, Any]:
+    from pipeline.synth import generate
+
+    out.mkdir(parents=True, exist_ok=True)
+    data = out / f"month_{rows}"
+    report: dict[str, Any] = {
+        "rows_requested": rows,
+        "seed": seed,
+        "month": MONTH,
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "duckdb": duckdb.__version__,
+            "load_before": os.getloadavg(),
+        },
+        "memory_limit": memory_limit,
+    }
+    _say(f"generating {rows:,} CDRs under {data} ...")
+    start = time.perf_counter()
+    month = generate(data, rows, seed=seed)
+    report["generate_s"] = time.perf_counter() - start
+    report["rows"] = month.rows
+    report["sizes"] = {
+        "customers": month.customers,
+        "accounts": month.accounts,
+        "devices": month.devices,
+        "registrations": month.registrations,
+        "parquet_mb": month.cdr_parquet.stat().st_size / 1e6,
+        "csv_mb": month.cdr_csv.stat().st_size / 1e6 if month.cdr_csv else None,
+    }
+    _say(f"  {month.rows:,} CDRs in {report['generate_s']:.1f} s; floors ...")
+    floor, floor_runs = floor_parquet(month.cdr_parquet, repeat)
+    csv_floor, csv_floor_runs = floor_csv(month.cdr_csv, repeat)
+    report["floor"] = {
+        "parquet_s": floor,
+        "parquet_runs": floor_runs,
+        "csv_s": csv_floor,
+        "csv_runs": csv_floor_runs,
+    }
+    _say(f"  floor parquet {floor:.2f} s, csv {csv_floor:.2f} s; billing ...")
+    billed = bill(month.data, out / f"out_{rows}", REPO / "rates", memory_limit)
+    stages: dict[str, float] = {}
+    for group, _, seconds in billed["steps"]:
+        stages[group] = stages.get(group, 0.0) + seconds
+    report["bill"] = {
+        "total_s": billed["total_s"],
+        "wall_s": billed["wall_s"],
+        "peak_rss_mb": billed["peak_rss_mb"],
+        "invoices": billed["invoices"],
+        "stages_s": stages,
+        "steps": billed["steps"],
+        "x_floor": {k: v / floor for k, v in stages.items()},
+        "total_x_floor": billed["total_s"] / floor,
+        "rating_s": stages.get("rating", 0.0),
+    }
+    _say(f"  bill {billed['total_s']:.1f} s; CSV load ...")
+    load, load_runs = csv_load(month.data_csv, repeat)
+    report["csv_load"] = {"seconds": load, "runs": load_runs, "x_read_csv": load / csv_floor}
+    _say(f"  CSV load {load:.2f} s; pandas ...")
+    n = min(pandas_rows, month.rows)
+    seconds, rated = pandas_rating(month.cdr_parquet, REPO / "rates", n)
+    scaled = seconds * month.rows / rated
+    report["pandas"] = {
+        "rows": rated,
+        "seconds": seconds,
+        "scaled_s": scaled,
+        "x_floor": scaled / floor,
+        "bill_speedup": scaled / billed["total_s"],
+    }
+    report["machine"]["load_after"] = os.getloadavg()
+    if not keep:
+        for path in (month.data, month.data_csv, out / f"out_{rows}"):
+            if path is not None and path.exists():
+                shutil.rmtree(path)
+    return report
+
+
+def table(report: dict[str, Any]) -> str:
+    floor = report["floor"]["parquet_s"]
+    b = report["bill"]
+    lines = [
+        f"benchmark: {report['rows']:,} CDRs ({report['sizes']['customers']:,} customers, "
+        f"{report['sizes']['accounts']:,} SIP accounts, {report['sizes']['registrations']:,} "
+        f"registrations), {report['machine']['cpus']} cores, load "
+        f"{report['machine']['load_before'][0]:.1f} -> {report['machine']['load_after'][0]:.1f}",
+        f"{'stage':<28}{'seconds':>10}{'x floor':>10}",
+        f"{'floor (parquet, all cols)':<28}{floor:>10.2f}{1:>10.1f}",
+    ]
+    for name in STAGES:
+        if name in b["stages_s"]:
+            s = b["stages_s"][name]
+            lines.append(f"{name:<28}{s:>10.2f}{s / floor:>10.1f}")
+    lines += [
+        f"{'whole bill':<28}{b['total_s']:>10.2f}{b['total_x_floor']:>10.1f}",
+        f"peak memory (RSS of the bill): {b['peak_rss_mb']:,.0f} MB"
+        + (f" (memory limit {report['memory_limit']})" if report["memory_limit"] else ""),
+        f"CSV: pipeline load {report['csv_load']['seconds']:.2f} s, DuckDB read_csv "
+        f"{report['floor']['csv_s']:.2f} s: {report['csv_load']['x_read_csv']:.1f}x",
+        f"pandas rating (destinations, tariffs, amounts; {report['pandas']['rows']:,} rows): "
+        f"{report['pandas']['seconds']:.1f} s, scaled {report['pandas']['scaled_s']:.1f} s = "
+        f"{report['pandas']['x_floor']:.0f}x floor; the whole bill is "
+        f"{report['pandas']['bill_speedup']:.1f}x faster",
+    ]
+    return "\n".join(lines)
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m pipeline.bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--out", type=Path, default=REPO / "bench_out")
+    parser.add_argument("--seed", type=int, default=20261126)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each floor (median)")
+    parser.add_argument(
+        "--pandas-rows",
+        type=int,
+        default=1_000_000,
+        help="rows rated by the pandas alternative (then scaled)",
+    )
+    parser.add_argument(
+        "--memory-limit",
+        default=os.environ.get("BILLING_MEMORY_LIMIT"),
+        help="DuckDB memory limit of the bill (e.g. 2GB)",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the generated month")
+    parser.add_argument("--json", type=Path, help="where to write the report")
+    parser.add_argument("--bill-child", nargs=4, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.bill_child:
+        _bill_child(*args.bill_child)
+        return 0
+    report = run(
+        args.rows, args.out, args.seed, args.repeat, args.pandas_rows, args.memory_limit, args.keep
+    )
+    target = args.json or args.out / f"bench_{args.rows}.json"
+    target.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
+    print(table(report))
+    print(f"report: {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,94 @@
+"""Stage timings and progress of a run.
+
+`stage("rating", "rat_destinations")` times a step. Timings are kept when a recorder is
+active (`recording()`, used by the benchmark); progress lines (stage, then its elapsed time,
+ticking while it runs) go to stderr only when stderr is a terminal, and never in CI (`CI` set)
+or when `BILLING_PROGRESS=0`. Nothing here touches the results of a run.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+_TICK_S = 0.5
+
+
+@dataclass
+class Timings:
+    """(group, step, seconds) in the order the steps ended."""
+
+    steps: list[tuple[str, str, float]] = field(default_factory=list)
+
+    def by_group(self) -> dict[str, float]:
+        totals: dict[str, float] = {}
+        for group, _, seconds in self.steps:
+            totals[group] = totals.get(group, 0.0) + seconds
+        return totals
+
+
+_recorder: Timings | None = None
+
+
+@contextmanager
+def recording() -> Iterator[Timings]:
+    """Collect the timings of every `stage` run inside the block."""
+    global _recorder
+    previous, _recorder = _recorder, Timings()
+    try:
+        yield _recorder
+    finally:
+        _recorder = previous
+
+
+def show_progress() -> bool:
+    if os.environ.get("BILLING_PROGRESS") == "0" or os.environ.get("CI"):
+        return False
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+@contextmanager
+def stage(group: str, step: str | None = None) -> Iterator[None]:
+    """Time one step of the run (a model, a file, an export)."""
+    step = step or group
+    start = time.perf_counter()
+    ticker = _Ticker(f"{group}: {step}", start) if show_progress() else None
+    try:
+        yield
+    finally:
+        seconds = time.perf_counter() - start
+        if ticker is not None:
+            ticker.stop(seconds)
+        if _recorder is not None:
+            _recorder.steps.append((group, step, seconds))
+
+
+class _Ticker:
+    """`label ... 3.5 s` on one terminal line, rewritten while the step runs."""
+
+    def __init__(self, label: str, start: float) -> None:
+        self.label, self.start = label, start
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self.done.wait(_TICK_S):
+            self._write(f"{time.perf_counter() - self.start:6.1f} s", end="")
+
+    def _write(self, text: str, end: str) -> None:
+        sys.stderr.write(f"\r  {self.label:<42} {text}{end}")
+        sys.stderr.flush()
+
+    def stop(self, seconds: float) -> None:
+        self.done.set()
+        self.thread.join()
+        self._write(f"{seconds:6.1f} s", end="\n")
