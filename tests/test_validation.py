@@ -160,6 +160,7 @@ def test_a_clean_month_passes_and_reports_every_expectation(ws, gates):
     calls(ws)
     result = ws.bill(MONTH)
     assert result.exit_code == 0, result.output
+    assert "Calculating Metrics" not in result.output  # no progress bars
     folder = ws.out / MONTH / "validation"
     report = (folder / "report.md").read_text(encoding="utf-8")
     for stage, suites in (("inputs", input_suites()), ("outputs", output_suites())):
