@@ -180,11 +180,13 @@ class Context:
         return {k: v for k, v in self.params.items() if f"${k}" in sql}
 
     def query(self, sql: str) -> pd.DataFrame:
-        assert self.con is not None
+        if self.con is None:
+            raise ValueError("no DuckDB connection to build this dataset from")
         return self.con.execute(sql, self.bind(sql)).df()
 
     def rows(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
-        assert self.con is not None
+        if self.con is None:
+            raise ValueError("no DuckDB connection to build this dataset from")
         cursor = self.con.execute(sql, self.bind(sql))
         return [d[0] for d in cursor.description], cursor.fetchall()
 
