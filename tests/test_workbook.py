@@ -388,3 +388,32 @@ def test_libreoffice_opens_the_workbook_and_its_totals_match_the_csv_files(ws, t
     assert [(r[0], r[1], _cents(r[11])) for r in lignes[1:]] == [
         (ln["invoice_number"], ln["line_no"], Decimal(ln["amount_ht"])) for ln in lines
     ]
+
+
+@pytest.mark.skipif(
+    shutil.which("soffice") is None,
+    reason="LibreOffice (soffice) is not installed: apt-get install libreoffice-calc",
+)
+def test_libreoffice_reads_the_native_chart(ws, tmp_path):
+    month_with_calls(ws)
+    xlsx = bill(ws)
+    outdir = tmp_path / "ods"
+    subprocess.run(
+        [
+            "soffice",
+            f"-env:UserInstallation={(outdir / 'profile').as_uri()}",
+            "--headless",
+            "--convert-to",
+            "ods",
+            "--outdir",
+            str(outdir),
+            str(xlsx),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+    with zipfile.ZipFile(outdir / f"{xlsx.stem}.ods") as z:
+        chart = z.read("Object 1/content.xml").decode()
+    assert 'chart:class="chart:bar"' in chart
+    assert 'table:cell-range-address="Synthèse.B16:Synthèse.B17 Synthèse.D16:Synthèse.D17"' in chart
