@@ -81,6 +81,9 @@ def _load_csv(con, path: Path, rel: str, columns: tuple[str, ...], table: str) -
     field_exprs = ", ".join(
         f"nullif(trim(parts[{p + 1}]), '') as {c}" for c, p in zip(columns, positions, strict=True)
     )
+    typed_nulls = "".join(
+        f", cast(null as {sql_type}) as {name}" for name, sql_type in _typed_columns(columns)
+    )
     # one scan of the file: every line whole, numbered in file order (the streaming window
     # keeps the scan order), then split in SQL; quoted lines go to Python's csv module
     con.execute(
@@ -102,7 +105,7 @@ def _load_csv(con, path: Path, rel: str, columns: tuple[str, ...], table: str) -
             where raw is not null and trim(raw) <> '' and not contains(raw, '"')
         )
         select ? as source_file, row_number, raw,
-               len(parts) as n_fields, ? as expected_fields, {field_exprs}
+               len(parts) as n_fields, ? as expected_fields, {field_exprs}{typed_nulls}
         from split
         """,
         [rel, len(header)],
@@ -123,33 +126,80 @@ def _load_csv(con, path: Path, rel: str, columns: tuple[str, ...], table: str) -
             ):
                 column.append(value)
         con.register("_quoted_lines", pa.table(dict(zip(names, values, strict=True))))
-        con.execute(f"insert into {table} select * from _quoted_lines")
+        con.execute(f"insert into {table} by name select * from _quoted_lines")
         con.unregister("_quoted_lines")
 
 
-def _load_parquet(con, path: Path, rel: str, columns: tuple[str, ...], table: str) -> None:
+# Typed copies of the CDR fields that a parquet file may store typed: staging uses them as
+# they are instead of printing them as text and parsing them back.
+TYPED = {"start_time": ("start_ts", "timestamptz"), "duration_s": ("duration_n", "bigint")}
+_TIMESTAMP_TYPES = (
+    "TIMESTAMP",
+    "TIMESTAMP_TZ",
+    "TIMESTAMP WITH TIME ZONE",
+    "TIMESTAMP_NS",
+    "TIMESTAMP_MS",
+    "TIMESTAMP_S",
+)
+_INTEGER_TYPES = (
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
+    "HUGEINT",
+)
+
+
+def _typed_columns(columns: tuple[str, ...]) -> list[tuple[str, str]]:
+    return [TYPED[c] for c in columns if c in TYPED]
+
+
+def _parquet_select(con, path: Path, rel: str, columns: tuple[str, ...]) -> str:
+    """The select that reads a parquet file as raw rows (a view: nothing is copied). A typed
+    start_time or duration_s is passed typed (start_ts, duration_n); the raw text of a row is
+    its fields joined by commas, computed only where it is used (rejects)."""
     try:
-        names = [
-            r[0]
+        types = {
+            r[0]: r[1]
             for r in con.execute(
-                "select name from parquet_schema(?) where name <> 'schema' and num_children is null",
+                "select column_name, column_type from (describe select * from read_parquet(?))",
                 [str(path)],
             ).fetchall()
-        ]
+        }
     except duckdb.Error as exc:
         raise InputError(f"not a readable parquet file: {exc}", file=str(path)) from exc
-    _positions(path, names, columns)
-    casts = ", ".join(f"nullif(trim(cast(\"{c}\" as varchar)), '') as {c}" for c in columns)
+    _positions(path, list(types), columns)
+    fields, typed = [], []
+    for c in columns:
+        if c in TYPED:
+            name, sql_type = TYPED[c]
+            native = (
+                (types[c] in _TIMESTAMP_TYPES)
+                if sql_type == "timestamptz"
+                else (types[c] in _INTEGER_TYPES)
+            )
+            if native:
+                fields.append(f"cast(null as varchar) as {c}")
+                typed.append(f'cast("{c}" as {sql_type}) as {name}')
+                continue
+            typed.append(f"cast(null as {sql_type}) as {name}")
+        fields.append(f"nullif(trim(cast(\"{c}\" as varchar)), '') as {c}")
     raw = " || ',' || ".join(f"coalesce(cast(\"{c}\" as varchar), '')" for c in columns)
-    con.execute(
-        f"""
-        insert into {table}
-        select ? as source_file, file_row_number + 1 as row_number, {raw} as raw,
-               {len(columns)} as n_fields, {len(columns)} as expected_fields, {casts}
-        from read_parquet(?, file_row_number = true)
-        """,
-        [rel, str(path)],
+    return (
+        f"select {_literal(rel)} as source_file, file_row_number + 1 as row_number, "
+        f"{raw} as raw, {len(columns)} as n_fields, {len(columns)} as expected_fields, "
+        + ", ".join(fields + typed)
+        + f" from read_parquet({_literal(str(path))}, file_row_number = true)"
     )
+
+
+def _literal(text: str) -> str:
+    # a view cannot hold bound parameters; these are our own file paths, quotes doubled
+    return "'" + text.replace("'", "''") + "'"
 
 
 def load_raw(
@@ -161,26 +211,34 @@ def load_raw(
     table: str,
     required: bool,
 ) -> list[str]:
-    """Create `table` with one row per record of every file, and `<table>_files` with one row
-    per file (an empty file too, for the R40 reconciliation); return the files' relative paths."""
+    """Make `table` hold one row per record of every file, and `<table>_files` one row per
+    file (an empty file too, for the R40 reconciliation); return the files' relative paths.
+
+    CSV lines are copied into `<table>_lines` (they must be numbered and split); `table` is a
+    view over it and over the parquet files themselves, which are read where they are used."""
     cols = ", ".join(f"{c} varchar" for c in columns)
+    typed_cols = "".join(f", {name} {sql_type}" for name, sql_type in _typed_columns(columns))
+    con.execute(f"drop view if exists {table}")
+    con.execute(f"drop table if exists {table}")
     con.execute(
-        f"create or replace table {table} (source_file varchar, row_number bigint, raw varchar, "
-        f"n_fields bigint, expected_fields bigint, {cols})"
+        f"create or replace table {table}_lines (source_file varchar, row_number bigint, "
+        f"raw varchar, n_fields bigint, expected_fields bigint, {cols}{typed_cols})"
     )
     con.execute(f"create or replace table {table}_files (source_file varchar)")
     rels = []
+    selects = [f"select * from {table}_lines"]
     for path in month_files(data, folder, month, required):
         rel = path.relative_to(data).as_posix()
         rels.append(rel)
         con.execute(f"insert into {table}_files values (?)", [rel])
         try:
             if path.name.endswith(".parquet"):
-                _load_parquet(con, path, rel, columns, table)
+                selects.append(_parquet_select(con, path, rel, columns))
             else:
-                _load_csv(con, path, rel, columns, table)
+                _load_csv(con, path, rel, columns, f"{table}_lines")
         except duckdb.Error as exc:
             raise InputError(f"cannot read the file: {exc}", file=str(path)) from exc
+    con.execute(f"create view {table} as " + " union all ".join(selects))
     return rels
 
 

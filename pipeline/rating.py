@@ -23,8 +23,9 @@ from pipeline.reference import load_reference, register
 RATING_MODELS = (
     ("staging", "stg_cdrs"),
     ("staging", "stg_registrations"),
-    ("rating", "rat_calls"),
+    ("rating", "rat_numbers"),
     ("rating", "rat_destinations"),
+    ("rating", "rat_calls"),
     ("rating", "rat_tariffed"),
     ("rating", "rat_fair_use"),
     ("rating", "rat_priced"),

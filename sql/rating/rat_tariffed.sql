@@ -2,7 +2,9 @@
 -- and the rating reject of R41: INVALID_NUMBER (R11) before NO_TARIFF (R12). Only chargeable
 -- calls (R10: out or fwd, answered) are rejected; a call that is never charged keeps a null
 -- zone when its number does not normalise or match.
--- Reads: rat_calls, rat_destinations, ref_tariffs.
+-- The version is found by an equality join on (zone, day): the versions are first spread over
+-- the days of the month's calls (a few thousand rows), so no range join runs on the calls.
+-- Reads: rat_calls, ref_tariffs.
 with tariff_versions as (
     -- R13: a version is valid from its valid_from to the next version's valid_from (excluded)
     select
@@ -11,31 +13,38 @@ with tariff_versions as (
     from ref_tariffs
 ),
 
-zoned as (
+call_days as (
+    select distinct call_date
+    from rat_calls
+),
+
+tariff_days as (
     select
-        c.*,
-        d.prefix,
-        d.zone
-    from rat_calls as c
-    left join rat_destinations as d
-        on c.callee_e164 = d.callee_e164
+        d.call_date,
+        t.zone,
+        t.valid_from,
+        t.price_per_min_eur,
+        t.connection_fee_eur,
+        t.min_billable_s,
+        t.increment_s,
+        t.in_unlimited_plan
+    from call_days as d
+    inner join tariff_versions as t
+        on d.call_date >= t.valid_from and (t.valid_until is null or d.call_date < t.valid_until)
 ),
 
 tariffed as (
     select
-        z.*,
+        c.*,
         t.valid_from as tariff_valid_from,
         t.price_per_min_eur,
         t.connection_fee_eur,
         t.min_billable_s,
         t.increment_s,
         coalesce(t.in_unlimited_plan, false) as in_unlimited_plan
-    from zoned as z
-    left join tariff_versions as t
-        on
-            z.zone = t.zone
-            and z.call_date >= t.valid_from
-            and (t.valid_until is null or z.call_date < t.valid_until)
+    from rat_calls as c
+    left join tariff_days as t
+        on c.zone = t.zone and c.call_date = t.call_date
 ),
 
 final as (

@@ -5,6 +5,10 @@
 -- month's instant range [month_start, month_end), R1, one row bound by pipeline/rating.py).
 -- A malformed row is not an occurrence of its cdr_id: a later well-formed row with the same id
 -- is rated (or judged on its own), not a duplicate of a row that could not be read.
+-- Speed (docs/performance.md): a parquet file's typed start_time / duration_s arrive typed
+-- (start_ts, duration_n) instead of being printed and parsed back; the raw text is kept only
+-- for rows rejected here (rejects.sql reads it back for the rating rejects); the duplicate
+-- window runs only on the ids whose 64-bit hash is seen twice.
 with typed as (
     select
         r.source_file,
@@ -18,18 +22,24 @@ with typed as (
         r.caller,
         r.callee,
         r.device_id,
-        case
-            when
-                regexp_full_match(
-                    r.start_time,
-                    '\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?'
-                )
-                then try_cast(r.start_time as timestamptz)
-        end as start_time,
-        case
-            when regexp_full_match(r.duration_s, '-?\d{1,12}')
-                then cast(r.duration_s as bigint)
-        end as duration_s
+        coalesce(
+            r.start_ts,
+            case
+                when
+                    regexp_full_match(
+                        r.start_time,
+                        '\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?'
+                    )
+                    then try_cast(r.start_time as timestamptz)
+            end
+        ) as start_time,
+        coalesce(
+            r.duration_n,
+            case
+                when regexp_full_match(r.duration_s, '-?\d{1,12}')
+                    then cast(r.duration_s as bigint)
+            end
+        ) as duration_s
     from raw_cdrs as r
 ),
 
@@ -49,21 +59,41 @@ malformed as (
     from typed
 ),
 
-first_occurrence as (
-    select
-        *,
-        case
-            when malformed_detail is null
-                then row_number() over (
-                    partition by cdr_id, malformed_detail is null
-                    order by source_file, row_number
-                )
-        end as occurrence,
-        first_value(source_file || ' row ' || row_number) over (
-            partition by cdr_id, malformed_detail is null
-            order by source_file, row_number
-        ) as first_seen
+repeated_hashes as (
+    -- the only ids that can be duplicates: a 64-bit hash seen twice among readable rows
+    -- (a collision only adds candidates, checked exactly below)
+    select hash(cdr_id) as id_hash
     from malformed
+    where malformed_detail is null
+    group by hash(cdr_id)
+    having count(*) > 1
+),
+
+repeated_rows as (
+    select
+        m.cdr_id,
+        m.source_file,
+        m.row_number,
+        row_number() over (
+            partition by m.cdr_id order by m.source_file, m.row_number
+        ) as occurrence
+    from malformed as m
+    inner join repeated_hashes as h
+        on hash(m.cdr_id) = h.id_hash
+    where m.malformed_detail is null
+),
+
+first_occurrence as (
+    -- the first readable row of every id read more than once (files in name order, rows in
+    -- file order)
+    select
+        f.cdr_id,
+        f.source_file,
+        f.row_number
+    from repeated_rows as f
+    inner join repeated_rows as s
+        on f.cdr_id = s.cdr_id and s.occurrence = 2
+    where f.occurrence = 1
 ),
 
 previously_billed as (
@@ -88,42 +118,68 @@ known_accounts as (
     from ref_sip_accounts
 ),
 
-final as (
+judged as (
     select
-        f.source_file,
-        f.row_number,
-        f.raw,
-        f.cdr_id,
-        f.sip_account,
+        f.*,
         a.customer_id,
-        f.direction,
-        f.caller,
-        f.callee,
-        f.start_time,
-        f.duration_s,
-        f.device_id,
-        case
-            when f.malformed_detail is not null then 'MALFORMED'
-            when f.occurrence > 1 or p.cdr_id is not null then 'DUPLICATE'
-            when f.duration_s < 0 then 'NEGATIVE_DURATION'
-            when f.start_time < m.month_start or f.start_time >= m.month_end then 'OUT_OF_PERIOD'
-            when a.sip_account is null then 'UNKNOWN_ACCOUNT'
-        end as reject_reason,
-        case
-            when f.malformed_detail is not null then f.malformed_detail
-            when f.occurrence > 1 then 'first seen in ' || f.first_seen
-            when p.cdr_id is not null then 'already billed in ' || p.month
-            when f.duration_s < 0 then 'duration_s is ' || f.duration_s
-            when f.start_time < m.month_start or f.start_time >= m.month_end
-                then 'starts ' || strftime(f.start_time, '%Y-%m-%d %H:%M:%S %z') || ', outside the month'
-            when a.sip_account is null then 'sip_account ' || f.sip_account || ' is not in sip_accounts.csv'
-        end as reject_detail
-    from first_occurrence as f
+        coalesce(o.source_file <> f.source_file or o.row_number <> f.row_number, false)
+            as repeated,
+        o.source_file as first_file,
+        o.row_number as first_row,
+        p.cdr_id is not null as billed_before,
+        p.month as billed_month,
+        a.sip_account is not null as known_account,
+        f.start_time < m.month_start or f.start_time >= m.month_end as out_of_period
+    from malformed as f
     cross join month_range as m
+    left join first_occurrence as o
+        on f.cdr_id = o.cdr_id and f.malformed_detail is null
     left join previously_billed as p
         on f.cdr_id = p.cdr_id and f.malformed_detail is null
     left join known_accounts as a
         on f.sip_account = a.sip_account
+),
+
+rejected as (
+    select
+        *,
+        case
+            when malformed_detail is not null then 'MALFORMED'
+            when repeated or billed_before then 'DUPLICATE'
+            when duration_s < 0 then 'NEGATIVE_DURATION'
+            when out_of_period then 'OUT_OF_PERIOD'
+            when not known_account then 'UNKNOWN_ACCOUNT'
+        end as reject_reason
+    from judged
+),
+
+final as (
+    select
+        source_file,
+        row_number,
+        case when reject_reason is not null then raw end as raw,
+        cdr_id,
+        sip_account,
+        customer_id,
+        direction,
+        caller,
+        callee,
+        start_time,
+        duration_s,
+        device_id,
+        reject_reason,
+        case
+            when reject_reason = 'MALFORMED' then malformed_detail
+            when reject_reason = 'DUPLICATE' and repeated
+                then 'first seen in ' || first_file || ' row ' || first_row
+            when reject_reason = 'DUPLICATE' then 'already billed in ' || billed_month
+            when reject_reason = 'NEGATIVE_DURATION' then 'duration_s is ' || duration_s
+            when reject_reason = 'OUT_OF_PERIOD'
+                then 'starts ' || strftime(start_time, '%Y-%m-%d %H:%M:%S %z') || ', outside the month'
+            when reject_reason = 'UNKNOWN_ACCOUNT'
+                then 'sip_account ' || sip_account || ' is not in sip_accounts.csv'
+        end as reject_detail
+    from rejected
 )
 
 select * from final
