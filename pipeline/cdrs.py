@@ -160,8 +160,10 @@ def _typed_columns(columns: tuple[str, ...]) -> list[tuple[str, str]]:
 
 def _parquet_select(con, path: Path, rel: str, columns: tuple[str, ...]) -> str:
     """The select that reads a parquet file as raw rows (a view: nothing is copied). A typed
-    start_time or duration_s is passed typed (start_ts, duration_n); the raw text of a row is
-    its fields joined by commas, computed only where it is used (rejects)."""
+    start_time or duration_s is passed typed (start_ts, duration_n). `raw` is null: the raw text
+    of a parquet row is its fields (trimmed) joined by commas, which the staging and rejects
+    models build only for the rows they reject (printing every row's fields as text costs
+    more than reading the file)."""
     try:
         types = {
             r[0]: r[1]
@@ -188,10 +190,10 @@ def _parquet_select(con, path: Path, rel: str, columns: tuple[str, ...]) -> str:
                 continue
             typed.append(f"cast(null as {sql_type}) as {name}")
         fields.append(f"nullif(trim(cast(\"{c}\" as varchar)), '') as {c}")
-    raw = " || ',' || ".join(f"coalesce(cast(\"{c}\" as varchar), '')" for c in columns)
     return (
         f"select {_literal(rel)} as source_file, file_row_number + 1 as row_number, "
-        f"{raw} as raw, {len(columns)} as n_fields, {len(columns)} as expected_fields, "
+        f"cast(null as varchar) as raw, {len(columns)} as n_fields, "
+        f"{len(columns)} as expected_fields, "
         + ", ".join(fields + typed)
         + f" from read_parquet({_literal(str(path))}, file_row_number = true)"
     )

@@ -2,7 +2,12 @@
 -- Only calls that are rated count (a rejected row is not a call of the account).
 -- Reads: rat_tariffed, stg_registrations, run_params.
 with answered as (
-    select *
+    select
+        sip_account,
+        direction,
+        callee_e164,
+        start_time,
+        duration_s
     from rat_tariffed
     where duration_s > 0 and reject_reason is null
 ),
@@ -17,37 +22,71 @@ distinct_numbers as (
     group by sip_account
 ),
 
-call_events as (
-    -- R22: a call occupies [start, start + duration); an end sorts before a start at one instant
+account_numbers as (
     select
         sip_account,
-        start_time as at_time,
+        row_number() over (order by sip_account) as account_no
+    from ref_sip_accounts
+),
+
+month_length as (
+    -- microseconds of the month plus one: every offset of the packed key below stays under it
+    select
+        month_start,
+        cast(epoch_us(month_end) - epoch_us(month_start) as bigint) + 1 as span_us
+    from run_params
+),
+
+call_events as (
+    -- R22: a call occupies [start, start + duration); at one instant an end sorts before a
+    -- start. Each event is one BIGINT key packing (account, instant, end-or-start): one global
+    -- running sum ordered by it gives every account's count of calls in progress (each
+    -- account's events sum to 0, so the sum is back to 0 when the next account begins),
+    -- without a window per account. An end after the month is clamped to the month's end
+    -- (only its order against the month's starts matters). A month with more SIP accounts than
+    -- the key can hold (about 1.7 million) fails with an overflow error, never silently.
+    select
+        n.account_no * (2 * m.span_us + 2)
+        + 2 * (epoch_us(a.start_time) - epoch_us(m.month_start)) + 1 as event_key,
         1 as delta
-    from answered
+    from answered as a
+    inner join account_numbers as n on a.sip_account = n.sip_account
+    cross join month_length as m
     union all
     select
-        sip_account,
-        start_time + duration_s * interval '1' second as at_time,
+        n.account_no * (2 * m.span_us + 2)
+        + 2 * least(
+            epoch_us(a.start_time) - epoch_us(m.month_start) + a.duration_s * 1000000, m.span_us
+        ) as event_key,
         -1 as delta
-    from answered
+    from answered as a
+    inner join account_numbers as n on a.sip_account = n.sip_account
+    cross join month_length as m
 ),
 
 concurrent as (
     select
-        sip_account,
-        sum(delta) over (
-            partition by sip_account order by at_time, delta
-            rows between unbounded preceding and current row
-        ) as in_progress
+        event_key,
+        sum(delta) over (order by event_key rows between unbounded preceding and current row)
+            as in_progress
     from call_events
+),
+
+max_concurrent_by_number as (
+    select
+        c.event_key // (2 * m.span_us + 2) as account_no,
+        max(c.in_progress) as max_concurrent_calls
+    from concurrent as c
+    cross join month_length as m
+    group by c.event_key // (2 * m.span_us + 2)
 ),
 
 max_concurrent as (
     select
-        sip_account,
-        max(in_progress) as max_concurrent_calls
-    from concurrent
-    group by sip_account
+        n.sip_account,
+        c.max_concurrent_calls
+    from max_concurrent_by_number as c
+    inner join account_numbers as n on c.account_no = n.account_no
 ),
 
 registrations as (

@@ -30,22 +30,42 @@ plan_intl_zones as (
     from unlimited_plans
 ),
 
-coverage as (
-    -- a call is covered when one unlimited plan of its account is in force on its Paris date;
-    -- its zone is included when national (in_unlimited_plan) or on one such plan's order form
+call_days as (
+    select distinct call_date
+    from rated_candidates
+),
+
+plan_days as (
+    -- each unlimited plan on each day of the month's calls that it covers (plans x days:
+    -- small), so that the calls find their plan by equality on (account, day)
     select
-        c.cdr_id,
-        max(case when z.zone is not null then 1 else 0 end) = 1 as intl_zone_included,
-        min(p.subscription_id) as plan_subscription_id
-    from rated_candidates as c
-    inner join unlimited_plans as p
-        on
-            c.sip_account = p.sip_account
-            and c.call_date >= p.order_date
-            and c.call_date <= p.end_date
-    left join plan_intl_zones as z
-        on p.subscription_id = z.subscription_id and c.zone = z.zone
-    group by c.cdr_id
+        p.subscription_id,
+        p.sip_account,
+        d.call_date
+    from unlimited_plans as p
+    inner join call_days as d
+        on p.order_date <= d.call_date and p.end_date >= d.call_date
+),
+
+account_days as (
+    -- covered (account, day), with the smallest covering subscription (shown by explain)
+    select
+        sip_account,
+        call_date,
+        min(subscription_id) as plan_subscription_id
+    from plan_days
+    group by sip_account, call_date
+),
+
+intl_zone_days as (
+    -- international zones on the order form of a plan in force that day
+    select distinct
+        p.sip_account,
+        p.call_date,
+        z.zone
+    from plan_days as p
+    inner join plan_intl_zones as z
+        on p.subscription_id = z.subscription_id
 ),
 
 provider_devices as (
@@ -60,17 +80,19 @@ provider_devices as (
 classified as (
     select
         c.*,
-        v.cdr_id is not null as covered,
+        v.sip_account is not null as covered,
         v.plan_subscription_id,
-        (c.in_unlimited_plan or coalesce(v.intl_zone_included, false)) as zone_included,
+        (c.in_unlimited_plan or z.zone is not null) as zone_included,
         (c.device_id is not null and pd.device_id is null) as third_party_device,
         coalesce(f.breach_distinct_numbers, false) as breach_distinct_numbers,
         coalesce(f.breach_concurrent_calls, false) as breach_concurrent_calls,
         coalesce(f.breach_devices, false) as breach_devices,
         (c.price_per_min_eur = 0 and c.connection_fee_eur = 0) as free_zone
     from rated_candidates as c
-    left join coverage as v
-        on c.cdr_id = v.cdr_id
+    left join account_days as v
+        on c.sip_account = v.sip_account and c.call_date = v.call_date
+    left join intl_zone_days as z
+        on c.sip_account = z.sip_account and c.call_date = z.call_date and c.zone = z.zone
     left join provider_devices as pd
         on c.device_id = pd.device_id and c.customer_id = pd.customer_id
     left join rat_fair_use as f

@@ -1,6 +1,7 @@
 -- Every CDR row that is not rated: staging rejects (R41 up to UNKNOWN_ACCOUNT, duplicates
 -- included) and rating rejects (INVALID_NUMBER, NO_TARIFF). Each keeps file, row and raw text.
--- Reads: stg_cdrs, rat_tariffed.
+-- Reads: stg_cdrs, rat_tariffed, raw_cdrs (the raw text of the rating rejects: stg_cdrs keeps
+-- it only for its own rejects).
 with staging_rejects as (
     select
         source_file,
@@ -20,9 +21,18 @@ rating_rejects as (
         t.cdr_id,
         t.reject_reason as reason,
         t.reject_detail as detail,
-        s.raw
+        coalesce(
+            s.raw,
+            -- a parquet row: its fields joined by commas (as in stg_cdrs)
+            concat_ws(
+                ',', coalesce(s.cdr_id, ''), coalesce(s.sip_account, ''),
+                coalesce(s.direction, ''), coalesce(s.caller, ''), coalesce(s.callee, ''),
+                coalesce(s.start_time, cast(s.start_ts as varchar), ''),
+                coalesce(s.duration_s, cast(s.duration_n as varchar), ''), coalesce(s.device_id, '')
+            )
+        ) as raw
     from rat_tariffed as t
-    inner join stg_cdrs as s
+    inner join raw_cdrs as s
         on t.source_file = s.source_file and t.row_number = s.row_number
     where t.reject_reason is not null
 ),

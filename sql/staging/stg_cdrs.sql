@@ -7,7 +7,8 @@
 -- is rated (or judged on its own), not a duplicate of a row that could not be read.
 -- Speed (docs/performance.md): a parquet file's typed start_time / duration_s arrive typed
 -- (start_ts, duration_n) instead of being printed and parsed back; the raw text is kept only
--- for rows rejected here (rejects.sql reads it back for the rating rejects); the duplicate
+-- for rows rejected here, a parquet row's only for them (rejects.sql reads it back for the
+-- rating rejects); the duplicate
 -- window runs only on the ids whose 64-bit hash is seen twice.
 with typed as (
     select
@@ -22,6 +23,8 @@ with typed as (
         r.caller,
         r.callee,
         r.device_id,
+        coalesce(r.start_time, cast(r.start_ts as varchar)) as start_time_text,
+        coalesce(r.duration_s, cast(r.duration_n as varchar)) as duration_text,
         coalesce(
             r.start_ts,
             case
@@ -157,7 +160,20 @@ final as (
     select
         source_file,
         row_number,
-        case when reject_reason is not null then raw end as raw,
+        case
+            when reject_reason is not null
+                then
+                    coalesce(
+                        raw,
+                        -- a parquet row: its fields joined by commas
+                        concat_ws(
+                            ',', coalesce(cdr_id, ''), coalesce(sip_account, ''),
+                            coalesce(direction, ''), coalesce(caller, ''), coalesce(callee, ''),
+                            coalesce(start_time_text, ''), coalesce(duration_text, ''),
+                            coalesce(device_id, '')
+                        )
+                    )
+        end as raw,
         cdr_id,
         sip_account,
         customer_id,
