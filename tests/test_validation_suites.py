@@ -774,8 +774,9 @@ OUTPUT_CASES = (
         "lost_row",
         None,
         [
-            "insert into raw_cdrs by name select source_file, 99 as row_number, raw "
-            "from raw_cdrs where row_number = 1",
+            # raw_cdrs is a view over raw_cdrs_lines (CSV records) and the parquet files
+            "insert into raw_cdrs_lines by name select source_file, 99 as row_number, raw "
+            "from raw_cdrs_lines where row_number = 1",
         ],
         "rows_read.accounted rows_read.one_place reported.rows_read",
     ),
