@@ -28,7 +28,7 @@ from pipeline.fec import (
     write_fec,
 )
 from pipeline.invoicing import KIND_ORDER, invoice_date
-from pipeline.itemised import LISTED_REASONS, Call, write_itemised
+from pipeline.itemised import LISTED_REASONS, Call, count_calls, write_itemised
 from pipeline.outputs import FAIR_USE_COLUMNS, REJECT_COLUMNS, SLA_COLUMNS
 from pipeline.workbook import (
     DATE,
@@ -47,8 +47,8 @@ from pipeline.workbook import (
 
 # Rows of one sheet, header included. Tests lower them to see the note that replaces the rest.
 SHEET_MAX_ROWS = EXCEL_MAX_ROWS
-# The sheet of itemised calls is for months that fit a spreadsheet comfortably; beyond this
-# the sheet shows the first calls and says that every call is in itemised/{customer_id}.csv.
+# The sheet of itemised calls is written when the month's listed calls fit in this many rows
+# (header included); otherwise it holds one note saying that they are in itemised/*.csv.
 CALLS_SHEET_MAX_ROWS = 100_001
 
 KIND_LABELS = {
@@ -123,8 +123,10 @@ def write_exports(folder: Path, billed: BilledMonth, manifest: dict[str, Any]) -
     out = folder.parent
     if billed.data_dir is not None and billed.rates_dir is not None:
         archive_inputs(folder, billed.data_dir, billed.rates_dir, manifest["inputs"])
+    listed = count_calls(billed.con)
+    fits = listed <= min(CALLS_SHEET_MAX_ROWS, SHEET_MAX_ROWS) - 1
     counts, kept = write_itemised(
-        folder / "itemised", billed.con, billed.reference, keep=CALLS_SHEET_MAX_ROWS
+        folder / "itemised", billed.con, billed.reference, keep=listed if fits else 0
     )
     fec = write_fec(folder, billed, out)
     workbook = folder / f"billing_{billed.month}.xlsx"
@@ -300,8 +302,9 @@ def _revenue_chart(ws: Any, first: int, last: int) -> None:
 
 
 def _query(con: Any, sql: str) -> Iterator[tuple[Any, ...]]:
-    cursor = con.cursor()
-    cursor.execute(sql)
+    # con itself, not con.cursor(): a cursor does not inherit the session's TimeZone; each
+    # sheet reads its query to the end before the next one starts
+    cursor = con.execute(sql)
     while True:
         batch = cursor.fetchmany(50_000)
         if not batch:
@@ -341,6 +344,7 @@ def write_workbook(
     """The accountants' workbook: values only, French sheet names and headers, a glossary."""
     max_rows = max_rows or SHEET_MAX_ROWS
     calls_max_rows = min(calls_max_rows or CALLS_SHEET_MAX_ROWS, max_rows)
+    fits = calls_total <= calls_max_rows - 1 and len(calls) == calls_total
     names = _names(billed)
     con = billed.con
     wb = new_workbook()
@@ -565,10 +569,15 @@ def write_workbook(
             Column("Montant HT", EURO4),
             Column("Identifiant d'appel"),
         ],
-        (_call_row(c) for c in calls),
+        (_call_row(c) for c in calls) if fits else [],
         max_rows=calls_max_rows,
-        total_rows=calls_total,
-        full_data="itemised/{client}.csv (un fichier par client)",
+        note=None
+        if fits
+        else (
+            f"Les {calls_total} appels détaillés du mois dépassent les {calls_max_rows - 1} "
+            "lignes prévues pour cette feuille : ils sont dans les fichiers itemised/{client}.csv "
+            "(un fichier par client)"
+        ),
     )
 
     add_sheet(

@@ -14,17 +14,16 @@ numbers (`S3949`) are service numbers, not subscribers: they are shown as dialle
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 import duckdb
-
-from pipeline.dates import PARIS
-from pipeline.outputs import _text
 
 ITEMISED_COLUMNS = (
     "cdr_id",
@@ -55,10 +54,12 @@ _FETCH = 50_000
 
 @dataclass(frozen=True)
 class Call:
+    """One listed call, typed, for the workbook's sheet."""
+
     customer_id: str
     cdr_id: str
     sip_account: str
-    start_time: datetime  # Europe/Paris
+    start_time: datetime  # Europe/Paris, aware
     direction: str
     called_number: str
     zone: str
@@ -67,22 +68,23 @@ class Call:
     billable_seconds: int
     amount: Decimal
 
-    def csv_row(self) -> list[str]:
-        return [
-            _text(v)
-            for v in (
-                self.cdr_id,
-                self.sip_account,
-                self.start_time.isoformat(timespec="seconds"),
-                self.direction,
-                self.called_number,
-                self.zone,
-                self.reason,
-                self.duration_s,
-                self.billable_seconds,
-                self.amount,
-            )
-        ]
+    @classmethod
+    def of(cls, customer_id: str, row: tuple[str, ...]) -> Call:
+        """From a row of the CSV file (every field text)."""
+        cdr, sip, start, direction, number, zone, reason, dur, billable, amount = row
+        return cls(
+            customer_id,
+            cdr,
+            sip,
+            datetime.fromisoformat(start),
+            direction,
+            number,
+            zone,
+            reason,
+            int(dur),
+            int(billable),
+            Decimal(amount),
+        )
 
 
 def display_number(e164: str | None, full: bool = False) -> str:
@@ -111,11 +113,29 @@ def full_number_customers(reference: Any) -> set[str]:
     }
 
 
-_SELECT = (
-    "select customer_id, cdr_id, sip_account, start_time, direction, callee_e164, zone, reason, "
-    "duration_s, billable_seconds, amount from rated_calls where list_contains($reasons, reason) "
-    "order by customer_id, start_time, cdr_id"
-)
+# Every field is formatted by DuckDB (vectorised): the start time in Europe/Paris (the
+# session time zone, pipeline.db) with its offset as +HH:MM, amounts with their 4 decimals.
+_SELECT = """
+select
+    customer_id,
+    cdr_id,
+    sip_account,
+    regexp_replace(
+        regexp_replace(strftime(start_time, '%Y-%m-%dT%H:%M:%S%z'), '([+-]\\d\\d)$', '\\1:00'),
+        '([+-]\\d\\d)(\\d\\d)$',
+        '\\1:\\2'
+    ) as start_time,
+    direction,
+    callee_e164,
+    coalesce(zone, '') as zone,
+    reason,
+    cast(duration_s as varchar) as duration_s,
+    cast(billable_seconds as varchar) as billable_seconds,
+    cast(amount as varchar) as amount
+from rated_calls
+where list_contains($reasons, reason)
+order by customer_id, rated_calls.start_time, cdr_id
+"""
 _COUNT = "select count(*) from rated_calls where list_contains($reasons, reason)"
 
 
@@ -123,27 +143,9 @@ def count_calls(con: duckdb.DuckDBPyConnection) -> int:
     return con.execute(_COUNT, {"reasons": list(LISTED_REASONS)}).fetchone()[0]
 
 
-def calls(con: duckdb.DuckDBPyConnection, full_numbers: set[str]) -> Iterator[Call]:
-    cursor = con.cursor()
-    cursor.execute(_SELECT, {"reasons": list(LISTED_REASONS)})
-    while True:
-        batch = cursor.fetchmany(_FETCH)
-        if not batch:
-            break
-        for cust, cdr, sip, start, direction, callee, zone, reason, dur, billable, amt in batch:
-            yield Call(
-                cust,
-                cdr,
-                sip,
-                start.astimezone(PARIS),
-                direction,
-                display_number(callee, cust in full_numbers),
-                zone,
-                reason,
-                int(dur),
-                int(billable),
-                amt,
-            )
+@lru_cache(maxsize=1 << 16)
+def _shown(e164: str | None, full: bool) -> str:
+    return display_number(e164, full)
 
 
 def write_itemised(
@@ -152,29 +154,31 @@ def write_itemised(
     """Write one CSV per customer with listed calls; return the calls per customer and the
     first `keep` calls (for the workbook)."""
     folder.mkdir(parents=True, exist_ok=True)
+    full_numbers = full_number_customers(reference)
     counts: dict[str, int] = {}
     kept: list[Call] = []
+    # con itself, not con.cursor(): a cursor does not inherit the session's TimeZone
+    cursor = con.execute(_SELECT, {"reasons": list(LISTED_REASONS)})
     handle = None
-    writer = None
+    writer: Any = None
     current = None
     try:
-        for call in calls(con, full_number_customers(reference)):
-            if call.customer_id != current:
-                if handle is not None:
-                    handle.close()
-                current = call.customer_id
-                handle = open(
-                    folder / f"{_file_stem(current)}.csv",
-                    "w",
-                    encoding="utf-8",  # noqa: SIM115
-                    newline="",
-                )
-                writer = csv.writer(handle, lineterminator="\n")
-                writer.writerow(ITEMISED_COLUMNS)
-            writer.writerow(call.csv_row())
-            counts[current] = counts.get(current, 0) + 1
-            if len(kept) < keep:
-                kept.append(call)
+        while batch := cursor.fetchmany(_FETCH):
+            for customer, group in groupby(batch, key=itemgetter(0)):
+                if customer != current:
+                    if handle is not None:
+                        handle.close()
+                    current = customer
+                    path = folder / f"{_file_stem(customer)}.csv"
+                    handle = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115
+                    writer = csv.writer(handle, lineterminator="\n")
+                    writer.writerow(ITEMISED_COLUMNS)
+                full = customer in full_numbers
+                rows = [(r[1], r[2], r[3], r[4], _shown(r[5], full), *r[6:]) for r in group]
+                writer.writerows(rows)
+                counts[customer] = counts.get(customer, 0) + len(rows)
+                if len(kept) < keep:
+                    kept += [Call.of(customer, r) for r in rows[: keep - len(kept)]]
     finally:
         if handle is not None:
             handle.close()

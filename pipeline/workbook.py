@@ -117,15 +117,14 @@ def add_sheet(
     *,
     max_rows: int = EXCEL_MAX_ROWS,
     full_data: str = "",
-    total_rows: int | None = None,
+    note: str | None = None,
 ) -> Any:
     """Write one sheet and return it.
 
     `max_rows` counts every row of the sheet, header included. When the rows do not fit, the
     sheet holds the header, `max_rows - 2` data rows and one note row that says how many rows
     are left out and where they all are (`full_data`, a file of the month's folder).
-    `total_rows`, when given, is the number of rows `rows` stands for (it may hold only the
-    first ones); otherwise the rows left out are counted by reading them.
+    `note`, when given, is written as the last row (a sheet left empty on purpose says why).
     """
     if max_rows < 3:
         raise ValueError("a sheet needs room for a header, one row and a note")
@@ -157,27 +156,31 @@ def add_sheet(
         following = next(pending, end)
         if written == max_rows - 2 and following is not end:
             # this row and the ones after it do not fit: the last row of the sheet says so
-            if total_rows is not None:
-                left_out = total_rows - written
-            else:
-                left_out = 2 + sum(1 for _ in pending)
-            ws.append([_note(ws, written, left_out, full_data)])
+            left_out = 2 + sum(1 for _ in pending)
+            ws.append([_note(ws, _overflow(written, left_out, full_data))])
             break
         ws.append([_cell(ws, v, c.number_format) for v, c in zip(row, columns, strict=True)])
         written += 1
         row = following
+    else:
+        if note:
+            ws.append([_note(ws, note)])
     ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{written + 1}"
     return ws
 
 
-def _note(ws: Any, written: int, left_out: int, full_data: str) -> Any:
+def _overflow(written: int, left_out: int, full_data: str) -> str:
     text = (
         f"Suite non affichée : {left_out} ligne(s) au-delà des {written} lignes que la feuille "
         "peut contenir"
     )
     if full_data:
         text += f" ; toutes les lignes sont dans le fichier {full_data}"
-    cell = WriteOnlyCell(ws, text)
+    return text
+
+
+def _note(ws: Any, text: str) -> Any:
+    cell = WriteOnlyCell(ws, clean_text(text))
     cell.data_type = "s"
     cell.font = _ITALIC
     return cell

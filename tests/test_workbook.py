@@ -255,15 +255,7 @@ def test_add_sheet_row_limit_writes_a_note_instead_of_cutting(tmp_path):
     wb = new_workbook()
     add_sheet(wb, "Fits", [Column("n")], [[i] for i in range(4)], max_rows=5)
     add_sheet(wb, "Cut", [Column("n")], [[i] for i in range(10)], max_rows=5, full_data="all.csv")
-    add_sheet(
-        wb,
-        "Counted",
-        [Column("n")],
-        [[i] for i in range(6)],
-        max_rows=5,
-        full_data="x.csv",
-        total_rows=1000,
-    )
+    add_sheet(wb, "Empty", [Column("n")], [], max_rows=5, note="Rien à afficher : voir x.csv")
     save_deterministic(wb, tmp_path / "w.xlsx")
     back = load_workbook(tmp_path / "w.xlsx")
     assert rows_of(back["Fits"]) == [("n",), (0,), (1,), (2,), (3,)]
@@ -278,15 +270,14 @@ def test_add_sheet_row_limit_writes_a_note_instead_of_cutting(tmp_path):
         ),
     ]
     assert back["Cut"].auto_filter.ref == "A1:A4"
-    assert rows_of(back["Counted"])[-1] == (
-        "Suite non affichée : 997 ligne(s) au-delà des 3 lignes que la feuille peut contenir ; "
-        "toutes les lignes sont dans le fichier x.csv",
-    )
+    assert rows_of(back["Empty"]) == [("n",), ("Rien à afficher : voir x.csv",)]
+    assert back["Empty"].auto_filter.ref == "A1:A1"
 
 
 def test_large_month_sheets_say_where_the_rest_is(ws, monkeypatch):
     month_with_calls(ws)
     monkeypatch.setattr(exports, "SHEET_MAX_ROWS", 3)
+    monkeypatch.setattr(exports, "CALLS_SHEET_MAX_ROWS", 3)
     wb = load_workbook(bill(ws))
     lignes = rows_of(wb["Lignes"])
     assert len(lignes) == 3
@@ -299,10 +290,11 @@ def test_large_month_sheets_say_where_the_rest_is(ws, monkeypatch):
         + (None,) * 13
     )
     appels = rows_of(wb["Appels détaillés"])
-    assert appels[2][0] == (
-        "Suite non affichée : 2 ligne(s) au-delà des 1 lignes que la feuille peut contenir ; "
-        "toutes les lignes sont dans le fichier itemised/{client}.csv (un fichier par client)"
-    )
+    assert [r[0] for r in appels] == [
+        "Client",
+        "Les 3 appels détaillés du mois dépassent les 2 lignes prévues pour cette feuille : ils "
+        "sont dans les fichiers itemised/{client}.csv (un fichier par client)",
+    ]
     assert len(rows_of(wb["Rejets"])) == 2  # one reject fits
 
 
