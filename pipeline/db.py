@@ -53,13 +53,23 @@ def model_sql(layer: str, name: str) -> str:
 
 
 def run_model(
-    con: duckdb.DuckDBPyConnection, layer: str, name: str, params: dict[str, Any] | None = None
+    con: duckdb.DuckDBPyConnection,
+    layer: str,
+    name: str,
+    params: dict[str, Any] | None = None,
+    view: bool = False,
 ) -> None:
-    """Materialise sql/<layer>/<name>.sql as table <name>, binding only the parameters it uses."""
+    """Materialise sql/<layer>/<name>.sql as table <name>, binding only the parameters it uses;
+    `view`: create it as a view instead (computed where it is read: no copy in memory)."""
     sql = model_sql(layer, name).strip().rstrip(";")
     used = set(_PARAM.findall(sql))
     bound = {k: v for k, v in (params or {}).items() if k in used}
     missing = used - bound.keys()
     if missing:
         raise KeyError(f"sql/{layer}/{name}.sql needs parameter(s) {sorted(missing)}")
+    if view:
+        if bound:
+            raise ValueError(f"sql/{layer}/{name}.sql: a view cannot hold bound parameters")
+        con.execute(f'create or replace view "{name}" as\n{sql}')
+        return
     con.execute(f'create or replace table "{name}" as\n{sql}', bound)

@@ -35,6 +35,9 @@ RATING_MODELS = (
     ("billing", "usage_lines"),
     ("billing", "fair_use_report"),
 )
+# Models read once, right after they are defined, are views: a copy of every call per model
+# would cost memory (about 200 bytes per call and model) and time (docs/performance.md).
+VIEWS = {"rat_calls", "rat_priced"}
 # the stage each model is timed under (pipeline.progress, the benchmark's table)
 STAGES = {
     "stg_cdrs": "validation",
@@ -78,7 +81,7 @@ def rate_month(
     set_run_params(con, month)
     for layer, name in RATING_MODELS:
         with stage(STAGES.get(name, "rating"), name):
-            run_model(con, layer, name)
+            run_model(con, layer, name, view=name in VIEWS)
         if name == "stg_registrations":
             _stop_on_bad_registration(con, data)
     return files

@@ -72,6 +72,7 @@ def test_r13_tariff_lookup_plan_has_no_range_join_on_calls():
         "create table rat_calls (callee_e164 varchar, zone varchar, call_date date, "
         "chargeable boolean, callee varchar)"
     )
+    con.execute("create table stg_cdrs (start_time timestamptz, reject_reason varchar)")
     plan = _plan(con, model_sql("rating", "rat_tariffed"))
     joins = _joins(plan)
     # calls x (zone, day): hash join; days x versions (about 31 x 250 rows): the only other

@@ -4,7 +4,7 @@
 -- zone when its number does not normalise or match.
 -- The version is found by an equality join on (zone, day): the versions are first spread over
 -- the days of the month's calls (a few thousand rows), so no range join runs on the calls.
--- Reads: rat_calls, ref_tariffs.
+-- Reads: rat_calls, stg_cdrs (the days of the calls), ref_tariffs.
 with tariff_versions as (
     -- R13: a version is valid from its valid_from to the next version's valid_from (excluded)
     select
@@ -14,8 +14,10 @@ with tariff_versions as (
 ),
 
 call_days as (
-    select distinct call_date
-    from rat_calls
+    -- the Paris days of the month's calls (read from staging: rat_calls is a view)
+    select distinct cast(start_time as date) as call_date
+    from stg_cdrs
+    where reject_reason is null
 ),
 
 tariff_days as (
