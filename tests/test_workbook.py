@@ -409,3 +409,53 @@ def test_libreoffice_reads_the_native_chart(ws, tmp_path):
         chart = z.read("Object 1/content.xml").decode()
     assert 'chart:class="chart:bar"' in chart
     assert 'table:cell-range-address="Synthèse.B16:Synthèse.B17 Synthèse.D16:Synthèse.D17"' in chart
+
+
+def test_avoirs_sla_and_net_totals(ws):
+    # C1 (FR, eligible, 25.00) loses 80 min in October 2026: availability 99.8210 %, tier 5 %,
+    # claimed in November -> AV2026-000001: 1.25 HT, 0.25 VAT, 1.50 TTC in November's run
+    ws.add_rows(
+        "incidents.csv",
+        [["I1", "2026-10-05T10:00:00+02:00", "2026-10-05T11:20:00+02:00", "false", "C1", "trunk"]],
+    )
+    ws.add_rows("sla_claims.csv", [["C1", "2026-10", "2026-11-05"]])
+    ws.cdrs("2026-10", [])
+    ws.cdrs("2026-11", [])
+    bill(ws, "2026-10")
+    wb = load_workbook(bill(ws, "2026-11"))
+    avoirs = rows_of(wb["Avoirs"])
+    assert avoirs[1] == (
+        "AV2026-000001",
+        "C1",
+        "Alpha SARL",
+        datetime(2026, 12, 1),
+        "F2026-000001",
+        datetime(2026, 11, 1),
+        "2026-10",
+        99.821,
+        5,
+        1.25,
+        0.25,
+        1.5,
+        0.2,
+    )
+    assert len(avoirs) == 2
+    body = {(r[0], r[1]): r[2:] for r in rows_of(wb["Synthèse"])[1:]}
+    assert body[("Avoirs", "TVA 20 %")] == (1, 1.25, 0.25, 1.5)
+    assert body[("Avoirs", "Total des avoirs")] == (1, 1.25, 0.25, 1.5)
+    assert body[("Factures", "Total des factures")] == (1, 25, 5, 30)
+    assert body[("Net", "Factures moins avoirs")] == (None, 23.75, 4.75, 28.5)
+    assert body[("Numérotation", "Avoirs émis")][0] == "AV2026-000001 à AV2026-000001"
+    sla = rows_of(wb["SLA"])
+    assert sla[0][:7] == (
+        "Client",
+        "Mois de service",
+        "Minutes du mois",
+        "Minutes d'indisponibilité",
+        "Disponibilité (%)",
+        "Avoir (% des abonnements)",
+        "Statut de la réclamation",
+    )
+    assert [r[:7] for r in sla[1:] if r[1] == "2026-10"] == [
+        ("C1", "2026-10", 44700, 80, 99.821, 5, "credited"),
+    ]
