@@ -9,6 +9,8 @@ DATA  ?= data_samples
 OUT   ?= out
 RATES ?= rates
 ROWS  ?= 1000000
+BENCH_OUT ?= bench_out
+MEMORY_LIMIT ?=
 
 .PHONY: install bill audit explain test test-all lint samples bench clean
 
@@ -39,6 +41,10 @@ lint: $(STAMP)
 
 samples: $(STAMP)
 	$(BIN)/python tools/generate_samples.py data_samples
+
+# benchmark (docs/performance.md): synthetic month of ROWS CDRs, floor, whole bill, CSV, pandas
+bench: $(STAMP)
+	$(BIN)/python -m pipeline.bench --rows "$(ROWS)" --out "$(BENCH_OUT)" $(if $(MEMORY_LIMIT),--memory-limit "$(MEMORY_LIMIT)",)
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

@@ -75,7 +75,10 @@ def _positions(path: Path, header: list[str], columns: tuple[str, ...]) -> list[
     return [header.index(c) for c in columns]
 
 
-def _load_csv(con, path: Path, rel: str, columns: tuple[str, ...], table: str) -> None:
+def _load_csv(con, path: Path, rel: str, columns: tuple[str, ...], table: str) -> str:
+    """Copy the file's lines, numbered, into `<table>_lines`; quoted lines, parsed by Python's
+    csv module, into `<table>_quoted`. Return the select that splits the other lines into
+    fields (part of the `table` view: the split runs once, where staging reads it)."""
     header = _header(path)
     positions = _positions(path, header, columns)
     field_exprs = ", ".join(
@@ -85,35 +88,25 @@ def _load_csv(con, path: Path, rel: str, columns: tuple[str, ...], table: str) -
         f", cast(null as {sql_type}) as {name}" for name, sql_type in _typed_columns(columns)
     )
     # one scan of the file: every line whole, numbered in file order (the streaming window
-    # keeps the scan order), then split in SQL; quoted lines go to Python's csv module
-    con.execute(
-        """
-        create or replace temp table _cdr_lines as
-        select raw, row_number() over () as row_number
-        from read_csv(?, columns = {'raw': 'VARCHAR'}, header = false, skip = 1,
-                      delim = ?, quote = '', escape = '', auto_detect = false,
-                      compression = 'auto')
-        """,
-        [str(path), _UNIT_SEPARATOR],
-    )
+    # keeps the scan order); blank lines are not records but keep their number
     con.execute(
         f"""
-        insert into {table}
-        with split as (
-            select row_number, raw, string_split(raw, ',') as parts
-            from _cdr_lines
-            where raw is not null and trim(raw) <> '' and not contains(raw, '"')
+        insert into {table}_lines
+        select * from (
+            select ? as source_file, row_number() over () as row_number, raw
+            from read_csv(?, columns = {{'raw': 'VARCHAR'}}, header = false, skip = 1,
+                          delim = ?, quote = '', escape = '', auto_detect = false,
+                          compression = 'auto')
         )
-        select ? as source_file, row_number, raw,
-               len(parts) as n_fields, ? as expected_fields, {field_exprs}{typed_nulls}
-        from split
+        where raw is not null and trim(raw) <> ''
         """,
-        [rel, len(header)],
+        [rel, str(path), _UNIT_SEPARATOR],
     )
     quoted = con.execute(
-        "select row_number, raw from _cdr_lines where contains(raw, '\"') order by row_number"
+        f"select row_number, raw from {table}_lines where source_file = ? and contains(raw, '\"') "
+        "order by row_number",
+        [rel],
     ).fetchall()
-    con.execute("drop table _cdr_lines")
     if quoted:
         # through Arrow, not executemany: a switch that quotes every field sends every line here
         names = ("source_file", "row_number", "raw", "n_fields", "expected_fields", *columns)
@@ -126,8 +119,14 @@ def _load_csv(con, path: Path, rel: str, columns: tuple[str, ...], table: str) -
             ):
                 column.append(value)
         con.register("_quoted_lines", pa.table(dict(zip(names, values, strict=True))))
-        con.execute(f"insert into {table} by name select * from _quoted_lines")
+        con.execute(f"insert into {table}_quoted by name select * from _quoted_lines")
         con.unregister("_quoted_lines")
+    return (
+        f"select source_file, row_number, raw, len(parts) as n_fields, "
+        f"{len(header)} as expected_fields, {field_exprs}{typed_nulls} "
+        f"from (select source_file, row_number, raw, string_split(raw, ',') as parts "
+        f"from {table}_lines where source_file = {_literal(rel)} and not contains(raw, '\"'))"
+    )
 
 
 # Typed copies of the CDR fields that a parquet file may store typed: staging uses them as
@@ -216,19 +215,24 @@ def load_raw(
     """Make `table` hold one row per record of every file, and `<table>_files` one row per
     file (an empty file too, for the R40 reconciliation); return the files' relative paths.
 
-    CSV lines are copied into `<table>_lines` (they must be numbered and split); `table` is a
-    view over it and over the parquet files themselves, which are read where they are used."""
+    CSV lines are copied whole into `<table>_lines` (they must be numbered), the rare quoted
+    ones parsed into `<table>_quoted`; `table` is a view that splits the lines into fields and
+    reads the parquet files where they are: each is read once, by staging."""
     cols = ", ".join(f"{c} varchar" for c in columns)
     typed_cols = "".join(f", {name} {sql_type}" for name, sql_type in _typed_columns(columns))
     con.execute(f"drop view if exists {table}")
     con.execute(f"drop table if exists {table}")
     con.execute(
         f"create or replace table {table}_lines (source_file varchar, row_number bigint, "
+        "raw varchar)"
+    )
+    con.execute(
+        f"create or replace table {table}_quoted (source_file varchar, row_number bigint, "
         f"raw varchar, n_fields bigint, expected_fields bigint, {cols}{typed_cols})"
     )
     con.execute(f"create or replace table {table}_files (source_file varchar)")
     rels = []
-    selects = [f"select * from {table}_lines"]
+    selects = [f"select * from {table}_quoted"]
     for path in month_files(data, folder, month, required):
         rel = path.relative_to(data).as_posix()
         rels.append(rel)
@@ -237,7 +241,7 @@ def load_raw(
             if path.name.endswith(".parquet"):
                 selects.append(_parquet_select(con, path, rel, columns))
             else:
-                _load_csv(con, path, rel, columns, f"{table}_lines")
+                selects.append(_load_csv(con, path, rel, columns, table))
         except duckdb.Error as exc:
             raise InputError(f"cannot read the file: {exc}", file=str(path)) from exc
     con.execute(f"create view {table} as " + " union all ".join(selects))

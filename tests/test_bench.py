@@ -1,0 +1,87 @@
+"""The benchmark harness (issue 8) keeps working: a small month (about 20,000 CDRs) goes
+through the generator, the floors, the whole bill in a child process, the CSV load and the
+pandas alternative, and the report holds every figure the README table is made of."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+
+from pipeline import bench
+from pipeline.synth import generate
+
+
+def test_synthetic_month_is_seeded_and_realistic(tmp_path):
+    a = generate(tmp_path / "a", 20_000, seed=7, csv=False)
+    b = generate(tmp_path / "b", 20_000, seed=7, csv=False)
+    assert a.rows == b.rows and a.rows >= 20_000
+    q = "select * from read_parquet(?) order by cdr_id, start_time"
+    assert (
+        duckdb.execute(q, [str(a.cdr_parquet)]).fetchall()
+        == duckdb.execute(q, [str(b.cdr_parquet)]).fetchall()
+    )
+    stats = duckdb.execute(
+        "select avg((direction = 'fwd')::int), avg((duration_s = 0)::int), "
+        "count(distinct sip_account), count(*) - count(distinct cdr_id) "
+        "from read_parquet(?)",
+        [str(a.cdr_parquet)],
+    ).fetchone()
+    assert 0.04 < stats[0] < 0.10  # forwarded legs
+    assert 0.02 < stats[1] < 0.04  # 3 % unanswered
+    assert stats[2] > 20  # many accounts
+    assert stats[3] > 0  # a few duplicates
+
+
+def test_bench_runs_end_to_end_at_20k_rows(tmp_path, capsys):
+    report = bench.run(
+        rows=20_000,
+        out=tmp_path,
+        seed=1,
+        repeat=1,
+        pandas_rows=20_000,
+        memory_limit="1GB",
+        keep=False,
+    )
+    assert report["rows"] >= 20_000
+    assert report["floor"]["parquet_s"] > 0 and report["floor"]["csv_s"] > 0
+    stages = report["bill"]["stages_s"]
+    for name in ("load", "validation", "rating", "fair_use", "contracts", "invoices", "exports"):
+        assert name in stages, name
+    assert report["bill"]["invoices"] > 0
+    assert report["bill"]["peak_rss_mb"] > 0
+    assert report["bill"]["total_x_floor"] > 0
+    assert report["csv_load"]["x_read_csv"] > 0
+    assert report["pandas"]["scaled_s"] > 0
+    text = bench.table(report)
+    assert "whole bill" in text and "x floor" in text
+    json.dumps(report, default=str)
+    assert not (tmp_path / "month_20000").exists()  # generated data removed unless --keep
+
+
+def test_every_setting_is_documented():
+    from pathlib import Path
+
+    from pipeline.db import SETTINGS
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "performance.md").read_text()
+    for name in SETTINGS:
+        assert f"`{name}`" in doc, name
+
+
+def test_memory_limit_setting_reaches_duckdb(monkeypatch):
+    from pipeline.db import connect
+
+    monkeypatch.setenv("BILLING_MEMORY_LIMIT", "1GB")
+    con = connect()
+    limit = con.execute("select current_setting('memory_limit')").fetchone()[0]
+    assert limit.replace(" ", "").upper() in ("1GB", "953.6MIB", "1000.0MB", "953.6MB"), limit
+
+
+def test_progress_is_quiet_when_not_a_terminal(capsys):
+    from pipeline.progress import recording, stage
+
+    with recording() as rec, stage("rating", "a step"):
+        pass
+    assert rec.steps[0][:2] == ("rating", "a step")
+    assert capsys.readouterr().err == ""
