@@ -183,3 +183,12 @@ def test_a_clean_month_passes_and_reports_every_expectation(ws, gates):
     assert summary["stages"]["inputs"]["failed"] == 0
     assert summary["stages"]["outputs"]["expectations"] > 0
     assert "validation/report.md" in summary["files"]
+
+
+def test_preload_imports_great_expectations_in_the_background():
+    import sys
+
+    validation.preload()
+    validation._wait_for_preload()
+    assert "great_expectations" in sys.modules
+    assert "pipeline.expectations.outputs" in sys.modules
