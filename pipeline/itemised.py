@@ -17,13 +17,13 @@ import csv
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from functools import lru_cache
 from itertools import groupby
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 ITEMISED_COLUMNS = (
     "cdr_id",
@@ -113,28 +113,47 @@ def full_number_customers(reference: Any) -> set[str]:
     }
 
 
-# Every field is formatted by DuckDB (vectorised): the start time in Europe/Paris (the
-# session time zone, pipeline.db) with its offset as +HH:MM, amounts with their 4 decimals.
-_SELECT = """
-select
-    customer_id,
-    cdr_id,
-    sip_account,
-    regexp_replace(
-        regexp_replace(strftime(start_time, '%Y-%m-%dT%H:%M:%S%z'), '([+-]\\d\\d)$', '\\1:00'),
-        '([+-]\\d\\d)(\\d\\d)$',
-        '\\1:\\2'
-    ) as start_time,
-    direction,
-    callee_e164,
-    coalesce(zone, '') as zone,
-    reason,
-    cast(duration_s as varchar) as duration_s,
-    cast(billable_seconds as varchar) as billable_seconds,
-    cast(amount as varchar) as amount
+def _csv_field(column: str) -> str:
+    """SQL quoting a text column as Python's csv module does (QUOTE_MINIMAL): fields holding a
+    comma, a double quote or a line break are quoted, inner quotes doubled."""
+    value = f"coalesce(cast({column} as varchar), '')"
+    return (
+        f"case when regexp_matches({value}, '[,\"\\r\\n]') "
+        f"then '\"' || replace({value}, '\"', '\"\"') || '\"' else {value} end"
+    )
+
+
+_FIELDS = (
+    _csv_field("l.cdr_id"),
+    _csv_field("l.sip_account"),
+    # Europe/Paris (the session time zone, pipeline.db) with its offset written +HH:MM
+    "regexp_replace(regexp_replace(strftime(l.start_time, '%Y-%m-%dT%H:%M:%S%z'), "
+    "'([+-]\\d\\d)$', '\\1:00'), '([+-]\\d\\d)(\\d\\d)$', '\\1:\\2')",
+    _csv_field("l.direction"),
+    _csv_field("n.shown"),
+    _csv_field("l.zone"),
+    _csv_field("l.reason"),
+    "cast(l.duration_s as varchar)",
+    "cast(l.billable_seconds as varchar)",
+    "cast(l.amount as varchar)",  # DECIMAL(18,4): its 4 decimals
+)
+# Each CSV line is built by DuckDB (vectorised); Python only splits them by customer.
+_LINES = f"""
+with listed as (
+    select *, list_contains($full, customer_id) as full_numbers
+    from rated_calls
+    where list_contains($reasons, reason)
+)
+select l.customer_id, concat({", ',', ".join(_FIELDS)}, chr(10)) as line
+from listed as l
+left join _itemised_numbers as n
+    on l.callee_e164 is not distinct from n.callee_e164 and l.full_numbers = n.full_numbers
+order by l.customer_id, l.start_time, l.cdr_id
+"""
+_NUMBERS = """
+select distinct callee_e164, list_contains($full, customer_id) as full_numbers
 from rated_calls
 where list_contains($reasons, reason)
-order by customer_id, rated_calls.start_time, cdr_id
 """
 _COUNT = "select count(*) from rated_calls where list_contains($reasons, reason)"
 
@@ -143,9 +162,21 @@ def count_calls(con: duckdb.DuckDBPyConnection) -> int:
     return con.execute(_COUNT, {"reasons": list(LISTED_REASONS)}).fetchone()[0]
 
 
-@lru_cache(maxsize=1 << 16)
-def _shown(e164: str | None, full: bool) -> str:
-    return display_number(e164, full)
+def _register_numbers(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> None:
+    """The number shown for each distinct (called number, full) pair, by display_number."""
+    pairs = con.execute(_NUMBERS, params).fetchall()
+    table = pa.table(
+        {
+            "callee_e164": pa.array([p[0] for p in pairs], pa.string()),
+            "full_numbers": pa.array([p[1] for p in pairs], pa.bool_()),
+            "shown": pa.array([display_number(p[0], p[1]) for p in pairs], pa.string()),
+        }
+    )
+    con.register("_itemised_numbers_arrow", table)
+    con.execute(
+        "create or replace temp table _itemised_numbers as select * from _itemised_numbers_arrow"
+    )
+    con.unregister("_itemised_numbers_arrow")
 
 
 def write_itemised(
@@ -154,13 +185,17 @@ def write_itemised(
     """Write one CSV per customer with listed calls; return the calls per customer and the
     first `keep` calls (for the workbook)."""
     folder.mkdir(parents=True, exist_ok=True)
-    full_numbers = full_number_customers(reference)
+    params = {
+        "reasons": list(LISTED_REASONS),
+        "full": sorted(full_number_customers(reference)) or [""],
+    }
+    _register_numbers(con, params)
     counts: dict[str, int] = {}
     kept: list[Call] = []
+    header = ",".join(ITEMISED_COLUMNS) + "\n"
     # con itself, not con.cursor(): a cursor does not inherit the session's TimeZone
-    cursor = con.execute(_SELECT, {"reasons": list(LISTED_REASONS)})
+    cursor = con.execute(_LINES, params)
     handle = None
-    writer: Any = None
     current = None
     try:
         while batch := cursor.fetchmany(_FETCH):
@@ -171,17 +206,19 @@ def write_itemised(
                     current = customer
                     path = folder / f"{_file_stem(customer)}.csv"
                     handle = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115
-                    writer = csv.writer(handle, lineterminator="\n")
-                    writer.writerow(ITEMISED_COLUMNS)
-                full = customer in full_numbers
-                rows = [(r[1], r[2], r[3], r[4], _shown(r[5], full), *r[6:]) for r in group]
-                writer.writerows(rows)
-                counts[customer] = counts.get(customer, 0) + len(rows)
+                    handle.write(header)
+                lines = [r[1] for r in group]
+                handle.writelines(lines)
+                counts[customer] = counts.get(customer, 0) + len(lines)
                 if len(kept) < keep:
-                    kept += [Call.of(customer, r) for r in rows[: keep - len(kept)]]
+                    kept += [
+                        Call.of(customer, tuple(fields))
+                        for fields in csv.reader(lines[: keep - len(kept)])
+                    ]
     finally:
         if handle is not None:
             handle.close()
+        con.execute("drop table if exists _itemised_numbers")
     return counts, kept
 
 

@@ -4,6 +4,7 @@ called numbers masked unless the customer asked for full numbers."""
 from __future__ import annotations
 
 import csv
+import io
 
 import pytest
 from openpyxl import load_workbook
@@ -168,3 +169,34 @@ def test_no_call_no_file(ws):
     ws.cdrs("2026-10", [])
     assert ws.bill("2026-10").exit_code == 0
     assert list((ws.out / "2026-10" / "itemised").iterdir()) == []
+
+
+def test_fields_are_quoted_like_the_csv_module(ws):
+    # a cdr_id with a comma and a double quote (a quoted field of the CDR file)
+    path = ws.cdrs("2026-10", [])
+    path.write_text(
+        path.read_text(encoding="utf-8")
+        + '"q,""1",sip-2,out,0145000000,0612345678,2026-10-04T10:17:00+02:00,125,\n',
+        encoding="utf-8",
+    )
+    assert ws.bill("2026-10").exit_code == 0
+    text = (ws.out / "2026-10" / "itemised" / "C2.csv").read_text(encoding="utf-8")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(ITEMISED_COLUMNS)
+    writer.writerow(
+        [
+            'q,"1',
+            "sip-2",
+            "2026-10-04T10:17:00+02:00",
+            "out",
+            "+33 6 12 34 XX XX",
+            "FR_MOBILE",
+            "NO_PLAN",
+            "125",
+            "125",
+            "0.0938",
+        ]
+    )
+    assert text == buffer.getvalue()
+    assert 'q,""1"' in text
