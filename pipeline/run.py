@@ -44,6 +44,7 @@ from pipeline.progress import stage
 from pipeline.rating import rate_month
 from pipeline.reference import Reference, load_reference, register
 from pipeline.sla import credit_notes_for_run
+from pipeline.validation import preload, validate_inputs, validate_outputs, write_report
 
 # Files compared when a month is billed again (R64). The manifest (it names the code version)
 # and the workbook (a rendering of these files) are not.
@@ -333,6 +334,7 @@ def bill_month(month_text: str, data: Path, out: Path, rates: Path) -> RunResult
     month = Month.parse(month_text)
     if not data.is_dir():
         raise InputError(f"data folder {str(data)!r} does not exist or is not a folder")
+    preload()  # issue 7: great_expectations imports in the background while the month rates
     with stage("reference"):
         ref: Reference = load_reference(data, rates)
     with ledger.locked(out):
@@ -344,6 +346,8 @@ def bill_month(month_text: str, data: Path, out: Path, rates: Path) -> RunResult
         register(con, ref)
         cdr_files = rate_month(con, data, month, ledger.billed_id_files(out, month))
         ledger.checkpoint("rated")
+        with stage("validation", "inputs"):
+            input_report = validate_inputs(con, ref, month)  # issue 7: exit 2, nothing issued
         with stage("contracts"):
             lines = contract_lines(ref, month) + usage_lines(con, month)
         customers = {c["customer_id"]: c for c in ref["ref_customers"].rows}
@@ -391,6 +395,8 @@ def bill_month(month_text: str, data: Path, out: Path, rates: Path) -> RunResult
             data_dir=data,
             rates_dir=rates,
         )
+        with stage("validation", "outputs"):
+            output_report = validate_outputs(billed, out, month)  # issue 7: exit 1, not published
         with stage("manifest", "input hashes"):
             manifest = {
                 "month": str(month),
@@ -421,6 +427,9 @@ def bill_month(month_text: str, data: Path, out: Path, rates: Path) -> RunResult
             }
         staging = ledger.staging_dir(out, month)
         try:
+            manifest["validation"] = write_report(
+                [input_report, output_report], staging / "validation"
+            )
             _write_month(staging, billed, manifest)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)  # nothing half-written stays under OUT
