@@ -82,7 +82,7 @@ def _load_csv(con, path: Path, rel: str, columns: tuple[str, ...], table: str) -
     header = _header(path)
     positions = _positions(path, header, columns)
     field_exprs = ", ".join(
-        f"nullif(trim(parts[{p + 1}]), '') as {c}" for c, p in zip(columns, positions, strict=True)
+        f"{_trimmed(f'parts[{p + 1}]')} as {c}" for c, p in zip(columns, positions, strict=True)
     )
     typed_nulls = "".join(
         f", cast(null as {sql_type}) as {name}" for name, sql_type in _typed_columns(columns)
@@ -188,13 +188,23 @@ def _parquet_select(con, path: Path, rel: str, columns: tuple[str, ...]) -> str:
                 typed.append(f'cast("{c}" as {sql_type}) as {name}')
                 continue
             typed.append(f"cast(null as {sql_type}) as {name}")
-        fields.append(f"nullif(trim(cast(\"{c}\" as varchar)), '') as {c}")
+        text = f'cast("{c}" as varchar)'
+        fields.append(f"{_trimmed(text)} as {c}")
     return (
         f"select {_literal(rel)} as source_file, file_row_number + 1 as row_number, "
         f"cast(null as varchar) as raw, {len(columns)} as n_fields, "
         f"{len(columns)} as expected_fields, "
         + ", ".join(fields + typed)
         + f" from read_parquet({_literal(str(path))}, file_row_number = true)"
+    )
+
+
+def _trimmed(expr: str) -> str:
+    """The field without surrounding spaces, null when empty. trim() copies every string: it
+    runs only on the rare field that starts or ends with a space (10M rows: 0.7 s a column)."""
+    return (
+        f"(case when starts_with({expr}, ' ') or ends_with({expr}, ' ') "
+        f"then nullif(trim({expr}), '') else nullif({expr}, '') end)"
     )
 
 

@@ -439,6 +439,7 @@ def generate(
     folder.mkdir(parents=True)
     con = duckdb.connect(":memory:")
     con.execute("set TimeZone = 'UTC'")
+    con.execute("set enable_progress_bar = false")
     if threads:
         con.execute("set threads = ?", [threads])
     customers, pbx = _sizes(rows)
