@@ -38,6 +38,7 @@ MONTH = "2026-10"
 STAGES = (
     "reference",
     "load",
+    "staging",
     "validation",
     "rating",
     "fair_use",
@@ -328,7 +329,8 @@ def table(report: dict[str, Any]) -> str:
         f"{'stage':<28}{'seconds':>10}{'x floor':>10}",
         f"{'floor (parquet, all cols)':<28}{floor:>10.2f}{1:>10.1f}",
     ]
-    for name in STAGES:
+    names = [n for n in STAGES if n in b["stages_s"]] + sorted(set(b["stages_s"]) - set(STAGES))
+    for name in names:
         if name in b["stages_s"]:
             s = b["stages_s"][name]
             lines.append(f"{name:<28}{s:>10.2f}{s / floor:>10.1f}")

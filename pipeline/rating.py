@@ -40,8 +40,8 @@ RATING_MODELS = (
 VIEWS = {"rat_calls", "rat_priced"}
 # the stage each model is timed under (pipeline.progress, the benchmark's table)
 STAGES = {
-    "stg_cdrs": "validation",
-    "stg_registrations": "validation",
+    "stg_cdrs": "staging",
+    "stg_registrations": "staging",
     "rat_fair_use": "fair_use",
     "fair_use_report": "fair_use",
 }

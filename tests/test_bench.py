@@ -46,7 +46,7 @@ def test_bench_runs_end_to_end_at_20k_rows(tmp_path, capsys):
     assert report["rows"] >= 20_000
     assert report["floor"]["parquet_s"] > 0 and report["floor"]["csv_s"] > 0
     stages = report["bill"]["stages_s"]
-    for name in ("load", "validation", "rating", "fair_use", "contracts", "invoices", "exports"):
+    for name in ("load", "staging", "rating", "fair_use", "contracts", "invoices", "exports"):
         assert name in stages, name
     assert report["bill"]["invoices"] > 0
     assert report["bill"]["peak_rss_mb"] > 0
