@@ -109,7 +109,7 @@ def _issued_files_intact(folder: Path, manifest: dict[str, Any]) -> list[str]:
         rel = path.relative_to(folder).as_posix()
         if rel.startswith(ARCHIVE_DIR + "/"):
             continue  # inputs: checked against the manifest's inputs by restore_inputs
-        digest = recorded.get(rel, recorded.get(path.name))
+        digest = recorded.get(rel)
         if digest is not None and digest != sha256(path):
             problems.append(f"{rel}: the issued file no longer matches its recorded hash")
     return problems

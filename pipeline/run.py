@@ -150,7 +150,7 @@ def _write_month(folder: Path, billed: BilledMonth, manifest: dict[str, Any]) ->
         write_exports(folder, billed, manifest)
     with stage("manifest", "output hashes"):
         manifest["outputs"] = {
-            p.name: sha256(p)
+            p.relative_to(folder).as_posix(): sha256(p)
             for p in sorted(folder.rglob("*"))
             if p.is_file() and p.name != "manifest.json"
         }

@@ -128,7 +128,7 @@ def test_every_input_is_archived_with_its_month(ws):
         "rated_calls.parquet",
         "billing_2026-09.xlsx",
         "732829320FEC20261001.txt",
-        "C1.csv",
+        "itemised/C1.csv",
     ):
         assert name in m["outputs"], name
 

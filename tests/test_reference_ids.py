@@ -4,8 +4,6 @@ with file, row and problem, before anything is written."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from tests.conftest import PROVIDER, write_rows
