@@ -1,12 +1,9 @@
 -- Rated calls: the forwarding allowance (R21), the one reason of R16 and the amount (R14, R2).
--- Reads: rat_priced. Output columns follow the data contract (rated_calls.parquet), plus the
--- facts an explanation needs (prefix, tariff row, allowance used before, source row).
-with rated_candidates as (
-    select *
-    from rat_priced
-),
-
-forwarding_allowance as (
+-- Reads: rat_priced (a view, read twice on purpose: the forwarded legs' side is filtered down
+-- to the `fwd` rows before its joins run, and no copy of every call is materialised).
+-- Output columns follow the data contract (rated_calls.parquet), plus the facts an
+-- explanation needs (prefix, tariff row, allowance used before, source row).
+with forwarding_allowance as (
     -- R21: included forwarded legs share 7,200 s per account and month, in order of start
     -- time then cdr_id; legs charged for another reason do not consume it.
     select
@@ -18,7 +15,7 @@ forwarding_allowance as (
             ),
             0
         ) as bigint) as consumed_before
-    from rated_candidates
+    from rat_priced
     where direction = 'fwd' and pre_reason = 'INCLUDED'
 ),
 
@@ -30,7 +27,7 @@ reasoned as (
             when a.cdr_id is null then 0
             else least(r.duration_s, greatest(0, a.consumed_before + r.duration_s - 7200))
         end as forwarded_over_s
-    from rated_candidates as r
+    from rat_priced as r
     left join forwarding_allowance as a
         on r.cdr_id = a.cdr_id
 ),
