@@ -1,72 +1,18 @@
 -- Staged CDRs of the month: typed fields and the first reject reason of R41 that can be decided
 -- before rating (MALFORMED, DUPLICATE, NEGATIVE_DURATION, OUT_OF_PERIOD, UNKNOWN_ACCOUNT).
 -- INVALID_NUMBER and NO_TARIFF are decided by the rating models.
--- Reads: raw_cdrs (pipeline/cdrs.py), billed_cdr_ids, ref_sip_accounts, run_params (the
+-- Reads: stg_cdr_fields (a view over raw_cdrs), billed_cdr_ids, ref_sip_accounts, run_params (the
 -- month's instant range [month_start, month_end), R1, one row bound by pipeline/rating.py).
 -- A malformed row is not an occurrence of its cdr_id: a later well-formed row with the same id
 -- is rated (or judged on its own), not a duplicate of a row that could not be read.
--- Speed (docs/performance.md): a parquet file's typed start_time / duration_s arrive typed
--- (start_ts, duration_n) instead of being printed and parsed back; the raw text is kept only
--- for rows rejected here, a parquet row's only for them (rejects.sql reads it back for the
--- rating rejects); the duplicate
+-- Speed (docs/performance.md): the raw text is kept only for rows rejected here, a parquet
+-- row's built only for them (rejects.sql reads it back for the rating rejects); the duplicate
 -- window runs only on the ids whose 64-bit hash is seen twice.
-with typed as (
-    select
-        r.source_file,
-        r.row_number,
-        r.raw,
-        r.n_fields,
-        r.expected_fields,
-        r.cdr_id,
-        r.sip_account,
-        r.direction,
-        r.caller,
-        r.callee,
-        r.device_id,
-        coalesce(r.start_time, cast(r.start_ts as varchar)) as start_time_text,
-        coalesce(r.duration_s, cast(r.duration_n as varchar)) as duration_text,
-        coalesce(
-            r.start_ts,
-            case
-                when
-                    regexp_full_match(
-                        r.start_time,
-                        '\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?'
-                    )
-                    then try_cast(r.start_time as timestamptz)
-            end
-        ) as start_time,
-        coalesce(
-            r.duration_n,
-            case
-                when regexp_full_match(r.duration_s, '-?\d{1,12}')
-                    then cast(r.duration_s as bigint)
-            end
-        ) as duration_s
-    from raw_cdrs as r
-),
-
-malformed as (
-    select
-        *,
-        case
-            when n_fields <> expected_fields
-                then 'has ' || n_fields || ' fields, the header has ' || expected_fields
-            when cdr_id is null then 'cdr_id is empty'
-            when sip_account is null then 'sip_account is empty'
-            when direction is null or direction not in ('out', 'in', 'fwd')
-                then 'direction must be out, in or fwd'
-            when start_time is null then 'start_time is not an ISO 8601 timestamp'
-            when duration_s is null then 'duration_s is not a whole number'
-        end as malformed_detail
-    from typed
-),
-
-repeated_hashes as (
+with repeated_hashes as (
     -- the only ids that can be duplicates: a 64-bit hash seen twice among readable rows
     -- (a collision only adds candidates, checked exactly below)
     select hash(cdr_id) as id_hash
-    from malformed
+    from stg_cdr_fields
     where malformed_detail is null
     group by hash(cdr_id)
     having count(*) > 1
@@ -80,7 +26,7 @@ repeated_rows as (
         row_number() over (
             partition by m.cdr_id order by m.source_file, m.row_number
         ) as occurrence
-    from malformed as m
+    from stg_cdr_fields as m
     inner join repeated_hashes as h
         on hash(m.cdr_id) = h.id_hash
     where m.malformed_detail is null
@@ -133,7 +79,7 @@ judged as (
         p.month as billed_month,
         a.sip_account is not null as known_account,
         f.start_time < m.month_start or f.start_time >= m.month_end as out_of_period
-    from malformed as f
+    from stg_cdr_fields as f
     cross join month_range as m
     left join first_occurrence as o
         on f.cdr_id = o.cdr_id and f.malformed_detail is null

@@ -1,0 +1,63 @@
+-- The CDR fields typed, and what makes a row malformed (R41), for stg_cdrs. A view: stg_cdrs
+-- reads it three times (duplicate candidates, their rows, every row) and each read is inlined
+-- with its own filters, instead of DuckDB materialising a copy of every row for a shared CTE.
+-- Reads: raw_cdrs (pipeline/cdrs.py).
+-- Speed (docs/performance.md): a parquet file's typed start_time / duration_s arrive typed
+-- (start_ts, duration_n) instead of being printed and parsed back.
+with typed as (
+    select
+        r.source_file,
+        r.row_number,
+        r.raw,
+        r.n_fields,
+        r.expected_fields,
+        r.cdr_id,
+        r.sip_account,
+        r.direction,
+        r.caller,
+        r.callee,
+        r.device_id,
+        coalesce(r.start_time, cast(r.start_ts as varchar)) as start_time_text,
+        coalesce(r.duration_s, cast(r.duration_n as varchar)) as duration_text,
+        coalesce(
+            r.start_ts,
+            case
+                when
+                    regexp_full_match(
+                        r.start_time,
+                        '\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?'
+                    )
+                    then try_cast(r.start_time as timestamptz)
+            end
+        ) as start_time,
+        coalesce(
+            r.duration_n,
+            case
+                when regexp_full_match(r.duration_s, '-?\d{1,12}')
+                    then cast(r.duration_s as bigint)
+            end
+        ) as duration_s
+    from raw_cdrs as r
+),
+
+malformed as (
+    select
+        *,
+        case
+            when n_fields <> expected_fields
+                then 'has ' || n_fields || ' fields, the header has ' || expected_fields
+            when cdr_id is null then 'cdr_id is empty'
+            when sip_account is null then 'sip_account is empty'
+            when direction is null or direction not in ('out', 'in', 'fwd')
+                then 'direction must be out, in or fwd'
+            when start_time is null then 'start_time is not an ISO 8601 timestamp'
+            when duration_s is null then 'duration_s is not a whole number'
+        end as malformed_detail
+    from typed
+),
+
+final as (
+    select * from malformed
+)
+
+select * from final
