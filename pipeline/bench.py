@@ -130,6 +130,8 @@ def bill(data: Path, out: Path, rates: Path, memory_limit: str | None) -> dict[s
     env = dict(os.environ)
     if memory_limit:
         env["BILLING_MEMORY_LIMIT"] = memory_limit
+    # DuckDB spills next to the benchmark's data, not into the working folder (.tmp)
+    env.setdefault("BILLING_TEMP_DIR", str(out.parent / "duckdb_tmp"))
     start = time.perf_counter()
     proc = subprocess.Popen(
         [
