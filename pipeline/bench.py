@@ -112,6 +112,7 @@ def _bill_child(data: str, out: str, rates: str, timings: str) -> None:
             {
                 "total_s": total,
                 "steps": rec.steps,
+                "peak_rss_mb_after_step": rec.peak_rss_mb,
                 "invoices": result.invoices,
                 "total_ttc": result.total_ttc,
                 "reconciliation": result.reconciliation,
@@ -294,6 +295,7 @@ def run(
         "invoices": billed["invoices"],
         "stages_s": stages,
         "steps": billed["steps"],
+        "peak_rss_mb_after_step": billed.get("peak_rss_mb_after_step"),
         "x_floor": {k: v / floor for k, v in stages.items()},
         "total_x_floor": billed["total_s"] / floor,
         "rating_s": stages.get("rating", 0.0),

@@ -9,6 +9,7 @@ or when `BILLING_PROGRESS=0`. Nothing here touches the results of a run.
 from __future__ import annotations
 
 import os
+import resource
 import sys
 import threading
 import time
@@ -24,6 +25,8 @@ class Timings:
     """(group, step, seconds) in the order the steps ended."""
 
     steps: list[tuple[str, str, float]] = field(default_factory=list)
+    # the process's peak RSS (MB) when each step ended: which step raised the peak
+    peak_rss_mb: list[float] = field(default_factory=list)
 
     def by_group(self) -> dict[str, float]:
         totals: dict[str, float] = {}
@@ -69,6 +72,7 @@ def stage(group: str, step: str | None = None) -> Iterator[None]:
             ticker.stop(seconds)
         if _recorder is not None:
             _recorder.steps.append((group, step, seconds))
+            _recorder.peak_rss_mb.append(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
 class _Ticker:
