@@ -100,7 +100,7 @@ def csv_load(data: Path, repeat: int) -> tuple[float, list[float]]:
 
 def _bill_child(data: str, out: str, rates: str, timings: str) -> None:
     """Run in the child process: bill the month with stage timings, write them as JSON."""
-    from pipeline.progress import recording
+    from pipeline.progress import peak_rss_mb, recording
     from pipeline.run import bill_month
 
     start = time.perf_counter()
@@ -113,6 +113,7 @@ def _bill_child(data: str, out: str, rates: str, timings: str) -> None:
                 "total_s": total,
                 "steps": rec.steps,
                 "peak_rss_mb_after_step": rec.peak_rss_mb,
+                "peak_rss_mb": peak_rss_mb(),
                 "invoices": result.invoices,
                 "total_ttc": result.total_ttc,
                 "reconciliation": result.reconciliation,
@@ -156,8 +157,9 @@ def bill(data: Path, out: Path, rates: Path, memory_limit: str | None) -> dict[s
     result = json.loads(timings.read_text(encoding="utf-8"))
     timings.unlink()
     result["wall_s"] = wall
-    # ru_maxrss is in KiB on Linux
-    result["peak_rss_mb"] = usage.ru_maxrss / 1024
+    # measured by the child (VmHWM): wait4's ru_maxrss would include the RSS this process
+    # had when it forked (the generator's arrays), which exec does not reset on Linux
+    result.setdefault("peak_rss_mb", usage.ru_maxrss / 1024)
     return result
 
 

@@ -49,6 +49,19 @@ def recording() -> Iterator[Timings]:
         _recorder = previous
 
 
+def peak_rss_mb() -> float:
+    """This process's peak RSS in MB: VmHWM on Linux (reset by exec, unlike getrusage's
+    ru_maxrss, which keeps the high-water mark of the process that forked it)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def show_progress() -> bool:
     if os.environ.get("BILLING_PROGRESS") == "0" or os.environ.get("CI"):
         return False
@@ -72,7 +85,7 @@ def stage(group: str, step: str | None = None) -> Iterator[None]:
             ticker.stop(seconds)
         if _recorder is not None:
             _recorder.steps.append((group, step, seconds))
-            _recorder.peak_rss_mb.append(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+            _recorder.peak_rss_mb.append(peak_rss_mb())
 
 
 class _Ticker:
