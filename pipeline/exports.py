@@ -28,8 +28,9 @@ from pipeline.fec import (
     write_fec,
 )
 from pipeline.invoicing import KIND_ORDER, invoice_date
-from pipeline.itemised import LISTED_REASONS, Call, count_calls, write_itemised
+from pipeline.itemised import Call, count_calls, write_itemised
 from pipeline.outputs import FAIR_USE_COLUMNS, REJECT_COLUMNS, SLA_COLUMNS
+from pipeline.reasons import CHARGED
 from pipeline.workbook import (
     DATE,
     DATETIME,
@@ -500,7 +501,7 @@ def write_workbook(
             [
                 zone or "(sans zone)",
                 REASON_LABELS.get(reason, reason),
-                "oui" if reason in LISTED_REASONS and reason != "INCLUDED" else "non",
+                "oui" if reason in CHARGED else "non",
                 n,
                 int(duration),
                 int(billable),

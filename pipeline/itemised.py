@@ -25,6 +25,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from pipeline.reasons import CHARGED
+
 ITEMISED_COLUMNS = (
     "cdr_id",
     "sip_account",
@@ -37,17 +39,7 @@ ITEMISED_COLUMNS = (
     "billable_seconds",
     "amount",
 )
-LISTED_REASONS = (
-    "TELECOM_PROFESSIONAL",
-    "NO_PLAN",
-    "FAIR_USE_DISTINCT_NUMBERS",
-    "FAIR_USE_CONCURRENT_CALLS",
-    "FAIR_USE_DEVICES",
-    "THIRD_PARTY_DEVICE",
-    "OUT_OF_PLAN",
-    "FORWARDING_OVER_FAIR_USE",
-    "INCLUDED",
-)
+LISTED_REASONS = (*CHARGED, "INCLUDED")  # charged calls and calls included in the plan
 MASK = "XX XX"
 _FETCH = 50_000
 

@@ -23,6 +23,8 @@ from great_expectations.expectations.row_conditions import Column
 from pipeline.expectations import Check, Suite, sql_frame
 from pipeline.expectations.inputs import at_least, in_set, not_null, unique
 from pipeline.money import round_line
+from pipeline.reasons import NEVER_CHARGED as _NEVER_CHARGED
+from pipeline.reasons import R16_ORDER
 
 LINE_KINDS = [
     "subscription",
@@ -33,20 +35,8 @@ LINE_KINDS = [
     "equipment_sale",
     "usage",
 ]
-R16_REASONS = [
-    "NOT_CHARGEABLE",
-    "FREE",
-    "TELECOM_PROFESSIONAL",
-    "NO_PLAN",
-    "FAIR_USE_DISTINCT_NUMBERS",
-    "FAIR_USE_CONCURRENT_CALLS",
-    "FAIR_USE_DEVICES",
-    "THIRD_PARTY_DEVICE",
-    "OUT_OF_PLAN",
-    "FORWARDING_OVER_FAIR_USE",
-    "INCLUDED",
-]
-NEVER_CHARGED = ["NOT_CHARGEABLE", "FREE", "INCLUDED"]
+R16_REASONS = list(R16_ORDER)
+NEVER_CHARGED = list(_NEVER_CHARGED)
 _NUMBER = re.compile(r"^(F|AV)(\d{4})-(\d{6})$")
 
 
