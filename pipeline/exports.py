@@ -152,6 +152,22 @@ def _sum(values: Any) -> Decimal:
     return sum(values, Decimal("0.00"))
 
 
+def _totals_by_rate(
+    section: str, total_label: str, docs: list[tuple[Decimal, str, Decimal, Decimal, Decimal]]
+) -> list[list[Any]]:
+    """Synthèse rows: count, HT, VAT and TTC per VAT rate and mention, highest rate first,
+    then the section's total. `docs` are (rate, mention, ht, vat, ttc) per document."""
+    groups: dict[tuple[Decimal, str], list[tuple[Decimal, str, Decimal, Decimal, Decimal]]] = {}
+    for doc in docs:
+        groups.setdefault((doc[0], doc[1]), []).append(doc)
+    rows: list[list[Any]] = []
+    for (rate, mention), group in sorted(groups.items(), key=lambda kv: (-kv[0][0], kv[0][1])):
+        label = f"TVA {_pct_text(rate)}" + (f" - {mention}" if mention else "")
+        rows.append([section, label, len(group), *(_sum(d[i] for d in group) for i in (2, 3, 4))])
+    rows.append([section, total_label, len(docs), *(_sum(d[i] for d in docs) for i in (2, 3, 4))])
+    return rows
+
+
 def synthese_rows(billed: BilledMonth) -> tuple[list[list[Any]], tuple[int, int]]:
     """Rows of the Synthèse sheet and the (first, last) sheet rows of the revenue by kind."""
     invoices, credits, rec = billed.invoices, billed.credit_notes, billed.reconciliation
@@ -166,55 +182,15 @@ def synthese_rows(billed: BilledMonth) -> tuple[list[list[Any]], tuple[int, int]
             None,
         ],
     ]
-    by_rate: dict[tuple[Decimal, str], list[Any]] = {}
-    for inv in invoices:
-        by_rate.setdefault((inv.vat_rate, inv.vat_mention), []).append(inv)
-    for (rate, mention), group in sorted(by_rate.items(), key=lambda kv: (-kv[0][0], kv[0][1])):
-        label = f"TVA {_pct_text(rate)}" + (f" - {mention}" if mention else "")
-        rows.append(
-            [
-                "Factures",
-                label,
-                len(group),
-                _sum(i.total_ht for i in group),
-                _sum(i.total_vat for i in group),
-                _sum(i.total_ttc for i in group),
-            ]
-        )
-    rows.append(
-        [
-            "Factures",
-            "Total des factures",
-            len(invoices),
-            _sum(i.total_ht for i in invoices),
-            _sum(i.total_vat for i in invoices),
-            _sum(i.total_ttc for i in invoices),
-        ]
+    rows += _totals_by_rate(
+        "Factures",
+        "Total des factures",
+        [(i.vat_rate, i.vat_mention, i.total_ht, i.total_vat, i.total_ttc) for i in invoices],
     )
-    by_rate_cn: dict[tuple[Decimal, str], list[Any]] = {}
-    for cn in credits:
-        by_rate_cn.setdefault((cn.vat_rate, cn.vat_mention), []).append(cn)
-    for (rate, mention), group in sorted(by_rate_cn.items(), key=lambda kv: (-kv[0][0], kv[0][1])):
-        label = f"TVA {_pct_text(rate)}" + (f" - {mention}" if mention else "")
-        rows.append(
-            [
-                "Avoirs",
-                label,
-                len(group),
-                _sum(c.amount_ht for c in group),
-                _sum(c.amount_vat for c in group),
-                _sum(c.amount_ttc for c in group),
-            ]
-        )
-    rows.append(
-        [
-            "Avoirs",
-            "Total des avoirs",
-            len(credits),
-            _sum(c.amount_ht for c in credits),
-            _sum(c.amount_vat for c in credits),
-            _sum(c.amount_ttc for c in credits),
-        ]
+    rows += _totals_by_rate(
+        "Avoirs",
+        "Total des avoirs",
+        [(c.vat_rate, c.vat_mention, c.amount_ht, c.amount_vat, c.amount_ttc) for c in credits],
     )
     rows.append(
         [
