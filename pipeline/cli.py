@@ -53,8 +53,6 @@ def bill(month: str, data: str, out: str, rates: str) -> None:
     except BillingError as exc:
         _fail(exc)
         return
-    for warning in result.warnings:
-        click.echo(f"warning: {warning}", err=True)
     rec = result.reconciliation
     read = sum(r["rows_read"] for r in rec)
     if result.status == "identical":

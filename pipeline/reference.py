@@ -474,7 +474,6 @@ def to_arrow(table: Table) -> pa.Table:
 class Reference:
     tables: dict[str, Table]
     provider: dict[str, Any]
-    warnings: list[str] = field(default_factory=list)
 
     def __getitem__(self, name: str) -> Table:
         return self.tables[name]

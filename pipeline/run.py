@@ -68,7 +68,6 @@ class RunResult:
     credit_notes: int = 0
     total_ttc: str = "0.00"
     reconciliation: list[dict[str, Any]] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)  # reference data used with a caveat
 
 
 def code_version() -> str:
@@ -412,7 +411,6 @@ def bill_month(month_text: str, data: Path, out: Path, rates: Path) -> RunResult
                 ],
                 "cdr_files": cdr_files,
                 "reconciliation": reconciliation,
-                "warnings": ref.warnings,
                 "numbers": {
                     "invoices": _numbers(invoices, "invoice_number"),
                     "credit_notes": _numbers(credit_notes, "credit_note_number"),
@@ -442,7 +440,6 @@ def bill_month(month_text: str, data: Path, out: Path, rates: Path) -> RunResult
             credit_notes=len(credit_notes),
             total_ttc=str(sum((i.total_ttc for i in invoices), start=Decimal("0.00"))),
             reconciliation=reconciliation,
-            warnings=list(ref.warnings),
         )
         if already:
             try:
