@@ -5,6 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 MONTH ?=
+CDR   ?=
 DATA  ?= data_samples
 OUT   ?= out
 RATES ?= rates
@@ -27,6 +28,9 @@ bill: $(STAMP)
 
 audit: $(STAMP)
 	$(BIN)/billing audit --month "$(MONTH)" --data "$(DATA)" --out "$(OUT)" --rates "$(RATES)"
+
+explain: $(STAMP)
+	$(BIN)/billing explain --month "$(MONTH)" --cdr "$(CDR)" --data "$(DATA)" --out "$(OUT)" --rates "$(RATES)"
 
 test: $(STAMP)
 	$(BIN)/pytest -m "not slow"
