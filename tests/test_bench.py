@@ -18,10 +18,10 @@ def test_synthetic_month_is_seeded_and_realistic(tmp_path):
     assert a.rows == b.rows and a.rows >= 20_000
     q = "select * from read_parquet(?) order by cdr_id, start_time"
     assert (
-        duckdb.execute(q, [str(a.cdr_parquet)]).fetchall()
-        == duckdb.execute(q, [str(b.cdr_parquet)]).fetchall()
+        duckdb.connect().execute(q, [str(a.cdr_parquet)]).fetchall()
+        == duckdb.connect().execute(q, [str(b.cdr_parquet)]).fetchall()
     )
-    stats = duckdb.execute(
+    stats = duckdb.connect().execute(
         "select avg((direction = 'fwd')::int), avg((duration_s = 0)::int), "
         "count(distinct sip_account), count(*) - count(distinct cdr_id) "
         "from read_parquet(?)",

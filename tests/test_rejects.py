@@ -140,7 +140,7 @@ def test_r41_duplicate_of_a_month_already_billed(ws):
     assert [(r["cdr_id"], r["reason"], r["detail"]) for r in rejects] == [
         ("sep", "DUPLICATE", "already billed in 2026-09"),
     ]
-    rated = duckdb.sql(
+    rated = duckdb.connect().sql(
         f"select cdr_id from read_parquet('{ws.out / OCT / 'rated_calls.parquet'}')"
     ).fetchall()
     assert rated == [("oct",)]
@@ -164,7 +164,7 @@ def test_r40_every_row_in_one_place_per_file(ws):
     )
     with gzip.open(ws.data / "cdrs" / OCT / "b.csv.gz", "wt", encoding="utf-8", newline="") as f:
         f.write(",".join(CDR_HEADER) + "\n" + ",".join(line("b1", callee="abc")) + "\n")
-    duckdb.sql(
+    duckdb.connect().sql(
         "copy (select 'p1' as cdr_id, 'sip-2' as sip_account, 'out' as direction, "
         "'0145000000' as caller, '0145678910' as callee, '2026-10-03T10:00:00+02:00' as start_time, "
         "60 as duration_s, null as device_id) "
