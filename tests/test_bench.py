@@ -21,12 +21,16 @@ def test_synthetic_month_is_seeded_and_realistic(tmp_path):
         duckdb.connect().execute(q, [str(a.cdr_parquet)]).fetchall()
         == duckdb.connect().execute(q, [str(b.cdr_parquet)]).fetchall()
     )
-    stats = duckdb.connect().execute(
-        "select avg((direction = 'fwd')::int), avg((duration_s = 0)::int), "
-        "count(distinct sip_account), count(*) - count(distinct cdr_id) "
-        "from read_parquet(?)",
-        [str(a.cdr_parquet)],
-    ).fetchone()
+    stats = (
+        duckdb.connect()
+        .execute(
+            "select avg((direction = 'fwd')::int), avg((duration_s = 0)::int), "
+            "count(distinct sip_account), count(*) - count(distinct cdr_id) "
+            "from read_parquet(?)",
+            [str(a.cdr_parquet)],
+        )
+        .fetchone()
+    )
     assert 0.04 < stats[0] < 0.10  # forwarded legs
     assert 0.02 < stats[1] < 0.04  # 3 % unanswered
     assert stats[2] > 20  # many accounts
