@@ -14,7 +14,9 @@ import click
 
 from pipeline.errors import BillingError
 
-DATA_HELP = "Folder of the provider's data: customers, contracts, CDRs per month (default: data_samples)."
+DATA_HELP = (
+    "Folder of the provider's data: customers, contracts, CDRs per month (default: data_samples)."
+)
 OUT_HELP = "Folder of issued months and the ledger; the month goes to OUT/YYYY-MM (default: out)."
 RATES_HELP = "Rate book: destinations, tariffs, products, equipment (default: rates)."
 MONTH_HELP = "The billing month, YYYY-MM (for example 2026-10)."
@@ -119,6 +121,7 @@ def audit(month: str, data: str, out: str, rates: str) -> None:
         f"{result.month}: identical ({result.inputs} archived input(s) re-run with "
         f"{result.current_code}; issued with {result.issued_code}; {result.folder})"
     )
+
 
 if __name__ == "__main__":  # pragma: no cover
     main()

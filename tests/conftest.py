@@ -25,19 +25,47 @@ recovery_indemnity_eur = 40
 
 BASE: dict[str, list[list[str]]] = {
     "customers.csv": [
-        ["customer_id", "name", "country", "telecom_professional", "sla_eligible", "siren", "vat_number", "address"],
+        [
+            "customer_id",
+            "name",
+            "country",
+            "telecom_professional",
+            "sla_eligible",
+            "siren",
+            "vat_number",
+            "address",
+        ],
         ["C1", "Alpha SARL", "FR", "false", "true", "732829320", "FR44732829320", "Paris"],
         ["C2", "Beta BV", "BE", "false", "false", "", "BE0403019261", "Bruxelles"],
     ],
     "sip_accounts.csv": [["sip_account", "customer_id"], ["sip-1", "C1"], ["sip-2", "C2"]],
     "subscriptions.csv": [
-        ["subscription_id", "customer_id", "product_code", "monthly_price_eur", "order_date",
-         "commitment_months", "sip_account", "included_intl_zones", "notice_date"],
+        [
+            "subscription_id",
+            "customer_id",
+            "product_code",
+            "monthly_price_eur",
+            "order_date",
+            "commitment_months",
+            "sip_account",
+            "included_intl_zones",
+            "notice_date",
+        ],
         ["S1", "C1", "PLAN_UNLIMITED", "25.00", "2026-03-10", "12", "sip-1", "INTL_BE_FIXED", ""],
     ],
     "rentals.csv": [
-        ["rental_id", "customer_id", "equipment_model", "monthly_fee_eur", "start_date",
-         "commitment_months", "serial", "notice_date", "returned_on", "return_condition"],
+        [
+            "rental_id",
+            "customer_id",
+            "equipment_model",
+            "monthly_fee_eur",
+            "start_date",
+            "commitment_months",
+            "serial",
+            "notice_date",
+            "returned_on",
+            "return_condition",
+        ],
     ],
     "rma.csv": [["rma_id", "rental_id", "shipped_on", "defective_returned_on"]],
     "equipment_sales.csv": [
@@ -48,7 +76,9 @@ BASE: dict[str, list[list[str]]] = {
         ["D1", "C1", "true", "sip-1", "desk"],
         ["D9", "C1", "false", "sip-1", "softphone"],
     ],
-    "incidents.csv": [["incident_id", "start_time", "end_time", "excusable", "customer_id", "cause"]],
+    "incidents.csv": [
+        ["incident_id", "start_time", "end_time", "excusable", "customer_id", "cause"]
+    ],
     "sla_claims.csv": [["customer_id", "service_month", "received_on"]],
 }
 
@@ -65,8 +95,15 @@ RATES: dict[str, list[list[str]]] = {
         ["44", "INTL_GB_FIXED", "Royaume-Uni fixe"],
     ],
     "tariffs.csv": [
-        ["zone", "valid_from", "price_per_min_eur", "connection_fee_eur", "min_billable_s",
-         "increment_s", "in_unlimited_plan"],
+        [
+            "zone",
+            "valid_from",
+            "price_per_min_eur",
+            "connection_fee_eur",
+            "min_billable_s",
+            "increment_s",
+            "in_unlimited_plan",
+        ],
         ["FR_FIXED", "2025-01-01", "0.0200", "0.0000", "60", "1", "true"],
         ["FR_MOBILE", "2025-01-01", "0.0450", "0.0000", "60", "1", "true"],
         ["FR_PREMIUM", "2025-01-01", "0.3400", "0.1200", "60", "60", "false"],
@@ -91,7 +128,16 @@ RATES: dict[str, list[list[str]]] = {
     ],
 }
 
-CDR_HEADER = ["cdr_id", "sip_account", "direction", "caller", "callee", "start_time", "duration_s", "device_id"]
+CDR_HEADER = [
+    "cdr_id",
+    "sip_account",
+    "direction",
+    "caller",
+    "callee",
+    "start_time",
+    "duration_s",
+    "device_id",
+]
 
 
 def write_rows(path: Path, rows: list[list[str]]) -> None:
@@ -137,8 +183,17 @@ class Workspace:
         runner = CliRunner()
         return runner.invoke(
             main,
-            ["bill", "--month", month, "--data", str(self.data), "--out", str(self.out),
-             "--rates", str(self.rates)],
+            [
+                "bill",
+                "--month",
+                month,
+                "--data",
+                str(self.data),
+                "--out",
+                str(self.out),
+                "--rates",
+                str(self.rates),
+            ],
         )
 
     def read_csv(self, month: str, name: str) -> list[dict[str, str]]:

@@ -59,15 +59,19 @@ def test_one_edited_archived_cdr_is_reported_with_its_invoice_line(out, tmp_path
         if i["path"].startswith("cdrs/2026-09/") and i["path"].endswith(".csv")
     )
     # a charged call of that plain CSV file, its customer's invoice line
-    cdr_id, customer, sip, zone, reason = duckdb.connect().execute(
-        "select cdr_id, customer_id, sip_account, zone, reason from read_parquet($p) "
-        "where source_file = $f and reason in ('OUT_OF_PLAN', 'NO_PLAN') "
-        "order by cdr_id limit 1",
-        {
-            "p": str(folder / "rated_calls.parquet"),
-            "f": f"cdrs/2026-09/{Path(item['path']).name}",
-        },
-    ).fetchone()
+    cdr_id, customer, sip, zone, reason = (
+        duckdb.connect()
+        .execute(
+            "select cdr_id, customer_id, sip_account, zone, reason from read_parquet($p) "
+            "where source_file = $f and reason in ('OUT_OF_PLAN', 'NO_PLAN') "
+            "order by cdr_id limit 1",
+            {
+                "p": str(folder / "rated_calls.parquet"),
+                "f": f"cdrs/2026-09/{Path(item['path']).name}",
+            },
+        )
+        .fetchone()
+    )
     with open(folder / "invoice_lines.csv", encoding="utf-8", newline="") as f:
         line = next(
             r

@@ -25,12 +25,42 @@ CONTRACT_FILES = (
 
 
 def _calls(ws: Workspace) -> None:
-    ws.cdrs("2026-10", [
-        ["c1", "sip-1", "out", "0145000000", "+44 7911 123456", "2026-10-03T09:15:00+02:00", "61", "D1"],
-        ["c2", "sip-1", "out", "0145000000", "01 45 67 89 10", "2026-10-03T10:15:00+02:00", "61", "D1"],
-        ["c3", "sip-1", "in", "0145000000", "0145000000", "2026-10-03T10:16:00+02:00", "30", ""],
-        ["c4", "sip-1", "out", "0145000000", "abc", "2026-10-03T10:17:00+02:00", "61", "D1"],
-    ])
+    ws.cdrs(
+        "2026-10",
+        [
+            [
+                "c1",
+                "sip-1",
+                "out",
+                "0145000000",
+                "+44 7911 123456",
+                "2026-10-03T09:15:00+02:00",
+                "61",
+                "D1",
+            ],
+            [
+                "c2",
+                "sip-1",
+                "out",
+                "0145000000",
+                "01 45 67 89 10",
+                "2026-10-03T10:15:00+02:00",
+                "61",
+                "D1",
+            ],
+            [
+                "c3",
+                "sip-1",
+                "in",
+                "0145000000",
+                "0145000000",
+                "2026-10-03T10:16:00+02:00",
+                "30",
+                "",
+            ],
+            ["c4", "sip-1", "out", "0145000000", "abc", "2026-10-03T10:17:00+02:00", "61", "D1"],
+        ],
+    )
 
 
 def test_bill_writes_every_contract_file(ws):
@@ -71,7 +101,9 @@ def test_r42_duplicate_customer_id_names_file_and_row(ws):
 
 def test_r42_unknown_customer_in_subscription(ws):
     _calls(ws)
-    ws.add_rows("subscriptions.csv", [["S9", "C404", "OPT_IVR", "30.00", "2026-01-01", "0", "", "", ""]])
+    ws.add_rows(
+        "subscriptions.csv", [["S9", "C404", "OPT_IVR", "30.00", "2026-01-01", "0", "", "", ""]]
+    )
     result = ws.bill("2026-10")
     assert result.exit_code == 2
     assert "subscriptions.csv row 2: customer_id 'C404' is not a known customer" in result.output
@@ -79,7 +111,11 @@ def test_r42_unknown_customer_in_subscription(ws):
 
 def test_r42_negative_tariff(ws):
     _calls(ws)
-    ws.add_rows("tariffs.csv", [["FR_FIXED", "2026-11-01", "-0.0100", "0", "60", "1", "true"]], folder="rates")
+    ws.add_rows(
+        "tariffs.csv",
+        [["FR_FIXED", "2026-11-01", "-0.0100", "0", "60", "1", "true"]],
+        folder="rates",
+    )
     result = ws.bill("2026-10")
     assert result.exit_code == 2
     assert "tariffs.csv row 10: price_per_min_eur must not be negative" in result.output
@@ -94,21 +130,42 @@ def test_missing_cdr_month_folder_exits_2(ws):
 
 def test_r40_manifest_reconciliation_balances_per_file(ws):
     _calls(ws)
-    ws.cdrs("2026-10", [
-        ["c1", "sip-1", "out", "0145000000", "0145678910", "2026-10-04T09:15:00+02:00", "5", "D1"],
-        ["d2", "sip-1", "out", "0145000000", "0145678910", "not a time", "5", "D1"],
-    ], name="second.csv")
+    ws.cdrs(
+        "2026-10",
+        [
+            [
+                "c1",
+                "sip-1",
+                "out",
+                "0145000000",
+                "0145678910",
+                "2026-10-04T09:15:00+02:00",
+                "5",
+                "D1",
+            ],
+            ["d2", "sip-1", "out", "0145000000", "0145678910", "not a time", "5", "D1"],
+        ],
+        name="second.csv",
+    )
     assert ws.bill("2026-10").exit_code == 0
     manifest = json.loads((ws.out / "2026-10" / "manifest.json").read_text())
     rec = {r["source_file"]: r for r in manifest["reconciliation"]}
     assert rec["cdrs/2026-10/cdrs.csv"] == {
-        "source_file": "cdrs/2026-10/cdrs.csv", "rows_read": 4, "rated": 3, "duplicates": 0,
-        "rejected": 1, "balanced": True,
+        "source_file": "cdrs/2026-10/cdrs.csv",
+        "rows_read": 4,
+        "rated": 3,
+        "duplicates": 0,
+        "rejected": 1,
+        "balanced": True,
     }
     # second.csv: c1 repeats an id of cdrs.csv (files in name order), d2 is malformed
     assert rec["cdrs/2026-10/second.csv"] == {
-        "source_file": "cdrs/2026-10/second.csv", "rows_read": 2, "rated": 0, "duplicates": 1,
-        "rejected": 1, "balanced": True,
+        "source_file": "cdrs/2026-10/second.csv",
+        "rows_read": 2,
+        "rated": 0,
+        "duplicates": 1,
+        "rejected": 1,
+        "balanced": True,
     }
 
 

@@ -140,9 +140,11 @@ def test_r41_duplicate_of_a_month_already_billed(ws):
     assert [(r["cdr_id"], r["reason"], r["detail"]) for r in rejects] == [
         ("sep", "DUPLICATE", "already billed in 2026-09"),
     ]
-    rated = duckdb.connect().sql(
-        f"select cdr_id from read_parquet('{ws.out / OCT / 'rated_calls.parquet'}')"
-    ).fetchall()
+    rated = (
+        duckdb.connect()
+        .sql(f"select cdr_id from read_parquet('{ws.out / OCT / 'rated_calls.parquet'}')")
+        .fetchall()
+    )
     assert rated == [("oct",)]
 
 
