@@ -22,19 +22,12 @@ from great_expectations.expectations.row_conditions import Column
 
 from pipeline.expectations import Check, Suite, sql_frame
 from pipeline.expectations.inputs import at_least, in_set, not_null, unique
+from pipeline.invoicing import KIND_ORDER
 from pipeline.money import round_line
 from pipeline.reasons import NEVER_CHARGED as _NEVER_CHARGED
 from pipeline.reasons import R16_ORDER
 
-LINE_KINDS = [
-    "subscription",
-    "early_termination",
-    "rental",
-    "rental_early_termination",
-    "non_return",
-    "equipment_sale",
-    "usage",
-]
+LINE_KINDS = list(KIND_ORDER)
 R16_REASONS = list(R16_ORDER)
 NEVER_CHARGED = list(_NEVER_CHARGED)
 _NUMBER = re.compile(r"^(F|AV)(\d{4})-(\d{6})$")
