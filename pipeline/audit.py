@@ -19,7 +19,6 @@ It never writes under OUT: the issued month and the ledger are left exactly as t
 
 from __future__ import annotations
 
-import csv
 import filecmp
 import json
 import os
@@ -33,6 +32,7 @@ from openpyxl import load_workbook
 
 from pipeline import ledger
 from pipeline.archive import ARCHIVE_DIR, blob_path, source_path
+from pipeline.compare import keyed, read_csv
 from pipeline.dates import Month
 from pipeline.errors import BillingError, InputError, ProblemFound
 from pipeline.fec import read_fec
@@ -253,24 +253,6 @@ def _rated_call_changes(a: Path, b: Path) -> list[str]:
     return found
 
 
-def _read_csv(path: Path) -> list[dict[str, str]]:
-    with open(path, encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
-def _keyed(
-    rows: list[dict[str, str]], key: tuple[str, ...]
-) -> dict[tuple[str, ...], dict[str, str]]:
-    result: dict[tuple[str, ...], dict[str, str]] = {}
-    for index, row in enumerate(rows, start=1):
-        base = tuple(row.get(k, "") for k in key) if key else (str(index),)
-        rank = 0
-        while (*base, str(rank)) in result:
-            rank += 1
-        result[(*base, str(rank))] = row
-    return result
-
-
 def _changes(old: dict[str, str], new: dict[str, str]) -> str:
     names = list(dict.fromkeys([*old, *new]))
     return ", ".join(
@@ -285,7 +267,7 @@ def _limited(name: str, found: list[str]) -> list[str]:
 
 
 def _csv_by_key(name: str, a: Path, b: Path, key: tuple[str, ...]) -> list[str]:
-    old, new = _keyed(_read_csv(a), key), _keyed(_read_csv(b), key)
+    old, new = keyed(read_csv(a), key), keyed(read_csv(b), key)
     what = key[0] if key else "row"
     found = []
     for k in sorted(old.keys() | new.keys()):
@@ -300,13 +282,13 @@ def _csv_by_key(name: str, a: Path, b: Path, key: tuple[str, ...]) -> list[str]:
 
 
 def _fec_differences(name: str, a: Path, b: Path) -> list[str]:
-    def keyed(path: Path) -> dict[tuple[str, str, str], dict[str, str]]:
+    def by_entry(path: Path) -> dict[tuple[str, str, str], dict[str, str]]:
         rows: dict[tuple[str, str, str], dict[str, str]] = {}
         for r in read_fec(path):
             rows[(r["EcritureNum"], r["PieceRef"], r["CompteNum"])] = r
         return rows
 
-    old, new = keyed(a), keyed(b)
+    old, new = by_entry(a), by_entry(b)
     found = []
     for k in sorted(old.keys() | new.keys()):
         label = f"entry {k[0]} ({k[1]}) account {k[2]}"

@@ -7,7 +7,6 @@ and compared, never rewritten (R64).
 
 from __future__ import annotations
 
-import csv
 import filecmp
 import shutil
 import subprocess
@@ -20,6 +19,7 @@ import duckdb
 
 from pipeline import __version__, ledger
 from pipeline.cdrs import month_files
+from pipeline.compare import keyed, read_csv
 from pipeline.contracts import contract_lines
 from pipeline.dates import Month
 from pipeline.db import connect
@@ -156,25 +156,6 @@ def _write_month(folder: Path, billed: BilledMonth, manifest: dict[str, Any]) ->
     write_json(folder / "manifest.json", manifest)
 
 
-def _read_csv(path: Path) -> list[dict[str, str]]:
-    with open(path, encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
-def _keyed(
-    rows: list[dict[str, str]], key: tuple[str, ...]
-) -> dict[tuple[str, ...], dict[str, str]]:
-    """Rows by key; rows sharing a key are told apart by their rank (…, 0), (…, 1)."""
-    result: dict[tuple[str, ...], dict[str, str]] = {}
-    for row in rows:
-        base = tuple(row.get(k, "") for k in key)
-        rank = 0
-        while (*base, str(rank)) in result:
-            rank += 1
-        result[(*base, str(rank))] = row
-    return result
-
-
 def _field_changes(old: dict[str, str], new: dict[str, str], skip: tuple[str, ...] = ()) -> str:
     names = [c for c in dict.fromkeys([*old, *new]) if c not in skip]
     return ", ".join(
@@ -189,8 +170,8 @@ MAX_REPORTED = 50
 def _document_differences(issued: Path, fresh: Path) -> list[str]:
     """Invoices and their lines, by customer and line (R64)."""
     out: list[str] = []
-    old_inv = {r["customer_id"]: r for r in _read_csv(issued / "invoices.csv")}
-    new_inv = {r["customer_id"]: r for r in _read_csv(fresh / "invoices.csv")}
+    old_inv = {r["customer_id"]: r for r in read_csv(issued / "invoices.csv")}
+    new_inv = {r["customer_id"]: r for r in read_csv(fresh / "invoices.csv")}
     for cid in sorted(old_inv.keys() | new_inv.keys()):
         a, b = old_inv.get(cid), new_inv.get(cid)
         if a is None:
@@ -205,8 +186,8 @@ def _document_differences(issued: Path, fresh: Path) -> list[str]:
             )
         elif a != b:
             out.append(f"customer {cid}: invoice {a['invoice_number']}: {_field_changes(a, b)}")
-    old_lines = _keyed(_read_csv(issued / "invoice_lines.csv"), LINE_KEY)
-    new_lines = _keyed(_read_csv(fresh / "invoice_lines.csv"), LINE_KEY)
+    old_lines = keyed(read_csv(issued / "invoice_lines.csv"), LINE_KEY)
+    new_lines = keyed(read_csv(fresh / "invoice_lines.csv"), LINE_KEY)
 
     def label(row: dict[str, str]) -> str:
         parts = [
@@ -309,7 +290,7 @@ def _compare(issued: Path, fresh: Path) -> list[str]:
         elif name == "rated_calls.parquet":
             differences += _rated_calls_differences(a, b)
         else:
-            old, new = _read_csv(a), _read_csv(b)
+            old, new = read_csv(a), read_csv(b)
             removed = [r for r in old if r not in new]
             added = [r for r in new if r not in old]
             differences.append(
