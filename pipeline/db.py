@@ -48,6 +48,14 @@ def connect(
     return con
 
 
+def temp_dir() -> str | None:
+    """BILLING_TEMP_DIR (created if missing), else None: the system's temporary folder."""
+    path = os.environ.get("BILLING_TEMP_DIR")
+    if path:
+        os.makedirs(path, exist_ok=True)
+    return path or None
+
+
 def model_sql(layer: str, name: str) -> str:
     return (SQL_DIR / layer / f"{name}.sql").read_text(encoding="utf-8")
 

@@ -85,6 +85,9 @@ class BilledMonth:
     reference: Any = None  # pipeline.reference.Reference
     data_dir: Path | None = None
     rates_dir: Path | None = None
+    # rated_calls.parquet as the rating wrote it (pipeline.rating.write_rated_calls_file), in
+    # the run's scratch folder until it is copied into the month
+    rated_calls_file: Path | None = None
 
     @property
     def lines(self) -> list[dict[str, Any]]:

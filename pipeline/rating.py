@@ -15,8 +15,9 @@ import duckdb
 
 from pipeline.cdrs import CDR_COLUMNS, REGISTRATION_COLUMNS, billed_ids_table, load_raw
 from pipeline.dates import Month
-from pipeline.db import connect, run_model
+from pipeline.db import connect, model_sql, run_model
 from pipeline.errors import InputError
+from pipeline.outputs import RATED_CALL_COLUMNS
 from pipeline.progress import stage
 from pipeline.reference import load_reference, register
 
@@ -26,6 +27,8 @@ RATING_MODELS = (
     ("staging", "stg_registrations"),
     ("rating", "rat_numbers"),
     ("rating", "rat_destinations"),
+    ("rating", "rat_tariff_days"),
+    ("rating", "rat_plan_days"),
     ("rating", "rat_calls"),
     ("rating", "rat_tariffed"),
     ("rating", "rat_fair_use"),
@@ -36,9 +39,12 @@ RATING_MODELS = (
     ("billing", "usage_lines"),
     ("billing", "fair_use_report"),
 )
-# Models read once, right after they are defined, are views: a copy of every call per model
-# would cost memory (about 200 bytes per call and model) and time (docs/performance.md).
-VIEWS = {"stg_cdr_fields", "rat_calls", "rat_priced"}
+# The per-call models between stg_cdrs and rated_calls are views: a table of every call per
+# model cost memory (about 200 bytes per call and model) and more time to write than the
+# joins they save when read again (rat_tariffed is read by rat_fair_use, rat_priced and
+# rejects; measured at 10M in docs/performance.md). The only other copy of every call is
+# rated_calls.parquet, written once (write_rated_calls_file).
+VIEWS = {"stg_cdr_fields", "rat_calls", "rat_tariffed", "rat_priced"}
 # the stage each model is timed under (pipeline.progress, the benchmark's table)
 STAGES = {
     "stg_cdr_fields": "staging",
@@ -62,10 +68,22 @@ def set_run_params(con: duckdb.DuckDBPyConnection, month: Month) -> None:
     )
 
 
+RATED_CALLS_FILE = "rated_calls.parquet"
+
+
 def rate_month(
-    con: duckdb.DuckDBPyConnection, data: Path, month: Month, billed_id_files: list[Path]
+    con: duckdb.DuckDBPyConnection,
+    data: Path,
+    month: Month,
+    billed_id_files: list[Path],
+    scratch: Path | None = None,
 ) -> list[str]:
-    """Load and rate the month; return the CDR files read (relative to data)."""
+    """Load and rate the month; return the CDR files read (relative to data).
+
+    `scratch`: a folder of the run's own. rated_calls is then written once, sorted by cdr_id,
+    as scratch/rated_calls.parquet (the file the month publishes) and read back through a view,
+    instead of a table of every call in memory followed by a second pass to write the file
+    (docs/performance.md). Without it (explain, tests) rated_calls is an in-memory table."""
     with stage("load", "cdrs"):
         files = load_raw(con, data, "cdrs", str(month), CDR_COLUMNS, "raw_cdrs", required=True)
     with stage("load", "registrations"):
@@ -83,10 +101,27 @@ def rate_month(
     set_run_params(con, month)
     for layer, name in RATING_MODELS:
         with stage(STAGES.get(name, "rating"), name):
-            run_model(con, layer, name, view=name in VIEWS)
+            if name == "rated_calls" and scratch is not None:
+                write_rated_calls_file(con, scratch / RATED_CALLS_FILE)
+            else:
+                run_model(con, layer, name, view=name in VIEWS)
         if name == "stg_registrations":
             _stop_on_bad_registration(con, data)
     return files
+
+
+def write_rated_calls_file(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """sql/rating/rated_calls.sql written as rated_calls.parquet (the data-contract columns
+    and the facts explain shows, RATED_CALL_COLUMNS), ordered by cdr_id so that the same
+    inputs give the same bytes; `rated_calls` becomes a view over the file. Amounts stay
+    DECIMAL(18,4) (decimal128 in Arrow)."""
+    cols = ", ".join(RATED_CALL_COLUMNS)
+    literal = "'" + str(path).replace("'", "''") + "'"  # COPY and read_parquet take a literal
+    con.execute(
+        f"copy (select {cols} from (\n{model_sql('rating', 'rated_calls').strip().rstrip(';')}\n) "
+        f"order by cdr_id) to {literal} (format parquet, compression zstd)"
+    )
+    con.execute(f"create or replace view rated_calls as select * from read_parquet({literal})")
 
 
 def _stop_on_bad_registration(con: duckdb.DuckDBPyConnection, data: Path) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import filecmp
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Any
 
 import duckdb
 
-from pipeline import __version__, ledger
+from pipeline import __version__, db, ledger
 from pipeline.cdrs import month_files
 from pipeline.compare import keyed, read_csv
 from pipeline.contracts import contract_lines
@@ -38,10 +39,9 @@ from pipeline.outputs import (
     write_csv,
     write_json,
     write_query_csv,
-    write_rated_calls,
 )
 from pipeline.progress import stage
-from pipeline.rating import rate_month
+from pipeline.rating import RATED_CALLS_FILE, rate_month
 from pipeline.reference import Reference, load_reference, register
 from pipeline.sla import credit_notes_for_run
 from pipeline.validation import preload, validate_inputs, validate_outputs, write_report
@@ -144,7 +144,8 @@ def _write_month(folder: Path, billed: BilledMonth, manifest: dict[str, Any]) ->
         f"select {', '.join(FAIR_USE_COLUMNS)} from fair_use_report order by sip_account",
     )
     with stage("outputs", "rated_calls.parquet"):
-        write_rated_calls(con, folder / "rated_calls.parquet")
+        # written once by the rating, sorted (pipeline.rating.write_rated_calls_file)
+        shutil.copyfile(billed.rated_calls_file, folder / RATED_CALLS_FILE)
     with stage("exports"):
         write_exports(folder, billed, manifest)
     with stage("manifest", "output hashes"):
@@ -324,115 +325,130 @@ def bill_month(month_text: str, data: Path, out: Path, rates: Path) -> RunResult
         already = ledger.check_month_order(out, month)
         con = connect()
         register(con, ref)
-        cdr_files = rate_month(con, data, month, ledger.billed_id_files(out, month))
-        ledger.checkpoint("rated")
-        with stage("validation", "inputs"):
-            input_report = validate_inputs(con, ref, month)  # issue 7: exit 2, nothing issued
-        with stage("contracts"):
-            lines = contract_lines(ref, month) + usage_lines(con, month)
-        customers = {c["customer_id"]: c for c in ref["ref_customers"].rows}
-        year = invoice_date(month).year
-        with stage("invoices"):
-            invoices = build_invoices(
-                lines,
-                customers,
-                month,
-                ledger.next_sequence(out, month, "F", "invoice_number", "invoices.csv", year),
-                provider=ref.provider,
-            )
-        reconciliation = [
-            dict(
-                zip(
-                    ("source_file", "rows_read", "rated", "duplicates", "rejected", "balanced"),
-                    r,
-                    strict=True,
-                )
-            )
-            for r in con.execute("select * from reconciliation").fetchall()
-        ]
-        unbalanced = [r["source_file"] for r in reconciliation if not r["balanced"]]
-        if unbalanced:
-            raise ProblemFound(
-                f"CDR reconciliation does not balance for {', '.join(unbalanced)} (R40)"
-            )
-        with stage("sla"):
-            credit_notes, sla_rows = credit_notes_for_run(
-                ref,
-                month,
-                out,
-                ledger.next_sequence(
-                    out, month, "AV", "credit_note_number", "credit_notes.csv", year
-                ),
-            )
-        billed = BilledMonth(
-            month,
-            invoices,
-            credit_notes,
-            sla_rows,
-            reconciliation,
-            con=con,
-            reference=ref,
-            data_dir=data,
-            rates_dir=rates,
-        )
-        with stage("validation", "outputs"):
-            output_report = validate_outputs(billed, out, month)  # issue 7: exit 1, not published
-        with stage("manifest", "input hashes"):
-            manifest = {
-                "month": str(month),
-                "code_version": code_version(),
-                "inputs": [
-                    {
-                        "folder": kind,
-                        "path": p.relative_to(data if kind == "data" else rates).as_posix(),
-                        "sha256": sha256(p),
-                        "bytes": p.stat().st_size,
-                    }
-                    for kind, p in _input_files(data, rates, month)
-                ],
-                "cdr_files": cdr_files,
-                "reconciliation": reconciliation,
-                "numbers": {
-                    "invoices": _numbers(invoices, "invoice_number"),
-                    "credit_notes": _numbers(credit_notes, "credit_note_number"),
-                },
-                "row_counts": {
-                    "invoices": len(invoices),
-                    "invoice_lines": len(billed.lines),
-                    "credit_notes": len(credit_notes),
-                    "rated_calls": con.execute("select count(*) from rated_calls").fetchone()[0],
-                    "rejects": con.execute("select count(*) from rejects").fetchone()[0],
-                },
-            }
-        staging = ledger.staging_dir(out, month)
+        # the run's own scratch folder (rated_calls.parquet before it is copied into the
+        # month), outside OUT so that a killed run leaves OUT as it was
+        scratch = Path(tempfile.mkdtemp(prefix=f"billing-{month}-", dir=db.temp_dir()))
         try:
-            manifest["validation"] = write_report(
-                [input_report, output_report], staging / "validation"
-            )
-            _write_month(staging, billed, manifest)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)  # nothing half-written stays under OUT
-            raise
-        result = RunResult(
+            return _bill(month, data, out, rates, ref, con, scratch, already, final)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _bill(
+    month: Month,
+    data: Path,
+    out: Path,
+    rates: Path,
+    ref: Reference,
+    con: duckdb.DuckDBPyConnection,
+    scratch: Path,
+    already: bool,
+    final: Path,
+) -> RunResult:
+    cdr_files = rate_month(con, data, month, ledger.billed_id_files(out, month), scratch=scratch)
+    ledger.checkpoint("rated")
+    with stage("validation", "inputs"):
+        input_report = validate_inputs(con, ref, month)  # issue 7: exit 2, nothing issued
+    with stage("contracts"):
+        lines = contract_lines(ref, month) + usage_lines(con, month)
+    customers = {c["customer_id"]: c for c in ref["ref_customers"].rows}
+    year = invoice_date(month).year
+    with stage("invoices"):
+        invoices = build_invoices(
+            lines,
+            customers,
             month,
-            "issued",
-            final,
-            invoices=len(invoices),
-            credit_notes=len(credit_notes),
-            total_ttc=str(sum((i.total_ttc for i in invoices), start=Decimal("0.00"))),
-            reconciliation=reconciliation,
+            ledger.next_sequence(out, month, "F", "invoice_number", "invoices.csv", year),
+            provider=ref.provider,
         )
-        if already:
-            try:
-                differences = _compare(final, staging)
-            finally:
-                shutil.rmtree(staging, ignore_errors=True)
-            if differences:
-                raise ProblemFound(
-                    f"{month} is already issued and the recomputation differs; nothing was "
-                    "rewritten (R64):\n" + "\n".join(differences)
-                )
-            result.status = "identical"
-            return result
-        ledger.publish(staging, final)
+    reconciliation = [
+        dict(
+            zip(
+                ("source_file", "rows_read", "rated", "duplicates", "rejected", "balanced"),
+                r,
+                strict=True,
+            )
+        )
+        for r in con.execute("select * from reconciliation").fetchall()
+    ]
+    unbalanced = [r["source_file"] for r in reconciliation if not r["balanced"]]
+    if unbalanced:
+        raise ProblemFound(f"CDR reconciliation does not balance for {', '.join(unbalanced)} (R40)")
+    with stage("sla"):
+        credit_notes, sla_rows = credit_notes_for_run(
+            ref,
+            month,
+            out,
+            ledger.next_sequence(out, month, "AV", "credit_note_number", "credit_notes.csv", year),
+        )
+    billed = BilledMonth(
+        month,
+        invoices,
+        credit_notes,
+        sla_rows,
+        reconciliation,
+        con=con,
+        reference=ref,
+        data_dir=data,
+        rates_dir=rates,
+        rated_calls_file=scratch / RATED_CALLS_FILE,
+    )
+    with stage("validation", "outputs"):
+        output_report = validate_outputs(billed, out, month)  # issue 7: exit 1, not published
+    with stage("manifest", "input hashes"):
+        manifest = {
+            "month": str(month),
+            "code_version": code_version(),
+            "inputs": [
+                {
+                    "folder": kind,
+                    "path": p.relative_to(data if kind == "data" else rates).as_posix(),
+                    "sha256": sha256(p),
+                    "bytes": p.stat().st_size,
+                }
+                for kind, p in _input_files(data, rates, month)
+            ],
+            "cdr_files": cdr_files,
+            "reconciliation": reconciliation,
+            "numbers": {
+                "invoices": _numbers(invoices, "invoice_number"),
+                "credit_notes": _numbers(credit_notes, "credit_note_number"),
+            },
+            "row_counts": {
+                "invoices": len(invoices),
+                "invoice_lines": len(billed.lines),
+                "credit_notes": len(credit_notes),
+                "rated_calls": con.execute("select count(*) from rated_calls").fetchone()[0],
+                "rejects": con.execute("select count(*) from rejects").fetchone()[0],
+            },
+        }
+    staging = ledger.staging_dir(out, month)
+    try:
+        manifest["validation"] = write_report([input_report, output_report], staging / "validation")
+        _write_month(staging, billed, manifest)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)  # nothing half-written stays under OUT
+        raise
+    result = RunResult(
+        month,
+        "issued",
+        final,
+        invoices=len(invoices),
+        credit_notes=len(credit_notes),
+        total_ttc=str(sum((i.total_ttc for i in invoices), start=Decimal("0.00"))),
+        reconciliation=reconciliation,
+    )
+    if already:
+        try:
+            differences = _compare(final, staging)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        if differences:
+            raise ProblemFound(
+                f"{month} is already issued and the recomputation differs; nothing was "
+                "rewritten (R64):\n" + "\n".join(differences)
+            )
+        result.status = "identical"
         return result
+    ledger.publish(staging, final)
+    return result

@@ -227,3 +227,14 @@ def rows(con, sql: str, params: list | None = None) -> list[dict]:
 def rated_by_id(ws: Workspace, month: str) -> dict[str, dict]:
     """rated_calls of `month` by cdr_id."""
     return {r["cdr_id"]: r for r in rows(rate(ws, month), "select * from rated_calls")}
+
+
+def rated_calls_table(con) -> None:
+    """Turn the run's `rated_calls` view (over its scratch rated_calls.parquet, deleted when the
+    run ends) into a table: tests that change rated_calls or read it after the run."""
+    if con.execute(
+        "select count(*) from duckdb_views() where view_name = 'rated_calls'"
+    ).fetchone()[0]:
+        con.execute("create table rated_copy as select * from rated_calls")
+        con.execute("drop view rated_calls")
+        con.execute("alter table rated_copy rename to rated_calls")

@@ -22,7 +22,7 @@ import pytest
 
 from pipeline import validation
 from pipeline.errors import InputError, ProblemFound
-from tests.conftest import Workspace, rate
+from tests.conftest import Workspace, rate, rated_calls_table
 from tests.test_validation import MONTH, Gates, calls, snapshot
 
 PREVIOUS = "2026-09"
@@ -832,6 +832,7 @@ def billed(tmp_path_factory) -> tuple[Any, Path]:
 
         def capture(folder, billed_month, manifest):
             captured["billed"] = billed_month
+            rated_calls_table(billed_month.con)  # the cases read it after the run
             return real(folder, billed_month, manifest)
 
         mp.setattr(run, "_write_month", capture)

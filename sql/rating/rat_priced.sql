@@ -1,50 +1,11 @@
 -- Each rated call (not rejected) with its plan coverage (R15), device check (R24), the
 -- account's fair-use breaches (R20-R23) and `pre_reason`, the reason of R16 before the
 -- forwarding allowance (step 7) is applied in rated_calls.
--- Reads: rat_tariffed, rat_fair_use, ref_subscriptions, ref_products, ref_devices.
+-- Reads: rat_tariffed, rat_plan_days, rat_fair_use, ref_subscriptions, ref_devices.
 with rated_candidates as (
     select *
     from rat_tariffed
     where reject_reason is null
-),
-
-unlimited_plans as (
-    -- R15 + R31: coverage from the order date to the service end date (notice + 1 month),
-    -- both included
-    select
-        s.subscription_id,
-        s.sip_account,
-        s.order_date,
-        coalesce(cast(s.notice_date + interval '1' month as date), date '9999-12-31') as end_date,
-        s.included_intl_zones
-    from ref_subscriptions as s
-    inner join ref_products as p
-        on s.product_code = p.product_code
-    where p.unlimited and s.sip_account is not null
-),
-
-plan_intl_zones as (
-    select
-        subscription_id,
-        unnest(included_intl_zones) as zone
-    from unlimited_plans
-),
-
-call_days as (
-    select distinct call_date
-    from rated_candidates
-),
-
-plan_days as (
-    -- each unlimited plan on each day of the month's calls that it covers (plans x days:
-    -- small), so that the calls find their plan by equality on (account, day)
-    select
-        p.subscription_id,
-        p.sip_account,
-        d.call_date
-    from unlimited_plans as p
-    inner join call_days as d
-        on p.order_date <= d.call_date and p.end_date >= d.call_date
 ),
 
 account_days as (
@@ -53,8 +14,15 @@ account_days as (
         sip_account,
         call_date,
         min(subscription_id) as plan_subscription_id
-    from plan_days
+    from rat_plan_days
     group by sip_account, call_date
+),
+
+plan_intl_zones as (
+    select
+        subscription_id,
+        unnest(included_intl_zones) as zone
+    from ref_subscriptions
 ),
 
 intl_zone_days as (
@@ -63,7 +31,7 @@ intl_zone_days as (
         p.sip_account,
         p.call_date,
         z.zone
-    from plan_days as p
+    from rat_plan_days as p
     inner join plan_intl_zones as z
         on p.subscription_id = z.subscription_id
 ),

@@ -2,40 +2,10 @@
 -- and the rating reject of R41: INVALID_NUMBER (R11) before NO_TARIFF (R12). Only chargeable
 -- calls (R10: out or fwd, answered) are rejected; a call that is never charged keeps a null
 -- zone when its number does not normalise or match.
--- The version is found by an equality join on (zone, day): the versions are first spread over
--- the days of the month's calls (a few thousand rows), so no range join runs on the calls.
--- Reads: rat_calls, stg_cdrs (the days of the calls), ref_tariffs.
-with tariff_versions as (
-    -- R13: a version is valid from its valid_from to the next version's valid_from (excluded)
-    select
-        *,
-        lead(valid_from) over (partition by zone order by valid_from) as valid_until
-    from ref_tariffs
-),
-
-call_days as (
-    -- the Paris days of the month's calls (read from staging: rat_calls is a view)
-    select distinct cast(start_time as date) as call_date
-    from stg_cdrs
-    where reject_reason is null
-),
-
-tariff_days as (
-    select
-        d.call_date,
-        t.zone,
-        t.valid_from,
-        t.price_per_min_eur,
-        t.connection_fee_eur,
-        t.min_billable_s,
-        t.increment_s,
-        t.in_unlimited_plan
-    from call_days as d
-    inner join tariff_versions as t
-        on d.call_date >= t.valid_from and (t.valid_until is null or d.call_date < t.valid_until)
-),
-
-tariffed as (
+-- The version is found by an equality join on (zone, day) with rat_tariff_days (the versions
+-- spread over the days of the month's calls: a few thousand rows), so no range join runs on the
+-- calls. Reads: rat_calls, rat_tariff_days.
+with tariffed as (
     select
         c.*,
         t.valid_from as tariff_valid_from,
@@ -45,7 +15,7 @@ tariffed as (
         t.increment_s,
         coalesce(t.in_unlimited_plan, false) as in_unlimited_plan
     from rat_calls as c
-    left join tariff_days as t
+    left join rat_tariff_days as t
         on c.zone = t.zone and c.call_date = t.call_date
 ),
 
