@@ -32,12 +32,12 @@ from openpyxl import load_workbook
 
 from pipeline import ledger
 from pipeline.archive import ARCHIVE_DIR, blob_path, source_path
-from pipeline.compare import keyed, read_csv
+from pipeline.compare import ISSUED_FILES, keyed, month_differences, read_csv
 from pipeline.dates import Month
 from pipeline.errors import BillingError, InputError, ProblemFound
 from pipeline.fec import read_fec
 from pipeline.outputs import sha256
-from pipeline.run import ISSUED_FILES, _compare, bill_month, code_version
+from pipeline.run import bill_month, code_version
 
 MAX_PER_FILE = 20
 MANIFEST_KEYS = ("reconciliation", "row_counts", "cdr_files", "numbers")
@@ -180,7 +180,7 @@ def _earlier_months(out: Path, tmp_out: Path, month: Month) -> None:
 
 def compare_months(issued: Path, fresh: Path) -> list[str]:
     """Every difference between an issued month folder and its recomputation."""
-    differences = list(_compare(issued, fresh))
+    differences = list(month_differences(issued, fresh))
     covered = set(ISSUED_FILES) | {"manifest.json"}
     names = sorted(
         {p.relative_to(issued).as_posix() for p in issued.rglob("*") if p.is_file()}

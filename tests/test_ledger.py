@@ -416,7 +416,7 @@ def test_out_that_is_a_file_is_a_usage_error(ws):
 def test_r64_rated_calls_compared_by_content_not_bytes(tmp_path):
     import duckdb
 
-    from pipeline.run import _rated_calls_differences
+    from pipeline.compare import rated_calls_differences
 
     con = duckdb.connect(":memory:")
     rows = "select * from (values ('c1', 0.0203::decimal(18,4)), ('c2', 0.8000)) t(cdr_id, amount)"
@@ -425,8 +425,8 @@ def test_r64_rated_calls_compared_by_content_not_bytes(tmp_path):
     con.execute(f"copy ({rows}) to '{b}' (format parquet, compression snappy)")
     con.execute(f"copy ({rows} union all select 'c3', 0.0100) to '{c}' (format parquet)")
     assert a.read_bytes() != b.read_bytes()
-    assert _rated_calls_differences(a, b) == []
-    assert _rated_calls_differences(a, c) == [
+    assert rated_calls_differences(a, b) == []
+    assert rated_calls_differences(a, c) == [
         "rated_calls.parquet: 2 rated call(s) issued, 3 recomputed, 1 recomputed row(s) not as "
         "issued (new cdr_id: c3)"
     ]
