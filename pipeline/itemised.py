@@ -295,6 +295,7 @@ def write_itemised(
     header = (",".join(ITEMISED_COLUMNS) + "\n").encode("utf-8")
     handle = None
     current = None
+    reader = None
     try:
         # con.sql on the connection itself, not a cursor: a cursor does not inherit the
         # session's TimeZone. Arrow batches: the lines of one customer are one slice of a
@@ -325,6 +326,8 @@ def write_itemised(
     finally:
         if handle is not None:
             handle.close()
+        if reader is not None:
+            reader.close()  # a result left open would refuse the next query on con
         con.execute("drop table if exists _itemised_numbers")
     kept: list[Call] = []
     if total <= keep:

@@ -479,7 +479,7 @@ def test_rows_rendered_without_openpyxl_cells_give_the_same_bytes(tmp_path, monk
         " lead",
         "trail ",
         "a & b < c > d \" ' e",
-        "=HYPERLINK(\"x\")",
+        '=HYPERLINK("x")',
         "+C4",
         "-1",
         "@Lyon",
