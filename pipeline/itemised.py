@@ -214,7 +214,7 @@ def _time_field(con: duckdb.DuckDBPyConnection, reasons: list[str]) -> str:
     formatted without a time zone conversion per call; the exact conversion outside the spans.
 
     The spans cover the month's calls: the offset is read at every whole UTC hour from the
-    first call to the last (time zones change their offset at most once within an hour), and
+    first call to the last (assumed: the offset does not change twice within one hour), and
     a change between two hours is found to the microsecond by bisection. At each instant read,
     the local time computed this way is checked against the exact conversion.
     """

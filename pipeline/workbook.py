@@ -15,6 +15,7 @@ hold every cell in memory):
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -147,8 +148,20 @@ class _Sheet(WriteOnlyWorksheet):
             self._writer.write_row = write
 
 
-# openpyxl with lxml writes through lxml's serialiser (other bytes): no fast path then
-_FAST_ROWS = not LXML
+def _text_writer_found() -> bool:
+    """openpyxl without lxml writes a sheet through et_xmlfile, whose writer keeps the text
+    write function as `_file`: the renderer writes its rows there. With lxml (other bytes) or
+    another et_xmlfile, the renderer is off and openpyxl writes every row."""
+    if LXML:
+        return False
+    try:
+        from et_xmlfile.xmlfile import _IncrementalFileWriter
+    except ImportError:
+        return False
+    return callable(getattr(_IncrementalFileWriter(io.StringIO().write), "_file", None))
+
+
+_FAST_ROWS = _text_writer_found()
 
 
 def _create_sheet(wb: Workbook, title: str) -> Any:
