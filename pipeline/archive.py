@@ -42,12 +42,13 @@ def archive_inputs(
         source = source_path(data, rates, item)
         tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         digest = hashlib.sha256()
+        # the bytes hashed are the bytes written. No fsync here: ledger.publish fsyncs every
+        # file of the staging folder before the rename that issues the month (an fsync here
+        # was a second one, 0.15-0.45 s for the 160 MB parquet of a 10M month)
         with open(source, "rb") as src, open(tmp, "wb") as dst:
             for block in iter(lambda: src.read(1 << 20), b""):
                 digest.update(block)
                 dst.write(block)
-            dst.flush()
-            os.fsync(dst.fileno())
         if digest.hexdigest() != item["sha256"]:
             tmp.unlink()
             raise ProblemFound(

@@ -28,7 +28,7 @@ from pipeline.fec import (
     write_fec,
 )
 from pipeline.invoicing import KIND_ORDER, invoice_date
-from pipeline.itemised import Call, count_calls, write_itemised
+from pipeline.itemised import Call, write_itemised
 from pipeline.outputs import FAIR_USE_COLUMNS, REJECT_COLUMNS, SLA_COLUMNS
 from pipeline.reasons import CHARGED
 from pipeline.workbook import (
@@ -124,10 +124,12 @@ def write_exports(folder: Path, billed: BilledMonth, manifest: dict[str, Any]) -
     out = folder.parent
     if billed.data_dir is not None and billed.rates_dir is not None:
         archive_inputs(folder, billed.data_dir, billed.rates_dir, manifest["inputs"])
-    listed = count_calls(billed.con)
-    fits = listed <= min(CALLS_SHEET_MAX_ROWS, SHEET_MAX_ROWS) - 1
+    # the listed calls are kept for the workbook's sheet only when they all fit in it
     counts, kept = write_itemised(
-        folder / "itemised", billed.con, billed.reference, keep=listed if fits else 0
+        folder / "itemised",
+        billed.con,
+        billed.reference,
+        keep=min(CALLS_SHEET_MAX_ROWS, SHEET_MAX_ROWS) - 1,
     )
     fec = write_fec(folder, billed, out)
     workbook = folder / f"billing_{billed.month}.xlsx"

@@ -14,16 +14,16 @@ numbers (`S3949`) are service numbers, not subscribers: they are shown as dialle
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from itertools import groupby
-from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipeline.reasons import CHARGED
 
@@ -115,28 +115,58 @@ def _csv_field(column: str) -> str:
     )
 
 
-_FIELDS = (
-    _csv_field("l.cdr_id"),
-    _csv_field("l.sip_account"),
-    # Europe/Paris (the session time zone, pipeline.db) with its offset written +HH:MM
-    "regexp_replace(regexp_replace(strftime(l.start_time, '%Y-%m-%dT%H:%M:%S%z'), "
-    "'([+-]\\d\\d)$', '\\1:00'), '([+-]\\d\\d)(\\d\\d)$', '\\1:\\2')",
-    _csv_field("l.direction"),
-    _csv_field("n.shown"),
-    _csv_field("l.zone"),
-    _csv_field("l.reason"),
+def _csv_text(value: str) -> str:
+    """The same quoting in Python (for the numbers shown, quoted once per distinct number)."""
+    if any(ch in value for ch in ',"\r\n'):
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+# Europe/Paris (the session time zone, pipeline.db) with its offset written +HH:MM. Exact for
+# any instant, but DuckDB converts each one with ICU: the lines use it only outside the spans
+# of constant offset found by _time_field.
+_TIME_EXACT = (
+    "regexp_replace(regexp_replace(strftime({ts}, '%Y-%m-%dT%H:%M:%S%z'), "
+    "'([+-]\\d\\d)$', '\\1:00'), '([+-]\\d\\d)(\\d\\d)$', '\\1:\\2')"
+)
+_TEXT_COLUMNS = ("l.cdr_id", "l.sip_account", "l.direction", "l.zone", "l.reason")
+_NUMBER_FIELDS = (
     "cast(l.duration_s as varchar)",
     "cast(l.billable_seconds as varchar)",
     "cast(l.amount as varchar)",  # DECIMAL(18,4): its 4 decimals
 )
+
+
+def _line(time_field: str) -> str:
+    """SQL of one CSV line. The five text columns of a call rarely need quotes: one regular
+    expression over them decides, and only the lines that do are built field by field."""
+    cdr, sip, direction, zone, reason = _TEXT_COLUMNS
+    plain = (cdr, sip, time_field, direction, "n.shown", zone, reason, *_NUMBER_FIELDS)
+    quoted = (
+        *(_csv_field(c) for c in (cdr, sip)),
+        time_field,
+        _csv_field(direction),
+        "n.shown",
+        *(_csv_field(c) for c in (zone, reason)),
+        *_NUMBER_FIELDS,
+    )
+    comma = ", ',', "
+    # concat() reads a null as '': the same as coalesce(..., '') in _csv_field
+    return (
+        f"case when regexp_matches(concat({', '.join(_TEXT_COLUMNS)}), '[,\"\\r\\n]') "
+        f"then concat({comma.join(quoted)}, chr(10)) "
+        f"else concat({comma.join(plain)}, chr(10)) end"
+    )
+
+
 # Each CSV line is built by DuckDB (vectorised); Python only splits them by customer.
-_LINES = f"""
+_LINES = """
 with listed as (
     select *, list_contains($full, customer_id) as full_numbers
     from rated_calls
     where list_contains($reasons, reason)
 )
-select l.customer_id, concat({", ',', ".join(_FIELDS)}, chr(10)) as line
+select l.customer_id, {line} as line
 from listed as l
 left join _itemised_numbers as n
     on l.callee_e164 is not distinct from n.callee_e164 and l.full_numbers = n.full_numbers
@@ -147,21 +177,97 @@ select distinct callee_e164, list_contains($full, customer_id) as full_numbers
 from rated_calls
 where list_contains($reasons, reason)
 """
-_COUNT = "select count(*) from rated_calls where list_contains($reasons, reason)"
+_SPAN = """
+select epoch_us(min(start_time)), epoch_us(max(start_time))
+from rated_calls
+where list_contains($reasons, reason)
+"""
+_HOUR_US = 3_600_000_000
+_LOCAL = "%Y-%m-%dT%H:%M:%S"
 
 
-def count_calls(con: duckdb.DuckDBPyConnection) -> int:
-    return con.execute(_COUNT, {"reasons": list(LISTED_REASONS)}).fetchone()[0]
+def _offsets(
+    con: duckdb.DuckDBPyConnection, start: int, stop: int, step: int
+) -> list[tuple[int, tuple[int, str] | None]]:
+    """The session time zone's offset at the instants start, start + step, ... up to stop
+    (UTC microseconds): for each, the offset in microseconds and its text as the exact
+    conversion writes it; None when the UTC time plus the offset is not the exact local time."""
+    ts = "timezone('UTC', make_timestamp(us))"
+    rows = con.execute(
+        f"select us, date_part('timezone', {ts}), {_TIME_EXACT.format(ts=ts)}, "
+        f"strftime(make_timestamp(us + date_part('timezone', {ts}) * 1000000), '{_LOCAL}') "
+        "from range($start, $stop + 1, $step) as t(us) order by us",
+        {"start": start, "stop": stop, "step": step},
+    ).fetchall()
+    return [
+        (us, (seconds * 1_000_000, exact[len(local) :]) if exact.startswith(local) else None)
+        for us, seconds, exact, local in rows
+    ]
+
+
+def _offset(con: duckdb.DuckDBPyConnection, utc_us: int) -> tuple[int, str] | None:
+    return _offsets(con, utc_us, utc_us, 1)[0][1]
+
+
+def _time_field(con: duckdb.DuckDBPyConnection, reasons: list[str]) -> str:
+    """SQL of the start_time field: the UTC microseconds plus the offset of their span,
+    formatted without a time zone conversion per call; the exact conversion outside the spans.
+
+    The spans cover the month's calls: the offset is read at every whole UTC hour from the
+    first call to the last (assumed: the offset does not change twice within one hour), and
+    a change between two hours is found to the microsecond by bisection. At each instant read,
+    the local time computed this way is checked against the exact conversion.
+    """
+    exact = _TIME_EXACT.format(ts="l.start_time")
+    first, last = con.execute(_SPAN, {"reasons": reasons}).fetchall()[0]
+    if first is None:
+        return exact
+    start = first - first % _HOUR_US
+    stop = last - last % _HOUR_US + _HOUR_US
+    hours = _offsets(con, start, stop, _HOUR_US)
+    if any(offset is None for _, offset in hours):
+        return exact
+    spans = [(start, *hours[0][1])]  # (from, offset, text): each span runs until the next one
+    known = start  # the last instant read with the offset of the last span
+    for hour, offset in hours[1:]:
+        if offset == spans[-1][1:]:
+            known = hour
+            continue
+        low, high = known, hour  # low has the offset of the last span, high another one
+        while high - low > 1:
+            middle = (low + high) // 2
+            if _offset(con, middle) == spans[-1][1:]:
+                low = middle
+            else:
+                high = middle
+        changed = _offset(con, high)
+        if changed is None:
+            return exact
+        spans.append((high, *changed))
+        known = hour
+    utc = "epoch_us(l.start_time)"
+    ends = [s[0] for s in spans[1:]] + [stop + 1]
+    cases = " ".join(
+        f"when {utc} >= {begin} and {utc} < {end} then "
+        f"strftime(make_timestamp({utc} + {offset}), '{_LOCAL}') || {_literal(text)}"
+        for (begin, offset, text), end in zip(spans, ends, strict=True)
+    )
+    return f"case {cases} else {exact} end"
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _register_numbers(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> None:
-    """The number shown for each distinct (called number, full) pair, by display_number."""
+    """The number shown for each distinct (called number, full) pair, by display_number,
+    quoted for the CSV line."""
     pairs = con.execute(_NUMBERS, params).fetchall()
     table = pa.table(
         {
             "callee_e164": pa.array([p[0] for p in pairs], pa.string()),
             "full_numbers": pa.array([p[1] for p in pairs], pa.bool_()),
-            "shown": pa.array([display_number(p[0], p[1]) for p in pairs], pa.string()),
+            "shown": pa.array([_csv_text(display_number(p[0], p[1])) for p in pairs], pa.string()),
         }
     )
     con.register("_itemised_numbers_arrow", table)
@@ -174,8 +280,9 @@ def _register_numbers(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) ->
 def write_itemised(
     folder: Path, con: duckdb.DuckDBPyConnection, reference: Any, keep: int
 ) -> tuple[dict[str, int], list[Call]]:
-    """Write one CSV per customer with listed calls; return the calls per customer and the
-    first `keep` calls (for the workbook)."""
+    """Write one CSV per customer with listed calls; return the calls per customer and, when
+    the month has at most `keep` listed calls, every one of them (for the workbook's sheet),
+    otherwise none."""
     folder.mkdir(parents=True, exist_ok=True)
     params = {
         "reasons": list(LISTED_REASONS),
@@ -183,35 +290,64 @@ def write_itemised(
     }
     _register_numbers(con, params)
     counts: dict[str, int] = {}
-    kept: list[Call] = []
-    header = ",".join(ITEMISED_COLUMNS) + "\n"
-    # con itself, not con.cursor(): a cursor does not inherit the session's TimeZone
-    cursor = con.execute(_LINES, params)
+    total = 0
+    first: list[tuple[str, bytes]] = []  # the first lines, until there are more than `keep`
+    header = (",".join(ITEMISED_COLUMNS) + "\n").encode("utf-8")
     handle = None
     current = None
+    reader = None
     try:
-        while batch := cursor.fetchmany(_FETCH):
-            for customer, group in groupby(batch, key=itemgetter(0)):
+        # con.sql on the connection itself, not a cursor: a cursor does not inherit the
+        # session's TimeZone. Arrow batches: the lines of one customer are one slice of a
+        # batch's UTF-8 buffer, written without a Python object per call.
+        sql = _LINES.format(line=_line(_time_field(con, params["reasons"])))
+        reader = con.sql(sql, params=params).to_arrow_reader(_FETCH)
+        for batch in reader:
+            customers = pc.run_end_encode(batch.column(0))
+            data, offsets = _utf8_slices(batch.column(1))
+            start = 0
+            for customer, end in zip(
+                customers.values.to_pylist(), customers.run_ends.to_pylist(), strict=True
+            ):
                 if customer != current:
                     if handle is not None:
                         handle.close()
                     current = customer
                     path = folder / f"{_file_stem(customer)}.csv"
-                    handle = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115
+                    handle = open(path, "wb")  # noqa: SIM115
                     handle.write(header)
-                lines = [r[1] for r in group]
-                handle.writelines(lines)
-                counts[customer] = counts.get(customer, 0) + len(lines)
-                if len(kept) < keep:
-                    kept += [
-                        Call.of(customer, tuple(fields))
-                        for fields in csv.reader(lines[: keep - len(kept)])
-                    ]
+                chunk = data[offsets[start] : offsets[end]]
+                handle.write(chunk)
+                counts[customer] = counts.get(customer, 0) + end - start
+                if total <= keep:
+                    first.append((customer, bytes(chunk)))
+                total += end - start
+                start = end
     finally:
         if handle is not None:
             handle.close()
+        if reader is not None:
+            reader.close()  # a result left open would refuse the next query on con
         con.execute("drop table if exists _itemised_numbers")
+    kept: list[Call] = []
+    if total <= keep:
+        for customer, chunk in first:
+            lines = io.StringIO(chunk.decode("utf-8"), newline="")
+            kept += [Call.of(customer, tuple(fields)) for fields in csv.reader(lines)]
     return counts, kept
+
+
+def _utf8_slices(array: pa.Array) -> tuple[memoryview, memoryview]:
+    """The UTF-8 bytes of a string array and the offset of each row in them: row i is
+    data[offsets[i]:offsets[i + 1]]."""
+    if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
+        array = array.cast(pa.large_string())  # a string view, say
+    if array.null_count:
+        raise ValueError("an itemised line is null")
+    _, offsets_buffer, data_buffer = array.buffers()
+    width = "q" if pa.types.is_large_string(array.type) else "i"  # int64 or int32 offsets
+    offsets = memoryview(offsets_buffer).cast(width)[array.offset : array.offset + len(array) + 1]
+    return memoryview(data_buffer if data_buffer is not None else b""), offsets
 
 
 def _file_stem(customer_id: str) -> str:

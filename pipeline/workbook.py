@@ -15,6 +15,7 @@ hold every cell in memory):
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -24,12 +25,16 @@ from decimal import Decimal
 from itertools import islice
 from pathlib import Path
 from typing import Any
+from xml.etree.ElementTree import _escape_cdata  # what et_xmlfile escapes cell text with
 
-from openpyxl import Workbook
+from openpyxl import LXML, Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.datetime import to_excel
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.writer.excel import ExcelWriter
 
 EXCEL_MAX_ROWS = 1_048_576  # rows of one sheet, header included (Excel and LibreOffice)
 EURO = '#,##0.00 "€"'
@@ -109,6 +114,141 @@ def _width(value: Any, number_format: str | None) -> int:
     return len(str(value))
 
 
+class _RenderedRow(list):
+    """A data row already written as the sheet's XML by _RowRenderer (a list, so that
+    openpyxl's append accepts it)."""
+
+    __slots__ = ("xml",)
+
+
+class _Sheet(WriteOnlyWorksheet):
+    """openpyxl's write-only sheet that also takes rows already rendered as XML.
+
+    openpyxl spends about 13 microseconds per cell (a cell object, an element, a generic
+    serialiser); _RowRenderer writes the same bytes from the values directly. Rows it does
+    not render (a value of another type) go through openpyxl as before.
+    """
+
+    def _values_to_row(self, values: Any, row_idx: int) -> Any:
+        if isinstance(values, _RenderedRow):
+            return values
+        return super()._values_to_row(values, row_idx)
+
+    def _get_writer(self) -> None:
+        if self._writer is None:
+            super()._get_writer()
+            write_row = self._writer.write_row
+
+            def write(xf: Any, row: Any, row_idx: int) -> None:
+                if isinstance(row, _RenderedRow):
+                    xf._file(row.xml)  # et_xmlfile's text writer, under <sheetData>
+                else:
+                    write_row(xf, row, row_idx)
+
+            self._writer.write_row = write
+
+
+def _text_writer_found() -> bool:
+    """openpyxl without lxml writes a sheet through et_xmlfile, whose writer keeps the text
+    write function as `_file`: the renderer writes its rows there. With lxml (other bytes) or
+    another et_xmlfile, the renderer is off and openpyxl writes every row."""
+    if LXML:
+        return False
+    try:
+        from et_xmlfile.xmlfile import _IncrementalFileWriter
+    except ImportError:
+        return False
+    return callable(getattr(_IncrementalFileWriter(io.StringIO().write), "_file", None))
+
+
+_FAST_ROWS = _text_writer_found()
+
+
+def _create_sheet(wb: Workbook, title: str) -> Any:
+    if not _FAST_ROWS:
+        return wb.create_sheet(title)
+    ws = _Sheet(parent=wb, title=title)
+    wb._add_sheet(ws)
+    return ws
+
+
+def _number(value: Any) -> str:
+    """A number as openpyxl writes it (compat.safe_string): through a float, 16 digits."""
+    return "%.16g" % value  # noqa: UP031 (format() would keep a Decimal's own digits)
+
+
+class _RowRenderer:
+    """The XML openpyxl writes for a data row of add_sheet (etree serialiser, write-only
+    mode): the same bytes, and the same styles registered in the same order (a style is
+    registered by building the cell openpyxl would build, the first time it is met).
+
+    Rendered: None (no cell), text (inline string), int and finite Decimal (number), naive
+    date and datetime with a number format (serial number), each possibly `Styled`, and the
+    texts that _cell turns into quote-prefixed cells. Anything else (float, a date without a
+    format, an error code, a text longer than a cell holds...) makes render() return None and
+    the row goes through openpyxl.
+    """
+
+    def __init__(self, ws: Any, columns: Sequence[Column]) -> None:
+        self.ws = ws
+        self.formats = [c.number_format for c in columns]
+        self.letters = [get_column_letter(i) for i in range(1, len(columns) + 1)]
+        self.epoch = ws.parent.epoch
+        self.styles: dict[tuple[Any, ...], str] = {}  # key -> ' s="N"' or ''
+
+    def _style(self, key: tuple[Any, ...], value: Any, number_format: str | None) -> str:
+        if number_format is None and key[0] != "quoted":
+            return ""  # a plain value: _cell builds no cell, openpyxl writes no style
+        style = self.styles.get(key)
+        if style is None:
+            cell = _cell(self.ws, value, number_format)
+            style = f' s="{cell.style_id}"' if cell.has_style else ""
+            self.styles[key] = style
+        return style
+
+    def render(self, values: Sequence[Any], row_idx: int) -> _RenderedRow | None:
+        parts = [f'<row r="{row_idx}">']
+        for value, number_format, letter in zip(values, self.formats, self.letters, strict=True):
+            if isinstance(value, Styled):
+                value, number_format = value.value, value.number_format
+            if value is None:
+                continue
+            kind = type(value)
+            ref = f"{letter}{row_idx}"
+            if kind is bool:
+                value, kind = ("oui" if value else "non"), str
+            if kind is str:
+                text = clean_text(value)
+                if len(text) > 32767 or text in ERROR_CODES:
+                    return None
+                style = ""
+                if text.startswith(_FORMULA_START):
+                    style = self._style(("quoted",), text, None)
+                if not text:
+                    parts.append(f'<c r="{ref}"{style} t="inlineStr" />')
+                    continue
+                stripped = text.strip()
+                space = ' xml:space="preserve"' if stripped and stripped != text else ""
+                parts.append(
+                    f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{_escape_cdata(text)}</t></is></c>'
+                )
+            elif kind is int or (kind is Decimal and value.is_finite()):
+                style = self._style(("number", number_format), value, number_format)
+                parts.append(f'<c r="{ref}"{style} t="n"><v>{_number(value)}</v></c>')
+            elif (kind is date or kind is datetime) and number_format:
+                if kind is datetime and value.tzinfo is not None:
+                    return None  # openpyxl refuses it, with its own message
+                style = self._style(("date", kind, number_format), value, number_format)
+                serial = _number(to_excel(value, self.epoch))
+                parts.append(f'<c r="{ref}"{style} t="n"><v>{serial}</v></c>')
+            else:
+                return None
+        parts.append("</row>")
+        row = _RenderedRow()
+        row.xml = "".join(parts)
+        return row
+
+
 def add_sheet(
     wb: Workbook,
     title: str,
@@ -128,7 +268,8 @@ def add_sheet(
     """
     if max_rows < 3:
         raise ValueError("a sheet needs room for a header, one row and a note")
-    ws = wb.create_sheet(title)
+    ws = _create_sheet(wb, title)
+    renderer = _RowRenderer(ws, columns) if isinstance(ws, _Sheet) else None
     iterator: Iterator[Sequence[Any]] = iter(rows)
     head = list(islice(iterator, _WIDTH_SAMPLE))
     widths = []
@@ -159,7 +300,11 @@ def add_sheet(
             left_out = 2 + sum(1 for _ in pending)
             ws.append([_note(ws, _overflow(written, left_out, full_data))])
             break
-        ws.append([_cell(ws, v, c.number_format) for v, c in zip(row, columns, strict=True)])
+        rendered = renderer.render(row, written + 2) if renderer is not None else None
+        if rendered is not None:
+            ws.append(rendered)
+        else:
+            ws.append([_cell(ws, v, c.number_format) for v, c in zip(row, columns, strict=True)])
         written += 1
         row = following
     else:
@@ -198,12 +343,18 @@ def save_deterministic(wb: Workbook, path: Path) -> None:
     wb.properties.lastModifiedBy = "billing"
     wb.properties.creator = "billing"
     tmp = path.with_suffix(".tmp.xlsx")
-    wb.save(tmp)
+    if not wb.worksheets:
+        wb.create_sheet()  # as Workbook.save does
+    # openpyxl's save (save_workbook) compresses every part, which the copy below does again:
+    # the parts are stored uncompressed here, and compressed once
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+        ExcelWriter(wb, archive).save()
     with zipfile.ZipFile(tmp) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
             data = src.read(info.filename)
             if info.filename == "docProps/core.xml":
-                # openpyxl stamps the save time as the modification date whatever was set
+                # openpyxl.save_workbook stamps the save time as the modification date whatever
+                # was set (not called above; kept so that no other path can bring it back)
                 data = _MODIFIED.sub(rb"\g<1>2000-01-01T00:00:00Z\g<2>", data)
             fixed = zipfile.ZipInfo(info.filename, date_time=_FIXED_TIME)
             fixed.compress_type = zipfile.ZIP_DEFLATED

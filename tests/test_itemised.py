@@ -200,3 +200,32 @@ def test_fields_are_quoted_like_the_csv_module(ws):
     )
     assert text == buffer.getvalue()
     assert 'q,""1"' in text
+
+
+def test_start_times_around_both_time_changes_are_written_as_the_exact_conversion():
+    """The lines format start_time as UTC plus the offset of its span (pipeline.itemised
+    _time_field), not with one time zone conversion per call: it must give the exact text of
+    strftime(..., '%z') in Europe/Paris, to the microsecond around each change of offset."""
+    from pipeline.db import connect
+    from pipeline.itemised import _TIME_EXACT, _time_field
+
+    con = connect()
+    instants = []
+    for change in ("2026-03-29 01:00:00", "2026-10-25 01:00:00"):
+        for delta in (-3_600_000_001, -1_000_001, -1, 0, 1, 999_999, 1_000_000, 3_600_000_000):
+            instants.append((change, delta))
+    con.execute("create table rated_calls (start_time timestamptz, reason varchar)")
+    for change, delta in instants:
+        con.execute(
+            "insert into rated_calls select timezone('UTC', $ts::timestamp) "
+            "+ to_microseconds($d), 'OUT_OF_PLAN'",
+            {"ts": change, "d": delta},
+        )
+    field = _time_field(con, ["OUT_OF_PLAN"])
+    assert "case when" in field  # the spans were found
+    rows = con.execute(
+        f"select {field}, {_TIME_EXACT.format(ts='l.start_time')} from rated_calls as l"
+    ).fetchall()
+    assert len(rows) == len(instants)
+    assert all(fast == exact for fast, exact in rows), rows
+    assert {exact[-6:] for _, exact in rows} == {"+01:00", "+02:00"}

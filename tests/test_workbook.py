@@ -459,3 +459,80 @@ def test_avoirs_sla_and_net_totals(ws):
     assert [r[:7] for r in sla[1:] if r[1] == "2026-10"] == [
         ("C1", "2026-10", 44700, 80, 99.821, 5, "credited"),
     ]
+
+
+def test_rows_rendered_without_openpyxl_cells_give_the_same_bytes(tmp_path, monkeypatch):
+    """add_sheet writes most data rows as XML itself (pipeline.workbook._RowRenderer): the
+    workbook must be byte for byte the one openpyxl writes alone, styles included, for every
+    kind of value (the ones it does not render go through openpyxl)."""
+    import random
+    from datetime import date
+
+    from pipeline import workbook
+    from pipeline.workbook import DATE, DATETIME, EURO4, INTEGER, PERCENT, Styled
+
+    if not workbook._FAST_ROWS:
+        pytest.skip("openpyxl writes through lxml here: the renderer is off")
+    rng = random.Random(8)
+    texts = [
+        "plain",
+        "",
+        "   ",
+        " lead",
+        "trail ",
+        "a & b < c > d \" ' e",
+        '=HYPERLINK("x")',
+        "+C4",
+        "-1",
+        "@Lyon",
+        "\tTab",
+        "\rCR",
+        "=",
+        "#N/A",
+        "#REF!",
+        "ligne\nsuivante",
+        "ctrl\x01\x02chars",
+        "é€ 漢字 🙂",
+        "x" * 40_000,
+    ]
+    values = [
+        None,
+        True,
+        False,
+        0,
+        -5,
+        123456789012345678,
+        Decimal("12.50"),
+        Decimal("-0.0001"),
+        Decimal("1234567.1234"),
+        Decimal("0.10000000000000000001"),
+        Decimal("NaN"),
+        1.5,
+        date(2026, 10, 1),
+        datetime(2026, 10, 25, 2, 30, 0, 123456),
+        Styled(date(2026, 11, 1), DATE),
+        Styled(5, INTEGER),
+        Styled(Decimal("0.2"), PERCENT),
+        *texts,
+    ]
+    columns = [
+        Column("texte"),
+        Column("montant", EURO),
+        Column("montant4", EURO4),
+        Column("date", DATE),
+        Column("heure", DATETIME),
+        Column("entier", INTEGER),
+        Column("taux", PERCENT),
+    ]
+    rows = [[rng.choice(values) for _ in columns] for _ in range(3000)]
+    rows += [[v] * len(columns) for v in values]  # every value in every column
+
+    def write(name: str, fast: bool) -> bytes:
+        monkeypatch.setattr(workbook, "_FAST_ROWS", fast)
+        wb = new_workbook()
+        add_sheet(wb, "Données", columns, rows, note="fin")
+        add_sheet(wb, "Coupée", columns, rows, max_rows=50, full_data="x.csv")
+        save_deterministic(wb, tmp_path / name)
+        return (tmp_path / name).read_bytes()
+
+    assert write("fast.xlsx", True) == write("openpyxl.xlsx", False)
