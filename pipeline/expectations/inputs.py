@@ -17,8 +17,9 @@ from __future__ import annotations
 from typing import Any
 
 import great_expectations.expectations as gxe
+import pandas as pd
 
-from pipeline.expectations import Check, Suite, sql_frame
+from pipeline.expectations import Check, Suite, count_distinct_integers, sql_frame
 
 R41_REASONS = [
     "MALFORMED",
@@ -573,12 +574,17 @@ def _schema_suite() -> Suite:
 
 ACCEPTED = "reject_reason is null"
 
-CDR_FILES_SQL = f"""
+
+def cdr_files_sql(distinct_rows: str, accepted_distinct_ids: str) -> str:
+    """One row per file and one for all files; `distinct_rows` is the SQL that counts the
+    distinct row numbers of a file, `accepted_distinct_ids` the number of distinct accepted
+    cdr_ids of the month (both computed by cdr_files_frame)."""
+    return f"""
 with per_file as (
     select
         source_file,
         count(*) as rows_read,
-        count(distinct row_number) as distinct_rows,
+        {distinct_rows} as distinct_rows,
         count(*) filter (where {ACCEPTED}) as accepted,
         count(cdr_id) filter (where {ACCEPTED}) as accepted_with_id,
         -- cdr_id uniqueness is counted once, over the month (the all-files row)
@@ -599,7 +605,7 @@ all_files as (
         cast(sum(distinct_rows) as bigint) as distinct_rows,
         cast(sum(accepted) as bigint) as accepted,
         cast(sum(accepted_with_id) as bigint) as accepted_with_id,
-        (select count(distinct cdr_id) from stg_cdrs where {ACCEPTED}) as accepted_distinct_ids,
+        cast({accepted_distinct_ids} as bigint) as accepted_distinct_ids,
         cast(sum(rejects_without_raw) as bigint) as rejects_without_raw,
         min(min_duration_s) as min_duration_s,
         min(min_start_epoch) as min_start_epoch,
@@ -614,11 +620,44 @@ order by source_file
 """
 
 
+def distinct_ids(ctx: Any, table: str, where: str = "true") -> int:
+    """The exact number of distinct non-null cdr_ids of `table` (rows matching `where`).
+
+    The 64-bit hashes are counted first (a hash table of integers, not of strings): when no two
+    hashes are equal, no two cdr_ids are, and the count is the number of non-null cdr_ids.
+    Only when some hashes are equal (a duplicate, or a hash collision) are the ids themselves
+    counted."""
+    with_id, hashes = ctx.con.execute(
+        f"select count(cdr_id), count(distinct hash(cdr_id)) from {table} "
+        f"where ({where}) and cdr_id is not null"
+    ).fetchone()
+    if hashes == with_id:
+        return int(with_id)
+    return int(
+        ctx.con.execute(f"select count(distinct cdr_id) from {table} where {where}").fetchone()[0]
+    )
+
+
+def cdr_files_frame(ctx: Any) -> pd.DataFrame:
+    """R40-R41 per CDR file, in three scans of stg_cdrs: the range of the row numbers, the
+    distinct accepted cdr_ids of the month, then every count (row numbers through a bitmap)."""
+    ranges = ctx.con.execute(
+        "select source_file, min(row_number), max(row_number) from stg_cdrs group by source_file"
+    ).fetchall()
+    lows = [r[1] for r in ranges if r[1] is not None]
+    highs = [r[2] for r in ranges if r[2] is not None]
+    distinct_rows = count_distinct_integers(
+        "row_number", min(lows, default=None), max(highs, default=None), len(ranges)
+    )
+    accepted_ids = distinct_ids(ctx, "stg_cdrs", ACCEPTED)
+    return ctx.query(cdr_files_sql(distinct_rows, str(accepted_ids)))
+
+
 def _cdr_suites() -> tuple[Suite, ...]:
     files = Suite(
         name="inputs.cdr_files",
         dataset="cdrs/YYYY-MM/*: one row per file (and one for all files), aggregated in DuckDB",
-        build=sql_frame(CDR_FILES_SQL),
+        build=cdr_files_frame,
         key_columns=("source_file",),
         parameters=_value_sets,
         checks=(

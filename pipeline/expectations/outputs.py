@@ -20,8 +20,8 @@ import great_expectations.expectations as gxe
 import pandas as pd
 from great_expectations.expectations.row_conditions import Column
 
-from pipeline.expectations import Check, Suite, sql_frame
-from pipeline.expectations.inputs import at_least, in_set, not_null, unique
+from pipeline.expectations import Check, Suite, count_distinct_integers, sql_frame
+from pipeline.expectations.inputs import at_least, distinct_ids, in_set, not_null, unique
 from pipeline.invoicing import KIND_ORDER
 from pipeline.money import round_line
 from pipeline.reasons import NEVER_CHARGED as _NEVER_CHARGED
@@ -343,23 +343,30 @@ group by direction, zone, reason
 order by direction, zone, reason
 """
 
-RECONCILIATION_SQL = """
+PLACED_SQL = """
+select source_file, row_number, 'rated' as place, cdr_id from rated_calls
+union all
+select source_file, row_number, case when reason = 'DUPLICATE' then 'duplicate'
+    else 'rejected' end, cdr_id from rejects
+"""
+
+
+def reconciliation_sql(distinct_places: str, rated_distinct_ids: str) -> str:
+    """Rows read per file (raw_cdrs) against where they ended (rated_calls, rejects);
+    `distinct_places` counts a file's distinct row numbers, `rated_distinct_ids` its distinct
+    rated cdr_ids (both chosen by reconciliation_frame)."""
+    return f"""
 with read as (
     select source_file, count(*) as rows_read from raw_cdrs group by source_file
 ),
-placed as (
-    select source_file, row_number, 'rated' as place, cdr_id from rated_calls
-    union all
-    select source_file, row_number, case when reason = 'DUPLICATE' then 'duplicate'
-        else 'rejected' end, cdr_id from rejects
-),
+placed as ({PLACED_SQL}),
 per_file as (
     select source_file,
         count(*) filter (where place = 'rated') as rated,
         count(*) filter (where place = 'duplicate') as duplicates,
         count(*) filter (where place = 'rejected') as rejected,
-        count(distinct row_number) as distinct_places,
-        count(distinct cdr_id) filter (where place = 'rated') as rated_distinct_ids
+        {distinct_places} as distinct_places,
+        {rated_distinct_ids} as rated_distinct_ids
     from placed group by source_file
 )
 select r.source_file, r.rows_read,
@@ -376,8 +383,27 @@ order by r.source_file
 
 def reconciliation_frame(ctx: Any) -> pd.DataFrame:
     """R40 recomputed from the rows read (raw_cdrs) and where they ended, against the reported
-    reconciliation (manifest.json, workbook); plus one row for all files (cdr_id unique)."""
-    frame = ctx.query(RECONCILIATION_SQL)
+    reconciliation (manifest.json, workbook); plus one row for all files (cdr_id unique).
+
+    Rated cdr_ids are counted once, over the month (distinct_ids: hashes first): when they are
+    all distinct, so are each file's, and a file's distinct ids are its non-null ids; only
+    otherwise are they counted per file. Row numbers are counted through a bitmap."""
+    ranges = ctx.con.execute(
+        f"select source_file, min(row_number), max(row_number) from ({PLACED_SQL}) "
+        "group by source_file"
+    ).fetchall()
+    lows = [r[1] for r in ranges if r[1] is not None]
+    highs = [r[2] for r in ranges if r[2] is not None]
+    distinct_places = count_distinct_integers(
+        "row_number", min(lows, default=None), max(highs, default=None), len(ranges)
+    )
+    rated, with_id = ctx.con.execute("select count(*), count(cdr_id) from rated_calls").fetchone()
+    rated_ids = distinct_ids(ctx, "rated_calls")
+    if rated_ids == with_id:  # no cdr_id rated twice in the month, so none in a file
+        per_file_ids = "count(cdr_id) filter (where place = 'rated')"
+    else:
+        per_file_ids = "count(distinct cdr_id) filter (where place = 'rated')"
+    frame = ctx.query(reconciliation_sql(distinct_places, per_file_ids))
     reported = {r["source_file"]: r for r in ctx.billed.reconciliation}
     frame["reported_rows_read"] = [
         reported[f]["rows_read"] if f in reported else None for f in frame["source_file"]
@@ -385,15 +411,8 @@ def reconciliation_frame(ctx: Any) -> pd.DataFrame:
     frame["reported_balanced"] = [
         bool(reported[f]["balanced"]) if f in reported else None for f in frame["source_file"]
     ]
-    totals = ctx.query(
-        "select count(*) as rated, count(distinct cdr_id) as rated_distinct_ids from rated_calls"
-    ).iloc[0]
     total_row = {c: None for c in frame.columns}
-    total_row.update(
-        source_file="(all files)",
-        rated=int(totals["rated"]),
-        rated_distinct_ids=int(totals["rated_distinct_ids"]),
-    )
+    total_row.update(source_file="(all files)", rated=int(rated), rated_distinct_ids=rated_ids)
     return pd.concat([frame, pd.DataFrame([total_row])], ignore_index=True)
 
 
