@@ -182,20 +182,6 @@ def write_query_csv(
     return write_csv(path, columns, rows)
 
 
-def write_rated_calls(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-    """rated_calls.parquet: amounts stay DECIMAL(18,4) (decimal128 in Arrow), ordered by cdr_id."""
-    cols = ", ".join(RATED_CALL_COLUMNS)
-    con.execute(
-        f"copy (select {cols} from rated_calls order by cdr_id) to '{_sql_path(path)}' "
-        "(format parquet, compression zstd)"
-    )
-
-
-def _sql_path(path: Path) -> str:
-    # COPY ... TO takes a literal; the path is ours (the staging folder), quotes are doubled.
-    return str(path).replace("'", "''")
-
-
 def sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
