@@ -27,6 +27,7 @@ RATING_MODELS = (
     ("staging", "stg_registrations"),
     ("rating", "rat_numbers"),
     ("rating", "rat_destinations"),
+    ("rating", "rat_call_days"),
     ("rating", "rat_tariff_days"),
     ("rating", "rat_plan_days"),
     ("rating", "rat_calls"),

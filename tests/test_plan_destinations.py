@@ -74,6 +74,7 @@ def test_r13_tariff_lookup_plan_has_no_range_join_on_calls():
         "chargeable boolean, callee varchar)"
     )
     con.execute("create table stg_cdrs (start_time timestamptz, reject_reason varchar)")
+    con.execute("create table rat_call_days as " + model_sql("rating", "rat_call_days"))
     days = _joins(_plan(con, model_sql("rating", "rat_tariff_days")))
     assert len(days) == 1 and days != ["Hash Join"] and "Cross Product" not in days, days
     con.execute("create table rat_tariff_days as " + model_sql("rating", "rat_tariff_days"))
@@ -127,7 +128,7 @@ def test_r13_r15_calls_join_small_tables_by_equality_only():
         "false as telecom_professional, cast(null as varchar) as reject_reason "
         "from (select start_time, row_number() over () as i from stg_cdrs) as s"
     )
-    for model in ("rat_tariff_days", "rat_plan_days"):
+    for model in ("rat_call_days", "rat_tariff_days", "rat_plan_days"):
         con.execute(f"create table {model} as " + model_sql("rating", model))
     plan = "\n".join(
         r[1] for r in con.execute("explain " + model_sql("rating", "rat_priced")).fetchall()

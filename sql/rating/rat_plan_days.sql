@@ -3,7 +3,7 @@
 -- A table, not a CTE: DuckDB then knows it is small and builds its hash tables on it (from a
 -- CTE with a range join it overestimated the rows and built the join's hash table on the
 -- calls instead, docs/performance.md).
--- Reads: stg_cdrs (the days of the calls), ref_subscriptions, ref_products.
+-- Reads: rat_call_days, ref_subscriptions, ref_products.
 with unlimited_plans as (
     -- R15 + R31: coverage from the order date to the service end date (notice + 1 month),
     -- both included
@@ -18,21 +18,13 @@ with unlimited_plans as (
     where p.unlimited and s.sip_account is not null
 ),
 
-call_days as (
-    -- the Paris days of the month's staged calls (a superset of the rated calls' days: extra
-    -- days only add unused rows)
-    select distinct cast(start_time as date) as call_date
-    from stg_cdrs
-    where reject_reason is null
-),
-
 final as (
     select
         p.subscription_id,
         p.sip_account,
         d.call_date
     from unlimited_plans as p
-    inner join call_days as d
+    inner join rat_call_days as d
         on p.order_date <= d.call_date and p.end_date >= d.call_date
 )
 

@@ -3,19 +3,13 @@
 -- runs on the calls. A table, not a CTE: DuckDB then knows it is small and builds its hash
 -- table on it (from a CTE with a range join it overestimated the rows and built the join's
 -- hash table on the calls instead, docs/performance.md).
--- Reads: stg_cdrs (the days of the calls), ref_tariffs.
+-- Reads: rat_call_days, ref_tariffs.
 with tariff_versions as (
     -- R13: a version is valid from its valid_from to the next version's valid_from (excluded)
     select
         *,
         lead(valid_from) over (partition by zone order by valid_from) as valid_until
     from ref_tariffs
-),
-
-call_days as (
-    select distinct cast(start_time as date) as call_date
-    from stg_cdrs
-    where reject_reason is null
 ),
 
 final as (
@@ -28,7 +22,7 @@ final as (
         t.min_billable_s,
         t.increment_s,
         t.in_unlimited_plan
-    from call_days as d
+    from rat_call_days as d
     inner join tariff_versions as t
         on d.call_date >= t.valid_from and (t.valid_until is null or d.call_date < t.valid_until)
 )
