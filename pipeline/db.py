@@ -38,11 +38,11 @@ def connect(
     con.execute("set TimeZone = 'Europe/Paris'")
     memory_limit = memory_limit or os.environ.get("BILLING_MEMORY_LIMIT")
     threads = threads or int(os.environ.get("BILLING_THREADS") or 0) or None
-    temp_dir = os.environ.get("BILLING_TEMP_DIR")
+    spill = temp_dir()
     if memory_limit:
         con.execute("set memory_limit = ?", [memory_limit])
-    if temp_dir:
-        con.execute("set temp_directory = ?", [temp_dir])
+    if spill:
+        con.execute("set temp_directory = ?", [spill])
     if threads:
         con.execute("set threads = ?", [threads])
     return con
