@@ -162,6 +162,10 @@ def test_r40_every_row_in_one_place_per_file(ws):
             + "\r\n"  # a blank line is not a record
             + ",".join(line("a1"))
             + "\r\n"
+            + "   \r\n"  # nor is a line of spaces
+            + " "
+            + ",".join(line("a3"))  # a line that starts with a space is one
+            + "\r\n"
         ).encode()
     )
     with gzip.open(ws.data / "cdrs" / OCT / "b.csv.gz", "wt", encoding="utf-8", newline="") as f:
@@ -178,7 +182,7 @@ def test_r40_every_row_in_one_place_per_file(ws):
     assert [
         (r["source_file"], r["rows_read"], r["rated"], r["duplicates"], r["rejected"]) for r in rec
     ] == [
-        ("cdrs/2026-10/a.csv", 3, 2, 1, 0),
+        ("cdrs/2026-10/a.csv", 4, 3, 1, 0),
         ("cdrs/2026-10/b.csv.gz", 1, 0, 0, 1),
         ("cdrs/2026-10/c.parquet", 1, 1, 0, 0),
         ("cdrs/2026-10/d.csv", 0, 0, 0, 0),
@@ -190,3 +194,4 @@ def test_r40_every_row_in_one_place_per_file(ws):
     # the blank line is not a record (not counted as read) but row numbers stay those of the
     # file's lines (row N is line N+1), so that the duplicate can be found in the file: line 5
     assert (dup["row_number"], dup["raw"]) == (4, ",".join(line("a1")))
+    assert calls["a3"]["row_number"] == 6  # after the line of spaces (row 5)
