@@ -775,7 +775,7 @@ OUTPUT_CASES = (
         None,
         [
             # raw_cdrs is a view over raw_cdrs_lines (CSV records) and the parquet files
-            "insert into raw_cdrs_lines by name select source_file, 99 as row_number, raw "
+            "insert into raw_cdrs_lines by name select file_no, 99 as row_number, raw "
             "from raw_cdrs_lines where row_number = 1",
         ],
         "rows_read.accounted rows_read.one_place reported.rows_read",
