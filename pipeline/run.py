@@ -7,6 +7,7 @@ and compared, never rewritten (R64).
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import subprocess
 import tempfile
@@ -149,6 +150,18 @@ def _numbers(docs: list[Any], attr: str) -> list[str]:
     return [values[0], values[-1]] if values else []
 
 
+def _scratch_folder(out: Path, month: Month) -> Path:
+    """The run's own scratch folder (rated_calls.parquet before it is copied into the month),
+    outside OUT so that a killed run leaves OUT as it was, in BILLING_TEMP_DIR or the system's
+    temporary folder. Its name carries a key of OUT: the caller holds OUT's lock, so a folder
+    with the same key was left by a run on this OUT that was killed, and is removed here."""
+    key = hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:12]
+    base = Path(db.temp_dir() or tempfile.gettempdir())
+    for stale in sorted(base.glob(f"billing-{key}-*")):
+        shutil.rmtree(stale, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f"billing-{key}-{month}-", dir=base))
+
+
 def bill_month(month_text: str, data: Path, out: Path, rates: Path) -> RunResult:
     month = Month.parse(month_text)
     if not data.is_dir():
@@ -163,9 +176,7 @@ def bill_month(month_text: str, data: Path, out: Path, rates: Path) -> RunResult
         already = ledger.check_month_order(out, month)
         con = connect()
         register(con, ref)
-        # the run's own scratch folder (rated_calls.parquet before it is copied into the
-        # month), outside OUT so that a killed run leaves OUT as it was
-        scratch = Path(tempfile.mkdtemp(prefix=f"billing-{month}-", dir=db.temp_dir()))
+        scratch = _scratch_folder(out, month)
         try:
             return _bill(month, data, out, rates, ref, con, scratch, already, final)
         finally:

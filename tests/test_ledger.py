@@ -276,6 +276,16 @@ def test_r64_rerun_after_a_contract_change_reports_the_customer(ws):
 # Killed runs and concurrent runs -----------------------------------------------------------
 
 
+@pytest.fixture(autouse=True)
+def scratch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The runs' scratch folders (BILLING_TEMP_DIR) of this module's tests: a killed run's is
+    left in the test's folder, not in the system's temporary folder."""
+    folder = tmp_path / "scratch"
+    folder.mkdir()
+    monkeypatch.setenv("BILLING_TEMP_DIR", str(folder))
+    return folder
+
+
 def start_bill(ws: Workspace, month: str, pause_at: str) -> subprocess.Popen:
     env = dict(os.environ, **{PAUSE_ENV: pause_at})
     return subprocess.Popen(
@@ -331,7 +341,9 @@ def fixture_with_september(ws: Workspace) -> None:
 
 
 @pytest.mark.parametrize("step", ["locked", "rated", "staging", "staged"])
-def test_killed_run_leaves_out_as_before_and_the_next_run_issues_the_same_numbers(tmp_path, step):
+def test_killed_run_leaves_out_as_before_and_the_next_run_issues_the_same_numbers(
+    tmp_path, step, scratch
+):
     # reference: the same months billed without interruption
     ref = Workspace(tmp_path / "ref")
     fixture_with_september(ref)
@@ -345,8 +357,13 @@ def test_killed_run_leaves_out_as_before_and_the_next_run_issues_the_same_number
     kill(proc)
     assert visible(ws.out) == before
     assert not (ws.out / "2026-10").exists()
+    left = [p for p in scratch.iterdir() if p.name.startswith("billing-")]
+    # the killed run's scratch folder (created after the lock is taken) is left behind...
+    assert len(left) == (0 if step == "locked" else 1)
 
     bill_ok(ws, "2026-10")
+    # ...and removed by the next run on the same OUT, which also removes its own
+    assert [p for p in scratch.iterdir() if p.name.startswith("billing-")] == []
     assert sorted(p.name for p in ws.out.iterdir()) == [".lock", "2026-09", "2026-10"]
     assert (
         numbers(ws, "2026-10")
