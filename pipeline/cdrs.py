@@ -16,7 +16,6 @@ import gzip
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
 from pipeline.errors import InputError
 
@@ -108,25 +107,23 @@ def _load_csv(con, path: Path, rel: str, file_no: int, columns: tuple[str, ...],
         """,
         [file_no, str(path), _UNIT_SEPARATOR],
     )
-    quoted = con.execute(
-        f"select row_number, raw from {table}_lines where file_no = ? and contains(raw, '\"') "
-        "order by row_number",
-        [file_no],
-    ).fetchall()
-    if quoted:
-        # through Arrow, not executemany: a switch that quotes every field sends every line here
-        names = ("source_file", "row_number", "raw", "n_fields", "expected_fields", *columns)
-        values: list[list] = [[] for _ in names]
-        for number, raw in quoted:
-            parts = next(csv.reader([raw]), [])
-            fields = [(parts[p].strip() or None) if p < len(parts) else None for p in positions]
-            for column, value in zip(
-                values, [rel, number, raw, len(parts), len(header), *fields], strict=True
-            ):
-                column.append(value)
-        con.register("_quoted_lines", pa.table(dict(zip(names, values, strict=True))))
-        con.execute(f"insert into {table}_quoted by name select * from _quoted_lines")
-        con.unregister("_quoted_lines")
+    # lines with a quote: split by the CSV rules in SQL (_CSV_FIELD), not by a loop in Python
+    # (a switch that quotes every field sends every line here)
+    quoted_fields = ", ".join(
+        f"{_trimmed(f'parts[{p + 1}]')} as {c}" for c, p in zip(columns, positions, strict=True)
+    )
+    con.execute(
+        f"""
+        insert into {table}_quoted by name
+        select ? as source_file, row_number, raw, len(parts) as n_fields,
+            {len(header)} as expected_fields, {quoted_fields}
+        from (
+            select row_number, raw, {_csv_fields("raw")} as parts
+            from {table}_lines where file_no = ? and contains(raw, '"')
+        )
+        """,
+        [rel, file_no],
+    )
     return (
         f"select {_literal(rel)} as source_file, row_number, raw, len(parts) as n_fields, "
         f"{len(header)} as expected_fields, {field_exprs}{typed_nulls} "
@@ -203,6 +200,39 @@ def _parquet_select(con, path: Path, rel: str, columns: tuple[str, ...]) -> str:
         f"{len(columns)} as expected_fields, "
         + ", ".join(fields + typed)
         + f" from read_parquet({_literal(str(path))}, file_row_number = true)"
+    )
+
+
+# One field of a CSV line followed by its comma (the line gets a final comma): a quoted field
+# ("" is a quote; text after the closing quote is kept, as Python's csv module does), a quote
+# never closed (the field runs to the end of the line), or plain text up to the next comma.
+_CSV_FIELD = r'("(?:[^"]|"")*"(?:[^",][^,]*)?|"(?:[^"]|"")*|[^,]*),'
+_CSV_CLOSED = r'"(?:[^"]|"")*"(?:[^",].*)?'
+# a line whose fields are each "text" or text, with no quote or comma inside: split at commas
+# and strip the quotes (a file quoting every field: 1M lines 0.4 s instead of 1.7 s)
+_CSV_SIMPLE = r'("[^",]*"|[^",]*)(,("[^",]*"|[^",]*))*'
+
+
+def _csv_fields(line: str) -> str:
+    """SQL: the list of the fields of CSV `line` (a varchar expression), quotes removed, as
+    Python's csv.reader gives them (tests/test_rejects.py compares the two on random lines)."""
+    simple = (
+        f"list_transform(string_split({line}, ','), lambda p: "
+        "case when length(p) >= 2 and starts_with(p, '\"') and ends_with(p, '\"') "
+        "then substr(p, 2, length(p) - 2) else p end)"
+    )
+    general = (
+        f"list_transform(regexp_extract_all({line} || ',', '{_CSV_FIELD}', 1), lambda f: "
+        "case when not starts_with(f, '\"') then f "
+        "when length(f) >= 2 and ends_with(f, '\"') "
+        "and not contains(substr(f, 2, length(f) - 2), '\"') then substr(f, 2, length(f) - 2) "
+        f"when regexp_full_match(f, '{_CSV_CLOSED}') "
+        'then replace(regexp_extract(f, \'^"((?:[^"]|"")*)"\', 1), \'""\', \'"\') '
+        '|| regexp_extract(f, \'^"(?:[^"]|"")*"(.*)$\', 1) '
+        "else replace(substr(f, 2), '\"\"', '\"') end)"
+    )
+    return (
+        f"(case when regexp_full_match({line}, '{_CSV_SIMPLE}') then {simple} else {general} end)"
     )
 
 

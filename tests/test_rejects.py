@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import csv
 import gzip
 
 import duckdb
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from pipeline.cdrs import _csv_fields
 from tests.conftest import CDR_HEADER, rate, rows, write_rows
 
 OCT = "2026-10"
@@ -195,3 +199,50 @@ def test_r40_every_row_in_one_place_per_file(ws):
     # file's lines (row N is line N+1), so that the duplicate can be found in the file: line 5
     assert (dup["row_number"], dup["raw"]) == (4, ",".join(line("a1")))
     assert calls["a3"]["row_number"] == 6  # after the line of spaces (row 5)
+
+
+# CSV lines with quotes are split in SQL (pipeline/cdrs.py _csv_fields) ----------------------
+
+_SPLIT = duckdb.connect()
+
+
+def _sql_fields(line: str) -> list[str]:
+    return _SPLIT.execute(f"select {_csv_fields('$1')}", [line]).fetchone()[0]
+
+
+def test_r40_quoted_fields_are_split_like_python_csv():
+    # doubled quotes, a comma inside quotes, text after the closing quote, a quote never closed
+    # (the field runs to the end of the line), a quote inside plain text
+    for line, fields in [
+        ('"a","b,c",d', ["a", "b,c", "d"]),
+        ('"x ""q"" y",2', ['x "q" y', "2"]),
+        ('"ab"c,d', ["abc", "d"]),
+        ('a,"b""c,d', ["a", 'b"c,d']),
+        ('ab"c,d', ['ab"c', "d"]),
+        (",,", ["", "", ""]),
+        ('"",x,', ["", "x", ""]),
+    ]:
+        assert _sql_fields(line) == fields == next(csv.reader([line]))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet='ab," \t', min_size=1, max_size=16))
+def test_r40_quoted_field_split_matches_python_csv_on_any_line(line):
+    assert _sql_fields(line) == next(csv.reader([line]))
+
+
+def test_r40_a_file_quoting_every_field_rates_like_the_same_file_unquoted(ws):
+    month = ws.data / "cdrs" / OCT
+    month.mkdir(parents=True, exist_ok=True)
+    records = [line("q1"), line("q2", callee="01 45 67 89 11"), line("q3", callee="abc")]
+    (month / "quoted.csv").write_text(
+        "\n".join(",".join(f'"{v}"' for v in r) for r in [CDR_HEADER, *records]) + "\n",
+        encoding="utf-8",
+    )
+    con = rate(ws, OCT)
+    calls = {r["cdr_id"]: r for r in rows(con, "select * from rated_calls")}
+    assert sorted(calls) == ["q1", "q2"]
+    assert calls["q2"]["callee_e164"] == "33145678911"
+    assert [
+        (r["cdr_id"], r["row_number"], r["reason"]) for r in rows(con, "select * from rejects")
+    ] == [("q3", 3, "INVALID_NUMBER")]
