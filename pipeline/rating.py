@@ -115,14 +115,27 @@ def write_rated_calls_file(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     """sql/rating/rated_calls.sql written as rated_calls.parquet (the data-contract columns
     and the facts explain shows, RATED_CALL_COLUMNS), ordered by cdr_id so that the same
     inputs give the same bytes; `rated_calls` becomes a view over the file. Amounts stay
-    DECIMAL(18,4) (decimal128 in Arrow)."""
-    cols = ", ".join(RATED_CALL_COLUMNS)
-    literal = "'" + str(path).replace("'", "''") + "'"  # COPY and read_parquet take a literal
+    DECIMAL(18,4) (decimal128 in Arrow).
+
+    The sort carries each call's file as its number in the month's list of CDR files, and the
+    name is put back after it (a projection keeps the order): the names (46 characters in the
+    benchmark) are not moved by the sort of every call (10M calls: 18.1 s -> 16.3 s)."""
+    files = [r[0] for r in con.execute("select source_file from raw_cdrs_files").fetchall()]
+    names = "cast([" + ", ".join(_literal(f) for f in sorted(files)) + "] as varchar[])"
+    cols = ", ".join(
+        f"{names}[file_no] as source_file" if c == "source_file" else c for c in RATED_CALL_COLUMNS
+    )
+    literal = _literal(str(path))  # COPY and read_parquet take a literal
     con.execute(
-        f"copy (select {cols} from (\n{model_sql('rating', 'rated_calls').strip().rstrip(';')}\n) "
-        f"order by cdr_id) to {literal} (format parquet, compression zstd)"
+        f"copy (select {cols} from (select *, list_position({names}, source_file) as file_no "
+        f"from (\n{model_sql('rating', 'rated_calls').strip().rstrip(';')}\n) "
+        f"order by cdr_id)) to {literal} (format parquet, compression zstd)"
     )
     con.execute(f"create or replace view rated_calls as select * from read_parquet({literal})")
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _stop_on_bad_registration(con: duckdb.DuckDBPyConnection, data: Path) -> None:
