@@ -9,11 +9,12 @@
 -- row's built only for them (rejects.sql reads it back for the rating rejects); the duplicate
 -- window runs only on the ids whose 64-bit hash is seen twice.
 with repeated_hashes as (
-    -- the only ids that can be duplicates: a 64-bit hash seen twice among readable rows
-    -- (a collision only adds candidates, checked exactly below)
+    -- the only ids that can be duplicates: a 64-bit hash seen twice among all rows (a
+    -- collision, or a malformed row, only adds candidates: repeated_rows judges exactly,
+    -- among readable rows). Not filtering on malformed_detail here reads only cdr_id: the
+    -- other fields are not typed for this scan.
     select hash(cdr_id) as id_hash
     from stg_cdr_fields
-    where malformed_detail is null
     group by hash(cdr_id)
     having count(*) > 1
 ),
