@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipeline.db import sql_literal
 from pipeline.errors import InputError
 
 CDR_COLUMNS = (
@@ -125,7 +126,7 @@ def _load_csv(con, path: Path, rel: str, file_no: int, columns: tuple[str, ...],
         [rel, file_no],
     )
     return (
-        f"select {_literal(rel)} as source_file, row_number, raw, len(parts) as n_fields, "
+        f"select {sql_literal(rel)} as source_file, row_number, raw, len(parts) as n_fields, "
         f"{len(header)} as expected_fields, {field_exprs}{typed_nulls} "
         f"from (select row_number, raw, string_split(raw, ',') as parts, "
         f"contains(raw, ' ') as spaced "
@@ -195,11 +196,11 @@ def _parquet_select(con, path: Path, rel: str, columns: tuple[str, ...]) -> str:
         text = f'cast("{c}" as varchar)'
         fields.append(f"{_trimmed(text)} as {c}")
     return (
-        f"select {_literal(rel)} as source_file, file_row_number + 1 as row_number, "
+        f"select {sql_literal(rel)} as source_file, file_row_number + 1 as row_number, "
         f"cast(null as varchar) as raw, {len(columns)} as n_fields, "
         f"{len(columns)} as expected_fields, "
         + ", ".join(fields + typed)
-        + f" from read_parquet({_literal(str(path))}, file_row_number = true)"
+        + f" from read_parquet({sql_literal(str(path))}, file_row_number = true)"
     )
 
 
@@ -243,11 +244,6 @@ def _trimmed(expr: str) -> str:
         f"(case when starts_with({expr}, ' ') or ends_with({expr}, ' ') "
         f"then nullif(trim({expr}), '') else nullif({expr}, '') end)"
     )
-
-
-def _literal(text: str) -> str:
-    # a view cannot hold bound parameters; these are our own file paths, quotes doubled
-    return "'" + text.replace("'", "''") + "'"
 
 
 def load_raw(

@@ -56,6 +56,13 @@ def temp_dir() -> str | None:
     return path or None
 
 
+def sql_literal(text: str) -> str:
+    """`text` as a SQL string literal, quotes doubled: for the statements that cannot take a
+    bound parameter (a view's definition, COPY's and read_parquet's file names). Only for our
+    own values (file paths, time zone texts), never to build a query from user input."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def model_sql(layer: str, name: str) -> str:
     return (SQL_DIR / layer / f"{name}.sql").read_text(encoding="utf-8")
 

@@ -25,6 +25,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipeline.db import sql_literal
 from pipeline.reasons import CHARGED
 
 ITEMISED_COLUMNS = (
@@ -249,14 +250,10 @@ def _time_field(con: duckdb.DuckDBPyConnection, reasons: list[str]) -> str:
     ends = [s[0] for s in spans[1:]] + [stop + 1]
     cases = " ".join(
         f"when {utc} >= {begin} and {utc} < {end} then "
-        f"strftime(make_timestamp({utc} + {offset}), '{_LOCAL}') || {_literal(text)}"
+        f"strftime(make_timestamp({utc} + {offset}), '{_LOCAL}') || {sql_literal(text)}"
         for (begin, offset, text), end in zip(spans, ends, strict=True)
     )
     return f"case {cases} else {exact} end"
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _register_numbers(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> None:

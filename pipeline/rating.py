@@ -15,7 +15,7 @@ import duckdb
 
 from pipeline.cdrs import CDR_COLUMNS, REGISTRATION_COLUMNS, billed_ids_table, load_raw
 from pipeline.dates import Month
-from pipeline.db import connect, model_sql, run_model
+from pipeline.db import connect, model_sql, run_model, sql_literal
 from pipeline.errors import InputError
 from pipeline.outputs import RATED_CALL_COLUMNS
 from pipeline.progress import stage
@@ -121,21 +121,17 @@ def write_rated_calls_file(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     name is put back after it (a projection keeps the order): the names (46 characters in the
     benchmark) are not moved by the sort of every call (10M calls: 18.1 s -> 16.3 s)."""
     files = [r[0] for r in con.execute("select source_file from raw_cdrs_files").fetchall()]
-    names = "cast([" + ", ".join(_literal(f) for f in sorted(files)) + "] as varchar[])"
+    names = "cast([" + ", ".join(sql_literal(f) for f in sorted(files)) + "] as varchar[])"
     cols = ", ".join(
         f"{names}[file_no] as source_file" if c == "source_file" else c for c in RATED_CALL_COLUMNS
     )
-    literal = _literal(str(path))  # COPY and read_parquet take a literal
+    literal = sql_literal(str(path))  # COPY and read_parquet take a literal
     con.execute(
         f"copy (select {cols} from (select *, list_position({names}, source_file) as file_no "
         f"from (\n{model_sql('rating', 'rated_calls').strip().rstrip(';')}\n) "
         f"order by cdr_id)) to {literal} (format parquet, compression zstd)"
     )
     con.execute(f"create or replace view rated_calls as select * from read_parquet({literal})")
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _stop_on_bad_registration(con: duckdb.DuckDBPyConnection, data: Path) -> None:
