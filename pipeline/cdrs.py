@@ -4,8 +4,9 @@ Every physical line after the header becomes one row of `raw_cdrs`, with its fil
 (1-based, header excluded: row N is line N+1 of a CSV) and raw text, so that nothing is lost
 and a reject can be traced to its line. Typing and rejects happen in sql/staging/stg_cdrs.sql.
 
-CSV fast path: a line is split on commas in SQL. A line that contains a double quote is parsed
-by Python's csv module instead (quoted fields are legal CSV but rare in switch exports).
+CSV fast path: a line is split on commas in SQL. A line that contains a double quote is split
+by the CSV quoting rules, in SQL too (`_csv_fields`): no Python loop over lines, even for a
+switch that quotes every field.
 Blank lines are not records and are not counted.
 """
 
@@ -77,8 +78,8 @@ def _positions(path: Path, header: list[str], columns: tuple[str, ...]) -> list[
 
 def _load_csv(con, path: Path, rel: str, file_no: int, columns: tuple[str, ...], table: str) -> str:
     """Copy the file's lines, numbered, into `<table>_lines` (under `file_no`: the name is
-    not repeated on every line, 10M lines: 0.5 s); quoted lines, parsed by Python's
-    csv module, into `<table>_quoted`. Return the select that splits the other lines into
+    not repeated on every line, 10M lines: 0.5 s); the lines with a quote, split by
+    `_csv_fields`, into `<table>_quoted`. Return the select that splits the other lines into
     fields (part of the `table` view: the split runs once, where staging reads it)."""
     header = _header(path)
     positions = _positions(path, header, columns)
