@@ -31,6 +31,7 @@ from typing import Any
 import duckdb
 
 from pipeline.cdrs import CDR_COLUMNS
+from pipeline.db import DEFAULT_MEMORY_LIMIT
 
 REPO = Path(__file__).resolve().parent.parent
 MONTH = "2026-10"
@@ -376,8 +377,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--memory-limit",
-        default=os.environ.get("BILLING_MEMORY_LIMIT"),
-        help="DuckDB memory limit of the bill (e.g. 2GB)",
+        default=os.environ.get("BILLING_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT,
+        help=f"DuckDB memory limit of the bill (default {DEFAULT_MEMORY_LIMIT}, e.g. 2GB)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the generated month")
     parser.add_argument("--json", type=Path, help="where to write the report")

@@ -82,6 +82,20 @@ def test_memory_limit_setting_reaches_duckdb(monkeypatch):
     assert limit.replace(" ", "").upper() in ("1GB", "953.6MIB", "1000.0MB", "953.6MB"), limit
 
 
+def test_memory_limit_defaults_to_1280mb_without_the_setting(monkeypatch):
+    # a 10M-CDR month within 2 GB of RSS by default (docs/performance.md), not DuckDB's 80 %
+    # of RAM
+    from pipeline.db import DEFAULT_MEMORY_LIMIT, connect
+
+    monkeypatch.delenv("BILLING_MEMORY_LIMIT", raising=False)
+    limit = connect().execute("select current_setting('memory_limit')").fetchone()[0]
+    explicit = duckdb.connect()
+    explicit.execute("set memory_limit = '1280MB'")
+    assert DEFAULT_MEMORY_LIMIT == "1280MB"
+    assert limit == explicit.execute("select current_setting('memory_limit')").fetchone()[0]
+    assert limit != duckdb.connect().execute("select current_setting('memory_limit')").fetchone()[0]
+
+
 def test_progress_is_quiet_when_not_a_terminal(capsys):
     from pipeline.progress import recording, stage
 
