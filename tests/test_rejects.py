@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.cdrs import _csv_fields
-from tests.conftest import CDR_HEADER, rate, rows, write_rows
+from tests.conftest import CDR_HEADER, Workspace, rate, rows, write_rows
 
 OCT = "2026-10"
 T = "2026-10-03T09:00:00+02:00"
@@ -231,18 +231,29 @@ def test_r40_quoted_field_split_matches_python_csv_on_any_line(line):
     assert _sql_fields(line) == next(csv.reader([line]))
 
 
-def test_r40_a_file_quoting_every_field_rates_like_the_same_file_unquoted(ws):
-    month = ws.data / "cdrs" / OCT
-    month.mkdir(parents=True, exist_ok=True)
+def test_r40_a_file_quoting_every_field_rates_like_the_same_file_unquoted(tmp_path):
     records = [line("q1"), line("q2", callee="01 45 67 89 11"), line("q3", callee="abc")]
-    (month / "quoted.csv").write_text(
+    quoted, plain = Workspace(tmp_path / "quoted"), Workspace(tmp_path / "plain")
+    path = quoted.data / "cdrs" / OCT / "cdrs.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
         "\n".join(",".join(f'"{v}"' for v in r) for r in [CDR_HEADER, *records]) + "\n",
         encoding="utf-8",
     )
-    con = rate(ws, OCT)
-    calls = {r["cdr_id"]: r for r in rows(con, "select * from rated_calls")}
-    assert sorted(calls) == ["q1", "q2"]
-    assert calls["q2"]["callee_e164"] == "33145678911"
-    assert [
-        (r["cdr_id"], r["row_number"], r["reason"]) for r in rows(con, "select * from rejects")
-    ] == [("q3", 3, "INVALID_NUMBER")]
+    plain.cdrs(OCT, records)
+    results = []
+    for ws in (quoted, plain):
+        con = rate(ws, OCT)
+        results.append(
+            (
+                rows(con, "select * exclude (raw) from rejects order by row_number"),
+                rows(con, "select * from rated_calls order by cdr_id"),
+            )
+        )
+    assert results[0] == results[1]
+    rejects, calls = results[0]
+    assert [c["cdr_id"] for c in calls] == ["q1", "q2"]
+    assert calls[1]["callee_e164"] == "33145678911"
+    assert [(r["cdr_id"], r["row_number"], r["reason"]) for r in rejects] == [
+        ("q3", 3, "INVALID_NUMBER")
+    ]
