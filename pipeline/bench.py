@@ -101,10 +101,10 @@ def csv_load(data: Path, repeat: int) -> tuple[float, list[float]]:
 
 def _bill_child(data: str, out: str, rates: str, timings: str) -> None:
     """Run in the child process: bill the month with stage timings, write them as JSON."""
-    from pipeline.progress import peak_rss_mb, recording
+    from pipeline.progress import cpu_seconds, peak_rss_mb, recording
     from pipeline.run import bill_month
 
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), cpu_seconds()
     with recording() as rec:
         result = bill_month(MONTH, Path(data), Path(out), Path(rates))
     total = time.perf_counter() - start
@@ -112,7 +112,9 @@ def _bill_child(data: str, out: str, rates: str, timings: str) -> None:
         json.dumps(
             {
                 "total_s": total,
+                "cpu_s": cpu_seconds() - cpu_start,
                 "steps": rec.steps,
+                "cpu_s_of_step": rec.cpu_s,
                 "peak_rss_mb_after_step": rec.peak_rss_mb,
                 "peak_rss_mb": peak_rss_mb(),
                 "invoices": result.invoices,
@@ -289,10 +291,15 @@ def run(
     _say(f"  floor parquet {floor:.2f} s, csv {csv_floor:.2f} s; billing ...")
     billed = bill(month.data, out / f"out_{rows}", REPO / "rates", memory_limit)
     stages: dict[str, float] = {}
-    for group, _, seconds in billed["steps"]:
+    stages_cpu: dict[str, float] = {}
+    for (group, _, seconds), cpu in zip(billed["steps"], billed["cpu_s_of_step"], strict=True):
         stages[group] = stages.get(group, 0.0) + seconds
+        stages_cpu[group] = stages_cpu.get(group, 0.0) + cpu
     report["bill"] = {
         "total_s": billed["total_s"],
+        "cpu_s": billed["cpu_s"],
+        "stages_cpu_s": stages_cpu,
+        "cpu_s_of_step": billed["cpu_s_of_step"],
         "wall_s": billed["wall_s"],
         "peak_rss_mb": billed["peak_rss_mb"],
         "invoices": billed["invoices"],
@@ -333,16 +340,19 @@ def table(report: dict[str, Any]) -> str:
         f"{report['sizes']['accounts']:,} SIP accounts, {report['sizes']['registrations']:,} "
         f"registrations), {report['machine']['cpus']} cores, load "
         f"{report['machine']['load_before'][0]:.1f} -> {report['machine']['load_after'][0]:.1f}",
-        f"{'stage':<28}{'seconds':>10}{'x floor':>10}",
+        f"{'stage':<28}{'seconds':>10}{'x floor':>10}{'CPU s':>10}",
         f"{'floor (parquet, all cols)':<28}{floor:>10.2f}{1:>10.1f}",
     ]
     names = [n for n in STAGES if n in b["stages_s"]] + sorted(set(b["stages_s"]) - set(STAGES))
     for name in names:
         if name in b["stages_s"]:
             s = b["stages_s"][name]
-            lines.append(f"{name:<28}{s:>10.2f}{s / floor:>10.1f}")
+            cpu = b["stages_cpu_s"][name]
+            lines.append(f"{name:<28}{s:>10.2f}{s / floor:>10.1f}{cpu:>10.2f}")
     lines += [
-        f"{'whole bill':<28}{b['total_s']:>10.2f}{b['total_x_floor']:>10.1f}",
+        f"{'whole bill':<28}{b['total_s']:>10.2f}{b['total_x_floor']:>10.1f}{b['cpu_s']:>10.2f}",
+        "CPU s: user + system seconds of the bill's process (all threads), steadier than wall "
+        "time when the machine is shared",
         f"peak memory (RSS of the bill): {b['peak_rss_mb']:,.0f} MB"
         + (f" (memory limit {report['memory_limit']})" if report["memory_limit"] else ""),
         f"CSV: pipeline load {report['csv_load']['seconds']:.2f} s, DuckDB read_csv "

@@ -27,6 +27,9 @@ class Timings:
     steps: list[tuple[str, str, float]] = field(default_factory=list)
     # the process's peak RSS (MB) when each step ended: which step raised the peak
     peak_rss_mb: list[float] = field(default_factory=list)
+    # CPU seconds (user + system, every thread of the process, DuckDB's included) of each
+    # step: steadier than wall time on a shared machine, to compare two versions of a step
+    cpu_s: list[float] = field(default_factory=list)
 
     def by_group(self) -> dict[str, float]:
         totals: dict[str, float] = {}
@@ -62,6 +65,12 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def cpu_seconds() -> float:
+    """User + system CPU seconds of this process so far, all threads."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def show_progress() -> bool:
     if os.environ.get("BILLING_PROGRESS") == "0" or os.environ.get("CI"):
         return False
@@ -75,7 +84,7 @@ def show_progress() -> bool:
 def stage(group: str, step: str | None = None) -> Iterator[None]:
     """Time one step of the run (a model, a file, an export)."""
     step = step or group
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), cpu_seconds()
     ticker = _Ticker(f"{group}: {step}", start) if show_progress() else None
     try:
         yield
@@ -86,6 +95,7 @@ def stage(group: str, step: str | None = None) -> Iterator[None]:
         if _recorder is not None:
             _recorder.steps.append((group, step, seconds))
             _recorder.peak_rss_mb.append(peak_rss_mb())
+            _recorder.cpu_s.append(cpu_seconds() - cpu_start)
 
 
 class _Ticker:

@@ -55,10 +55,15 @@ def test_bench_runs_end_to_end_at_20k_rows(tmp_path, capsys):
     assert report["bill"]["invoices"] > 0
     assert report["bill"]["peak_rss_mb"] > 0
     assert report["bill"]["total_x_floor"] > 0
+    # CPU seconds per step: one per timed step, the stages' sums within the whole bill's
+    cpu = report["bill"]["cpu_s_of_step"]
+    assert len(cpu) == len(report["bill"]["steps"]) and all(c >= 0 for c in cpu)
+    assert sum(report["bill"]["stages_cpu_s"].values()) <= report["bill"]["cpu_s"] + 0.05
+    assert report["bill"]["cpu_s"] > 0
     assert report["csv_load"]["x_read_csv"] > 0
     assert report["pandas"]["scaled_s"] > 0
     text = bench.table(report)
-    assert "whole bill" in text and "x floor" in text
+    assert "whole bill" in text and "x floor" in text and "CPU s" in text
     json.dumps(report, default=str)
     assert not (tmp_path / "month_20000").exists()  # generated data removed unless --keep
 
@@ -94,6 +99,20 @@ def test_memory_limit_defaults_to_1280mb_without_the_setting(monkeypatch):
     assert DEFAULT_MEMORY_LIMIT == "1280MB"
     assert limit == explicit.execute("select current_setting('memory_limit')").fetchone()[0]
     assert limit != duckdb.connect().execute("select current_setting('memory_limit')").fetchone()[0]
+
+
+def test_a_stage_records_its_cpu_seconds():
+    from pipeline.progress import recording, stage
+
+    with recording() as rec:
+        with stage("rating", "busy"):
+            total = 0
+            for i in range(300_000):  # a little CPU work
+                total += i
+        with stage("rating", "idle"):
+            pass
+    busy, idle = rec.cpu_s
+    assert busy > 0 and busy > idle >= 0
 
 
 def test_progress_is_quiet_when_not_a_terminal(capsys):
