@@ -48,7 +48,7 @@ samples: $(STAMP)
 
 # benchmark (docs/performance.md): synthetic month of ROWS CDRs, floor, whole bill, CSV, pandas
 bench: $(STAMP)
-	$(BIN)/python -m pipeline.bench --rows "$(ROWS)" --out "$(BENCH_OUT)" $(if $(MEMORY_LIMIT),--memory-limit "$(MEMORY_LIMIT)",)
+	$(BIN)/python -m bench.benchmark --rows "$(ROWS)" --out "$(BENCH_OUT)" $(if $(MEMORY_LIMIT),--memory-limit "$(MEMORY_LIMIT)",)
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

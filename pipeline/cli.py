@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from pipeline.errors import BillingError
+from pipeline.core.errors import BillingError
 
 DATA_HELP = (
     "Folder of the provider's data: customers, contracts, CDRs per month (default: data_samples)."
@@ -108,7 +108,7 @@ def audit(month: str, data: str, out: str, rates: str) -> None:
     and compare every issued file: prints "identical" (exit 0) or the differences (exit 1).
     Never writes under OUT.
     """
-    from pipeline.audit import audit_month
+    from pipeline.ledger.audit import audit_month
 
     try:
         result = audit_month(month, Path(data), Path(out), Path(rates))

@@ -19,10 +19,10 @@ from typing import Any
 
 import duckdb
 
-from pipeline import ledger
-from pipeline.dates import PARIS, Month
-from pipeline.errors import InputError
-from pipeline.money import fmt, round_call
+from pipeline.core.dates import PARIS, Month
+from pipeline.core.errors import InputError
+from pipeline.core.money import fmt, round_call
+from pipeline.ledger import store as ledger
 
 ALLOWANCE_S = 7200  # R21
 LIMITS = {"distinct_numbers": 150, "max_concurrent_calls": 3, "max_registered_devices": 3}
@@ -84,8 +84,8 @@ def _from_issued(folder: Path, cdr_id: str):
 
 
 def _from_rating(month: Month, cdr_id: str, data: Path, out: Path, rates: Path):
-    from pipeline.outputs import FAIR_USE_COLUMNS, REJECT_COLUMNS
-    from pipeline.rating import rate_folders
+    from pipeline.exports.files import FAIR_USE_COLUMNS, REJECT_COLUMNS
+    from pipeline.rating.models import rate_folders
 
     billed = ledger.billed_id_files(out, month) if out.is_dir() else []
     con = rate_folders(month, data, rates, billed)

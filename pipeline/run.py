@@ -1,7 +1,7 @@
 """The billing run of one month: the driver that owns the steps (load, rate, bill, write).
 
 Nothing is issued until every file is written: outputs go to a staging folder under OUT and
-are published by one atomic rename (pipeline.ledger). A month already issued is recomputed
+are published by one atomic rename (pipeline.ledger.store). A month already issued is recomputed
 and compared, never rewritten (R64).
 """
 
@@ -18,17 +18,17 @@ from typing import Any
 
 import duckdb
 
-from pipeline import __version__, db, ledger
-from pipeline.cdrs import month_files
-from pipeline.compare import month_differences
-from pipeline.contracts import contract_lines
-from pipeline.dates import Month
-from pipeline.db import connect
-from pipeline.documents import BilledMonth
-from pipeline.errors import InputError, ProblemFound
-from pipeline.exports import write_exports
-from pipeline.invoicing import build_invoices, invoice_date
-from pipeline.outputs import (
+from pipeline import __version__
+from pipeline.billing.contracts import contract_lines
+from pipeline.billing.documents import BilledMonth
+from pipeline.billing.invoicing import build_invoices, invoice_date
+from pipeline.billing.sla import credit_notes_for_run
+from pipeline.core import db
+from pipeline.core.dates import Month
+from pipeline.core.db import connect
+from pipeline.core.errors import InputError, ProblemFound
+from pipeline.core.progress import stage
+from pipeline.exports.files import (
     CREDIT_NOTE_COLUMNS,
     FAIR_USE_COLUMNS,
     INVOICE_COLUMNS,
@@ -40,11 +40,13 @@ from pipeline.outputs import (
     write_json,
     write_query_csv,
 )
-from pipeline.progress import stage
-from pipeline.rating import RATED_CALLS_FILE, rate_month
-from pipeline.reference import Reference, load_reference, register
-from pipeline.sla import credit_notes_for_run
-from pipeline.validation import preload, validate_inputs, validate_outputs, write_report
+from pipeline.exports.workbook import write_exports
+from pipeline.inputs.cdrs import month_files
+from pipeline.inputs.reference import Reference, load_reference, register
+from pipeline.ledger import store as ledger
+from pipeline.ledger.compare import month_differences
+from pipeline.rating.models import RATED_CALLS_FILE, rate_month
+from pipeline.validation.gates import preload, validate_inputs, validate_outputs, write_report
 
 
 @dataclass
@@ -132,7 +134,7 @@ def _write_month(folder: Path, billed: BilledMonth, manifest: dict[str, Any]) ->
         f"select {', '.join(FAIR_USE_COLUMNS)} from fair_use_report order by sip_account",
     )
     with stage("outputs", "rated_calls.parquet"):
-        # written once by the rating, sorted (pipeline.rating.write_rated_calls_file)
+        # written once by the rating, sorted (pipeline.rating.models.write_rated_calls_file)
         shutil.copyfile(billed.rated_calls_file, folder / RATED_CALLS_FILE)
     with stage("exports"):
         write_exports(folder, billed, manifest)

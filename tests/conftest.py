@@ -211,8 +211,8 @@ def ws(tmp_path: Path) -> Workspace:
 
 def rate(ws: Workspace, month: str):
     """A DuckDB connection holding every rating table of `month` (rated_calls, rejects...)."""
-    from pipeline.dates import Month
-    from pipeline.rating import rate_folders
+    from pipeline.core.dates import Month
+    from pipeline.rating.models import rate_folders
 
     return rate_folders(Month.parse(month), ws.data, ws.rates)
 

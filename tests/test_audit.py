@@ -9,9 +9,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from pipeline import exports
-from pipeline.archive import blob_path
 from pipeline.cli import main
+from pipeline.exports import workbook as exports
+from pipeline.ledger.archive import blob_path
 from tests.conftest import Workspace
 
 SEPTEMBER = [

@@ -13,8 +13,8 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
-from pipeline.archive import blob_path
 from pipeline.cli import main
+from pipeline.ledger.archive import blob_path
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA, RATES = ROOT / "data_samples", ROOT / "rates"

@@ -8,8 +8,8 @@ import json
 
 import duckdb
 
-from pipeline import bench
-from pipeline.synth import generate
+from bench import benchmark as bench
+from bench.synth import generate
 
 
 def test_synthetic_month_is_seeded_and_realistic(tmp_path):
@@ -71,7 +71,7 @@ def test_bench_runs_end_to_end_at_20k_rows(tmp_path, capsys):
 def test_every_setting_is_documented():
     from pathlib import Path
 
-    from pipeline.db import SETTINGS
+    from pipeline.core.db import SETTINGS
 
     doc = (Path(__file__).resolve().parent.parent / "docs" / "performance.md").read_text()
     for name in SETTINGS:
@@ -79,7 +79,7 @@ def test_every_setting_is_documented():
 
 
 def test_memory_limit_setting_reaches_duckdb(monkeypatch):
-    from pipeline.db import connect
+    from pipeline.core.db import connect
 
     monkeypatch.setenv("BILLING_MEMORY_LIMIT", "1GB")
     con = connect()
@@ -90,7 +90,7 @@ def test_memory_limit_setting_reaches_duckdb(monkeypatch):
 def test_memory_limit_defaults_to_1280mb_without_the_setting(monkeypatch):
     # a 10M-CDR month within 2 GB of RSS by default (docs/performance.md), not DuckDB's 80 %
     # of RAM
-    from pipeline.db import DEFAULT_MEMORY_LIMIT, connect
+    from pipeline.core.db import DEFAULT_MEMORY_LIMIT, connect
 
     monkeypatch.delenv("BILLING_MEMORY_LIMIT", raising=False)
     limit = connect().execute("select current_setting('memory_limit')").fetchone()[0]
@@ -102,7 +102,7 @@ def test_memory_limit_defaults_to_1280mb_without_the_setting(monkeypatch):
 
 
 def test_a_stage_records_its_cpu_seconds():
-    from pipeline.progress import recording, stage
+    from pipeline.core.progress import recording, stage
 
     with recording() as rec:
         with stage("rating", "busy"):
@@ -116,7 +116,7 @@ def test_a_stage_records_its_cpu_seconds():
 
 
 def test_progress_is_quiet_when_not_a_terminal(capsys):
-    from pipeline.progress import recording, stage
+    from pipeline.core.progress import recording, stage
 
     with recording() as rec, stage("rating", "a step"):
         pass

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from pipeline.contracts import (
+from pipeline.billing.contracts import (
     catalogue_price,
     current_period_end,
     first_billed_month,
@@ -19,8 +19,8 @@ from pipeline.contracts import (
     subscription_last_billed,
     subscription_lines,
 )
-from pipeline.dates import Month
-from pipeline.errors import InputError
+from pipeline.core.dates import Month
+from pipeline.core.errors import InputError
 from tests.conftest import write_rows
 
 M = Month.parse

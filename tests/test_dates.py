@@ -1,4 +1,4 @@
-"""R1 months and the month arithmetic of R4, R5, R31 (pipeline.dates)."""
+"""R1 months and the month arithmetic of R4, R5, R31 (pipeline.core.dates)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from pipeline.dates import Month, add_months
-from pipeline.errors import InputError
+from pipeline.core.dates import Month, add_months
+from pipeline.core.errors import InputError
 
 
 @pytest.mark.parametrize(

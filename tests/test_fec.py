@@ -8,8 +8,8 @@ from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
-from pipeline.dates import Month
-from pipeline.fec import FEC_COLUMNS, amount, entries, next_entry_number, read_fec, text
+from pipeline.core.dates import Month
+from pipeline.exports.fec import FEC_COLUMNS, amount, entries, next_entry_number, read_fec, text
 from tests.conftest import Workspace
 
 SIREN = "732829320"  # provider.toml of tests/conftest.py
@@ -247,7 +247,7 @@ def test_entry_numbers_per_year_and_from_earlier_fec_files(tmp_path):
 
 
 def test_entries_number_in_document_order_within_each_year():
-    from pipeline.documents import Invoice
+    from pipeline.billing.documents import Invoice
 
     def invoice(number: str, day: date) -> Invoice:
         return Invoice(

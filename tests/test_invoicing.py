@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from pipeline.dates import Month
-from pipeline.invoicing import (
+from pipeline.billing.invoicing import (
     MENTION_OUTSIDE_EU,
     MENTION_REVERSE_CHARGE,
     build_invoices,
@@ -17,6 +16,7 @@ from pipeline.invoicing import (
     invoice_date,
     number,
 )
+from pipeline.core.dates import Month
 
 M = Month.parse
 PROVIDER = {

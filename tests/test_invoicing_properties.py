@@ -7,8 +7,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.dates import Month
-from pipeline.invoicing import build_invoices
+from pipeline.billing.invoicing import build_invoices
+from pipeline.core.dates import Month
 
 COUNTRIES = {"C1": "FR", "C2": "BE", "C3": "CH", "C4": "DE", "C5": "FR"}
 CUSTOMERS = {

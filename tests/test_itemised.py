@@ -9,7 +9,7 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from pipeline.itemised import ITEMISED_COLUMNS, display_number
+from pipeline.exports.itemised import ITEMISED_COLUMNS, display_number
 from tests.conftest import Workspace, write_rows
 
 CALLS = [
@@ -203,11 +203,11 @@ def test_fields_are_quoted_like_the_csv_module(ws):
 
 
 def test_start_times_around_both_time_changes_are_written_as_the_exact_conversion():
-    """The lines format start_time as UTC plus the offset of its span (pipeline.itemised
+    """The lines format start_time as UTC plus the offset of its span (pipeline.exports.itemised
     _time_field), not with one time zone conversion per call: it must give the exact text of
     strftime(..., '%z') in Europe/Paris, to the microsecond around each change of offset."""
-    from pipeline.db import connect
-    from pipeline.itemised import _TIME_EXACT, _time_field
+    from pipeline.core.db import connect
+    from pipeline.exports.itemised import _TIME_EXACT, _time_field
 
     con = connect()
     instants = []

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.ledger import PAUSE_ENV
+from pipeline.ledger.store import PAUSE_ENV
 from tests.conftest import Workspace, write_rows
 
 PREMIUM_CALL = [
@@ -433,7 +433,7 @@ def test_out_that_is_a_file_is_a_usage_error(ws):
 def test_r64_rated_calls_compared_by_content_not_bytes(tmp_path):
     import duckdb
 
-    from pipeline.compare import rated_calls_differences
+    from pipeline.ledger.compare import rated_calls_differences
 
     con = duckdb.connect(":memory:")
     rows = "select * from (values ('c1', 0.0203::decimal(18,4)), ('c2', 0.8000)) t(cdr_id, amount)"

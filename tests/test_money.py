@@ -1,4 +1,4 @@
-"""R2: exact decimals, rounding half away from zero (pipeline.money)."""
+"""R2: exact decimals, rounding half away from zero (pipeline.core.money)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from pipeline.money import fmt, round_call, round_line, to_decimal
+from pipeline.core.money import fmt, round_call, round_line, to_decimal
 
 
 @pytest.mark.parametrize(

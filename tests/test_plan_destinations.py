@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from pipeline.db import connect, model_sql
+from pipeline.core.db import connect, model_sql
 
 
 def _plan(con, sql: str) -> str:

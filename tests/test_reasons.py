@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from pipeline.db import SQL_DIR
-from pipeline.reasons import CHARGED, NEVER_CHARGED, R16_ORDER
+from pipeline.core.db import SQL_DIR
+from pipeline.rating.reasons import CHARGED, NEVER_CHARGED, R16_ORDER
 
 
 def _then_codes(sql: str) -> list[str]:

@@ -9,7 +9,7 @@ import duckdb
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.cdrs import _csv_fields
+from pipeline.inputs.cdrs import _csv_fields
 from tests.conftest import CDR_HEADER, Workspace, rate, rows, write_rows
 
 OCT = "2026-10"

@@ -10,9 +10,9 @@ from datetime import UTC, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
-from pipeline.dates import Month
-from pipeline.reference import parse_timestamp
-from pipeline.sla import availability, credit_amounts, credit_tier, report_pct
+from pipeline.billing.sla import availability, credit_amounts, credit_tier, report_pct
+from pipeline.core.dates import Month
+from pipeline.inputs.reference import parse_timestamp
 
 OCT = Month(2026, 10)
 OCT_SECONDS = 44_700 * 60
@@ -21,7 +21,7 @@ OCT_SECONDS = 44_700 * 60
 def inc(
     incident_id: str, start: str, end: str, excusable: bool = False, customer: str | None = "C1"
 ):
-    """An incident row as pipeline.reference parses it."""
+    """An incident row as pipeline.inputs.reference parses it."""
     return {
         "incident_id": incident_id,
         "start_time": parse_timestamp(start),
@@ -234,7 +234,7 @@ class _Invoice:
 
 
 def test_r50_platform_incident_rows_for_customers_with_telephony_charges(tmp_path):
-    from pipeline.sla import credit_notes_for_run
+    from pipeline.billing.sla import credit_notes_for_run
 
     ref = {
         "ref_incidents": _Table(

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pipeline.run as run
-from pipeline import validation
+from pipeline.validation import gates as validation
 
 
 def run_is_wired() -> bool:
@@ -156,8 +156,8 @@ def gates(monkeypatch) -> Gates:
 
 
 def test_a_clean_month_passes_and_reports_every_expectation(ws, gates):
-    from pipeline.expectations.inputs import input_suites
-    from pipeline.expectations.outputs import output_suites
+    from pipeline.validation.expectations.inputs import input_suites
+    from pipeline.validation.expectations.outputs import output_suites
 
     calls(ws)
     result = ws.bill(MONTH)
@@ -193,4 +193,4 @@ def test_preload_imports_great_expectations_in_the_background():
     validation.preload()
     validation._wait_for_preload()
     assert "great_expectations" in sys.modules
-    assert "pipeline.expectations.outputs" in sys.modules
+    assert "pipeline.validation.expectations.outputs" in sys.modules

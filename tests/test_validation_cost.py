@@ -14,7 +14,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from pipeline.expectations import BITMAP_MAX_RANGE, count_distinct_integers
+from pipeline.validation.expectations import BITMAP_MAX_RANGE, count_distinct_integers
 
 
 @pytest.fixture
@@ -62,7 +62,7 @@ def test_bitmap_gives_way_to_count_distinct_when_it_would_be_large_or_cannot_app
 
 @pytest.mark.parametrize("where", ["true", "reject_reason is null", "false"])
 def test_distinct_ids_equal_count_distinct_with_and_without_duplicates(con, where):
-    from pipeline.expectations.inputs import distinct_ids
+    from pipeline.validation.expectations.inputs import distinct_ids
 
     ctx = SimpleNamespace(con=con)
     want = con.execute(f"select count(distinct cdr_id) from t where {where}").fetchone()[0]
@@ -73,14 +73,14 @@ def test_distinct_ids_equal_count_distinct_with_and_without_duplicates(con, wher
 
 
 def _suite(*checks):
-    from pipeline.expectations import Suite
+    from pipeline.validation.expectations import Suite
 
     return Suite(name="s", dataset="d", build=lambda ctx: None, checks=checks)
 
 
 def test_value_sets_are_cut_to_the_values_of_the_column():
-    from pipeline.expectations.inputs import at_least, known
-    from pipeline.validation import _narrowed
+    from pipeline.validation.expectations.inputs import at_least, known
+    from pipeline.validation.gates import _narrowed
 
     frame = pd.DataFrame({"customer_id": ["C2", None, "C9", "C2"], "n": [1, 2, 3, 4]})
     parameters = {"customer_ids": ["C1", "C2", "C3"], "other": ["C1", "C2"], "epoch": 5}

@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from pipeline import validation
-from pipeline.errors import InputError, ProblemFound
+from pipeline.core.errors import InputError, ProblemFound
+from pipeline.validation import gates as validation
 from tests.conftest import Workspace, rate, rated_calls_table
 from tests.test_validation import MONTH, Gates, calls, snapshot
 
@@ -648,7 +648,7 @@ def break_numbering(docs: Docs) -> None:
 
 
 def break_credit_notes(docs: Docs) -> None:
-    from pipeline.documents import CreditNote
+    from pipeline.billing.documents import CreditNote
 
     # the invoices of PREVIOUS, issued in the ledger: F2026-000001 (C1), F2026-000002 (C2)
     def note(number: str, **changes: Any) -> CreditNote:
@@ -903,8 +903,8 @@ def test_output_suite_stops_with_exit_1_naming_each_broken_expectation(billed, c
 
 
 def test_every_expectation_is_broken_by_some_case():
-    from pipeline.expectations.inputs import input_suites
-    from pipeline.expectations.outputs import output_suites
+    from pipeline.validation.expectations.inputs import input_suites
+    from pipeline.validation.expectations.outputs import output_suites
 
     covered = {(c.suite, f) for c in (*INPUT_CASES, *OUTPUT_CASES) for f in c.fails}
     every = {(s.name, c.id) for s in (*input_suites(), *output_suites()) for c in s.checks}
@@ -913,8 +913,8 @@ def test_every_expectation_is_broken_by_some_case():
 
 
 def test_suite_ids_are_unique():
-    from pipeline.expectations.inputs import input_suites
-    from pipeline.expectations.outputs import output_suites
+    from pipeline.validation.expectations.inputs import input_suites
+    from pipeline.validation.expectations.outputs import output_suites
 
     suites = (*input_suites(), *output_suites())
     assert len({s.name for s in suites}) == len(suites)

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from pipeline import exports
-from pipeline.workbook import EURO, Column, add_sheet, new_workbook, save_deterministic
+from pipeline.exports import workbook as exports
+from pipeline.exports.xlsx import EURO, Column, add_sheet, new_workbook, save_deterministic
 from tests.conftest import Workspace
 
 SHEETS = [
@@ -462,14 +462,14 @@ def test_avoirs_sla_and_net_totals(ws):
 
 
 def test_rows_rendered_without_openpyxl_cells_give_the_same_bytes(tmp_path, monkeypatch):
-    """add_sheet writes most data rows as XML itself (pipeline.workbook._RowRenderer): the
+    """add_sheet writes most data rows as XML itself (pipeline.exports.xlsx._RowRenderer): the
     workbook must be byte for byte the one openpyxl writes alone, styles included, for every
     kind of value (the ones it does not render go through openpyxl)."""
     import random
     from datetime import date
 
-    from pipeline import workbook
-    from pipeline.workbook import DATE, DATETIME, EURO4, INTEGER, PERCENT, Styled
+    from pipeline.exports import xlsx as workbook
+    from pipeline.exports.xlsx import DATE, DATETIME, EURO4, INTEGER, PERCENT, Styled
 
     if not workbook._FAST_ROWS:
         pytest.skip("openpyxl writes through lxml here: the renderer is off")

@@ -1,4 +1,4 @@
-"""The benchmark: `make bench [ROWS=10000000]` or `python -m pipeline.bench --rows N`.
+"""The benchmark: `make bench [ROWS=10000000]` or `python -m bench.benchmark --rows N`.
 
 In one run, on one seeded synthetic month (pipeline/synth.py):
 
@@ -30,12 +30,12 @@ from typing import Any
 
 import duckdb
 
-from pipeline.cdrs import CDR_COLUMNS
-from pipeline.db import DEFAULT_MEMORY_LIMIT
+from pipeline.core.db import DEFAULT_MEMORY_LIMIT
+from pipeline.inputs.cdrs import CDR_COLUMNS
 
 REPO = Path(__file__).resolve().parent.parent
 MONTH = "2026-10"
-# the stages of the table, in run order (pipeline.progress groups)
+# the stages of the table, in run order (pipeline.core.progress groups)
 STAGES = (
     "reference",
     "load",
@@ -87,8 +87,8 @@ def floor_csv(path: Path, repeat: int, threads: int | None = None) -> tuple[floa
 def csv_load(data: Path, repeat: int) -> tuple[float, list[float]]:
     """The pipeline's CSV loader (pipeline/cdrs.py) on the same file: raw lines numbered, then
     split into fields and every field hashed, as the floor hashes every column."""
-    from pipeline.cdrs import load_raw
-    from pipeline.db import connect
+    from pipeline.core.db import connect
+    from pipeline.inputs.cdrs import load_raw
 
     def once() -> None:
         con = connect()
@@ -101,7 +101,7 @@ def csv_load(data: Path, repeat: int) -> tuple[float, list[float]]:
 
 def _bill_child(data: str, out: str, rates: str, timings: str) -> None:
     """Run in the child process: bill the month with stage timings, write them as JSON."""
-    from pipeline.progress import cpu_seconds, peak_rss_mb, recording
+    from pipeline.core.progress import cpu_seconds, peak_rss_mb, recording
     from pipeline.run import bill_month
 
     start, cpu_start = time.perf_counter(), cpu_seconds()
@@ -142,7 +142,7 @@ def bill(data: Path, out: Path, rates: Path, memory_limit: str | None) -> dict[s
         [
             sys.executable,
             "-m",
-            "pipeline.bench",
+            "bench.benchmark",
             "--bill-child",
             str(data),
             str(out),
@@ -250,7 +250,7 @@ def run(
     memory_limit: str | None,
     keep: bool,
 ) -> dict[str, Any]:
-    from pipeline.synth import generate
+    from bench.synth import generate
 
     out.mkdir(parents=True, exist_ok=True)
     data = out / f"month_{rows}"
@@ -371,7 +371,7 @@ def _say(text: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m pipeline.bench",
+        prog="python -m bench.benchmark",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -16,7 +16,7 @@ from typing import Any
 
 import duckdb
 
-from pipeline.money import fmt
+from pipeline.core.money import fmt
 
 INVOICE_COLUMNS = (
     "invoice_number",

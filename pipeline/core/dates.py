@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from pipeline.errors import InputError
+from pipeline.core.errors import InputError
 
 PARIS = ZoneInfo("Europe/Paris")
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")

@@ -32,8 +32,8 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from pipeline.dates import Month
-from pipeline.errors import InputError, ProblemFound
+from pipeline.core.dates import Month
+from pipeline.core.errors import InputError, ProblemFound
 
 SAMPLE_ROWS = 5
 _PARTIAL_VALUES = 20
@@ -203,7 +203,7 @@ def preload() -> None:
     so that the import overlaps the rating (DuckDB works outside the GIL). Optional: the gates
     wait for it if it was started, and import on their own otherwise."""
     global _preloading
-    if _preloading is None and "pipeline.expectations.outputs" not in sys.modules:
+    if _preloading is None and "pipeline.validation.expectations.outputs" not in sys.modules:
         _preloading = threading.Thread(target=_import_suites, name="gx-preload", daemon=True)
         _preloading.start()
 
@@ -211,8 +211,8 @@ def preload() -> None:
 def _import_suites() -> None:
     try:
         _quiet_gx()
-        import pipeline.expectations.inputs  # noqa: F401
-        import pipeline.expectations.outputs  # noqa: F401
+        import pipeline.validation.expectations.inputs  # noqa: F401
+        import pipeline.validation.expectations.outputs  # noqa: F401
     except Exception:  # noqa: BLE001 - the gates import again and raise in the run's thread
         pass
 
@@ -498,7 +498,7 @@ def validate_inputs(
 
     Raises InputError (exit 2) naming every failing expectation, with sample rows."""
     _wait_for_preload()
-    from pipeline.expectations.inputs import input_suites
+    from pipeline.validation.expectations.inputs import input_suites
 
     ctx = Context(con=con, month=_month(month), ref=ref)
     report = run_suites("inputs", input_suites(), ctx, only)
@@ -516,7 +516,7 @@ def validate_outputs(
 
     Raises ProblemFound (exit 1) naming every failing expectation, before anything is published."""
     _wait_for_preload()
-    from pipeline.expectations.outputs import output_suites
+    from pipeline.validation.expectations.outputs import output_suites
 
     ctx = Context(
         con=billed.con, month=_month(month), ref=billed.reference, billed=billed, out=Path(out)

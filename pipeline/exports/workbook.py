@@ -17,9 +17,9 @@ from typing import Any
 from openpyxl.chart import BarChart, Reference
 from openpyxl.chart.data_source import AxDataSource, StrRef
 
-from pipeline.archive import ARCHIVE_DIR, archive_inputs
-from pipeline.documents import BilledMonth
-from pipeline.fec import (
+from pipeline.billing.documents import BilledMonth
+from pipeline.billing.invoicing import KIND_ORDER, invoice_date
+from pipeline.exports.fec import (
     CUSTOMER_ACCOUNT,
     JOURNAL_CODE,
     JOURNAL_LIB,
@@ -27,11 +27,9 @@ from pipeline.fec import (
     VAT_ACCOUNT,
     write_fec,
 )
-from pipeline.invoicing import KIND_ORDER, invoice_date
-from pipeline.itemised import Call, write_itemised
-from pipeline.outputs import FAIR_USE_COLUMNS, REJECT_COLUMNS, SLA_COLUMNS
-from pipeline.reasons import CHARGED
-from pipeline.workbook import (
+from pipeline.exports.files import FAIR_USE_COLUMNS, REJECT_COLUMNS, SLA_COLUMNS
+from pipeline.exports.itemised import Call, write_itemised
+from pipeline.exports.xlsx import (
     DATE,
     DATETIME,
     EURO,
@@ -45,6 +43,8 @@ from pipeline.workbook import (
     new_workbook,
     save_deterministic,
 )
+from pipeline.ledger.archive import ARCHIVE_DIR, archive_inputs
+from pipeline.rating.reasons import CHARGED
 
 # Rows of one sheet, header included. Tests lower them to see the note that replaces the rest.
 SHEET_MAX_ROWS = EXCEL_MAX_ROWS
@@ -120,7 +120,7 @@ HEADERS: dict[str, Column] = {
 
 
 def write_exports(folder: Path, billed: BilledMonth, manifest: dict[str, Any]) -> None:
-    """`folder` is the month's staging folder under OUT (pipeline.ledger.staging_dir)."""
+    """`folder` is the month's staging folder under OUT (pipeline.ledger.store.staging_dir)."""
     out = folder.parent
     if billed.data_dir is not None and billed.rates_dir is not None:
         archive_inputs(folder, billed.data_dir, billed.rates_dir, manifest["inputs"])

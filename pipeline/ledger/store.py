@@ -27,9 +27,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from pipeline.dates import Month
-from pipeline.errors import InputError, ProblemFound
-from pipeline.outputs import sha256
+from pipeline.core.dates import Month
+from pipeline.core.errors import InputError, ProblemFound
+from pipeline.exports.files import sha256
 
 MONTH_DIR = re.compile(r"^\d{4}-\d{2}$")
 STAGING_PREFIX = ".staging-"

@@ -23,11 +23,11 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from pipeline.dates import Month
-from pipeline.documents import BilledMonth, CreditNote, Invoice
-from pipeline.invoicing import invoice_date
-from pipeline.ledger import issued_months
-from pipeline.money import round_line
+from pipeline.billing.documents import BilledMonth, CreditNote, Invoice
+from pipeline.billing.invoicing import invoice_date
+from pipeline.core.dates import Month
+from pipeline.core.money import round_line
+from pipeline.ledger.store import issued_months
 
 FEC_COLUMNS = (
     "JournalCode",

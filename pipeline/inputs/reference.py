@@ -23,9 +23,9 @@ import pyarrow as pa
 from stdnum.eu import vat as eu_vat
 from stdnum.fr import siren as fr_siren
 
-from pipeline.dates import PARIS, parse_date
-from pipeline.errors import InputError
-from pipeline.money import to_decimal
+from pipeline.core.dates import PARIS, parse_date
+from pipeline.core.errors import InputError
+from pipeline.core.money import to_decimal
 
 EU_COUNTRIES = frozenset(
     "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK".split()

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.db import sql_literal
-from pipeline.errors import InputError
+from pipeline.core.db import sql_literal
+from pipeline.core.errors import InputError
 
 CDR_COLUMNS = (
     "cdr_id",

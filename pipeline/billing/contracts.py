@@ -1,6 +1,6 @@
 """Recurring and one-off charges from contracts (R3, R4, R30-R35). Pure functions.
 
-Each function takes reference rows (dicts, as parsed by pipeline.reference) and the billing
+Each function takes reference rows (dicts, as parsed by pipeline.inputs.reference) and the billing
 month, and returns invoice lines (dicts) for that month. Nothing here reads files or the clock.
 """
 
@@ -10,9 +10,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from pipeline.dates import Month, add_months
-from pipeline.errors import InputError
-from pipeline.money import CENT, round_line
+from pipeline.core.dates import Month, add_months
+from pipeline.core.errors import InputError
+from pipeline.core.money import CENT, round_line
 
 RETURN_DAYS = 30  # R34: equipment must come back within 30 days after the rental ends
 RENEWAL_MONTHS = 12  # R30: tacit renewals of 12 months

@@ -30,13 +30,13 @@ from typing import Any
 import duckdb
 from openpyxl import load_workbook
 
-from pipeline import ledger
-from pipeline.archive import ARCHIVE_DIR, blob_path, source_path
-from pipeline.compare import ISSUED_FILES, keyed, month_differences, read_csv
-from pipeline.dates import Month
-from pipeline.errors import BillingError, InputError, ProblemFound
-from pipeline.fec import read_fec
-from pipeline.outputs import sha256
+from pipeline.core.dates import Month
+from pipeline.core.errors import BillingError, InputError, ProblemFound
+from pipeline.exports.fec import read_fec
+from pipeline.exports.files import sha256
+from pipeline.ledger import store as ledger
+from pipeline.ledger.archive import ARCHIVE_DIR, blob_path, source_path
+from pipeline.ledger.compare import ISSUED_FILES, keyed, month_differences, read_csv
 from pipeline.run import bill_month, code_version
 
 MAX_PER_FILE = 20

@@ -1,5 +1,5 @@
 """An issued month against its recomputation (R64): shared by re-runs (pipeline.run) and
-audits (pipeline.audit). Invoices and their lines are compared by customer and line,
+audits (pipeline.ledger.audit). Invoices and their lines are compared by customer and line,
 rated_calls.parquet by content, the other files by row."""
 
 from __future__ import annotations

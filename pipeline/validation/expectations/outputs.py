@@ -4,7 +4,7 @@ Datasets are built from the BilledMonth (invoices, lines, credit notes: one row 
 or line), from the ledger (the numbers issued by earlier months, read from OUT/) and from
 DuckDB aggregates (rated calls per group, reconciliation per file). Money is compared as exact
 integers of cents (`*_c`, Decimal * 100) or ten-thousandths (`*_e4`), never as floats; the
-expected VAT is computed with the one money policy of R2 (pipeline.money.round_line).
+expected VAT is computed with the one money policy of R2 (pipeline.core.money.round_line).
 """
 
 from __future__ import annotations
@@ -20,12 +20,12 @@ import great_expectations.expectations as gxe
 import pandas as pd
 from great_expectations.expectations.row_conditions import Column
 
-from pipeline.expectations import Check, Suite, count_distinct_integers, sql_frame
-from pipeline.expectations.inputs import at_least, distinct_ids, in_set, not_null, unique
-from pipeline.invoicing import KIND_ORDER
-from pipeline.money import round_line
-from pipeline.reasons import NEVER_CHARGED as _NEVER_CHARGED
-from pipeline.reasons import R16_ORDER
+from pipeline.billing.invoicing import KIND_ORDER
+from pipeline.core.money import round_line
+from pipeline.rating.reasons import NEVER_CHARGED as _NEVER_CHARGED
+from pipeline.rating.reasons import R16_ORDER
+from pipeline.validation.expectations import Check, Suite, count_distinct_integers, sql_frame
+from pipeline.validation.expectations.inputs import at_least, distinct_ids, in_set, not_null, unique
 
 LINE_KINDS = list(KIND_ORDER)
 R16_REASONS = list(R16_ORDER)

@@ -25,8 +25,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.db import sql_literal
-from pipeline.reasons import CHARGED
+from pipeline.core.db import sql_literal
+from pipeline.rating.reasons import CHARGED
 
 ITEMISED_COLUMNS = (
     "cdr_id",
@@ -123,7 +123,7 @@ def _csv_text(value: str) -> str:
     return value
 
 
-# Europe/Paris (the session time zone, pipeline.db) with its offset written +HH:MM. Exact for
+# Europe/Paris (the session time zone, pipeline.core.db) with its offset written +HH:MM. Exact for
 # any instant, but DuckDB converts each one with ICU: the lines use it only outside the spans
 # of constant offset found by _time_field.
 _TIME_EXACT = (

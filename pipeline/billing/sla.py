@@ -20,12 +20,12 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from pipeline import ledger
-from pipeline.contracts import contract_lines
-from pipeline.dates import Month
-from pipeline.documents import CreditNote
-from pipeline.invoicing import invoice_date, number
-from pipeline.money import round_line
+from pipeline.billing.contracts import contract_lines
+from pipeline.billing.documents import CreditNote
+from pipeline.billing.invoicing import invoice_date, number
+from pipeline.core.dates import Month
+from pipeline.core.money import round_line
+from pipeline.ledger import store as ledger
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)

@@ -13,13 +13,13 @@ from typing import Any
 
 import duckdb
 
-from pipeline.cdrs import CDR_COLUMNS, REGISTRATION_COLUMNS, billed_ids_table, load_raw
-from pipeline.dates import Month
-from pipeline.db import connect, model_sql, run_model, sql_literal
-from pipeline.errors import InputError
-from pipeline.outputs import RATED_CALL_COLUMNS
-from pipeline.progress import stage
-from pipeline.reference import load_reference, register
+from pipeline.core.dates import Month
+from pipeline.core.db import connect, model_sql, run_model, sql_literal
+from pipeline.core.errors import InputError
+from pipeline.core.progress import stage
+from pipeline.exports.files import RATED_CALL_COLUMNS
+from pipeline.inputs.cdrs import CDR_COLUMNS, REGISTRATION_COLUMNS, billed_ids_table, load_raw
+from pipeline.inputs.reference import load_reference, register
 
 RATING_MODELS = (
     ("staging", "stg_cdr_fields"),
@@ -46,7 +46,7 @@ RATING_MODELS = (
 # rejects; measured at 10M in docs/performance.md). The only other copy of every call is
 # rated_calls.parquet, written once (write_rated_calls_file).
 VIEWS = {"stg_cdr_fields", "rat_calls", "rat_tariffed", "rat_priced"}
-# the stage each model is timed under (pipeline.progress, the benchmark's table)
+# the stage each model is timed under (pipeline.core.progress, the benchmark's table)
 STAGES = {
     "stg_cdr_fields": "staging",
     "stg_cdrs": "staging",

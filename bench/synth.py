@@ -34,7 +34,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from pipeline.dates import Month
+from pipeline.core.dates import Month
 
 DEFAULT_SEED = 20261126
 PBX_SHARE = 0.015

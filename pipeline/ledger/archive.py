@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pipeline.errors import ProblemFound
+from pipeline.core.errors import ProblemFound
 
 ARCHIVE_DIR = "archive"
 

@@ -8,10 +8,10 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from pipeline.dates import Month
-from pipeline.documents import Invoice
-from pipeline.money import round_line
-from pipeline.reference import EU_COUNTRIES
+from pipeline.billing.documents import Invoice
+from pipeline.core.dates import Month
+from pipeline.core.money import round_line
+from pipeline.inputs.reference import EU_COUNTRIES
 
 FRENCH_VAT = Decimal("0.20")
 NO_VAT = Decimal("0.00")
@@ -51,7 +51,7 @@ CATEGORY_MIXED = "Mixte (livraison de biens et prestation de services)"
 def vat_treatment(customer: dict[str, Any]) -> tuple[Decimal, str]:
     """R62, by customer. A customer in another EU country without a VAT number is not a taxable
     business for reverse charge: French VAT applies (docs/contracts.md). A VAT number that
-    fails its check never gets here: it stops the run (R42, pipeline.reference)."""
+    fails its check never gets here: it stops the run (R42, pipeline.inputs.reference)."""
     country = customer["country"]
     if country in FRENCH_VAT_COUNTRIES:
         return FRENCH_VAT, ""

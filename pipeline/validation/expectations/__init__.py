@@ -7,7 +7,7 @@ documents, from the BilledMonth in Python. Nothing here reads millions of rows i
 a dataset has at most as many rows as there are reference rows, files, groups or documents.
 
 The modules `inputs` and `outputs` import great_expectations (about 3 s): import them only
-when a run validates (pipeline.validation does so lazily).
+when a run validates (pipeline.validation.gates does so lazily).
 """
 
 from __future__ import annotations

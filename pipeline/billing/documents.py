@@ -10,7 +10,7 @@ from typing import Any
 
 import duckdb
 
-from pipeline.dates import Month
+from pipeline.core.dates import Month
 
 
 @dataclass
@@ -82,10 +82,10 @@ class BilledMonth:
     sla_rows: list[dict[str, Any]] = field(default_factory=list)
     reconciliation: list[dict[str, Any]] = field(default_factory=list)
     con: duckdb.DuckDBPyConnection | None = None  # holds rated_calls, rejects, fair_use_report
-    reference: Any = None  # pipeline.reference.Reference
+    reference: Any = None  # pipeline.inputs.reference.Reference
     data_dir: Path | None = None
     rates_dir: Path | None = None
-    # rated_calls.parquet as the rating wrote it (pipeline.rating.write_rated_calls_file), in
+    # rated_calls.parquet as the rating wrote it (pipeline.rating.models.write_rated_calls_file), in
     # the run's scratch folder until it is copied into the month
     rated_calls_file: Path | None = None
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import duckdb
 
-SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import great_expectations.expectations as gxe
 import pandas as pd
 
-from pipeline.expectations import Check, Suite, count_distinct_integers, sql_frame
+from pipeline.validation.expectations import Check, Suite, count_distinct_integers, sql_frame
 
 R41_REASONS = [
     "MALFORMED",
@@ -130,7 +130,7 @@ def _e4(column: str) -> str:
     return f"cast({column} * 10000 as bigint) as {name}_e4"
 
 
-# Reference tables keep their file's row number in `source_row` (pipeline.reference.to_arrow).
+# Reference tables keep their file's row number in `source_row` (pipeline.inputs.reference.to_arrow).
 REFERENCE_SUITES: tuple[tuple[str, str, str, tuple[str, ...], tuple[Check, ...]], ...] = (
     (
         "customers",
