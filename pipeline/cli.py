@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -32,6 +33,14 @@ def main() -> None:
     """
 
 
+def _run_options(ctx: click.Context) -> dict[str, Any]:
+    """Options a caller of `main` (tests) passes as the context object: `gates` (the
+    validation gates, pipeline.validation.gates.Gates; None runs none). Not on the command
+    line: a month is always issued through its gates."""
+    obj = ctx.find_root().obj or {}
+    return {k: obj[k] for k in ("gates",) if k in obj}
+
+
 def _fail(exc: BillingError) -> None:
     click.echo(f"error: {exc}", err=True)
     sys.exit(exc.exit_code)
@@ -42,7 +51,8 @@ def _fail(exc: BillingError) -> None:
 @click.option("--data", default="data_samples", show_default=True, help=DATA_HELP)
 @click.option("--out", default="out", show_default=True, help=OUT_HELP)
 @click.option("--rates", default="rates", show_default=True, help=RATES_HELP)
-def bill(month: str, data: str, out: str, rates: str) -> None:
+@click.pass_context
+def bill(ctx: click.Context, month: str, data: str, out: str, rates: str) -> None:
     """Bill one month: rate its calls, issue invoices, write every export.
 
     Billing a month that was already issued recomputes it and compares: nothing issued is
@@ -51,7 +61,7 @@ def bill(month: str, data: str, out: str, rates: str) -> None:
     from pipeline.run import bill_month
 
     try:
-        result = bill_month(month, Path(data), Path(out), Path(rates))
+        result = bill_month(month, Path(data), Path(out), Path(rates), **_run_options(ctx))
     except BillingError as exc:
         _fail(exc)
         return
@@ -80,10 +90,10 @@ def explain(month: str, cdr_id: str, data: str, out: str, rates: str) -> None:
     raw text. An issued month is read from its own files under OUT; a month not issued yet is
     rated again in memory (nothing is written).
     """
-    from pipeline.explain import explain as explain_cdr
+    from pipeline.run import explain_call
 
     try:
-        click.echo(explain_cdr(month, cdr_id, Path(data), Path(out), Path(rates)))
+        click.echo(explain_call(month, cdr_id, Path(data), Path(out), Path(rates)))
     except BillingError as exc:
         _fail(exc)
 
@@ -103,15 +113,16 @@ def explain(month: str, cdr_id: str, data: str, out: str, rates: str) -> None:
     show_default=True,
     help="Used only for rate files missing from the month's archive.",
 )
-def audit(month: str, data: str, out: str, rates: str) -> None:
+@click.pass_context
+def audit(ctx: click.Context, month: str, data: str, out: str, rates: str) -> None:
     """Re-run an issued month from the inputs archived when it was issued, with today's code,
     and compare every issued file: prints "identical" (exit 0) or the differences (exit 1).
     Never writes under OUT.
     """
-    from pipeline.ledger.audit import audit_month
+    from pipeline.run import audit_month
 
     try:
-        result = audit_month(month, Path(data), Path(out), Path(rates))
+        result = audit_month(month, Path(data), Path(out), Path(rates), **_run_options(ctx))
     except BillingError as exc:
         _fail(exc)
         return

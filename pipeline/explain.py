@@ -1,28 +1,23 @@
 """`billing explain`: why one CDR was charged what it was, in words a customer service agent
 can read out (R10-R25, R41).
 
-Where the facts come from:
+Where the facts come from (pipeline.run.explain_call):
 - the month is issued (OUT/M/manifest.json exists): its own files, rated_calls.parquet,
   rejects.csv and fair_use.csv, i.e. exactly what was invoiced, even if the data or the rate
-  book changed since;
-- otherwise the month is rated again in memory from DATA and RATES (nothing is written), with
-  the cdr_ids of the months already issued in OUT for the duplicate check.
-Both paths read the same columns, so the text is the same for the same facts.
+  book changed since (pipeline.ledger.issued);
+- otherwise the month is computed again from DATA and RATES (nothing is written), with the
+  ledger snapshot of the months already issued in OUT for the duplicate check.
+Both paths give the same columns, so the text is the same for the same facts.
 """
 
 from __future__ import annotations
 
-import csv
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
-
-import duckdb
 
 from pipeline.core.dates import PARIS, Month
 from pipeline.core.errors import InputError
 from pipeline.core.money import fmt, round_call
-from pipeline.ledger import store as ledger
 
 ALLOWANCE_S = 7200  # R21
 LIMITS = {"distinct_numbers": 150, "max_concurrent_calls": 3, "max_registered_devices": 3}
@@ -47,16 +42,16 @@ REASON_TEXT = {
 }
 
 
-def explain(month_text: str, cdr_id: str, data: Path, out: Path, rates: Path) -> str:
-    """The explanation of `cdr_id` in month `month_text`, as lines of text."""
-    month = Month.parse(month_text)
-    folder = out / str(month)
-    if (folder / "manifest.json").exists():
-        source = f"issued month {folder}"
-        rated, rejected, fair_use = _from_issued(folder, cdr_id)
-    else:
-        source = f"not issued: rated again from {data} and {rates}, nothing written"
-        rated, rejected, fair_use = _from_rating(month, cdr_id, data, out, rates)
+def explain_text(
+    month: Month,
+    cdr_id: str,
+    source: str,
+    rated: list[dict[str, Any]],
+    rejected: list[dict[str, Any]],
+    fair_use: dict[str, dict[str, Any]],
+) -> str:
+    """The explanation of `cdr_id` in `month` from its facts (pipeline.run.explain_call
+    gathers them from the issued month or from a computation of a month not issued)."""
     if not rated and not rejected:
         raise InputError(f"cdr_id {cdr_id!r} is neither rated nor rejected in {month} ({source})")
     lines = [f"CDR {cdr_id}, month {month} ({source})"]
@@ -65,48 +60,6 @@ def explain(month_text: str, cdr_id: str, data: Path, out: Path, rates: Path) ->
     for row in rejected:
         lines += _explain_rejected(row)
     return "\n".join(lines)
-
-
-def _from_issued(folder: Path, cdr_id: str):
-    con = duckdb.connect(":memory:")
-    con.execute("set TimeZone = 'Europe/Paris'")
-    rated = _dicts(
-        con.execute(
-            "select * from read_parquet(?) where cdr_id = ?",
-            [str(folder / "rated_calls.parquet"), cdr_id],
-        )
-    )
-    with open(folder / "rejects.csv", encoding="utf-8", newline="") as f:
-        rejected = [r for r in csv.DictReader(f) if r["cdr_id"] == cdr_id]
-    with open(folder / "fair_use.csv", encoding="utf-8", newline="") as f:
-        fair_use = {r["sip_account"]: r for r in csv.DictReader(f)}
-    return rated, rejected, fair_use
-
-
-def _from_rating(month: Month, cdr_id: str, data: Path, out: Path, rates: Path):
-    from pipeline.exports.files import FAIR_USE_COLUMNS, REJECT_COLUMNS
-    from pipeline.rating.models import rate_folders
-
-    billed = ledger.billed_id_files(out, month) if out.is_dir() else []
-    con = rate_folders(month, data, rates, billed)
-    rated = _dicts(con.execute("select * from rated_calls where cdr_id = ?", [cdr_id]))
-    rejected = _dicts(
-        con.execute(
-            f"select {', '.join(REJECT_COLUMNS)} from rejects where cdr_id = ? "
-            "order by source_file, row_number",
-            [cdr_id],
-        )
-    )
-    fair_use = {
-        r["sip_account"]: r
-        for r in _dicts(con.execute(f"select {', '.join(FAIR_USE_COLUMNS)} from fair_use_report"))
-    }
-    return rated, rejected, fair_use
-
-
-def _dicts(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
 
 
 def _explain_rejected(row: dict[str, Any]) -> list[str]:

@@ -65,6 +65,7 @@ def audit(ws: Workspace, month: str, data: Path | None = None):
             "--rates",
             str(ws.rates),
         ],
+        obj={"gates": ws.gates},
     )
 
 

@@ -8,8 +8,11 @@ from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
+from pipeline.billing.accounting import entries, text
 from pipeline.core.dates import Month
-from pipeline.exports.fec import FEC_COLUMNS, amount, entries, next_entry_number, read_fec, text
+from pipeline.exports.fec import FEC_COLUMNS, amount
+from pipeline.ledger.compare import read_fec
+from pipeline.ledger.snapshot import read_snapshot
 from tests.conftest import Workspace
 
 SIREN = "732829320"  # provider.toml of tests/conftest.py
@@ -241,9 +244,11 @@ def test_entry_numbers_per_year_and_from_earlier_fec_files(tmp_path):
     (folder / f"{SIREN}FEC20270101.txt").write_bytes(
         f"{header}\r\n{record}\r\n".encode("iso-8859-15")
     )
-    assert next_entry_number(out, Month(2027, 1), 2027) == 8
-    assert next_entry_number(out, Month(2027, 1), 2026) == 1
-    assert next_entry_number(out, Month(2026, 12), 2027) == 1  # the month itself is not "before"
+    snapshot = read_snapshot(out)
+    assert snapshot.before(Month(2027, 1)).next_fec_entry(2027) == 8
+    assert snapshot.before(Month(2027, 1)).next_fec_entry(2026) == 1
+    # the month itself is not "before"
+    assert snapshot.before(Month(2026, 12)).next_fec_entry(2027) == 1
 
 
 def test_entries_number_in_document_order_within_each_year():

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.ledger.store import PAUSE_ENV
+from pipeline.core.progress import PAUSE_ENV
 from tests.conftest import Workspace, write_rows
 
 PREMIUM_CALL = [

@@ -11,6 +11,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from pipeline.billing.sla import availability, credit_amounts, credit_tier, report_pct
+from pipeline.billing.snapshot import LedgerSnapshot
 from pipeline.core.dates import Month
 from pipeline.inputs.reference import parse_timestamp
 
@@ -255,7 +256,7 @@ def test_r50_platform_incident_rows_for_customers_with_telephony_charges(tmp_pat
         ),
     }
     invoices = [_Invoice("C1", ["subscription", "usage"]), _Invoice("C3", ["rental", "usage"])]
-    notes, rows = credit_notes_for_run(ref, OCT, tmp_path, 1, invoices=invoices)
+    notes, rows = credit_notes_for_run(ref, OCT, LedgerSnapshot(), invoices)
     assert notes == []
     # C1: telephony charges, touched by P1 (60 min); C3: no plan or option line, left out;
     # C4: its own (excusable) incident, and P1 as everyone

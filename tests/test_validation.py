@@ -1,75 +1,43 @@
 """Test helpers for issue 7: run the month with the validation gates and with injected faults.
 
-`Gates` patches pipeline.run so that a test can corrupt what a run computed (SQL on the DuckDB
-tables right after rating, a change to the invoices or credit notes before they are written),
-as data that slipped past the loader would. When pipeline/run.py does not call the gates yet,
-it also calls them where run.py will: the inputs right after rating, the outputs before the
-staging folder is written, the report into that folder and its summary into manifest.json.
+`FaultyGates` are the real gates of a run (pipeline.validation.gates.Gates, the parameter of
+compute_month) with faults injected where data that slipped past the loader would be: SQL on
+the DuckDB tables right after rating (before the input gate), a change to the invoices or
+credit notes before the output gate. Nothing of the run is patched.
 """
 
 from __future__ import annotations
 
 import hashlib
-import inspect
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pipeline.run as run
 from pipeline.validation import gates as validation
 
 
-def run_is_wired() -> bool:
-    source = inspect.getsource(run)
-    return "validate_inputs" in source and "validate_outputs" in source
-
-
-class Gates:
-    def __init__(self, monkeypatch: Any):
+class FaultyGates(validation.Gates):
+    def __init__(self) -> None:
         self.input_sql: list[str] = []  # executed on the connection right after rating
         self.invoices: Callable[[list[Any]], Any] | None = None  # mutates the invoices
         self.credit_notes: list[Any] | None = None  # replaces the run's credit notes
-        wired = run_is_wired()
-        real_rate = run.rate_month
-        real_build = run.build_invoices
-        real_credit = run.credit_notes_for_run
-        real_write = run._write_month
+        self.documents: Any = None  # what the output gate was handed, and its snapshot
+        self.snapshot: Any = None
 
-        def rate_month(con, data, month, ids, **kwargs):
-            files = real_rate(con, data, month, ids, **kwargs)
-            if any("rated_calls" in sql for sql in self.input_sql):
-                rated_calls_table(con)  # a table the faults can change
-            for sql in self.input_sql:
-                con.execute(sql)
-            if not wired:
-                self.input_report = validation.validate_inputs(con, None, month)
-            return files
+    def inputs(self, con, ref, month):
+        if any("rated_calls" in sql for sql in self.input_sql):
+            rated_calls_table(con)  # a table the faults can change
+        for sql in self.input_sql:
+            con.execute(sql)
+        return super().inputs(con, ref, month)
 
-        def build_invoices(*args, **kwargs):
-            invoices = real_build(*args, **kwargs)
-            if self.invoices is not None:
-                self.invoices(invoices)
-            return invoices
-
-        def credit_notes_for_run(*args, **kwargs):
-            notes, sla_rows = real_credit(*args, **kwargs)
-            if self.credit_notes is not None:
-                return list(self.credit_notes), sla_rows
-            return notes, sla_rows
-
-        def write_month(folder: Path, billed, manifest):
-            if not wired:
-                out = folder.parent
-                report = validation.validate_outputs(billed, out, billed.month)
-                manifest["validation"] = validation.write_report(
-                    [self.input_report, report], folder / "validation"
-                )
-            return real_write(folder, billed, manifest)
-
-        monkeypatch.setattr(run, "rate_month", rate_month)
-        monkeypatch.setattr(run, "build_invoices", build_invoices)
-        monkeypatch.setattr(run, "credit_notes_for_run", credit_notes_for_run)
-        monkeypatch.setattr(run, "_write_month", write_month)
+    def outputs(self, documents, con, snapshot, month):
+        if self.invoices is not None:
+            self.invoices(documents.invoices)
+        if self.credit_notes is not None:
+            documents.credit_notes = list(self.credit_notes)
+        self.documents, self.snapshot = documents, snapshot
+        return super().outputs(documents, con, snapshot, month)
 
 
 def snapshot(out: Path) -> dict[str, str]:
@@ -151,8 +119,10 @@ def calls(ws: Workspace, month: str = MONTH) -> None:
 
 
 @pytest.fixture
-def gates(monkeypatch) -> Gates:
-    return Gates(monkeypatch)
+def gates(ws) -> FaultyGates:
+    """The gates of every run of the test's workspace."""
+    ws.gates = FaultyGates()
+    return ws.gates
 
 
 def test_a_clean_month_passes_and_reports_every_expectation(ws, gates):

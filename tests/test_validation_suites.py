@@ -22,8 +22,8 @@ import pytest
 
 from pipeline.core.errors import InputError, ProblemFound
 from pipeline.validation import gates as validation
-from tests.conftest import Workspace, rate, rated_calls_table
-from tests.test_validation import MONTH, Gates, calls, snapshot
+from tests.conftest import Workspace, rate
+from tests.test_validation import MONTH, FaultyGates, calls, snapshot
 
 PREVIOUS = "2026-09"
 FILE = f"cdrs/{MONTH}/cdrs.csv"
@@ -819,26 +819,20 @@ def rated(tmp_path_factory) -> Any:
 
 
 @pytest.fixture(scope="module")
-def billed(tmp_path_factory) -> tuple[Any, Path]:
-    """PREVIOUS issued (the ledger), then the BilledMonth of MONTH as the run hands it over."""
+def billed(tmp_path_factory) -> tuple[Any, Any, Any]:
+    """PREVIOUS issued (the ledger), then MONTH's documents as the output gate is handed them,
+    its ledger snapshot, and a connection holding MONTH rated with the same billed ids (the
+    run's own connection is closed when the computation ends; the cases change this one)."""
+    from pipeline.core.dates import Month
+    from pipeline.rating.models import rate_folders
+
     ws = workspace(tmp_path_factory.mktemp("billed"))
-    captured: dict[str, Any] = {}
-    with pytest.MonkeyPatch.context() as mp:
-        Gates(mp)
-        assert ws.bill(PREVIOUS).exit_code == 0
-        import pipeline.run as run
-
-        real = run._write_month
-
-        def capture(folder, billed_month, manifest):
-            captured["billed"] = billed_month
-            rated_calls_table(billed_month.con)  # the cases read it after the run
-            return real(folder, billed_month, manifest)
-
-        mp.setattr(run, "_write_month", capture)
-        result = ws.bill(MONTH)
-        assert result.exit_code == 0, result.output
-    return captured["billed"], ws.out
+    assert ws.bill(PREVIOUS).exit_code == 0
+    capture = FaultyGates()
+    result = ws.bill(MONTH, gates=capture)
+    assert result.exit_code == 0, result.output
+    con = rate_folders(Month.parse(MONTH), ws.data, ws.rates, capture.snapshot.billed_id_files())
+    return capture.documents, con, capture.snapshot
 
 
 # --- the fast matrix: each suite alone, through its gate -------------------------------------
@@ -868,7 +862,7 @@ def test_input_suite_stops_with_exit_2_naming_each_broken_expectation(rated, c):
 
 @pytest.mark.parametrize("c", OUTPUT_CASES, ids=lambda c: c.id)
 def test_output_suite_stops_with_exit_1_naming_each_broken_expectation(billed, c):
-    billed_month, out = billed
+    billed_month, con, ledger = billed
     docs = Docs(
         copy.deepcopy(billed_month.invoices),
         copy.deepcopy(billed_month.credit_notes),
@@ -882,13 +876,12 @@ def test_output_suite_stops_with_exit_1_naming_each_broken_expectation(billed, c
         credit_notes=docs.credit_notes,
         reconciliation=docs.reconciliation,
     )
-    con = billed_month.con
     con.execute("begin transaction")
     try:
         for sql in c.sql:
             con.execute(sql)
         with pytest.raises(ProblemFound) as caught:
-            validation.validate_outputs(changed, out, MONTH, only={c.suite})
+            validation.validate_outputs(changed, con, ledger, MONTH, only={c.suite})
     finally:
         con.execute("rollback")
     error = caught.value
@@ -925,18 +918,17 @@ def test_suite_ids_are_unique():
 # --- the end-to-end matrix: `billing bill` stops, nothing under OUT changes ------------------
 
 
-def _issue_previous(ws: Workspace, monkeypatch) -> dict[str, str]:
-    Gates(monkeypatch)
-    assert ws.bill(PREVIOUS).exit_code == 0
+def _issue_previous(ws: Workspace) -> dict[str, str]:
+    assert ws.bill(PREVIOUS, gates=validation.GATES).exit_code == 0
     return snapshot(ws.out)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("c", INPUT_CASES, ids=lambda c: c.id)
-def test_end_to_end_input_failure_exit_2_and_out_unchanged(tmp_path, monkeypatch, c):
+def test_end_to_end_input_failure_exit_2_and_out_unchanged(tmp_path, c):
     ws = workspace(tmp_path)
-    before = _issue_previous(ws, monkeypatch)
-    gates = Gates(monkeypatch)
+    before = _issue_previous(ws)
+    gates = ws.gates = FaultyGates()
     gates.input_sql = list(c.sql)
     result = ws.bill(MONTH)
     assert result.exit_code == 2, result.output
@@ -949,10 +941,10 @@ def test_end_to_end_input_failure_exit_2_and_out_unchanged(tmp_path, monkeypatch
 
 @pytest.mark.slow
 @pytest.mark.parametrize("c", [c for c in OUTPUT_CASES if c.end_to_end], ids=lambda c: c.id)
-def test_end_to_end_output_failure_exit_1_and_out_unchanged(tmp_path, monkeypatch, c):
+def test_end_to_end_output_failure_exit_1_and_out_unchanged(tmp_path, c):
     ws = workspace(tmp_path)
-    before = _issue_previous(ws, monkeypatch)
-    gates = Gates(monkeypatch)
+    before = _issue_previous(ws)
+    gates = ws.gates = FaultyGates()
     gates.input_sql = list(c.sql)
     if c.change is not None:
         docs_holder: dict[str, Docs] = {}

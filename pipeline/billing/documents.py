@@ -6,11 +6,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import duckdb
+import pyarrow as pa
 
 from pipeline.core.dates import Month
+
+if TYPE_CHECKING:
+    from pipeline.billing.accounting import FecLine
 
 
 @dataclass
@@ -73,22 +76,34 @@ class CreditNote:
 
 
 @dataclass
-class BilledMonth:
-    """Everything one run computed for a month, handed to the writers and exporters."""
+class MonthDocuments:
+    """Everything the computation of one month gives (pipeline.billing.month), as plain data:
+    what `bill` writes and publishes, `audit` compares and `correct` diffs. No live database
+    connection: the rated calls are a parquet file of the run's scratch folder, the rejects
+    and the fair-use report small Arrow tables."""
 
     month: Month
     invoices: list[Invoice]
     credit_notes: list[CreditNote] = field(default_factory=list)
     sla_rows: list[dict[str, Any]] = field(default_factory=list)
     reconciliation: list[dict[str, Any]] = field(default_factory=list)
-    con: duckdb.DuckDBPyConnection | None = None  # holds rated_calls, rejects, fair_use_report
-    reference: Any = None  # pipeline.inputs.reference.Reference
-    data_dir: Path | None = None
-    rates_dir: Path | None = None
-    # rated_calls.parquet as the rating wrote it (pipeline.rating.models.write_rated_calls_file), in
-    # the run's scratch folder until it is copied into the month
+    cdr_files: list[str] = field(default_factory=list)  # relative to the data folder
+    reference: Any = None  # pipeline.inputs.reference.Reference: the inputs billed
+    # rated_calls.parquet as the rating wrote it, in the run's scratch folder until it is
+    # copied into the month (pipeline.rating.models.write_rated_calls_file)
     rated_calls_file: Path | None = None
+    rated_calls: int = 0  # its rows
+    rejects: pa.Table | None = None  # contract.REJECTS, by source_file and row_number
+    fair_use: pa.Table | None = None  # contract.FAIR_USE, by sip_account
+    # the rated calls by (zone, reason): calls, seconds, billable seconds, 4-decimal amount
+    usage_summary: list[tuple[Any, ...]] = field(default_factory=list)
+    fec_entries: list[FecLine] = field(default_factory=list)  # pipeline.billing.accounting
+    validation: list[Any] = field(default_factory=list)  # the gates' reports, when run
 
     @property
     def lines(self) -> list[dict[str, Any]]:
         return [line for inv in self.invoices for line in inv.lines]
+
+    @property
+    def customer_names(self) -> dict[str, str]:
+        return {c["customer_id"]: c["name"] for c in self.reference["ref_customers"].rows}

@@ -1,8 +1,9 @@
 """SLA availability and credit notes (R50-R52). Decisions where the rules are silent: docs/sla.md.
 
-Pure core: `availability`, `credit_tier` and `credit_amounts` compute from plain values. The
-edge, `credit_notes_for_run`, reads the months already issued under OUT/ (their invoices,
-invoice lines and credit notes) and returns the credit notes of the run and the rows of sla.csv.
+Pure: `availability`, `credit_tier` and `credit_amounts` compute from plain values;
+`credit_notes_for_run` takes what was issued before the month from the ledger snapshot (the
+invoices claimed against, the claims already credited) and the run's own invoices, and returns
+the credit notes of the run and the rows of sla.csv.
 
 Time is exact: every instant becomes an integer number of microseconds since the Unix epoch,
 taken in UTC (never by subtracting two datetimes that share a ZoneInfo), and availability is a
@@ -11,21 +12,18 @@ Fraction compared unrounded with the tiers of R51.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
-from pathlib import Path
 from typing import Any
 
-from pipeline.billing.contracts import contract_lines
 from pipeline.billing.documents import CreditNote
 from pipeline.billing.invoicing import invoice_date, number
+from pipeline.billing.snapshot import TELEPHONY_RECURRING_KINDS, IssuedInvoice, LedgerSnapshot
 from pipeline.core.dates import Month
 from pipeline.core.money import round_line
-from pipeline.ledger import store as ledger
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
@@ -42,9 +40,6 @@ TIERS: tuple[tuple[Fraction, Decimal], ...] = (
 LOWEST_TIER = Decimal("20")
 CAP_PCT = Decimal("20")  # R51: never more than 20 % of the telephony recurring charges
 
-# Line kinds that are telephony recurring charges (R51): plans and options, one line per
-# subscription month. Not usage, rentals, early termination or other one-off lines.
-TELEPHONY_RECURRING_KINDS = frozenset({"subscription"})
 
 # claim_status values of sla.csv (R52); claim_detail says more in words.
 CREDITED = "credited"
@@ -194,85 +189,15 @@ def credit_amounts(
     return amount_ht, amount_vat, amount_ht + amount_vat
 
 
-# --- reading what was issued -----------------------------------------------------------------
-
-
-def _read_rows(path: Path) -> list[dict[str, str]]:
-    if not path.exists():
-        return []
-    with open(path, newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
-
-
-@dataclass(frozen=True)
-class IssuedInvoice:
-    invoice_number: str
-    invoice_date: date
-    vat_rate: Decimal
-    vat_mention: str
-    telephony_ht: Decimal
-
-
-def issued_invoice(out: Path, month: Month, customer_id: str) -> IssuedInvoice | None:
-    """The customer's invoice of an issued month, with its telephony recurring charges (R51)."""
-    folder = out / str(month)
-    if not (folder / "manifest.json").exists():
-        return None
-    for row in _read_rows(folder / "invoices.csv"):
-        if row["customer_id"] != customer_id:
-            continue
-        telephony = sum(
-            (
-                Decimal(line["amount_ht"])
-                for line in _read_rows(folder / "invoice_lines.csv")
-                if line["invoice_number"] == row["invoice_number"]
-                and line["kind"] in TELEPHONY_RECURRING_KINDS
-            ),
-            Decimal("0.00"),
-        )
-        return IssuedInvoice(
-            row["invoice_number"],
-            date.fromisoformat(row["invoice_date"]),
-            Decimal(row["vat_rate"]),
-            row["vat_mention"],
-            telephony,
-        )
-    return None
-
-
-def credited_before(out: Path, month: Month) -> dict[tuple[str, str], str]:
-    """(customer_id, service_month) -> credit note number, for credit notes of months issued
-    before `month` (a re-run of `month` must not see its own credit notes)."""
-    credited: dict[tuple[str, str], str] = {}
-    for issued in ledger.issued_months(out):
-        if issued >= month:
-            continue
-        for row in _read_rows(out / str(issued) / "credit_notes.csv"):
-            credited.setdefault(
-                (row["customer_id"], row["service_month"]), row["credit_note_number"]
-            )
-    return credited
-
-
 # --- the run ---------------------------------------------------------------------------------
 
 
-def _telephony_customers(ref: Any, month: Month, invoices: Sequence[Any] | None) -> set[str]:
+def _telephony_customers(invoices: Sequence[Any]) -> set[str]:
     """Customers with telephony recurring charges invoiced for `month` in this run."""
-    if invoices is not None:
-        return {
-            inv.customer_id
-            for inv in invoices
-            if any(
-                ln["kind"] in TELEPHONY_RECURRING_KINDS and ln["amount_ht"] != 0 for ln in inv.lines
-            )
-        }
-    # Without the run's invoices: the contract lines they are built from (a non-zero plan or
-    # option line always makes an invoice, R61).
     return {
-        ln["customer_id"]
-        for ln in contract_lines(ref, month)
-        if ln["kind"] in TELEPHONY_RECURRING_KINDS and ln["amount_ht"] != 0
+        inv.customer_id
+        for inv in invoices
+        if any(ln["kind"] in TELEPHONY_RECURRING_KINDS and ln["amount_ht"] != 0 for ln in inv.lines)
     }
 
 
@@ -305,7 +230,7 @@ def _seconds_text(value: Fraction) -> str:
 
 
 def credit_notes_for_run(
-    ref: Any, month: Month, out: Path, next_sequence: int, invoices: Sequence[Any] | None = None
+    ref: Any, month: Month, ledger: LedgerSnapshot, invoices: Sequence[Any]
 ) -> tuple[list[CreditNote], list[dict[str, Any]]]:
     """Credit notes issued in the run of `month` (R52) and the rows of sla.csv.
 
@@ -318,7 +243,8 @@ def credit_notes_for_run(
     customers = {c["customer_id"]: c for c in ref["ref_customers"].rows}
     window = month_window(month)
     issued_on = invoice_date(month)
-    credited = credited_before(out, month)
+    credited = ledger.credited_claims()
+    next_sequence = ledger.next_number("AV", issued_on.year)
 
     claims = sorted(
         (c for c in ref["ref_sla_claims"].rows if Month.of(c["received_on"]) == month),
@@ -335,7 +261,7 @@ def credit_notes_for_run(
         av = availability(incidents, cid, service)
         base = {"claim_received_on": claim["received_on"]}
         key = (cid, str(service))
-        invoice = issued_invoice(out, service, cid) if service < month else None
+        invoice = ledger.invoice_of(service, cid) if service < month else None
         if invoice is not None:
             base["telephony_charges_ht"] = invoice.telephony_ht
             base["original_invoice_number"] = invoice.invoice_number
@@ -420,7 +346,7 @@ def credit_notes_for_run(
     ]
     touched = {i["customer_id"] for i in in_month if i.get("customer_id")}
     if any(not i.get("customer_id") for i in in_month):
-        touched |= _telephony_customers(ref, month, invoices)
+        touched |= _telephony_customers(invoices)
     claimed = {(r["customer_id"], r["service_month"]) for r in rows}
     for cid in touched:
         if (cid, str(month)) not in claimed:

@@ -119,3 +119,17 @@ class _Ticker:
         self.done.set()
         self.thread.join()
         self._write(f"{seconds:6.1f} s", end="\n")
+
+
+# TEST ONLY. When this environment variable names a step of the run (see `checkpoint`), the run
+# stops there and waits to be killed, so that tests can SIGKILL it at a known point. Never set
+# it in production: the run would wait forever.
+PAUSE_ENV = "BILLING_TEST_PAUSE_AT"
+
+
+def checkpoint(step: str) -> None:
+    """A named step of the run; with BILLING_TEST_PAUSE_AT=<step> (tests only) wait there."""
+    if os.environ.get(PAUSE_ENV) == step:
+        print(f"paused at {step}", file=sys.stderr, flush=True)
+        while True:  # pragma: no cover - ended by the test's SIGKILL
+            time.sleep(60)

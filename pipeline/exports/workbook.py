@@ -1,10 +1,6 @@
-"""Files for people, written once per run after the data-contract files (docs/exports.md):
-
-- the archive of the run's inputs, OUT/YYYY-MM/archive/sha256/ (pipeline/archive.py), so that
-  an auditor can re-run the month from exactly what it was billed from (`billing audit`);
-- the itemised bills, OUT/YYYY-MM/itemised/{customer_id}.csv (pipeline/itemised.py);
-- the FEC, OUT/YYYY-MM/{SIREN}FEC{YYYYMMDD}.txt (pipeline/fec.py);
-- the accountants' workbook, OUT/YYYY-MM/billing_YYYY-MM.xlsx, in French.
+"""The accountants' workbook, OUT/YYYY-MM/billing_YYYY-MM.xlsx, in French: its sheets, their
+columns and labels, the glossary (docs/exports.md). The generic xlsx writer is
+pipeline.exports.xlsx.
 """
 
 from __future__ import annotations
@@ -17,18 +13,17 @@ from typing import Any
 from openpyxl.chart import BarChart, Reference
 from openpyxl.chart.data_source import AxDataSource, StrRef
 
-from pipeline.billing.documents import BilledMonth
-from pipeline.billing.invoicing import KIND_ORDER, invoice_date
-from pipeline.exports.fec import (
+from pipeline.billing.accounting import (
     CUSTOMER_ACCOUNT,
     JOURNAL_CODE,
     JOURNAL_LIB,
     REVENUE_ACCOUNT,
     VAT_ACCOUNT,
-    write_fec,
 )
+from pipeline.billing.documents import MonthDocuments
+from pipeline.billing.invoicing import KIND_ORDER, invoice_date
 from pipeline.exports.files import FAIR_USE_COLUMNS, REJECT_COLUMNS, SLA_COLUMNS
-from pipeline.exports.itemised import Call, write_itemised
+from pipeline.exports.itemised import Call
 from pipeline.exports.xlsx import (
     DATE,
     DATETIME,
@@ -43,7 +38,6 @@ from pipeline.exports.xlsx import (
     new_workbook,
     save_deterministic,
 )
-from pipeline.ledger.archive import ARCHIVE_DIR, archive_inputs
 from pipeline.rating.reasons import CHARGED
 
 # Rows of one sheet, header included. Tests lower them to see the note that replaces the rest.
@@ -119,35 +113,8 @@ HEADERS: dict[str, Column] = {
 }
 
 
-def write_exports(folder: Path, billed: BilledMonth, manifest: dict[str, Any]) -> None:
-    """`folder` is the month's staging folder under OUT (pipeline.ledger.store.staging_dir)."""
-    out = folder.parent
-    if billed.data_dir is not None and billed.rates_dir is not None:
-        archive_inputs(folder, billed.data_dir, billed.rates_dir, manifest["inputs"])
-    # the listed calls are kept for the workbook's sheet only when they all fit in it
-    counts, kept = write_itemised(
-        folder / "itemised",
-        billed.con,
-        billed.reference,
-        keep=min(CALLS_SHEET_MAX_ROWS, SHEET_MAX_ROWS) - 1,
-    )
-    fec = write_fec(folder, billed, out)
-    workbook = folder / f"billing_{billed.month}.xlsx"
-    write_workbook(workbook, billed, calls=kept, calls_total=sum(counts.values()))
-    manifest["exports"] = {
-        "workbook": workbook.name,
-        "fec": fec.name,
-        "itemised": {"customers": len(counts), "calls": sum(counts.values())},
-        "archive": f"{ARCHIVE_DIR}/sha256/",
-    }
-
-
 def _pct_text(rate: Decimal) -> str:
     return format((rate * 100).normalize(), "f") + " %"
-
-
-def _names(billed: BilledMonth) -> dict[str, str]:
-    return {c["customer_id"]: c["name"] for c in billed.reference["ref_customers"].rows}
 
 
 def _sum(values: Any) -> Decimal:
@@ -170,7 +137,7 @@ def _totals_by_rate(
     return rows
 
 
-def synthese_rows(billed: BilledMonth) -> tuple[list[list[Any]], tuple[int, int]]:
+def synthese_rows(billed: MonthDocuments) -> tuple[list[list[Any]], tuple[int, int]]:
     """Rows of the Synthèse sheet and the (first, last) sheet rows of the revenue by kind."""
     invoices, credits, rec = billed.invoices, billed.credit_notes, billed.reconciliation
     rows: list[list[Any]] = [
@@ -280,15 +247,10 @@ def _revenue_chart(ws: Any, first: int, last: int) -> None:
     ws.add_chart(chart, "H2")
 
 
-def _query(con: Any, sql: str) -> Iterator[tuple[Any, ...]]:
-    # con itself, not con.cursor(): a cursor does not inherit the session's TimeZone; each
-    # sheet reads its query to the end before the next one starts
-    cursor = con.execute(sql)
-    while True:
-        batch = cursor.fetchmany(50_000)
-        if not batch:
-            return
-        yield from batch
+def _rows(table: Any) -> Iterator[tuple[Any, ...]]:
+    """The rows of an Arrow table as tuples, in column order."""
+    for batch in table.to_batches(50_000):
+        yield from zip(*(column.to_pylist() for column in batch.columns), strict=True)
 
 
 def _mapped(names: Sequence[str]) -> list[Column]:
@@ -313,7 +275,7 @@ def _call_row(call: Call) -> list[Any]:
 
 def write_workbook(
     path: Path,
-    billed: BilledMonth,
+    billed: MonthDocuments,
     *,
     calls: Sequence[Call] = (),
     calls_total: int = 0,
@@ -324,8 +286,7 @@ def write_workbook(
     max_rows = max_rows or SHEET_MAX_ROWS
     calls_max_rows = min(calls_max_rows or CALLS_SHEET_MAX_ROWS, max_rows)
     fits = calls_total <= calls_max_rows - 1 and len(calls) == calls_total
-    names = _names(billed)
-    con = billed.con
+    names = billed.customer_names
     wb = new_workbook()
 
     rows, (first, last) = synthese_rows(billed)
@@ -485,10 +446,7 @@ def write_workbook(
                 int(billable),
                 amount,
             ]
-            for zone, reason, n, duration, billable, amount in con.execute(
-                "select zone, reason, count(*), sum(duration_s), sum(billable_seconds), sum(amount) "
-                "from rated_calls group by zone, reason order by zone nulls first, reason"
-            ).fetchall()
+            for zone, reason, n, duration, billable, amount in billed.usage_summary
         ),
         max_rows=max_rows,
         full_data="rated_calls.parquet",
@@ -498,9 +456,7 @@ def write_workbook(
         wb,
         "Fair-use",
         _mapped(FAIR_USE_COLUMNS),
-        _query(
-            con, f"select {', '.join(FAIR_USE_COLUMNS)} from fair_use_report order by sip_account"
-        ),
+        _rows(billed.fair_use),
         max_rows=max_rows,
         full_data="fair_use.csv",
     )
@@ -510,9 +466,7 @@ def write_workbook(
             REJECT_LABELS.get(v, v) if c == "reason" else v
             for c, v in zip(REJECT_COLUMNS, r, strict=True)
         ]
-        for r in _query(
-            con, f"select {', '.join(REJECT_COLUMNS)} from rejects order by source_file, row_number"
-        )
+        for r in _rows(billed.rejects)
     )
     add_sheet(
         wb,
@@ -568,7 +522,7 @@ def write_workbook(
     save_deterministic(wb, path)
 
 
-def glossary_rows(billed: BilledMonth) -> list[list[str]]:
+def glossary_rows(billed: MonthDocuments) -> list[list[str]]:
     rows = [
         [
             "Synthèse",

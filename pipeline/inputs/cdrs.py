@@ -18,20 +18,12 @@ from pathlib import Path
 
 import duckdb
 
+from pipeline.core import contract
 from pipeline.core.db import sql_literal
 from pipeline.core.errors import InputError
 
-CDR_COLUMNS = (
-    "cdr_id",
-    "sip_account",
-    "direction",
-    "caller",
-    "callee",
-    "start_time",
-    "duration_s",
-    "device_id",
-)
-REGISTRATION_COLUMNS = ("sip_account", "device_id", "registered_at", "expires_at")
+CDR_COLUMNS = contract.CDRS.names
+REGISTRATION_COLUMNS = contract.REGISTRATIONS.names
 SUFFIXES = (".csv", ".csv.gz", ".parquet")
 _UNIT_SEPARATOR = "\x1f"  # never in a CDR: each line is read whole as one field
 
@@ -291,11 +283,13 @@ def load_raw(
     return rels
 
 
-def billed_ids_table(con: duckdb.DuckDBPyConnection, files: list[Path]) -> None:
-    """Table `billed_cdr_ids` of the cdr_ids rated in months already issued (R41 DUPLICATE)."""
+def billed_ids_table(con: duckdb.DuckDBPyConnection, files: list[tuple[str, Path]]) -> None:
+    """Table `billed_cdr_ids` of the cdr_ids rated in months already issued (R41 DUPLICATE):
+    `files` are (month, rated_calls.parquet) of those months, as the ledger snapshot names
+    them."""
     con.execute("create or replace table billed_cdr_ids (cdr_id varchar, month varchar)")
-    for f in files:
+    for month, path in files:
         con.execute(
             "insert into billed_cdr_ids select cdr_id, ? from read_parquet(?)",
-            [f.parent.name, str(f)],
+            [month, str(path)],
         )

@@ -23,6 +23,7 @@ import pyarrow as pa
 from stdnum.eu import vat as eu_vat
 from stdnum.fr import siren as fr_siren
 
+from pipeline.core import contract
 from pipeline.core.dates import PARIS, parse_date
 from pipeline.core.errors import InputError
 from pipeline.core.money import to_decimal
@@ -113,21 +114,60 @@ COUNTRY = (_country, pa.string())
 PREFIX = (_prefix, pa.string())
 
 
+# the parser and Arrow type of each column type of the data contract (pipeline.core.contract)
+TYPES = {
+    "text": STR,
+    "bool": BOOL,
+    "date": DATE,
+    "amount": AMOUNT,
+    "int": INT,
+    "timestamp": TS,
+    "zones": ZONES,
+    "month": MONTH,
+    "country": COUNTRY,
+    "prefix": PREFIX,
+}
+
+
 @dataclass(frozen=True)
 class Col:
     name: str
     kind: tuple[Callable[[str], Any], pa.DataType] = STR
     required: bool = True
 
+    @classmethod
+    def of(cls, column: contract.Column) -> Col:
+        if column.type == "choice":
+            return cls(column.name, (_choice(*column.choices), pa.string()), column.required)
+        return cls(column.name, TYPES[column.type], column.required)
+
 
 @dataclass(frozen=True)
 class FileSpec:
-    name: str  # file name inside its folder
-    table: str  # DuckDB table name
-    columns: tuple[Col, ...]
-    key: tuple[str, ...] = ()
-    optional_file: bool = False
+    """A reference file of the data contract with the R42 checks of each of its rows."""
+
+    contract: contract.FileContract
     checks: tuple[Callable[[dict[str, Any]], str | None], ...] = field(default=())
+
+    @property
+    def name(self) -> str:
+        return self.contract.name
+
+    @property
+    def table(self) -> str:
+        return self.contract.table
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        return self.contract.key
+
+    @property
+    def optional_file(self) -> bool:
+        return self.contract.optional
+
+    @property
+    def columns(self) -> tuple[Col, ...]:
+        return tuple(Col.of(c) for c in self.contract.columns)
 
 
 def _non_negative(*names: str) -> Callable[[dict[str, Any]], str | None]:
@@ -208,186 +248,34 @@ def _check_vat_identity(row: dict[str, Any]) -> str | None:
     return _check_vat(row) or _check_siren_matches_vat(row)
 
 
-DATA_FILES: tuple[FileSpec, ...] = (
-    FileSpec(
-        "customers.csv",
-        "ref_customers",
-        (
-            Col("customer_id"),
-            Col("name"),
-            Col("country", COUNTRY),
-            Col("telecom_professional", BOOL),
-            Col("sla_eligible", BOOL),
-            Col("siren", required=False),
-            Col("vat_number", required=False),
-            Col("address", required=False),
-            # itemised bills show full called numbers instead of masking the last four digits
-            Col("itemised_full_numbers", BOOL, required=False),
-        ),
-        key=("customer_id",),
-        checks=(_check_siren, _check_vat_identity),
+# R42 checks of each row, by file; the columns, types and keys are the data contract's
+CHECKS: dict[str, tuple[Callable[[dict[str, Any]], str | None], ...]] = {
+    "customers.csv": (_check_siren, _check_vat_identity),
+    "subscriptions.csv": (
+        _non_negative("monthly_price_eur", "commitment_months"),
+        _ends_after_start("order_date", "notice_date"),
     ),
-    FileSpec(
-        "sip_accounts.csv",
-        "ref_sip_accounts",
-        (Col("sip_account"), Col("customer_id")),
-        key=("sip_account",),
+    "rentals.csv": (
+        _non_negative("monthly_fee_eur", "commitment_months"),
+        _ends_after_start("start_date", "notice_date"),
+        _ends_after_start("start_date", "returned_on"),
+        _check_return,
     ),
-    FileSpec(
-        "subscriptions.csv",
-        "ref_subscriptions",
-        (
-            Col("subscription_id"),
-            Col("customer_id"),
-            Col("product_code"),
-            Col("monthly_price_eur", AMOUNT),
-            Col("order_date", DATE),
-            Col("commitment_months", INT),
-            Col("sip_account", required=False),
-            Col("included_intl_zones", ZONES, required=False),
-            Col("notice_date", DATE, required=False),
-        ),
-        key=("subscription_id",),
-        checks=(
-            _non_negative("monthly_price_eur", "commitment_months"),
-            _ends_after_start("order_date", "notice_date"),
-        ),
+    "rma.csv": (_ends_after_start("shipped_on", "defective_returned_on"),),
+    "equipment_sales.csv": (_positive("quantity"), _non_negative("unit_price_eur")),
+    "incidents.csv": (_ends_after_start("start_time", "end_time"),),
+    "tariffs.csv": (
+        _non_negative("price_per_min_eur", "connection_fee_eur", "min_billable_s"),
+        _positive("increment_s"),
     ),
-    FileSpec(
-        "rentals.csv",
-        "ref_rentals",
-        (
-            Col("rental_id"),
-            Col("customer_id"),
-            Col("equipment_model"),
-            Col("monthly_fee_eur", AMOUNT),
-            Col("start_date", DATE),
-            Col("commitment_months", INT),
-            Col("serial", required=False),
-            Col("notice_date", DATE, required=False),
-            Col("returned_on", DATE, required=False),
-            Col("return_condition", (_choice("good", "damaged"), pa.string()), required=False),
-        ),
-        key=("rental_id",),
-        checks=(
-            _non_negative("monthly_fee_eur", "commitment_months"),
-            _ends_after_start("start_date", "notice_date"),
-            _ends_after_start("start_date", "returned_on"),
-            _check_return,
-        ),
+    "products.csv": (_non_negative("list_price_eur"),),
+    "equipment.csv": (
+        _non_negative("sale_price_eur"),
+        _ends_after_start("valid_from", "valid_to"),
     ),
-    FileSpec(
-        "rma.csv",
-        "ref_rma",
-        (
-            Col("rma_id"),
-            Col("rental_id"),
-            Col("shipped_on", DATE),
-            Col("defective_returned_on", DATE, required=False),
-        ),
-        key=("rma_id",),
-        checks=(_ends_after_start("shipped_on", "defective_returned_on"),),
-    ),
-    FileSpec(
-        "equipment_sales.csv",
-        "ref_equipment_sales",
-        (
-            Col("sale_id"),
-            Col("customer_id"),
-            Col("equipment_model"),
-            Col("quantity", INT),
-            Col("unit_price_eur", AMOUNT),
-            Col("delivered_on", DATE),
-        ),
-        key=("sale_id",),
-        optional_file=True,
-        checks=(_positive("quantity"), _non_negative("unit_price_eur")),
-    ),
-    FileSpec(
-        "devices.csv",
-        "ref_devices",
-        (
-            Col("device_id"),
-            Col("customer_id"),
-            Col("supplied_by_provider", BOOL),
-            Col("sip_account", required=False),
-            Col("kind", required=False),
-        ),
-        key=("device_id",),
-    ),
-    FileSpec(
-        "incidents.csv",
-        "ref_incidents",
-        (
-            Col("incident_id"),
-            Col("start_time", TS),
-            Col("end_time", TS),
-            Col("excusable", BOOL),
-            Col("customer_id", required=False),
-            Col("cause", required=False),
-        ),
-        key=("incident_id",),
-        checks=(_ends_after_start("start_time", "end_time"),),
-    ),
-    FileSpec(
-        "sla_claims.csv",
-        "ref_sla_claims",
-        (Col("customer_id"), Col("service_month", MONTH), Col("received_on", DATE)),
-    ),
-)
-
-RATE_FILES: tuple[FileSpec, ...] = (
-    FileSpec(
-        "destinations.csv",
-        "ref_destinations",
-        (Col("prefix", PREFIX), Col("zone"), Col("description", required=False)),
-        key=("prefix",),
-    ),
-    FileSpec(
-        "tariffs.csv",
-        "ref_tariffs",
-        (
-            Col("zone"),
-            Col("valid_from", DATE),
-            Col("price_per_min_eur", AMOUNT),
-            Col("connection_fee_eur", AMOUNT),
-            Col("min_billable_s", INT),
-            Col("increment_s", INT),
-            Col("in_unlimited_plan", BOOL),
-        ),
-        key=("zone", "valid_from"),
-        checks=(
-            _non_negative("price_per_min_eur", "connection_fee_eur", "min_billable_s"),
-            _positive("increment_s"),
-        ),
-    ),
-    FileSpec(
-        "products.csv",
-        "ref_products",
-        (
-            Col("product_code"),
-            Col("kind", (_choice("plan", "option"), pa.string())),
-            Col("unlimited", BOOL),
-            Col("description", required=False),
-            Col("list_price_eur", AMOUNT, required=False),
-        ),
-        key=("product_code",),
-        checks=(_non_negative("list_price_eur"),),
-    ),
-    FileSpec(
-        "equipment.csv",
-        "ref_equipment",
-        (
-            Col("equipment_model"),
-            Col("valid_from", DATE),
-            Col("valid_to", DATE, required=False),
-            Col("sale_price_eur", AMOUNT),
-            Col("description", required=False),
-        ),
-        key=("equipment_model", "valid_from"),
-        checks=(_non_negative("sale_price_eur"), _ends_after_start("valid_from", "valid_to")),
-    ),
-)
+}
+DATA_FILES = tuple(FileSpec(c, CHECKS.get(c.name, ())) for c in contract.DATA_FILES)
+RATE_FILES = tuple(FileSpec(c, CHECKS.get(c.name, ())) for c in contract.RATE_FILES)
 
 
 @dataclass
@@ -544,7 +432,7 @@ def _check_references(ref: Reference) -> None:
                 _fail(eq, b, f"version overlaps the one at row {eq.row_numbers[a]}")
 
 
-PROVIDER_KEYS = ("name", "siren", "vat_number", "address", "rcs", "share_capital_eur", "iban")
+PROVIDER_KEYS = contract.PROVIDER_KEYS
 
 
 def read_provider(folder: Path) -> dict[str, Any]:

@@ -17,7 +17,9 @@ import os
 from pathlib import Path
 from typing import Any
 
+from pipeline.core.dates import Month
 from pipeline.core.errors import ProblemFound
+from pipeline.ledger.manifest import sha256
 
 ARCHIVE_DIR = "archive"
 
@@ -56,3 +58,54 @@ def archive_inputs(
                 "the one recorded at the start); nothing was issued: run again"
             )
         os.replace(tmp, target)
+
+
+def restore_inputs(
+    manifest: dict[str, Any],
+    folder: Path,
+    data: Path,
+    rates: Path,
+    tmp_data: Path,
+    tmp_rates: Path,
+    month: Month,
+) -> tuple[list[str], list[str]]:
+    """Rebuild DATA and RATES of an issued month from its archive (links, nothing copied);
+    return notes and problems. A blob that no longer has its hash is reported and used as it
+    is, so that the comparison names the documents that would change; an input missing from
+    the archive (a month issued before the archive existed) is taken from `data` / `rates`
+    if it still has its recorded hash."""
+    notes: list[str] = []
+    problems: list[str] = []
+    tmp_data.mkdir(parents=True)
+    tmp_rates.mkdir(parents=True)
+    (tmp_data / "cdrs" / str(month)).mkdir(parents=True)  # the month may have had no CDR file
+    for item in manifest.get("inputs", []):
+        label = f"{item['folder']}/{item['path']}"
+        blob = blob_path(folder, item["sha256"])
+        target = source_path(tmp_data, tmp_rates, item)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if blob.exists():
+            if sha256(blob) != item["sha256"]:
+                problems.append(
+                    f"{label}: archive no longer matches its recorded hash "
+                    f"({blob.relative_to(folder.parent).as_posix()}); the re-run uses the altered content"
+                )
+            os.symlink(blob.resolve(), target)
+            continue
+        original = source_path(data, rates, item)
+        if original.is_file() and sha256(original) == item["sha256"]:
+            notes.append(
+                f"{label}: not in the month's {ARCHIVE_DIR}/, taken from {original} (same hash)"
+            )
+            os.symlink(original.resolve(), target)
+        elif original.is_file():
+            problems.append(
+                f"{label}: not in the month's {ARCHIVE_DIR}/, and {original} no longer matches "
+                "its recorded hash; the re-run uses it as it is now"
+            )
+            os.symlink(original.resolve(), target)
+        else:
+            problems.append(
+                f"{label}: not in the month's {ARCHIVE_DIR}/ and not found at {original}"
+            )
+    return notes, problems

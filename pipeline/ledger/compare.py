@@ -1,14 +1,23 @@
-"""An issued month against its recomputation (R64): shared by re-runs (pipeline.run) and
-audits (pipeline.ledger.audit). Invoices and their lines are compared by customer and line,
-rated_calls.parquet by content, the other files by row."""
+"""An issued month against its recomputation: the one comparator of re-runs (R64,
+`month_differences`: the data-contract files) and audits (`compare_months`: every file, and
+the manifest's counts). Invoices and their lines are compared by customer and line,
+rated_calls.parquet by content, the itemised bills by call, the FEC by entry, the workbook by
+cell, the other files by row."""
 
 from __future__ import annotations
 
 import csv
 import filecmp
+import json
 from pathlib import Path
+from typing import Any
 
 import duckdb
+from openpyxl import load_workbook
+
+from pipeline.exports.fec import ENCODING, SEPARATOR
+from pipeline.ledger.archive import ARCHIVE_DIR
+from pipeline.ledger.manifest import sha256
 
 # Files compared when a month is billed again (R64). The manifest (it names the code version)
 # and the workbook (a rendering of these files) are not.
@@ -50,6 +59,9 @@ def _field_changes(old: dict[str, str], new: dict[str, str], skip: tuple[str, ..
     )
 
 
+MAX_PER_FILE = 20
+# manifest entries compared by an audit (the code version and input hashes are reported apart)
+MANIFEST_KEYS = ("reconciliation", "row_counts", "cdr_files", "numbers")
 LINE_KEY = ("customer_id", "kind", "reference", "zone", "reason", "period_start")
 MAX_REPORTED = 50
 
@@ -190,3 +202,186 @@ def month_differences(issued: Path, fresh: Path) -> list[str]:
             f"... and {len(differences) - MAX_REPORTED} more"
         ]
     return differences
+
+
+def issued_files_intact(folder: Path, manifest: dict[str, Any]) -> list[str]:
+    """Issued files still have the hash the manifest recorded when the month was issued."""
+    recorded = manifest.get("outputs", {})
+    problems = []
+    for path in sorted(folder.rglob("*")):
+        if not path.is_file() or path.name == "manifest.json":
+            continue
+        rel = path.relative_to(folder).as_posix()
+        if rel.startswith(ARCHIVE_DIR + "/"):
+            continue  # inputs: checked against the manifest's inputs by restore_inputs
+        digest = recorded.get(rel)
+        if digest is not None and digest != sha256(path):
+            problems.append(f"{rel}: the issued file no longer matches its recorded hash")
+    return problems
+
+
+# --- comparison ------------------------------------------------------------------------------
+
+
+def compare_months(issued: Path, fresh: Path) -> list[str]:
+    """Every difference between an issued month folder and its recomputation."""
+    differences = list(month_differences(issued, fresh))
+    covered = set(ISSUED_FILES) | {"manifest.json"}
+    names = sorted(
+        {p.relative_to(issued).as_posix() for p in issued.rglob("*") if p.is_file()}
+        | {p.relative_to(fresh).as_posix() for p in fresh.rglob("*") if p.is_file()}
+    )
+    for name in names:
+        if name in covered or name.startswith(ARCHIVE_DIR + "/"):
+            continue  # the archive holds inputs, checked by restore_inputs
+        a, b = issued / name, fresh / name
+        if not a.exists():
+            differences.append(f"{name}: not issued, the recomputation writes it")
+        elif not b.exists():
+            differences.append(f"{name}: issued, the recomputation no longer writes it")
+        elif filecmp.cmp(a, b, shallow=False):
+            continue
+        elif name.startswith("itemised/"):
+            differences += _csv_by_key(name, a, b, ("cdr_id",))
+        elif "FEC" in name and name.endswith(".txt"):
+            differences += _fec_differences(name, a, b)
+        elif name.endswith(".xlsx"):
+            differences += _workbook_differences(name, a, b)
+        elif name.endswith(".csv"):
+            differences += _csv_by_key(name, a, b, ())
+        else:
+            differences.append(f"{name}: content differs")
+    if not filecmp.cmp(
+        issued / "rated_calls.parquet", fresh / "rated_calls.parquet", shallow=False
+    ):
+        differences += _rated_call_changes(
+            issued / "rated_calls.parquet", fresh / "rated_calls.parquet"
+        )
+    differences += _manifest_differences(issued / "manifest.json", fresh / "manifest.json")
+    return differences
+
+
+def _rated_call_changes(a: Path, b: Path) -> list[str]:
+    """The rated calls whose columns changed, by cdr_id (the counts are in R64's report)."""
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute("create table a as select * from read_parquet($p)", {"p": str(a)})
+        con.execute("create table b as select * from read_parquet($p)", {"p": str(b)})
+        columns = {
+            t: [
+                c
+                for (c,) in con.execute(
+                    "select column_name from information_schema.columns where table_name = $t "
+                    "order by ordinal_position",
+                    {"t": t},
+                ).fetchall()
+            ]
+            for t in ("a", "b")
+        }
+        shared = [c for c in columns["a"] if c in columns["b"] and c != "cdr_id"]
+        changed = con.execute(
+            "select a.cdr_id, to_json(a), to_json(b) from a join b using (cdr_id) "
+            "where to_json(a) <> to_json(b) order by a.cdr_id limit $n",
+            {"n": MAX_PER_FILE},
+        ).fetchall()
+    finally:
+        con.close()
+    found = []
+    for cdr_id, old, new in changed:
+        old_row, new_row = json.loads(old), json.loads(new)
+        fields = ", ".join(
+            f"{c} {old_row.get(c)!r} -> {new_row.get(c)!r}"
+            for c in shared
+            if old_row.get(c) != new_row.get(c)
+        )
+        found.append(f"rated_calls.parquet: cdr_id {cdr_id}: {fields}")
+    return found
+
+
+def _limited(name: str, found: list[str]) -> list[str]:
+    if len(found) > MAX_PER_FILE:
+        found = found[:MAX_PER_FILE] + [f"{name}: ... and {len(found) - MAX_PER_FILE} more"]
+    return found
+
+
+def _csv_by_key(name: str, a: Path, b: Path, key: tuple[str, ...]) -> list[str]:
+    old, new = keyed(read_csv(a), key), keyed(read_csv(b), key)
+    what = key[0] if key else "row"
+    found = []
+    for k in sorted(old.keys() | new.keys()):
+        label = f"{what} {k[0]}"
+        if k not in new:
+            found.append(f"{name}: {label} was issued, the recomputation drops it")
+        elif k not in old:
+            found.append(
+                f"{name}: {label} is new in the recomputation ({_field_changes({}, new[k])})"
+            )
+        elif old[k] != new[k]:
+            found.append(f"{name}: {label}: {_field_changes(old[k], new[k])}")
+    return _limited(name, found)
+
+
+def read_fec(path: Path) -> list[dict[str, str]]:
+    """The records of a FEC file as dicts (for the audit and tests)."""
+    with open(path, encoding=ENCODING, newline="") as handle:
+        records = [r.rstrip("\r\n").split(SEPARATOR) for r in handle if r.strip()]
+    header, rows = records[0], records[1:]
+    return [dict(zip(header, r, strict=True)) for r in rows]
+
+
+def _fec_differences(name: str, a: Path, b: Path) -> list[str]:
+    def by_entry(path: Path) -> dict[tuple[str, str, str], dict[str, str]]:
+        rows: dict[tuple[str, str, str], dict[str, str]] = {}
+        for r in read_fec(path):
+            rows[(r["EcritureNum"], r["PieceRef"], r["CompteNum"])] = r
+        return rows
+
+    old, new = by_entry(a), by_entry(b)
+    found = []
+    for k in sorted(old.keys() | new.keys()):
+        label = f"entry {k[0]} ({k[1]}) account {k[2]}"
+        if k not in new:
+            found.append(f"{name}: {label} was issued, the recomputation drops it")
+        elif k not in old:
+            found.append(f"{name}: {label} is new in the recomputation")
+        elif old[k] != new[k]:
+            found.append(f"{name}: {label}: {_field_changes(old[k], new[k])}")
+    return _limited(name, found)
+
+
+def _workbook_differences(name: str, a: Path, b: Path) -> list[str]:
+    wa, wb = load_workbook(a, read_only=True), load_workbook(b, read_only=True)
+    found = []
+    try:
+        if wa.sheetnames != wb.sheetnames:
+            found.append(f"{name}: sheets {wa.sheetnames} issued, {wb.sheetnames} recomputed")
+        for sheet in wa.sheetnames:
+            if sheet not in wb.sheetnames:
+                continue
+            rows_a = wa[sheet].iter_rows(values_only=True)
+            rows_b = wb[sheet].iter_rows(values_only=True)
+            number = 0
+            while len(found) <= MAX_PER_FILE:
+                number += 1
+                ra, rb = next(rows_a, None), next(rows_b, None)
+                if ra is None and rb is None:
+                    break
+                if ra != rb:
+                    found.append(f"{name}: sheet {sheet} row {number}: {ra} -> {rb}")
+        if not found:
+            found.append(f"{name}: same cells, different bytes (formatting or layout changed)")
+    finally:
+        wa.close()
+        wb.close()
+    return _limited(name, found)
+
+
+def _manifest_differences(a: Path, b: Path) -> list[str]:
+    old = json.loads(a.read_text(encoding="utf-8"))
+    new = json.loads(b.read_text(encoding="utf-8"))
+    return [
+        f"manifest.json: {key}: {json.dumps(old.get(key), sort_keys=True)} issued, "
+        f"{json.dumps(new.get(key), sort_keys=True)} recomputed"
+        for key in MANIFEST_KEYS
+        if old.get(key) != new.get(key)
+    ]

@@ -16,20 +16,23 @@ from __future__ import annotations
 
 import csv
 import fcntl
+import hashlib
 import json
 import os
 import re
 import shutil
 import stat
-import sys
-import time
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from pipeline.core import db
+from pipeline.core.contract import LEDGER_FILES, MANIFEST_FILE
 from pipeline.core.dates import Month
 from pipeline.core.errors import InputError, ProblemFound
-from pipeline.exports.files import sha256
+from pipeline.core.progress import checkpoint
+from pipeline.ledger.manifest import sha256
 
 MONTH_DIR = re.compile(r"^\d{4}-\d{2}$")
 STAGING_PREFIX = ".staging-"
@@ -39,22 +42,7 @@ SERIES = (
     ("F", "invoice_number", "invoices.csv"),
     ("AV", "credit_note_number", "credit_notes.csv"),
 )
-# Issued documents whose bytes are checked against their manifest before every run.
-LEDGER_FILES = ("invoices.csv", "invoice_lines.csv", "credit_notes.csv")
 _NUMBER = re.compile(r"^(F|AV)(\d{4})-(\d{6})$")
-
-# TEST ONLY. When this environment variable names a step of the run (see `checkpoint`), the run
-# stops there and waits to be killed, so that tests can SIGKILL it at a known point. Never set
-# it in production: the run would wait forever.
-PAUSE_ENV = "BILLING_TEST_PAUSE_AT"
-
-
-def checkpoint(step: str) -> None:
-    """A named step of the run; with BILLING_TEST_PAUSE_AT=<step> (tests only) wait there."""
-    if os.environ.get(PAUSE_ENV) == step:
-        print(f"paused at {step}", file=sys.stderr, flush=True)
-        while True:  # pragma: no cover - ended by the test's SIGKILL
-            time.sleep(60)
 
 
 @contextmanager
@@ -126,12 +114,19 @@ def _read_column(path: Path, column: str) -> list[str]:
         return [row[column] for row in csv.DictReader(handle)]
 
 
-def verify(out: Path) -> None:
-    """The issued months are intact: their documents match the hashes of their manifest, and
-    each series is one unbroken sequence per year, in month order (R60)."""
+def is_issued(out: Path, month: Month) -> bool:
+    return (out / str(month) / MANIFEST_FILE).exists()
+
+
+def verify(out: Path, before: Month | None = None) -> None:
+    """The issued months (those before `before` when given) are intact: their documents match
+    the hashes of their manifest, and each series is one unbroken sequence per year, in month
+    order (R60)."""
     problems: list[str] = []
     seen: dict[tuple[str, str], int] = {}
     for m in issued_months(out):
+        if before is not None and m >= before:
+            continue
         folder = out / str(m)
         try:
             outputs = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["outputs"]
@@ -162,27 +157,22 @@ def verify(out: Path) -> None:
         )
 
 
-def next_sequence(out: Path, before: Month, series: str, column: str, file: str, year: int) -> int:
-    """R60: one unbroken sequence per series and year, continued from the months issued before."""
-    highest = 0
-    pattern = re.compile(rf"^{series}{year:04d}-(\d{{6}})$")
-    for m in issued_months(out):
-        if m >= before:
-            continue
-        for doc in _read_column(out / str(m) / file, column):
-            match = pattern.match(doc)
-            if match:
-                highest = max(highest, int(match.group(1)))
-    return highest + 1
-
-
-def billed_id_files(out: Path, before: Month) -> list[Path]:
-    """rated_calls.parquet of every month issued before `before` (R41 DUPLICATE)."""
-    return [
-        out / str(m) / "rated_calls.parquet"
-        for m in issued_months(out)
-        if m < before and (out / str(m) / "rated_calls.parquet").exists()
-    ]
+@contextmanager
+def scratch_folder(out: Path, month: Month) -> Iterator[Path]:
+    """The run's own scratch folder (rated_calls.parquet before it is copied into the month),
+    outside OUT so that a killed run leaves OUT as it was, in BILLING_TEMP_DIR or the system's
+    temporary folder; removed when the block ends. Its name carries a key of OUT: the caller
+    holds OUT's lock, so a folder with the same key was left by a run on this OUT that was
+    killed, and is removed first."""
+    key = hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:12]
+    base = Path(db.temp_dir() or tempfile.gettempdir())
+    for stale in sorted(base.glob(f"billing-{key}-*")):
+        shutil.rmtree(stale, ignore_errors=True)
+    path = Path(tempfile.mkdtemp(prefix=f"billing-{key}-{month}-", dir=base))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def staging_dir(out: Path, month: Month) -> Path:

@@ -13,11 +13,11 @@ from typing import Any
 
 import duckdb
 
+from pipeline.core.contract import RATED_CALLS, RATED_CALLS_FILE
 from pipeline.core.dates import Month
 from pipeline.core.db import connect, model_sql, run_model, sql_literal
 from pipeline.core.errors import InputError
 from pipeline.core.progress import stage
-from pipeline.exports.files import RATED_CALL_COLUMNS
 from pipeline.inputs.cdrs import CDR_COLUMNS, REGISTRATION_COLUMNS, billed_ids_table, load_raw
 from pipeline.inputs.reference import load_reference, register
 
@@ -69,14 +69,11 @@ def set_run_params(con: duckdb.DuckDBPyConnection, month: Month) -> None:
     )
 
 
-RATED_CALLS_FILE = "rated_calls.parquet"
-
-
 def rate_month(
     con: duckdb.DuckDBPyConnection,
     data: Path,
     month: Month,
-    billed_id_files: list[Path],
+    billed_id_files: list[tuple[str, Path]],
     scratch: Path | None = None,
 ) -> list[str]:
     """Load and rate the month; return the CDR files read (relative to data).
@@ -113,7 +110,7 @@ def rate_month(
 
 def write_rated_calls_file(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     """sql/rating/rated_calls.sql written as rated_calls.parquet (the data-contract columns
-    and the facts explain shows, RATED_CALL_COLUMNS), ordered by cdr_id so that the same
+    and the facts explain shows, contract.RATED_CALLS), ordered by cdr_id so that the same
     inputs give the same bytes; `rated_calls` becomes a view over the file. Amounts stay
     DECIMAL(18,4) (decimal128 in Arrow).
 
@@ -123,7 +120,7 @@ def write_rated_calls_file(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     files = [r[0] for r in con.execute("select source_file from raw_cdrs_files").fetchall()]
     names = "cast([" + ", ".join(sql_literal(f) for f in sorted(files)) + "] as varchar[])"
     cols = ", ".join(
-        f"{names}[file_no] as source_file" if c == "source_file" else c for c in RATED_CALL_COLUMNS
+        f"{names}[file_no] as source_file" if c == "source_file" else c for c in RATED_CALLS.names
     )
     literal = sql_literal(str(path))  # COPY and read_parquet take a literal
     con.execute(
@@ -144,7 +141,7 @@ def _stop_on_bad_registration(con: duckdb.DuckDBPyConnection, data: Path) -> Non
 
 
 def rate_folders(
-    month: Month, data: Path, rates: Path, billed_id_files: list[Path] | None = None
+    month: Month, data: Path, rates: Path, billed_id_files: list[tuple[str, Path]] | None = None
 ) -> duckdb.DuckDBPyConnection:
     """Load the reference data and rate the month in a fresh in-memory database, issuing
     nothing (used by `billing explain` for a month not issued yet, and by tests)."""
@@ -152,3 +149,15 @@ def rate_folders(
     register(con, load_reference(data, rates))
     rate_month(con, data, month, billed_id_files or [])
     return con
+
+
+def rated_call_rows(path: Path, cdr_id: str) -> list[dict[str, Any]]:
+    """The rows of rated_calls.parquet `path` with this cdr_id, values as DuckDB types them
+    (timestamps in Europe/Paris, amounts Decimal)."""
+    con = connect()
+    try:
+        cursor = con.execute("select * from read_parquet(?) where cdr_id = ?", [str(path), cdr_id])
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+    finally:
+        con.close()

@@ -5,8 +5,8 @@ Two gates, next to the row-level rejects of R40-R41 (which stay in SQL):
 - `validate_inputs(con, ref, month)`, after rating: the input suites over the loaded tables.
   A failure stops the run before anything is issued: InputError (exit 2), naming each failing
   expectation with sample rows.
-- `validate_outputs(billed, out, month)`, before the staging folder is written: the output
-  suites over the documents. A failure stops the run before publishing: ProblemFound (exit 1).
+- `validate_outputs(documents, con, snapshot, month)`, before the staging folder is
+  written: the output suites over the documents. A failure stops the run before publishing: ProblemFound (exit 1).
 
 `write_report(reports, folder)` writes folder/*.json and folder/report.md (deterministic bytes:
 no timestamps, no run ids) and returns the summary for manifest.json.
@@ -163,8 +163,8 @@ class Context:
     con: duckdb.DuckDBPyConnection | None
     month: Month
     ref: Any = None
-    billed: Any = None
-    out: Path | None = None
+    billed: Any = None  # pipeline.billing.documents.MonthDocuments
+    snapshot: Any = None  # pipeline.billing.snapshot.LedgerSnapshot: the months before
 
     @property
     def params(self) -> dict[str, Any]:
@@ -510,16 +510,21 @@ def validate_inputs(
 
 
 def validate_outputs(
-    billed: Any, out: Path, month: Month | str, only: set[str] | None = None
+    billed: Any,
+    con: duckdb.DuckDBPyConnection,
+    snapshot: Any,
+    month: Month | str,
+    only: set[str] | None = None,
 ) -> ValidationReport:
-    """Output suites over the BilledMonth, the ledger under `out` and the rated calls.
+    """Output suites over the month's documents, the ledger snapshot (the months issued
+    before) and the rated calls in `con`.
 
     Raises ProblemFound (exit 1) naming every failing expectation, before anything is published."""
     _wait_for_preload()
     from pipeline.validation.expectations.outputs import output_suites
 
     ctx = Context(
-        con=billed.con, month=_month(month), ref=billed.reference, billed=billed, out=Path(out)
+        con=con, month=_month(month), ref=billed.reference, billed=billed, snapshot=snapshot
     )
     report = run_suites("outputs", output_suites(), ctx, only)
     if not report.success:
@@ -556,7 +561,8 @@ def _markdown(reports: list[ValidationReport]) -> str:
     month = reports[0].month if reports else ""
     out = [f"# Validation of {month}", ""]
     out.append(
-        "Great-expectations suites of the data contract (pipeline/expectations/), run before "
+        "Great-expectations suites of the data contract (pipeline/validation/expectations/), "
+        "run before "
         "anything is issued (inputs) and before the month is published (outputs)."
     )
     out.append("")
@@ -626,3 +632,23 @@ def write_report(
     files.append("report.md")
     summary["files"] = [f"{folder.name}/{f}" for f in files]
     return summary
+
+
+class Gates:
+    """The two gates of a run, handed to pipeline.billing.month.compute_month (which calls
+    `inputs` after the rating and `outputs` on the documents). Tests that need a run to
+    carry a fault wrap this class instead of patching the run."""
+
+    def preload(self) -> None:
+        preload()
+
+    def inputs(self, con: duckdb.DuckDBPyConnection, ref: Any, month: Month) -> ValidationReport:
+        return validate_inputs(con, ref, month)
+
+    def outputs(
+        self, documents: Any, con: duckdb.DuckDBPyConnection, snapshot: Any, month: Month
+    ) -> ValidationReport:
+        return validate_outputs(documents, con, snapshot, month)
+
+
+GATES = Gates()

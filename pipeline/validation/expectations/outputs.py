@@ -9,11 +9,9 @@ expected VAT is computed with the one money policy of R2 (pipeline.core.money.ro
 
 from __future__ import annotations
 
-import csv
 import re
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import great_expectations.expectations as gxe
@@ -76,20 +74,9 @@ def _basis_points(rate: Decimal) -> int:
 # --- the ledger: what earlier months issued ---------------------------------------------
 
 
-def _issued_rows(out: Path, before: Any, file: str) -> list[dict[str, str]]:
-    rows: list[dict[str, str]] = []
-    if not out.is_dir():
-        return rows
-    for folder in sorted(
-        p for p in out.iterdir() if p.is_dir() and re.fullmatch(r"\d{4}-\d{2}", p.name)
-    ):
-        if folder.name >= str(before) or not (folder / "manifest.json").exists():
-            continue
-        path = folder / file
-        if path.exists():
-            with open(path, encoding="utf-8", newline="") as handle:
-                rows += [dict(r, issued_month=folder.name) for r in csv.DictReader(handle)]
-    return rows
+def _issued_rows(ctx: Any, file: str) -> list[dict[str, str]]:
+    """The rows of `file` issued by the months before this one (the ledger snapshot)."""
+    return [dict(r, issued_month=str(m)) for m, r in ctx.snapshot.rows(file)]
 
 
 # --- datasets ------------------------------------------------------------------------------
@@ -179,9 +166,9 @@ def lines_frame(ctx: Any) -> pd.DataFrame:
 def numbering_frame(ctx: Any) -> pd.DataFrame:
     """Every invoice and credit-note number: issued by earlier months, then by this run."""
     entries: list[tuple[str, str, str, str | None]] = []  # number, date, month, customer
-    for r in _issued_rows(ctx.out, ctx.month, "invoices.csv"):
+    for r in _issued_rows(ctx, "invoices.csv"):
         entries.append((r["invoice_number"], r.get("invoice_date", ""), r["issued_month"], None))
-    for r in _issued_rows(ctx.out, ctx.month, "credit_notes.csv"):
+    for r in _issued_rows(ctx, "credit_notes.csv"):
         entries.append(
             (r["credit_note_number"], r.get("credit_note_date", ""), r["issued_month"], None)
         )
@@ -230,9 +217,9 @@ def numbering_frame(ctx: Any) -> pd.DataFrame:
 
 
 def credit_notes_frame(ctx: Any) -> pd.DataFrame:
-    issued = {r["invoice_number"]: r for r in _issued_rows(ctx.out, ctx.month, "invoices.csv")}
+    issued = {r["invoice_number"]: r for r in _issued_rows(ctx, "invoices.csv")}
     credited_before: dict[str, Decimal] = {}
-    for r in _issued_rows(ctx.out, ctx.month, "credit_notes.csv"):
+    for r in _issued_rows(ctx, "credit_notes.csv"):
         number = r.get("original_invoice_number", "")
         credited_before[number] = credited_before.get(number, Decimal(0)) + Decimal(
             r.get("amount_ttc") or 0
@@ -432,9 +419,7 @@ def _parameters(ctx: Any) -> dict[str, Any]:
         "due_date": [(issued_on + timedelta(days=30)).isoformat()],
         "customer_ids": customers,
         "invoice_numbers": [inv.invoice_number for inv in ctx.billed.invoices],
-        "issued_invoice_numbers": [
-            r["invoice_number"] for r in _issued_rows(ctx.out, ctx.month, "invoices.csv")
-        ],
+        "issued_invoice_numbers": [r["invoice_number"] for r in _issued_rows(ctx, "invoices.csv")],
         "zones": zones,
     }
 

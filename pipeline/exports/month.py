@@ -1,0 +1,87 @@
+"""Write one month's documents (pipeline.billing.documents.MonthDocuments) into a folder:
+the data-contract files, then the files for people (docs/exports.md):
+
+- the itemised bills, itemised/{customer_id}.csv (pipeline.exports.itemised);
+- the FEC, {SIREN}FEC{YYYYMMDD}.txt (pipeline.exports.fec);
+- the accountants' workbook, billing_YYYY-MM.xlsx (pipeline.exports.workbook).
+
+The folder is the month's staging folder under OUT (the ledger publishes it) or a temporary
+one (audits). Everything is written from the documents: the rated calls are read from their
+parquet file, through a connection of this module's own.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+from pipeline.billing.accounting import text
+from pipeline.billing.documents import MonthDocuments
+from pipeline.billing.invoicing import invoice_date
+from pipeline.core import contract
+from pipeline.core.db import connect, sql_literal
+from pipeline.core.progress import checkpoint, stage
+from pipeline.exports import workbook
+from pipeline.exports.fec import write_fec
+from pipeline.exports.files import write_csv
+from pipeline.exports.itemised import write_itemised
+
+
+def _arrow_rows(table: Any) -> Any:
+    for batch in table.to_batches():
+        yield from zip(*(column.to_pylist() for column in batch.columns), strict=True)
+
+
+def write_month(folder: Path, documents: MonthDocuments) -> dict[str, Any]:
+    """Write every file of the month into `folder`; return the manifest's `exports` entry."""
+    write_csv(
+        folder / contract.INVOICES.name, contract.INVOICES.names, map(vars, documents.invoices)
+    )
+    checkpoint("staging")
+    write_csv(folder / contract.INVOICE_LINES.name, contract.INVOICE_LINES.names, documents.lines)
+    write_csv(
+        folder / contract.CREDIT_NOTES.name,
+        contract.CREDIT_NOTES.names,
+        map(vars, documents.credit_notes),
+    )
+    write_csv(folder / contract.SLA.name, contract.SLA.names, documents.sla_rows)
+    write_csv(
+        folder / contract.REJECTS.name, contract.REJECTS.names, _arrow_rows(documents.rejects)
+    )
+    write_csv(
+        folder / contract.FAIR_USE.name, contract.FAIR_USE.names, _arrow_rows(documents.fair_use)
+    )
+    with stage("outputs", contract.RATED_CALLS_FILE):
+        # written once by the rating, sorted (pipeline.rating.models.write_rated_calls_file)
+        shutil.copyfile(documents.rated_calls_file, folder / contract.RATED_CALLS_FILE)
+    with stage("exports"):
+        return write_exports(folder, documents)
+
+
+def write_exports(folder: Path, documents: MonthDocuments) -> dict[str, Any]:
+    """The itemised bills, the FEC and the workbook."""
+    # the listed calls are kept for the workbook's sheet only when they all fit in it
+    con = connect()
+    try:
+        con.execute(
+            "create view rated_calls as select * from read_parquet("
+            f"{sql_literal(str(documents.rated_calls_file))})"
+        )
+        counts, kept = write_itemised(
+            folder / "itemised",
+            con,
+            documents.reference,
+            keep=min(workbook.CALLS_SHEET_MAX_ROWS, workbook.SHEET_MAX_ROWS) - 1,
+        )
+    finally:
+        con.close()
+    siren = text(documents.reference.provider["siren"]).replace(" ", "")
+    fec = write_fec(folder, siren, invoice_date(documents.month), documents.fec_entries)
+    book = folder / f"billing_{documents.month}.xlsx"
+    workbook.write_workbook(book, documents, calls=kept, calls_total=sum(counts.values()))
+    return {
+        "workbook": book.name,
+        "fec": fec.name,
+        "itemised": {"customers": len(counts), "calls": sum(counts.values())},
+    }

@@ -1,0 +1,125 @@
+"""manifest.json of an issued month: what it was computed from (every input with its sha256,
+the code version and the versions of the libraries that shape the output), what it holds
+(row counts, the CDR reconciliation, the numbers issued, the validation summary) and the
+sha256 of every file it publishes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import subprocess
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from pipeline import __version__
+from pipeline.billing.documents import MonthDocuments
+from pipeline.core.contract import MANIFEST_FILE
+from pipeline.core.dates import Month
+from pipeline.inputs.cdrs import month_files
+
+# The libraries whose version can change the bytes of an issued file: an audit years later
+# says when it runs other versions than the month was issued with.
+OUTPUT_LIBRARIES = ("duckdb", "pyarrow", "openpyxl", "great-expectations", "pandas")
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_json(path: Path, data: Any) -> None:
+    path.write_text(
+        json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+
+
+def code_version() -> str:
+    root = Path(__file__).resolve().parents[2]
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=5,
+        ).stdout.strip()
+        return f"git:{commit}"
+    except (OSError, subprocess.SubprocessError):
+        return f"package:{__version__}"
+
+
+def library_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in OUTPUT_LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def input_files(data: Path, rates: Path, month: Month) -> list[tuple[str, Path]]:
+    """Every input of the month: the data folder's files, the month's usage files, the rate
+    book's CSV files."""
+    files = [
+        ("data", p) for p in sorted(data.iterdir()) if p.is_file() and not p.name.startswith(".")
+    ]
+    for folder in ("cdrs", "registrations"):
+        files += [("data", p) for p in month_files(data, folder, str(month), required=False)]
+    files += [("rates", p) for p in sorted(rates.iterdir()) if p.is_file() and p.suffix == ".csv"]
+    return files
+
+
+def _numbers(docs: list[Any], attr: str) -> list[str]:
+    values = [getattr(d, attr) for d in docs]
+    return [values[0], values[-1]] if values else []
+
+
+def build(documents: MonthDocuments, data: Path, rates: Path) -> dict[str, Any]:
+    """The manifest of a month before its files are written (`seal` adds their hashes)."""
+    return {
+        "month": str(documents.month),
+        "code_version": code_version(),
+        "libraries": library_versions(),
+        "inputs": [
+            {
+                "folder": kind,
+                "path": p.relative_to(data if kind == "data" else rates).as_posix(),
+                "sha256": sha256(p),
+                "bytes": p.stat().st_size,
+            }
+            for kind, p in input_files(data, rates, documents.month)
+        ],
+        "cdr_files": documents.cdr_files,
+        "reconciliation": documents.reconciliation,
+        "numbers": {
+            "invoices": _numbers(documents.invoices, "invoice_number"),
+            "credit_notes": _numbers(documents.credit_notes, "credit_note_number"),
+        },
+        "row_counts": {
+            "invoices": len(documents.invoices),
+            "invoice_lines": len(documents.lines),
+            "credit_notes": len(documents.credit_notes),
+            "rated_calls": documents.rated_calls,
+            "rejects": documents.rejects.num_rows if documents.rejects is not None else 0,
+        },
+    }
+
+
+def seal(folder: Path, manifest: dict[str, Any]) -> None:
+    """Hash every file of the folder into the manifest and write it, last."""
+    manifest["outputs"] = {
+        p.relative_to(folder).as_posix(): sha256(p)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != MANIFEST_FILE
+    }
+    write_json(folder / MANIFEST_FILE, manifest)
+
+
+def read(folder: Path) -> dict[str, Any]:
+    return json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
