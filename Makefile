@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+LOCK   := requirements.lock
 
 MONTH ?=
 CDR   ?=
@@ -13,15 +14,27 @@ ROWS  ?= 1000000
 BENCH_OUT ?= bench_out
 MEMORY_LIMIT ?=
 
-.PHONY: install bill audit explain test test-all lint samples bench clean
+.PHONY: install lock bill audit explain test test-all lint samples bench clean
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+# the exact versions of requirements.lock, then the project itself without resolving again
+$(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -r $(LOCK)
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+# refresh requirements.lock: the newest versions that pyproject.toml's ranges allow, resolved
+# in a throw-away environment (commit the result with the reason)
+lock:
+	rm -rf .venv-lock
+	$(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/pip install --quiet '.[dev]'
+	{ head -n 2 $(LOCK); .venv-lock/bin/pip freeze --exclude-editable | grep -vi '^telco-billing'; } > $(LOCK).new
+	mv $(LOCK).new $(LOCK)
+	rm -rf .venv-lock build *.egg-info
 
 bill: $(STAMP)
 	$(BIN)/billing bill --month "$(MONTH)" --data "$(DATA)" --out "$(OUT)" --rates "$(RATES)"
@@ -32,6 +45,8 @@ audit: $(STAMP)
 explain: $(STAMP)
 	$(BIN)/billing explain --month "$(MONTH)" --cdr "$(CDR)" --data "$(DATA)" --out "$(OUT)" --rates "$(RATES)"
 
+# the fast suite (under 90 s); test-all adds the slow and external cases (SIGKILLed runs,
+# the benchmark, LibreOffice, the great-expectations fault matrix): CI runs test-all
 test: $(STAMP)
 	$(BIN)/pytest -m "not slow"
 

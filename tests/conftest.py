@@ -245,3 +245,50 @@ def rated_calls_table(con) -> None:
         con.execute("create table rated_copy as select * from rated_calls")
         con.execute("drop view rated_calls")
         con.execute("alter table rated_copy rename to rated_calls")
+
+
+# --- the committed sample (data_samples/, rates/), billed once per test run ------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_DATA, SAMPLE_RATES = ROOT / "data_samples", ROOT / "rates"
+SAMPLE_MONTHS = ("2026-09", "2026-10")
+
+
+def cli(*args: str, gates: Any = None):
+    """The command line, in process, with these validation gates (none by default)."""
+    return CliRunner().invoke(main, list(args), obj={"gates": gates})
+
+
+def sample_args(command: str, month: str, out: Path) -> list[str]:
+    return [
+        command,
+        "--month",
+        month,
+        "--data",
+        str(SAMPLE_DATA),
+        "--out",
+        str(out),
+        "--rates",
+        str(SAMPLE_RATES),
+    ]
+
+
+@pytest.fixture(scope="session")
+def sample_out(tmp_path_factory) -> Path:
+    """OUT with both sample months issued (without the gates: their own tests run them on
+    the sample), shared by every test of the run: read it, never change it (sample_copy)."""
+    out = tmp_path_factory.mktemp("samples") / "out"
+    for month in SAMPLE_MONTHS:
+        result = cli(*sample_args("bill", month, out))
+        assert result.exit_code == 0, result.output
+    return out
+
+
+@pytest.fixture
+def sample_copy(sample_out, tmp_path) -> Path:
+    """A copy of sample_out that the test may change (a template ledger)."""
+    import shutil
+
+    copy = tmp_path / "out"
+    shutil.copytree(sample_out, copy, symlinks=True)
+    return copy

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import duckdb
+import pytest
 
 from bench import benchmark as bench
 from bench.synth import generate
@@ -37,6 +38,7 @@ def test_synthetic_month_is_seeded_and_realistic(tmp_path):
     assert stats[3] > 0  # a few duplicates
 
 
+@pytest.mark.slow
 def test_bench_runs_end_to_end_at_20k_rows(tmp_path, capsys):
     report = bench.run(
         rows=20_000,

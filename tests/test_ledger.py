@@ -286,6 +286,10 @@ def scratch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
+# A real `billing` process killed at a step: seconds each (Python start, imports, a bill).
+SUBPROCESS = pytest.mark.slow
+
+
 def start_bill(ws: Workspace, month: str, pause_at: str) -> subprocess.Popen:
     env = dict(os.environ, **{PAUSE_ENV: pause_at})
     return subprocess.Popen(
@@ -340,6 +344,7 @@ def fixture_with_september(ws: Workspace) -> None:
     bill_ok(ws, "2026-09")
 
 
+@SUBPROCESS
 @pytest.mark.parametrize("step", ["locked", "rated", "staging", "staged"])
 def test_killed_run_leaves_out_as_before_and_the_next_run_issues_the_same_numbers(
     tmp_path, step, scratch
@@ -377,6 +382,7 @@ def test_killed_run_leaves_out_as_before_and_the_next_run_issues_the_same_number
         assert (ws.out / "2026-10" / name).read_bytes() == (ref.out / "2026-10" / name).read_bytes()
 
 
+@SUBPROCESS
 def test_run_killed_after_publishing_has_issued_the_month(ws):
     fixture_with_september(ws)
     proc = start_bill(ws, "2026-10", "published")
@@ -391,6 +397,7 @@ def test_run_killed_after_publishing_has_issued_the_month(ws):
     assert snapshot(ws.out) == before
 
 
+@SUBPROCESS
 def test_a_second_run_on_the_same_out_refuses_while_the_first_runs(ws):
     fixture_with_september(ws)
     ws.cdrs("2026-11", [])
@@ -408,6 +415,7 @@ def test_a_second_run_on_the_same_out_refuses_while_the_first_runs(ws):
     assert numbers(ws, "2026-10")[0] == ("F2026-000003", "C1", "2026-11-01")
 
 
+@SUBPROCESS
 def test_killed_rerun_of_an_issued_month_changes_nothing(ws):
     fixture_with_september(ws)
     bill_ok(ws, "2026-10")

@@ -10,9 +10,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from pipeline.cli import main
+from tests.conftest import cli, sample_args
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA, RATES = ROOT / "data_samples", ROOT / "rates"
@@ -24,10 +23,7 @@ pytestmark = pytest.mark.skipif(
 
 
 def bill(month: str, out: Path):
-    return CliRunner().invoke(
-        main,
-        ["bill", "--month", month, "--data", str(DATA), "--out", str(out), "--rates", str(RATES)],
-    )
+    return cli(*sample_args("bill", month, out))
 
 
 def snapshot(root: Path) -> dict[str, tuple[str, int]]:
@@ -45,13 +41,9 @@ def invoice_numbers(out: Path, month: str) -> list[str]:
     return [line.split(",", 1)[0] for line in lines]
 
 
-@pytest.fixture(scope="module")
-def out(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("samples") / "out"
-    for month in ("2026-09", "2026-10"):
-        result = bill(month, out)
-        assert result.exit_code == 0, result.output
-    return out
+@pytest.fixture
+def out(sample_out) -> Path:
+    return sample_out
 
 
 def test_r60_sample_months_are_one_gapless_series(out):

@@ -8,9 +8,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-
-from pipeline.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA, RATES = ROOT / "data_samples", ROOT / "rates"
@@ -26,26 +23,9 @@ def read(out: Path, month: str, name: str) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-@pytest.fixture(scope="module")
-def out(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("sla_samples") / "out"
-    for month in ("2026-09", "2026-10"):
-        result = CliRunner().invoke(
-            main,
-            [
-                "bill",
-                "--month",
-                month,
-                "--data",
-                str(DATA),
-                "--out",
-                str(out),
-                "--rates",
-                str(RATES),
-            ],
-        )
-        assert result.exit_code == 0, result.output
-    return out
+@pytest.fixture
+def out(sample_out) -> Path:
+    return sample_out
 
 
 def test_r52_sample_claims_of_september_run(out):

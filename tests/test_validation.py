@@ -164,3 +164,21 @@ def test_preload_imports_great_expectations_in_the_background():
     validation._wait_for_preload()
     assert "great_expectations" in sys.modules
     assert "pipeline.validation.expectations.outputs" in sys.modules
+
+
+def test_the_sample_month_passes_every_gate(sample_copy):
+    """The one sample run with the gates (the other sample tests share sample_out, issued
+    without them): October 2026 of the sample, after its September, passes every input and
+    output expectation."""
+    import shutil
+
+    from tests.conftest import cli, sample_args
+
+    shutil.rmtree(sample_copy / "2026-10")
+    result = cli(*sample_args("bill", "2026-10", sample_copy), gates=validation.GATES)
+    assert result.exit_code == 0, result.output
+    summary = json.loads((sample_copy / "2026-10" / "manifest.json").read_text(encoding="utf-8"))
+    assert summary["validation"]["success"] is True
+    assert summary["validation"]["stages"]["inputs"]["failed"] == 0
+    assert summary["validation"]["stages"]["outputs"]["failed"] == 0
+    assert summary["validation"]["stages"]["outputs"]["expectations"] > 0

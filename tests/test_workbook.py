@@ -338,6 +338,7 @@ def _cents(text: str) -> Decimal:
     return Decimal(text).quantize(Decimal("0.01"))
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(
     shutil.which("soffice") is None,
     reason="LibreOffice (soffice) is not installed: apt-get install libreoffice-calc",
@@ -382,6 +383,7 @@ def test_libreoffice_opens_the_workbook_and_its_totals_match_the_csv_files(ws, t
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(
     shutil.which("soffice") is None,
     reason="LibreOffice (soffice) is not installed: apt-get install libreoffice-calc",
