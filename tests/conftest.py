@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import main
+from pipeline.core import contract
 
 PROVIDER = """name = "Test Telecom SAS"
 siren = "732829320"
@@ -24,68 +25,44 @@ late_penalty_rate = "3 fois le taux d'intérêt légal"
 recovery_indemnity_eur = 40
 """
 
+
+def header(file: contract.FileContract, count: int | None = None) -> list[str]:
+    """The header row of a data-contract file: its columns, or the first `count` of them."""
+    return list(file.names[:count])
+
+
 BASE: dict[str, list[list[str]]] = {
     "customers.csv": [
-        [
-            "customer_id",
-            "name",
-            "country",
-            "telecom_professional",
-            "sla_eligible",
-            "siren",
-            "vat_number",
-            "address",
-        ],
+        header(contract.CUSTOMERS, 8),
         ["C1", "Alpha SARL", "FR", "false", "true", "732829320", "FR44732829320", "Paris"],
         ["C2", "Beta BV", "BE", "false", "false", "", "BE0403019261", "Bruxelles"],
     ],
-    "sip_accounts.csv": [["sip_account", "customer_id"], ["sip-1", "C1"], ["sip-2", "C2"]],
+    "sip_accounts.csv": [header(contract.SIP_ACCOUNTS), ["sip-1", "C1"], ["sip-2", "C2"]],
     "subscriptions.csv": [
-        [
-            "subscription_id",
-            "customer_id",
-            "product_code",
-            "monthly_price_eur",
-            "order_date",
-            "commitment_months",
-            "sip_account",
-            "included_intl_zones",
-            "notice_date",
-        ],
+        header(contract.SUBSCRIPTIONS),
         ["S1", "C1", "PLAN_UNLIMITED", "25.00", "2026-03-10", "12", "sip-1", "INTL_BE_FIXED", ""],
     ],
     "rentals.csv": [
-        [
-            "rental_id",
-            "customer_id",
-            "equipment_model",
-            "monthly_fee_eur",
-            "start_date",
-            "commitment_months",
-            "serial",
-            "notice_date",
-            "returned_on",
-            "return_condition",
-        ],
+        header(contract.RENTALS),
     ],
-    "rma.csv": [["rma_id", "rental_id", "shipped_on", "defective_returned_on"]],
+    "rma.csv": [header(contract.RMA)],
     "equipment_sales.csv": [
-        ["sale_id", "customer_id", "equipment_model", "quantity", "unit_price_eur", "delivered_on"]
+        header(contract.EQUIPMENT_SALES),
     ],
     "devices.csv": [
-        ["device_id", "customer_id", "supplied_by_provider", "sip_account", "kind"],
+        header(contract.DEVICES),
         ["D1", "C1", "true", "sip-1", "desk"],
         ["D9", "C1", "false", "sip-1", "softphone"],
     ],
     "incidents.csv": [
-        ["incident_id", "start_time", "end_time", "excusable", "customer_id", "cause"]
+        header(contract.INCIDENTS),
     ],
-    "sla_claims.csv": [["customer_id", "service_month", "received_on"]],
+    "sla_claims.csv": [header(contract.SLA_CLAIMS)],
 }
 
 RATES: dict[str, list[list[str]]] = {
     "destinations.csv": [
-        ["prefix", "zone", "description"],
+        header(contract.DESTINATIONS),
         ["331", "FR_FIXED", "France fixe"],
         ["336", "FR_MOBILE", "France mobile"],
         ["3389", "FR_PREMIUM", "France numéros majorés"],
@@ -96,15 +73,7 @@ RATES: dict[str, list[list[str]]] = {
         ["44", "INTL_GB_FIXED", "Royaume-Uni fixe"],
     ],
     "tariffs.csv": [
-        [
-            "zone",
-            "valid_from",
-            "price_per_min_eur",
-            "connection_fee_eur",
-            "min_billable_s",
-            "increment_s",
-            "in_unlimited_plan",
-        ],
+        header(contract.TARIFFS),
         ["FR_FIXED", "2025-01-01", "0.0200", "0.0000", "60", "1", "true"],
         ["FR_MOBILE", "2025-01-01", "0.0450", "0.0000", "60", "1", "true"],
         ["FR_PREMIUM", "2025-01-01", "0.3400", "0.1200", "60", "60", "false"],
@@ -116,29 +85,20 @@ RATES: dict[str, list[list[str]]] = {
         ["INTL_GB_FIXED", "2025-01-01", "0.0500", "0.0000", "30", "30", "false"],
     ],
     "products.csv": [
-        ["product_code", "kind", "unlimited", "description", "list_price_eur"],
+        header(contract.PRODUCTS),
         ["PLAN_UNLIMITED", "plan", "true", "Illimité nationale fixe et mobile", "25.00"],
         ["PLAN_METERED", "plan", "false", "Compte SIP à la minute", "5.00"],
         ["OPT_IVR", "option", "false", "Serveur vocal interactif", "30.00"],
     ],
     "equipment.csv": [
-        ["equipment_model", "valid_from", "valid_to", "sale_price_eur", "description"],
+        header(contract.EQUIPMENT),
         ["PHONE_A", "2024-01-01", "2026-06-30", "100.00", "Discontinued phone"],
         ["PHONE_B", "2024-01-01", "2026-09-30", "150.00", "Phone B v1"],
         ["PHONE_B", "2026-10-01", "", "170.00", "Phone B v2"],
     ],
 }
 
-CDR_HEADER = [
-    "cdr_id",
-    "sip_account",
-    "direction",
-    "caller",
-    "callee",
-    "start_time",
-    "duration_s",
-    "device_id",
-]
+CDR_HEADER = list(contract.CDRS.names)
 
 
 def write_rows(path: Path, rows: list[list[str]]) -> None:
@@ -180,7 +140,7 @@ class Workspace:
 
     def registrations(self, month: str, rows: list[list[str]], name: str = "reg.csv") -> Path:
         path = self.data / "registrations" / month / name
-        write_rows(path, [["sip_account", "device_id", "registered_at", "expires_at"]] + rows)
+        write_rows(path, [header(contract.REGISTRATIONS)] + rows)
         return path
 
     def bill(self, month: str, gates: Any = ...):

@@ -35,6 +35,8 @@ from pathlib import Path
 import phonenumbers
 from phonenumbers import PhoneMetadata, PhoneNumber, PhoneNumberType
 
+from pipeline.core import contract
+
 # The metadata the committed rates/ were generated from. Another version may move a few
 # prefixes: rebuild, review the diff, and add tariff rows rather than edit used ones (R13).
 BUILT_WITH_PHONENUMBERS = "9.0.43"
@@ -666,31 +668,15 @@ def build(out: Path):
     dests, notes = build_destinations()
     for n in notes:
         print(f"note: {n}", file=sys.stderr)
-    write_csv(out / "destinations.csv", ["prefix", "zone", "description"], dests)
     tariffs = build_tariffs({z for _, z, _ in dests})
-    write_csv(
-        out / "tariffs.csv",
-        [
-            "zone",
-            "valid_from",
-            "price_per_min_eur",
-            "connection_fee_eur",
-            "min_billable_s",
-            "increment_s",
-            "in_unlimited_plan",
-        ],
-        tariffs,
-    )
-    write_csv(
-        out / "products.csv",
-        ["product_code", "kind", "unlimited", "description", "list_price_eur"],
-        PRODUCTS,
-    )
-    write_csv(
-        out / "equipment.csv",
-        ["equipment_model", "valid_from", "valid_to", "sale_price_eur", "description"],
-        EQUIPMENT,
-    )
+    # the columns of each file are the data contract's (pipeline/core/contract.py)
+    for file, rows in (
+        (contract.DESTINATIONS, dests),
+        (contract.TARIFFS, tariffs),
+        (contract.PRODUCTS, PRODUCTS),
+        (contract.EQUIPMENT, EQUIPMENT),
+    ):
+        write_csv(out / file.name, file.names, rows)
     print(
         f"wrote {out}: {len(dests)} destinations, {len(tariffs)} tariff rows, "
         f"{len(PRODUCTS)} products, {len(EQUIPMENT)} equipment rows"

@@ -48,6 +48,8 @@ from stdnum.eu import vat as eu_vat
 from stdnum.fr import siren as fr_siren
 from stdnum.it import iva as it_iva
 
+from pipeline.core import contract
+
 SEED = 20261001
 MONTHS = ("2026-09", "2026-10")
 REPO = Path(__file__).resolve().parent.parent
@@ -201,17 +203,9 @@ INTL_STYLE = {"paris": {"plus": 50, "plus_sp": 30, "00": 20}, "lyon": {"00": 70,
 CALLER_STYLE = {"paris": "plus", "lyon": "nat", "ssw": "e164"}
 # fmt: on
 
-CDR_COLUMNS = [
-    "cdr_id",
-    "sip_account",
-    "direction",
-    "caller",
-    "callee",
-    "start_time",
-    "duration_s",
-    "device_id",
-]
-REG_COLUMNS = ["sip_account", "device_id", "registered_at", "expires_at"]
+# the columns of every file are the data contract's (pipeline/core/contract.py)
+CDR_COLUMNS = list(contract.CDRS.names)
+REG_COLUMNS = list(contract.REGISTRATIONS.names)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1353,7 +1347,14 @@ def write_parquet(path: Path, columns: list[str], rows: list[list], int_columns=
 
 
 def write_dicts(path: Path, rows: list[dict]) -> int:
-    header = list(rows[0])
+    """A reference file of the data contract: its columns in the contract's order (the
+    optional ones the sample does not use left out)."""
+    file = next(f for f in contract.DATA_FILES if f.name == path.name)
+    header = [c for c in file.names if c in rows[0]]
+    if set(rows[0]) - set(header):
+        raise ValueError(
+            f"{path.name}: columns not in the data contract: {set(rows[0]) - set(header)}"
+        )
     write_text(path, csv_text(header, [[r[h] for h in header] for r in rows]))
     return len(rows)
 

@@ -276,205 +276,72 @@ REGISTRATIONS = FileContract(
 
 # --- outputs: OUT/YYYY-MM/ -------------------------------------------------------------------
 
-INVOICES = FileContract(
+
+def _output(name: str, columns: str, key: tuple[str, ...] = ()) -> FileContract:
+    """An output file: its columns (written in this order, all of them on every row, an
+    empty field for a null) as one space-separated list."""
+    return FileContract(name, "out", tuple(Column(n) for n in columns.split()), key=key)
+
+
+INVOICES = _output(
     "invoices.csv",
-    "out",
-    tuple(
-        _c(n)
-        for n in (
-            "invoice_number",
-            "customer_id",
-            "invoice_date",
-            "due_date",
-            "period",
-            "total_ht",
-            "total_vat",
-            "total_ttc",
-            "vat_rate",
-            "vat_mention",
-            # mentions of a French B2B invoice (issue 4): service period, buyer, seller, terms
-            "period_start",
-            "period_end",
-            "operation_category",
-            "customer_name",
-            "customer_siren",
-            "customer_vat_number",
-            "customer_address",
-            "customer_country",
-            "seller_name",
-            "seller_siren",
-            "seller_vat_number",
-            "seller_address",
-            "seller_rcs",
-            "seller_share_capital_eur",
-            "seller_iban",
-            "late_penalty_rate",
-            "recovery_indemnity_eur",
-            "early_payment_discount",
-        )
-    ),
+    """invoice_number customer_id invoice_date due_date period total_ht total_vat total_ttc
+    vat_rate vat_mention
+    period_start period_end operation_category
+    customer_name customer_siren customer_vat_number customer_address customer_country
+    seller_name seller_siren seller_vat_number seller_address seller_rcs
+    seller_share_capital_eur seller_iban late_penalty_rate recovery_indemnity_eur
+    early_payment_discount""",
     key=("invoice_number",),
 )
-INVOICE_LINES = FileContract(
+INVOICE_LINES = _output(
     "invoice_lines.csv",
-    "out",
-    tuple(
-        _c(n)
-        for n in (
-            "invoice_number",
-            "line_no",
-            "customer_id",
-            "kind",
-            "reference",
-            "description",
-            "zone",
-            "reason",
-            "quantity",
-            "billable_seconds",
-            "unit_price",
-            "amount_ht",
-            "period_start",
-            "period_end",
-        )
-    ),
+    """invoice_number line_no customer_id kind reference description zone reason quantity
+    billable_seconds unit_price amount_ht period_start period_end""",
     key=("invoice_number", "line_no"),
 )
-CREDIT_NOTES = FileContract(
+CREDIT_NOTES = _output(
     "credit_notes.csv",
-    "out",
-    tuple(
-        _c(n)
-        for n in (
-            "credit_note_number",
-            "customer_id",
-            "credit_note_date",
-            "original_invoice_number",
-            "original_invoice_date",
-            "service_month",
-            "availability_pct",
-            "credit_pct",
-            "amount_ht",
-            "amount_vat",
-            "amount_ttc",
-            # appended by the SLA issue (R52)
-            "vat_rate",
-            "vat_mention",
-            "minutes_in_month",
-            "downtime_minutes",
-            "telephony_charges_ht",
-            "incident_ids",
-            "excusable_incident_ids",
-            "claim_received_on",
-        )
-    ),
+    """credit_note_number customer_id credit_note_date original_invoice_number
+    original_invoice_date service_month availability_pct credit_pct amount_ht amount_vat
+    amount_ttc
+    vat_rate vat_mention minutes_in_month downtime_minutes telephony_charges_ht incident_ids
+    excusable_incident_ids claim_received_on""",
     key=("credit_note_number",),
 )
-SLA = FileContract(
+SLA = _output(
     "sla.csv",
-    "out",
-    tuple(
-        _c(n)
-        for n in (
-            "customer_id",
-            "service_month",
-            "minutes_in_month",
-            "downtime_minutes",
-            "availability_pct",
-            "credit_pct",
-            "claim_status",
-            # appended by the SLA issue (R50-R52)
-            "claim_received_on",
-            "claim_detail",
-            "sla_eligible",
-            "downtime_seconds",
-            "incident_ids",
-            "excusable_incident_ids",
-            "telephony_charges_ht",
-            "original_invoice_number",
-            "credit_note_number",
-        )
-    ),
+    """customer_id service_month minutes_in_month downtime_minutes availability_pct
+    credit_pct claim_status
+    claim_received_on claim_detail sla_eligible downtime_seconds incident_ids
+    excusable_incident_ids telephony_charges_ht original_invoice_number credit_note_number""",
 )
-REJECTS = FileContract(
+REJECTS = _output(
     "rejects.csv",
-    "out",
-    tuple(_c(n) for n in ("source_file", "row_number", "cdr_id", "reason", "detail", "raw")),
+    "source_file row_number cdr_id reason detail raw",
     key=("source_file", "row_number"),
 )
-FAIR_USE = FileContract(
+FAIR_USE = _output(
     "fair_use.csv",
-    "out",
-    tuple(
-        _c(n)
-        for n in (
-            "sip_account",
-            "customer_id",
-            "distinct_numbers",
-            "max_concurrent_calls",
-            "max_registered_devices",
-            "forwarded_seconds",
-            "forwarded_over_seconds",
-            "breaches",
-        )
-    ),
+    """sip_account customer_id distinct_numbers max_concurrent_calls max_registered_devices
+    forwarded_seconds forwarded_over_seconds breaches""",
     key=("sip_account",),
 )
-RATED_CALLS = FileContract(
+RATED_CALLS = _output(
     "rated_calls.parquet",
-    "out",
-    tuple(
-        _c(n)
-        for n in (
-            "cdr_id",
-            "customer_id",
-            "sip_account",
-            "direction",
-            "callee_e164",
-            "zone",
-            "reason",
-            "duration_s",
-            "rated_seconds",
-            "billable_seconds",
-            "amount",
-            "start_time",
-            "prefix",
-            "tariff_valid_from",
-            "source_file",
-            "row_number",
-            # the facts `billing explain` shows for an issued month (issue 3)
-            "callee",
-            "device_id",
-            "call_date",
-            "price_per_min_eur",
-            "connection_fee_eur",
-            "min_billable_s",
-            "increment_s",
-            "forwarding_consumed_before_s",
-            "forwarded_over_s",
-            "plan_subscription_id",
-            "national_plan_zone",
-        )
-    ),
+    # the data contract's columns, then what an auditor and `billing explain` read per call
+    """cdr_id customer_id sip_account direction callee_e164 zone reason duration_s
+    rated_seconds billable_seconds amount
+    start_time prefix tariff_valid_from source_file row_number
+    callee device_id call_date price_per_min_eur connection_fee_eur min_billable_s
+    increment_s forwarding_consumed_before_s forwarded_over_s plan_subscription_id
+    national_plan_zone""",
     key=("cdr_id",),
 )
-ITEMISED = FileContract(
+ITEMISED = _output(
     "itemised/{customer_id}.csv",
-    "out",
-    tuple(
-        _c(n)
-        for n in (
-            "cdr_id",
-            "sip_account",
-            "start_time",
-            "direction",
-            "called_number",
-            "zone",
-            "reason",
-            "duration_s",
-            "billable_seconds",
-            "amount",
-        )
-    ),
+    """cdr_id sip_account start_time direction called_number zone reason duration_s
+    billable_seconds amount""",
     key=("cdr_id",),
 )
 RATED_CALLS_FILE = RATED_CALLS.name

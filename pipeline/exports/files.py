@@ -12,18 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
-from pipeline.core import contract
 from pipeline.core.money import fmt
-
-INVOICE_COLUMNS = contract.INVOICES.names
-LINE_COLUMNS = contract.INVOICE_LINES.names
-CREDIT_NOTE_COLUMNS = contract.CREDIT_NOTES.names
-SLA_COLUMNS = contract.SLA.names
-REJECT_COLUMNS = contract.REJECTS.names
-FAIR_USE_COLUMNS = contract.FAIR_USE.names
-RATED_CALL_COLUMNS = contract.RATED_CALLS.names
 
 
 def _text(value: Any) -> str:
@@ -52,8 +41,3 @@ def write_csv(
     return count
 
 
-def write_query_csv(
-    con: duckdb.DuckDBPyConnection, path: Path, columns: Sequence[str], sql: str
-) -> int:
-    rows = con.execute(sql).fetchall()
-    return write_csv(path, columns, rows)

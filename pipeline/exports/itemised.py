@@ -25,21 +25,11 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipeline.core import contract
 from pipeline.core.db import sql_literal
 from pipeline.rating.reasons import CHARGED
 
-ITEMISED_COLUMNS = (
-    "cdr_id",
-    "sip_account",
-    "start_time",
-    "direction",
-    "called_number",
-    "zone",
-    "reason",
-    "duration_s",
-    "billable_seconds",
-    "amount",
-)
+ITEMISED_COLUMNS = contract.ITEMISED.names
 LISTED_REASONS = (*CHARGED, "INCLUDED")  # charged calls and calls included in the plan
 MASK = "XX XX"
 _FETCH = 50_000

@@ -22,7 +22,7 @@ from pipeline.billing.accounting import (
 )
 from pipeline.billing.documents import MonthDocuments
 from pipeline.billing.invoicing import KIND_ORDER, invoice_date
-from pipeline.exports.files import FAIR_USE_COLUMNS, REJECT_COLUMNS, SLA_COLUMNS
+from pipeline.core.contract import FAIR_USE, REJECTS, SLA
 from pipeline.exports.itemised import Call
 from pipeline.exports.xlsx import (
     DATE,
@@ -455,7 +455,7 @@ def write_workbook(
     add_sheet(
         wb,
         "Fair-use",
-        _mapped(FAIR_USE_COLUMNS),
+        _mapped(FAIR_USE.names),
         _rows(billed.fair_use),
         max_rows=max_rows,
         full_data="fair_use.csv",
@@ -464,14 +464,14 @@ def write_workbook(
     reject_rows = (
         [
             REJECT_LABELS.get(v, v) if c == "reason" else v
-            for c, v in zip(REJECT_COLUMNS, r, strict=True)
+            for c, v in zip(REJECTS.names, r, strict=True)
         ]
         for r in _rows(billed.rejects)
     )
     add_sheet(
         wb,
         "Rejets",
-        _mapped(REJECT_COLUMNS),
+        _mapped(REJECTS.names),
         reject_rows,
         max_rows=max_rows,
         full_data="rejects.csv",
@@ -480,8 +480,8 @@ def write_workbook(
     add_sheet(
         wb,
         "SLA",
-        _mapped(SLA_COLUMNS),
-        ([row.get(c) for c in SLA_COLUMNS] for row in billed.sla_rows),
+        _mapped(SLA.names),
+        ([row.get(c) for c in SLA.names] for row in billed.sla_rows),
         max_rows=max_rows,
         full_data="sla.csv",
     )

@@ -19,17 +19,11 @@ from typing import Any
 import great_expectations.expectations as gxe
 import pandas as pd
 
+from pipeline.core import contract
+from pipeline.rating.reasons import R41_ORDER
 from pipeline.validation.expectations import Check, Suite, count_distinct_integers, sql_frame
 
-R41_REASONS = [
-    "MALFORMED",
-    "DUPLICATE",
-    "NEGATIVE_DURATION",
-    "OUT_OF_PERIOD",
-    "UNKNOWN_ACCOUNT",
-    "INVALID_NUMBER",
-    "NO_TARIFF",
-]
+R41_REASONS = list(R41_ORDER)
 BOOLEAN = [True, False]
 
 
@@ -37,12 +31,12 @@ def _p(name: str) -> dict[str, str]:
     return {"$PARAMETER": name}
 
 
-def columns(table_file: str, names: list[str]) -> Check:
+def columns(file: contract.FileContract) -> Check:
     return Check(
         "columns",
-        gxe.ExpectTableColumnsToMatchSet(column_set=names, exact_match=False),
+        gxe.ExpectTableColumnsToMatchSet(column_set=list(file.names), exact_match=False),
         "data contract",
-        f"{table_file} has the columns of the data contract",
+        f"{file.name} has the columns of the data contract",
     )
 
 
@@ -138,19 +132,7 @@ REFERENCE_SUITES: tuple[tuple[str, str, str, tuple[str, ...], tuple[Check, ...]]
         "select * from ref_customers",
         ("source_row", "customer_id"),
         (
-            columns(
-                "customers.csv",
-                [
-                    "customer_id",
-                    "name",
-                    "country",
-                    "telecom_professional",
-                    "sla_eligible",
-                    "siren",
-                    "vat_number",
-                    "address",
-                ],
-            ),
+            columns(contract.CUSTOMERS),
             not_null("customer_id", "R42"),
             unique("customer_id", "R42"),
             not_null("name", "R42"),
@@ -179,7 +161,7 @@ REFERENCE_SUITES: tuple[tuple[str, str, str, tuple[str, ...], tuple[Check, ...]]
         "select * from ref_sip_accounts",
         ("source_row", "sip_account"),
         (
-            columns("sip_accounts.csv", ["sip_account", "customer_id"]),
+            columns(contract.SIP_ACCOUNTS),
             not_null("sip_account", "R42"),
             unique("sip_account", "R42"),
             not_null("customer_id", "R42"),
@@ -200,20 +182,7 @@ REFERENCE_SUITES: tuple[tuple[str, str, str, tuple[str, ...], tuple[Check, ...]]
         """,
         ("source_row", "subscription_id"),
         (
-            columns(
-                "subscriptions.csv",
-                [
-                    "subscription_id",
-                    "customer_id",
-                    "product_code",
-                    "monthly_price_eur",
-                    "order_date",
-                    "commitment_months",
-                    "sip_account",
-                    "included_intl_zones",
-                    "notice_date",
-                ],
-            ),
+            columns(contract.SUBSCRIPTIONS),
             not_null("subscription_id", "R42"),
             unique("subscription_id", "R42"),
             known("customer_id", "customer_ids", "customer (customers.csv)"),
@@ -237,21 +206,7 @@ REFERENCE_SUITES: tuple[tuple[str, str, str, tuple[str, ...], tuple[Check, ...]]
         f"select *, {_e4('monthly_fee_eur')} from ref_rentals",
         ("source_row", "rental_id"),
         (
-            columns(
-                "rentals.csv",
-                [
-                    "rental_id",
-                    "customer_id",
-                    "equipment_model",
-                    "monthly_fee_eur",
-                    "start_date",
-                    "commitment_months",
-                    "serial",
-                    "notice_date",
-                    "returned_on",
-                    "return_condition",
-                ],
-            ),
+            columns(contract.RENTALS),
             not_null("rental_id", "R42"),
             unique("rental_id", "R42"),
             known("customer_id", "customer_ids", "customer (customers.csv)"),
@@ -276,7 +231,7 @@ REFERENCE_SUITES: tuple[tuple[str, str, str, tuple[str, ...], tuple[Check, ...]]
         "select * from ref_rma",
         ("source_row", "rma_id"),
         (
-            columns("rma.csv", ["rma_id", "rental_id", "shipped_on", "defective_returned_on"]),
+            columns(contract.RMA),
             not_null("rma_id", "R42"),
             unique("rma_id", "R42"),
             known("rental_id", "rental_ids", "rental (rentals.csv)"),
@@ -290,17 +245,7 @@ REFERENCE_SUITES: tuple[tuple[str, str, str, tuple[str, ...], tuple[Check, ...]]
         f"select *, {_e4('unit_price_eur')} from ref_equipment_sales",
         ("source_row", "sale_id"),
         (
-            columns(
-                "equipment_sales.csv",
-                [
-                    "sale_id",
-                    "customer_id",
-                    "equipment_model",
-                    "quantity",
-                    "unit_price_eur",
-                    "delivered_on",
-                ],
-            ),
+            columns(contract.EQUIPMENT_SALES),
             not_null("sale_id", "R42"),
             unique("sale_id", "R42"),
             known("customer_id", "customer_ids", "customer (customers.csv)"),
@@ -322,10 +267,7 @@ REFERENCE_SUITES: tuple[tuple[str, str, str, tuple[str, ...], tuple[Check, ...]]
         """,
         ("source_row", "device_id"),
         (
-            columns(
-                "devices.csv",
-                ["device_id", "customer_id", "supplied_by_provider", "sip_account", "kind"],
-            ),
+            columns(contract.DEVICES),
             not_null("device_id", "R42"),
             unique("device_id", "R42"),
             known("customer_id", "customer_ids", "customer (customers.csv)"),
@@ -344,10 +286,7 @@ REFERENCE_SUITES: tuple[tuple[str, str, str, tuple[str, ...], tuple[Check, ...]]
         "select * from ref_incidents",
         ("source_row", "incident_id"),
         (
-            columns(
-                "incidents.csv",
-                ["incident_id", "start_time", "end_time", "excusable", "customer_id", "cause"],
-            ),
+            columns(contract.INCIDENTS),
             not_null("incident_id", "R42"),
             unique("incident_id", "R42"),
             not_null("start_time", "R50"),
@@ -364,7 +303,7 @@ REFERENCE_SUITES: tuple[tuple[str, str, str, tuple[str, ...], tuple[Check, ...]]
         "select * from ref_sla_claims",
         ("source_row", "customer_id"),
         (
-            columns("sla_claims.csv", ["customer_id", "service_month", "received_on"]),
+            columns(contract.SLA_CLAIMS),
             known("customer_id", "customer_ids", "customer (customers.csv)"),
             not_null("customer_id", "R52"),
             Check(
@@ -384,7 +323,7 @@ REFERENCE_SUITES: tuple[tuple[str, str, str, tuple[str, ...], tuple[Check, ...]]
         "select * from ref_destinations",
         ("source_row", "prefix"),
         (
-            columns("destinations.csv", ["prefix", "zone", "description"]),
+            columns(contract.DESTINATIONS),
             not_null("prefix", "R12"),
             unique("prefix", "R12"),
             Check(
@@ -405,18 +344,7 @@ REFERENCE_SUITES: tuple[tuple[str, str, str, tuple[str, ...], tuple[Check, ...]]
         """,
         ("source_row", "zone", "valid_from"),
         (
-            columns(
-                "tariffs.csv",
-                [
-                    "zone",
-                    "valid_from",
-                    "price_per_min_eur",
-                    "connection_fee_eur",
-                    "min_billable_s",
-                    "increment_s",
-                    "in_unlimited_plan",
-                ],
-            ),
+            columns(contract.TARIFFS),
             not_null("zone", "R13"),
             not_null("valid_from", "R13"),
             Check(
@@ -439,10 +367,7 @@ REFERENCE_SUITES: tuple[tuple[str, str, str, tuple[str, ...], tuple[Check, ...]]
         f"select *, {_e4('list_price_eur')} from ref_products",
         ("source_row", "product_code"),
         (
-            columns(
-                "products.csv",
-                ["product_code", "kind", "unlimited", "description", "list_price_eur"],
-            ),
+            columns(contract.PRODUCTS),
             not_null("product_code", "R42"),
             unique("product_code", "R42"),
             in_set("kind", ["plan", "option"], "data contract", "kind is plan or option"),
@@ -465,10 +390,7 @@ REFERENCE_SUITES: tuple[tuple[str, str, str, tuple[str, ...], tuple[Check, ...]]
         """,
         ("source_row", "equipment_model", "valid_from"),
         (
-            columns(
-                "equipment.csv",
-                ["equipment_model", "valid_from", "valid_to", "sale_price_eur", "description"],
-            ),
+            columns(contract.EQUIPMENT),
             not_null("equipment_model", "R34"),
             Check(
                 "model_valid_from.unique",
