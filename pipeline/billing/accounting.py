@@ -96,26 +96,36 @@ def entries(
         counters[day.year] = seq + 1
         return f"{JOURNAL_CODE}{day.year:04d}-{seq:06d}"
 
-    for inv in sorted(invoices, key=lambda i: i.invoice_number):
-        name = text(names.get(inv.customer_id, ""))
-        lines += _entry(
-            number(inv.invoice_date),
-            inv.invoice_date,
+    documents = [
+        (
             inv.invoice_number,
-            text(f"Facture {inv.invoice_number} {name}"),
-            (text(inv.customer_id), name),
+            inv.invoice_date,
+            inv.customer_id,
+            f"Facture {inv.invoice_number}",
             (inv.total_ttc, inv.total_ht, inv.total_vat),
-            reverse=False,
+            False,
         )
-    for cn in sorted(credit_notes, key=lambda c: c.credit_note_number):
-        name = text(names.get(cn.customer_id, ""))
-        lines += _entry(
-            number(cn.credit_note_date),
-            cn.credit_note_date,
+        for inv in sorted(invoices, key=lambda i: i.invoice_number)
+    ] + [
+        (
             cn.credit_note_number,
-            text(f"Avoir {cn.credit_note_number} sur {cn.original_invoice_number} {name}"),
-            (text(cn.customer_id), name),
+            cn.credit_note_date,
+            cn.customer_id,
+            f"Avoir {cn.credit_note_number} sur {cn.original_invoice_number}",
             (cn.amount_ttc, cn.amount_ht, cn.amount_vat),
-            reverse=True,
+            True,
+        )
+        for cn in sorted(credit_notes, key=lambda c: c.credit_note_number)
+    ]
+    for piece, day, customer_id, what, amounts, reverse in documents:
+        name = text(names.get(customer_id, ""))
+        lines += _entry(
+            number(day),
+            day,
+            piece,
+            text(f"{what} {name}"),
+            (text(customer_id), name),
+            amounts,
+            reverse=reverse,
         )
     return lines

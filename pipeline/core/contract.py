@@ -8,7 +8,8 @@ and registration loaders (pipeline.inputs.cdrs), the great-expectations suites
 fixtures (tests/conftest.py) and the sample generator (tools/generate_samples.py). A new
 column is one edit here.
 
-Column types: text, bool (`true`/`false`), date (YYYY-MM-DD), amount (a decimal in euros, at
+Columns are written `name`, `name:type`, `name:choice=a|b`; `name?` is optional (may be
+empty, and may be missing from the file). Column types: text, bool (`true`/`false`), date (YYYY-MM-DD), amount (a decimal in euros, at
 most 4 decimals), int, timestamp (ISO 8601, with an offset or Europe/Paris local time),
 zones (`;`-separated zone codes), month (YYYY-MM), country (ISO 3166 alpha-2), prefix
 (E.164 digits or S + digits), choice (one of `choices`).
@@ -48,134 +49,98 @@ class FileContract:
         return next(c for c in self.columns if c.name == name)
 
 
-def _c(name: str, type_: str = "text", required: bool = True, *choices: str) -> Column:
-    return Column(name, type_, required, choices)
+def _columns(spec: str) -> tuple[Column, ...]:
+    """Columns written `name`, `name:type` or `name:choice=a|b`; a `?` after the name marks
+    an optional column (`notice_date?:date`)."""
+    columns = []
+    for item in spec.split():
+        name, _, type_ = item.partition(":")
+        type_, _, choices = (type_ or "text").partition("=")
+        optional = name.endswith("?")
+        columns.append(
+            Column(
+                name.rstrip("?"), type_, not optional, tuple(choices.split("|")) if choices else ()
+            )
+        )
+    return tuple(columns)
 
 
-def _o(name: str, type_: str = "text", *choices: str) -> Column:
-    return Column(name, type_, False, choices)
+def _input(
+    name: str, folder: str, spec: str, key: tuple[str, ...] = (), table: str = "", **kw: bool
+) -> FileContract:
+    return FileContract(name, folder, _columns(spec), key=key, table=table, **kw)
 
 
 # --- inputs: the data folder -----------------------------------------------------------------
 
-CUSTOMERS = FileContract(
+CUSTOMERS = _input(
     "customers.csv",
     "data",
-    (
-        _c("customer_id"),
-        _c("name"),
-        _c("country", "country"),
-        _c("telecom_professional", "bool"),
-        _c("sla_eligible", "bool"),
-        _o("siren"),
-        _o("vat_number"),
-        _o("address"),
-        # itemised bills show full called numbers instead of masking the last four digits
-        _o("itemised_full_numbers", "bool"),
-    ),
+    """customer_id name country:country telecom_professional:bool sla_eligible:bool
+    siren? vat_number? address?
+    itemised_full_numbers?:bool""",  # itemised bills show full called numbers (not masked)
     key=("customer_id",),
     table="ref_customers",
 )
-SIP_ACCOUNTS = FileContract(
+SIP_ACCOUNTS = _input(
     "sip_accounts.csv",
     "data",
-    (_c("sip_account"), _c("customer_id")),
+    "sip_account customer_id",
     key=("sip_account",),
     table="ref_sip_accounts",
 )
-SUBSCRIPTIONS = FileContract(
+SUBSCRIPTIONS = _input(
     "subscriptions.csv",
     "data",
-    (
-        _c("subscription_id"),
-        _c("customer_id"),
-        _c("product_code"),
-        _c("monthly_price_eur", "amount"),
-        _c("order_date", "date"),
-        _c("commitment_months", "int"),
-        _o("sip_account"),
-        _o("included_intl_zones", "zones"),
-        _o("notice_date", "date"),
-    ),
+    """subscription_id customer_id product_code monthly_price_eur:amount order_date:date
+    commitment_months:int sip_account? included_intl_zones?:zones notice_date?:date""",
     key=("subscription_id",),
     table="ref_subscriptions",
 )
-RENTALS = FileContract(
+RENTALS = _input(
     "rentals.csv",
     "data",
-    (
-        _c("rental_id"),
-        _c("customer_id"),
-        _c("equipment_model"),
-        _c("monthly_fee_eur", "amount"),
-        _c("start_date", "date"),
-        _c("commitment_months", "int"),
-        _o("serial"),
-        _o("notice_date", "date"),
-        _o("returned_on", "date"),
-        _o("return_condition", "choice", "good", "damaged"),
-    ),
+    """rental_id customer_id equipment_model monthly_fee_eur:amount start_date:date
+    commitment_months:int serial? notice_date?:date returned_on?:date
+    return_condition?:choice=good|damaged""",
     key=("rental_id",),
     table="ref_rentals",
 )
-RMA = FileContract(
+RMA = _input(
     "rma.csv",
     "data",
-    (
-        _c("rma_id"),
-        _c("rental_id"),
-        _c("shipped_on", "date"),
-        _o("defective_returned_on", "date"),
-    ),
+    "rma_id rental_id shipped_on:date defective_returned_on?:date",
     key=("rma_id",),
     table="ref_rma",
 )
-EQUIPMENT_SALES = FileContract(
+EQUIPMENT_SALES = _input(
     "equipment_sales.csv",
     "data",
-    (
-        _c("sale_id"),
-        _c("customer_id"),
-        _c("equipment_model"),
-        _c("quantity", "int"),
-        _c("unit_price_eur", "amount"),
-        _c("delivered_on", "date"),
-    ),
+    """sale_id customer_id equipment_model quantity:int unit_price_eur:amount
+    delivered_on:date""",
     key=("sale_id",),
     table="ref_equipment_sales",
     optional=True,
 )
-DEVICES = FileContract(
+DEVICES = _input(
     "devices.csv",
     "data",
-    (
-        _c("device_id"),
-        _c("customer_id"),
-        _c("supplied_by_provider", "bool"),
-        _o("sip_account"),
-        _o("kind"),
-    ),
+    "device_id customer_id supplied_by_provider:bool sip_account? kind?",
     key=("device_id",),
     table="ref_devices",
 )
-INCIDENTS = FileContract(
+INCIDENTS = _input(
     "incidents.csv",
     "data",
-    (
-        _c("incident_id"),
-        _c("start_time", "timestamp"),
-        _c("end_time", "timestamp"),
-        _c("excusable", "bool"),
-        _o("customer_id"),
-        _o("cause"),
-    ),
+    """incident_id start_time:timestamp end_time:timestamp excusable:bool customer_id?
+    cause?""",
     key=("incident_id",),
     table="ref_incidents",
 )
-SLA_CLAIMS = FileContract(
+SLA_CLAIMS = _input(
     "sla_claims.csv",
     "data",
-    (_c("customer_id"), _c("service_month", "month"), _c("received_on", "date")),
+    "customer_id service_month:month received_on:date",
     table="ref_sla_claims",
 )
 DATA_FILES = (
@@ -195,51 +160,32 @@ PROVIDER_KEYS = ("name", "siren", "vat_number", "address", "rcs", "share_capital
 
 # --- inputs: the rate book -------------------------------------------------------------------
 
-DESTINATIONS = FileContract(
+DESTINATIONS = _input(
     "destinations.csv",
     "rates",
-    (_c("prefix", "prefix"), _c("zone"), _o("description")),
+    "prefix:prefix zone description?",
     key=("prefix",),
     table="ref_destinations",
 )
-TARIFFS = FileContract(
+TARIFFS = _input(
     "tariffs.csv",
     "rates",
-    (
-        _c("zone"),
-        _c("valid_from", "date"),
-        _c("price_per_min_eur", "amount"),
-        _c("connection_fee_eur", "amount"),
-        _c("min_billable_s", "int"),
-        _c("increment_s", "int"),
-        _c("in_unlimited_plan", "bool"),
-    ),
+    """zone valid_from:date price_per_min_eur:amount connection_fee_eur:amount
+    min_billable_s:int increment_s:int in_unlimited_plan:bool""",
     key=("zone", "valid_from"),
     table="ref_tariffs",
 )
-PRODUCTS = FileContract(
+PRODUCTS = _input(
     "products.csv",
     "rates",
-    (
-        _c("product_code"),
-        _c("kind", "choice", True, "plan", "option"),
-        _c("unlimited", "bool"),
-        _o("description"),
-        _o("list_price_eur", "amount"),
-    ),
+    "product_code kind:choice=plan|option unlimited:bool description? list_price_eur?:amount",
     key=("product_code",),
     table="ref_products",
 )
-EQUIPMENT = FileContract(
+EQUIPMENT = _input(
     "equipment.csv",
     "rates",
-    (
-        _c("equipment_model"),
-        _c("valid_from", "date"),
-        _o("valid_to", "date"),
-        _c("sale_price_eur", "amount"),
-        _o("description"),
-    ),
+    "equipment_model valid_from:date valid_to?:date sale_price_eur:amount description?",
     key=("equipment_model", "valid_from"),
     table="ref_equipment",
 )
@@ -248,30 +194,17 @@ REFERENCE_FILES = DATA_FILES + RATE_FILES
 
 # --- inputs: usage, one folder per month (.csv, .csv.gz or .parquet files) -------------------
 
-CDRS = FileContract(
+CDRS = _input(
     "cdrs",
     "cdrs",
-    (
-        _c("cdr_id"),
-        _c("sip_account"),
-        _c("direction", "choice", True, "out", "in", "fwd"),
-        _c("caller"),
-        _c("callee"),
-        _c("start_time", "timestamp"),
-        _c("duration_s", "int"),
-        _c("device_id"),
-    ),
+    """cdr_id sip_account direction:choice=out|in|fwd caller callee start_time:timestamp
+    duration_s:int device_id""",
     key=("cdr_id",),
 )
-REGISTRATIONS = FileContract(
+REGISTRATIONS = _input(
     "registrations",
     "registrations",
-    (
-        _c("sip_account"),
-        _c("device_id"),
-        _c("registered_at", "timestamp"),
-        _c("expires_at", "timestamp"),
-    ),
+    "sip_account device_id registered_at:timestamp expires_at:timestamp",
 )
 
 # --- outputs: OUT/YYYY-MM/ -------------------------------------------------------------------

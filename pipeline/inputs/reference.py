@@ -170,24 +170,22 @@ class FileSpec:
         return tuple(Col.of(c) for c in self.contract.columns)
 
 
-def _non_negative(*names: str) -> Callable[[dict[str, Any]], str | None]:
+def _bounded(names: tuple[str, ...], allowed: Callable[[Any], bool], what: str):
     def check(row: dict[str, Any]) -> str | None:
         for n in names:
-            if row.get(n) is not None and row[n] < 0:
-                return f"{n} must not be negative, got {row[n]}"
+            if row.get(n) is not None and not allowed(row[n]):
+                return f"{n} must {what}, got {row[n]}"
         return None
 
     return check
+
+
+def _non_negative(*names: str) -> Callable[[dict[str, Any]], str | None]:
+    return _bounded(names, lambda v: v >= 0, "not be negative")
 
 
 def _positive(*names: str) -> Callable[[dict[str, Any]], str | None]:
-    def check(row: dict[str, Any]) -> str | None:
-        for n in names:
-            if row.get(n) is not None and row[n] <= 0:
-                return f"{n} must be positive, got {row[n]}"
-        return None
-
-    return check
+    return _bounded(names, lambda v: v > 0, "be positive")
 
 
 def _ends_after_start(start: str, end: str) -> Callable[[dict[str, Any]], str | None]:
