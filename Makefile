@@ -6,6 +6,8 @@ STAMP  := $(VENV)/.installed
 LOCK   := requirements.lock
 
 MONTH ?=
+DATE  ?=
+DRY_RUN ?=
 CDR   ?=
 DATA  ?= data_samples
 OUT   ?= out
@@ -14,7 +16,7 @@ ROWS  ?= 1000000
 BENCH_OUT ?= bench_out
 MEMORY_LIMIT ?=
 
-.PHONY: install lock bill audit explain test test-all lint samples bench clean
+.PHONY: install lock bill correct audit explain test test-all lint samples bench clean
 
 install: $(STAMP)
 
@@ -38,6 +40,10 @@ lock:
 
 bill: $(STAMP)
 	$(BIN)/billing bill --month "$(MONTH)" --data "$(DATA)" --out "$(OUT)" --rates "$(RATES)"
+
+# correct an issued month (R65-R68): DATE= the documents' date (default: today)
+correct: $(STAMP)
+	$(BIN)/billing correct --month "$(MONTH)" $(if $(DATE),--date "$(DATE)",) $(if $(DRY_RUN),--dry-run,) --data "$(DATA)" --out "$(OUT)" --rates "$(RATES)"
 
 audit: $(STAMP)
 	$(BIN)/billing audit --month "$(MONTH)" --data "$(DATA)" --out "$(OUT)" --rates "$(RATES)"

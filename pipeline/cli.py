@@ -65,6 +65,8 @@ def bill(ctx: click.Context, month: str, data: str, out: str, rates: str) -> Non
     except BillingError as exc:
         _fail(exc)
         return
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
     rec = result.reconciliation
     read = sum(r["rows_read"] for r in rec)
     if result.status == "identical":
@@ -132,6 +134,59 @@ def audit(ctx: click.Context, month: str, data: str, out: str, rates: str) -> No
         f"{result.month}: identical ({result.inputs} archived input(s) re-run with "
         f"{result.current_code}; issued with {result.issued_code}; {result.folder})"
     )
+
+
+@main.command()
+@click.option("--month", required=True, help="The issued month to correct, YYYY-MM.")
+@click.option(
+    "--date",
+    "date_text",
+    default=None,
+    help="Date of the correction documents, YYYY-MM-DD (default: today, Europe/Paris); never "
+    "before the latest document of its series (R67).",
+)
+@click.option("--dry-run", is_flag=True, help="Print what would be issued; write nothing.")
+@click.option("--data", default="data_samples", show_default=True, help=DATA_HELP)
+@click.option("--out", default="out", show_default=True, help=OUT_HELP)
+@click.option("--rates", default="rates", show_default=True, help=RATES_HELP)
+@click.pass_context
+def correct(
+    ctx: click.Context,
+    month: str,
+    date_text: str | None,
+    dry_run: bool,
+    data: str,
+    out: str,
+    rates: str,
+) -> None:
+    """Correct an issued month (R65-R68): recompute it with the current inputs (late CDR
+    files, corrected rows, tariffs, contracts) and issue, for each customer whose total
+    changes, one supplementary invoice or one credit note, under OUT/YYYY-MM/corrections/NN/.
+    The issued month's own files never change. Nothing to correct: exit 0, nothing written.
+    """
+    from pipeline.run import correct_month
+
+    try:
+        result = correct_month(
+            month,
+            date_text,
+            Path(data),
+            Path(out),
+            Path(rates),
+            dry_run=dry_run,
+            **_run_options(ctx),
+        )
+    except BillingError as exc:
+        _fail(exc)
+        return
+    for line in result.lines:
+        click.echo(line)
+    if result.status == "dry run":
+        click.echo("dry run: nothing was written")
+    elif result.status == "no document":
+        click.echo("every customer's differences add up to zero: no document issued (R66)")
+    elif result.status == "issued":
+        click.echo(f"issued: files in {result.folder}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -15,24 +15,30 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from pipeline.billing.documents import MonthDocuments
+from pipeline.billing.corrections import CorrectionDocuments, compute_correction
+from pipeline.billing.documents import Invoice, MonthDocuments
 from pipeline.billing.month import Gates, MonthInputs, compute_month
-from pipeline.billing.snapshot import LedgerSnapshot
-from pipeline.core.dates import Month
+from pipeline.billing.snapshot import LedgerSnapshot, Position
+from pipeline.core import clock
+from pipeline.core.dates import Month, parse_date
 from pipeline.core.errors import BillingError, InputError, ProblemFound
 from pipeline.core.progress import checkpoint, stage
 from pipeline.explain import explain_text
+from pipeline.exports.correction import write_correction
 from pipeline.exports.month import write_month
 from pipeline.inputs.reference import load_reference
 from pipeline.ledger import manifest, store
 from pipeline.ledger.archive import ARCHIVE_DIR, archive_inputs, restore_inputs
+from pipeline.ledger.changes import changed_inputs
 from pipeline.ledger.compare import compare_months, issued_files_intact, month_differences
-from pipeline.ledger.issued import call_facts
+from pipeline.ledger.issued import call_facts, correction_history
 from pipeline.ledger.snapshot import read_snapshot
 from pipeline.rating.models import rated_call_rows
 from pipeline.validation.gates import GATES, write_report
@@ -47,6 +53,7 @@ class RunResult:
     credit_notes: int = 0
     total_ttc: str = "0.00"
     reconciliation: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # one line each, for stderr
 
 
 @dataclass
@@ -92,7 +99,8 @@ def bill_month(
         checkpoint("locked")
         store.verify(out)
         already = store.check_month_order(out, month)
-        snapshot = read_snapshot(out, before=month)
+        snapshot = read_snapshot(out).before(month)
+        warnings = [] if already else changed_inputs(out, data, ref["ref_tariffs"].rows)
         final = out / str(month)
         with store.scratch_folder(out, month) as scratch:
             documents = compute_month(
@@ -112,6 +120,7 @@ def bill_month(
                 credit_notes=len(documents.credit_notes),
                 total_ttc=str(sum((i.total_ttc for i in documents.invoices), Decimal("0.00"))),
                 reconciliation=documents.reconciliation,
+                warnings=warnings,
             )
             if already:
                 try:
@@ -149,29 +158,47 @@ def audit_month(
         gates.preload()
     with store.locked(out):
         issued = manifest.read(folder)
-        problems = issued_files_intact(folder, issued)
         store.verify(out, before=month)
-        snapshot = read_snapshot(out, before=month)
-        with tempfile.TemporaryDirectory(prefix="billing-audit-") as tmp:
-            root = Path(tmp)
-            tmp_data, tmp_rates, fresh = root / "data", root / "rates", root / "fresh"
-            notes, input_problems = restore_inputs(
-                issued, folder, data, rates, tmp_data, tmp_rates, month
+        snapshot = read_snapshot(out)
+
+        def month_again(ref: Any, tmp_data: Path, tmp_rates: Path, scratch: Path, fresh: Path):
+            documents = compute_month(
+                MonthInputs(month, ref, tmp_data),
+                snapshot.before(month),
+                scratch=scratch,
+                gates=gates,
             )
-            problems += input_problems
-            try:
-                ref = load_reference(tmp_data, tmp_rates)
-                scratch = root / "scratch"
-                scratch.mkdir()
-                documents = compute_month(
-                    MonthInputs(month, ref, tmp_data), snapshot, scratch=scratch, gates=gates
+            write_issued_month(fresh, documents, tmp_data, tmp_rates)
+
+        notes, problems = _rerun(folder, issued, data, rates, month, month_again)
+        for correction in store.issued_corrections(out, month):
+            record = manifest.read(correction)
+            position, number, issued_on = _correction_record(record)
+            view = snapshot.as_of(position)
+
+            def correction_again(
+                ref: Any,
+                tmp_data: Path,
+                tmp_rates: Path,
+                scratch: Path,
+                fresh: Path,
+                view: LedgerSnapshot = view,
+                issued_on: date = issued_on,
+                number: int = number,
+            ):
+                recomputed = compute_month(
+                    MonthInputs(month, ref, tmp_data),
+                    view.before(month),
+                    scratch=scratch,
+                    gates=gates,
                 )
-                fresh.mkdir()
-                write_issued_month(fresh, documents, tmp_data, tmp_rates)
-            except BillingError as exc:
-                problems.append(f"the re-run stopped: {exc}")
-            else:
-                problems += compare_months(folder, fresh)
+                fixed = compute_correction(recomputed, view, issued_on, number)
+                write_issued_correction(fresh, fixed, tmp_data, tmp_rates)
+
+            more_notes, more = _rerun(correction, record, data, rates, month, correction_again)
+            label = correction.relative_to(folder).as_posix()
+            notes += [f"{label}: {n}" for n in more_notes]
+            problems += [f"{label}: {p}" for p in more]
     notes += _library_notes(issued.get("libraries"))
     result = AuditResult(
         month,
@@ -188,6 +215,167 @@ def audit_month(
             + "\n".join(notes + problems)
         )
     return result
+
+
+@dataclass
+class CorrectionResult:
+    month: Month
+    status: str  # "issued", "dry run", "nothing to correct", "no document"
+    folder: Path | None
+    lines: list[str] = field(default_factory=list)  # what to print, one line each
+
+
+def _parse_date(text: str | None) -> date:
+    if not text:
+        return clock.today()
+    try:
+        return parse_date(text)
+    except ValueError as exc:
+        raise InputError(f"--date: {exc}") from exc
+
+
+def correct_month(
+    month_text: str,
+    date_text: str | None,
+    data: Path,
+    out: Path,
+    rates: Path,
+    *,
+    dry_run: bool = False,
+    gates: Gates | None = GATES,
+) -> CorrectionResult:
+    """R65-R68: recompute an issued month with the current inputs and issue, per customer
+    whose total changes, a supplementary invoice or a credit note, published as
+    OUT/M/corrections/NN/ (`dry_run`: print what would be issued, write nothing)."""
+    issued_on = _parse_date(date_text)
+    if gates is not None:
+        gates.preload()
+    month, ref = _month_and_reference(month_text, data, rates)
+    with store.locked(out):
+        checkpoint("locked")
+        store.verify(out)
+        if not store.is_issued(out, month):
+            raise InputError(
+                f"{month} is not an issued month under {out}: only an issued month can be "
+                f"corrected (bill it with `make bill MONTH={month}`); nothing was written"
+            )
+        snapshot = read_snapshot(out)
+        number = len(snapshot.corrections(month)) + 1
+        with store.scratch_folder(out, month) as scratch:
+            recomputed = compute_month(
+                MonthInputs(month, ref, data), snapshot.before(month), scratch=scratch, gates=gates
+            )
+            correction = compute_correction(recomputed, snapshot, issued_on, number)
+            lines = describe_correction(correction)
+            if not correction.changes:
+                return CorrectionResult(month, "nothing to correct", None, lines)
+            if dry_run:
+                return CorrectionResult(month, "dry run", None, lines)
+            if not correction.invoices and not correction.credit_notes:
+                return CorrectionResult(month, "no document", None, lines)
+            final = store.correction_dir(out, month, number)
+            staging = store.staging_dir(out, month)
+            try:
+                write_issued_correction(staging, correction, data, rates)
+            except BaseException:
+                shutil.rmtree(staging, ignore_errors=True)
+                raise
+            store.publish(staging, final)
+    return CorrectionResult(month, "issued", final, lines)
+
+
+def write_issued_correction(
+    folder: Path, correction: CorrectionDocuments, data: Path, rates: Path
+) -> None:
+    """Every file of a correction into `folder`, the manifest last."""
+    record = manifest.build_correction(correction, data, rates)
+    if correction.recomputed.validation:
+        record["validation"] = write_report(correction.recomputed.validation, folder / "validation")
+    exports = write_correction(folder, correction)
+    archive_inputs(folder, data, rates, record["inputs"])
+    record["exports"] = {**exports, "archive": f"{ARCHIVE_DIR}/sha256/"}
+    manifest.seal(folder, record)
+
+
+def describe_correction(correction: CorrectionDocuments) -> list[str]:
+    """Per customer, the lines that change and the document that corrects them (R66)."""
+    head = f"{correction.month}: correction {correction.number:02d} dated {correction.issued_on}"
+    if not correction.changes:
+        return [f"{head}: nothing to correct (the recomputed lines equal what was issued)"]
+    out = [head]
+    documents = {d.customer_id: d for d in [*correction.invoices, *correction.credit_notes]}
+    previous = None
+    for c in correction.changes:
+        if c.customer_id != previous and previous is not None:
+            out.append(_document_text(documents.get(previous)))
+        previous = c.customer_id
+        label = " ".join(p for p in (c.kind, c.reference, c.zone, c.reason) if p)
+        out.append(
+            f"customer {c.customer_id}: {label}: issued {c.issued}, recomputed {c.recomputed}, "
+            f"difference {c.difference:+}"
+        )
+    out.append(_document_text(documents.get(previous)))
+    return out
+
+
+def _document_text(document: Any) -> str:
+    if document is None:
+        return "  -> the differences add up to 0.00: no document (R66)"
+    if isinstance(document, Invoice):
+        return (
+            f"  -> supplementary invoice {document.invoice_number}: {document.total_ht} HT, "
+            f"{document.total_vat} VAT, {document.total_ttc} TTC, due {document.due_date}"
+            + (
+                f" (completes {document.original_invoice_number})"
+                if document.original_invoice_number
+                else ""
+            )
+        )
+    return (
+        f"  -> credit note {document.credit_note_number}: {document.amount_ht} HT, "
+        f"{document.amount_vat} VAT, {document.amount_ttc} TTC "
+        f"(on {document.original_invoice_number})"
+    )
+
+
+def _correction_record(record: dict[str, Any]) -> tuple[Position, int, date]:
+    entry = record["correction"]
+    position = Position(
+        Month.parse(entry["position"]["last_month"]),
+        int(entry["position"]["corrections_before"]),
+    )
+    return position, int(entry["number"]), date.fromisoformat(entry["date"])
+
+
+def _rerun(
+    folder: Path,
+    record: dict[str, Any],
+    data: Path,
+    rates: Path,
+    month: Month,
+    again: Callable[[Any, Path, Path, Path, Path], None],
+) -> tuple[list[str], list[str]]:
+    """Re-run one issued folder (a month or a correction) from its archived inputs: restore
+    them into a temporary folder, `again(reference, data, rates, scratch, fresh)` writes the
+    recomputation into `fresh`, then compare; return notes and problems."""
+    problems = issued_files_intact(folder, record)
+    with tempfile.TemporaryDirectory(prefix="billing-audit-") as tmp:
+        root = Path(tmp)
+        tmp_data, tmp_rates, fresh, scratch = (root / n for n in ("data", "rates", "fresh", "s"))
+        notes, input_problems = restore_inputs(
+            record, folder, data, rates, tmp_data, tmp_rates, month
+        )
+        problems += input_problems
+        try:
+            ref = load_reference(tmp_data, tmp_rates)
+            scratch.mkdir()
+            fresh.mkdir()
+            again(ref, tmp_data, tmp_rates, scratch, fresh)
+        except BillingError as exc:
+            problems.append(f"the re-run stopped: {exc}")
+        else:
+            problems += compare_months(folder, fresh)
+    return notes, problems
 
 
 def _library_notes(issued: dict[str, str] | None) -> list[str]:
@@ -209,10 +397,15 @@ def explain_call(month_text: str, cdr_id: str, data: Path, out: Path, rates: Pat
     month = Month.parse(month_text)
     if store.is_issued(out, month):
         source = f"issued month {out / str(month)}"
-        return explain_text(month, cdr_id, source, *call_facts(out / str(month), cdr_id))
+        rated, rejected, fair_use = call_facts(out / str(month), cdr_id)
+        history, rated, rejected, corrected_fair_use = correction_history(
+            store.issued_corrections(out, month), cdr_id, rated, rejected
+        )
+        text = explain_text(month, cdr_id, source, rated, rejected, corrected_fair_use or fair_use)
+        return "\n".join([text, *history])
     source = f"not issued: rated again from {data} and {rates}, nothing written"
     month, ref = _month_and_reference(month_text, data, rates)
-    snapshot = read_snapshot(out, before=month) if out.is_dir() else LedgerSnapshot()
+    snapshot = read_snapshot(out).before(month) if out.is_dir() else LedgerSnapshot()
     with tempfile.TemporaryDirectory(prefix="billing-explain-") as tmp:
         documents = compute_month(MonthInputs(month, ref, data), snapshot, scratch=Path(tmp))
         rated = rated_call_rows(documents.rated_calls_file, cdr_id)

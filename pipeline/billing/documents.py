@@ -49,6 +49,10 @@ class Invoice:
     late_penalty_rate: str | None = None
     recovery_indemnity_eur: Decimal | None = None
     early_payment_discount: str | None = None
+    # a supplementary invoice (R66): the invoice of the corrected month it completes
+    original_invoice_number: str = ""
+    original_invoice_date: date | None = None
+    corrected_month: str = ""
 
 
 @dataclass
@@ -73,6 +77,9 @@ class CreditNote:
     minutes_in_month: int | None = None
     telephony_charges_ht: Decimal | None = None
     claim_received_on: date | None = None
+    # a correction's credit note (R66): its lines (the differences negated) and the month
+    corrected_month: str = ""
+    lines: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass

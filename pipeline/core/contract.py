@@ -277,6 +277,36 @@ ITEMISED = _output(
     billable_seconds amount""",
     key=("cdr_id",),
 )
+# --- outputs of a correction: OUT/YYYY-MM/corrections/NN/ (R65-R68) --------------------------
+
+CORRECTION_INVOICES = _output(
+    "invoices.csv",
+    " ".join(INVOICES.names) + " original_invoice_number original_invoice_date corrected_month",
+    key=("invoice_number",),
+)
+# one row per line of a correction document (a supplementary invoice F... or a credit note
+# AV..., its number in invoice_number): the corrected line's kind, reference, zone and reason,
+# the difference recomputed - issued as amount_ht (the data contract), and the amount the
+# document shows (the difference on a supplementary invoice, the difference negated on a credit
+# note, R66)
+CORRECTION_LINES = _output(
+    "invoice_lines.csv",
+    " ".join(INVOICE_LINES.names) + " issued_amount_ht recomputed_amount_ht document_amount_ht",
+    key=("invoice_number", "line_no"),
+)
+CORRECTION_CREDIT_NOTES = _output(
+    "credit_notes.csv",
+    " ".join(CREDIT_NOTES.names) + " corrected_month",
+    key=("credit_note_number",),
+)
+# every line whose amount changed, per customer, with the document that corrects it (empty
+# when the customer's differences add up to zero: no document, R66)
+CORRECTION_CHANGES = _output(
+    "changes.csv",
+    """customer_id kind reference zone reason description issued_amount_ht
+    recomputed_amount_ht difference_ht document_number""",
+)
+CORRECTIONS_DIR = "corrections"
 RATED_CALLS_FILE = RATED_CALLS.name
 MANIFEST_FILE = "manifest.json"
 # The issued documents whose bytes are checked against their manifest before every run.

@@ -6,7 +6,7 @@ CSV: UTF-8, header row, ',' separator, '.' decimals, '\n' line ends, rows in a s
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -41,3 +41,7 @@ def write_csv(
     return count
 
 
+def arrow_rows(table: Any) -> Iterator[tuple[Any, ...]]:
+    """The rows of an Arrow table as tuples, in column order (Decimal stays Decimal)."""
+    for batch in table.to_batches(50_000):
+        yield from zip(*(column.to_pylist() for column in batch.columns), strict=True)

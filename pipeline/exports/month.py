@@ -24,13 +24,8 @@ from pipeline.core.db import connect, sql_literal
 from pipeline.core.progress import checkpoint, stage
 from pipeline.exports import workbook
 from pipeline.exports.fec import write_fec
-from pipeline.exports.files import write_csv
+from pipeline.exports.files import arrow_rows, write_csv
 from pipeline.exports.itemised import write_itemised
-
-
-def _arrow_rows(table: Any) -> Any:
-    for batch in table.to_batches():
-        yield from zip(*(column.to_pylist() for column in batch.columns), strict=True)
 
 
 def write_month(folder: Path, documents: MonthDocuments) -> dict[str, Any]:
@@ -46,11 +41,9 @@ def write_month(folder: Path, documents: MonthDocuments) -> dict[str, Any]:
         map(vars, documents.credit_notes),
     )
     write_csv(folder / contract.SLA.name, contract.SLA.names, documents.sla_rows)
+    write_csv(folder / contract.REJECTS.name, contract.REJECTS.names, arrow_rows(documents.rejects))
     write_csv(
-        folder / contract.REJECTS.name, contract.REJECTS.names, _arrow_rows(documents.rejects)
-    )
-    write_csv(
-        folder / contract.FAIR_USE.name, contract.FAIR_USE.names, _arrow_rows(documents.fair_use)
+        folder / contract.FAIR_USE.name, contract.FAIR_USE.names, arrow_rows(documents.fair_use)
     )
     with stage("outputs", contract.RATED_CALLS_FILE):
         # written once by the rating, sorted (pipeline.rating.models.write_rated_calls_file)

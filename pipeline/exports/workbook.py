@@ -5,7 +5,7 @@ pipeline.exports.xlsx.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from pipeline.billing.accounting import (
 from pipeline.billing.documents import MonthDocuments
 from pipeline.billing.invoicing import KIND_ORDER, invoice_date
 from pipeline.core.contract import FAIR_USE, REJECTS, SLA
+from pipeline.exports.files import arrow_rows
 from pipeline.exports.itemised import Call
 from pipeline.exports.xlsx import (
     DATE,
@@ -247,12 +248,6 @@ def _revenue_chart(ws: Any, first: int, last: int) -> None:
     ws.add_chart(chart, "H2")
 
 
-def _rows(table: Any) -> Iterator[tuple[Any, ...]]:
-    """The rows of an Arrow table as tuples, in column order."""
-    for batch in table.to_batches(50_000):
-        yield from zip(*(column.to_pylist() for column in batch.columns), strict=True)
-
-
 def _mapped(names: Sequence[str]) -> list[Column]:
     return [HEADERS.get(n, Column(n)) for n in names]
 
@@ -456,7 +451,7 @@ def write_workbook(
         wb,
         "Fair-use",
         _mapped(FAIR_USE.names),
-        _rows(billed.fair_use),
+        arrow_rows(billed.fair_use),
         max_rows=max_rows,
         full_data="fair_use.csv",
     )
@@ -466,7 +461,7 @@ def write_workbook(
             REJECT_LABELS.get(v, v) if c == "reason" else v
             for c, v in zip(REJECTS.names, r, strict=True)
         ]
-        for r in _rows(billed.rejects)
+        for r in arrow_rows(billed.rejects)
     )
     add_sheet(
         wb,

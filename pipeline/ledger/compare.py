@@ -15,6 +15,7 @@ from typing import Any
 import duckdb
 from openpyxl import load_workbook
 
+from pipeline.core.contract import CORRECTIONS_DIR
 from pipeline.exports.fec import ENCODING, SEPARATOR
 from pipeline.ledger.archive import ARCHIVE_DIR
 from pipeline.ledger.manifest import sha256
@@ -61,7 +62,7 @@ def _field_changes(old: dict[str, str], new: dict[str, str], skip: tuple[str, ..
 
 MAX_PER_FILE = 20
 # manifest entries compared by an audit (the code version and input hashes are reported apart)
-MANIFEST_KEYS = ("reconciliation", "row_counts", "cdr_files", "numbers")
+MANIFEST_KEYS = ("reconciliation", "row_counts", "cdr_files", "numbers", "correction")
 LINE_KEY = ("customer_id", "kind", "reference", "zone", "reason", "period_start")
 MAX_REPORTED = 50
 
@@ -184,6 +185,8 @@ def month_differences(issued: Path, fresh: Path) -> list[str]:
         if same[name] or name in ("invoices.csv", "invoice_lines.csv"):
             continue
         a, b = issued / name, fresh / name
+        if not a.exists() and not b.exists():
+            continue  # a correction has no sla.csv nor fair_use.csv
         if not a.exists():
             differences.append(f"{name}: missing from the issued month")
         elif name == "rated_calls.parquet":
@@ -232,8 +235,8 @@ def compare_months(issued: Path, fresh: Path) -> list[str]:
         | {p.relative_to(fresh).as_posix() for p in fresh.rglob("*") if p.is_file()}
     )
     for name in names:
-        if name in covered or name.startswith(ARCHIVE_DIR + "/"):
-            continue  # the archive holds inputs, checked by restore_inputs
+        if name in covered or name.startswith((ARCHIVE_DIR + "/", CORRECTIONS_DIR + "/")):
+            continue  # inputs are checked by restore_inputs; corrections by their own audit
         a, b = issued / name, fresh / name
         if not a.exists():
             differences.append(f"{name}: not issued, the recomputation writes it")

@@ -4,6 +4,7 @@ was invoiced, even if the data or the rate book changed since)."""
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,8 @@ from pipeline.rating.models import rated_call_rows
 
 
 def _csv(path: Path) -> list[dict[str, str]]:
+    if not path.exists():
+        return []
     with open(path, encoding="utf-8", newline="") as handle:
         return list(csv.DictReader(handle))
 
@@ -24,3 +27,45 @@ def call_facts(
     rejected = [r for r in _csv(folder / contract.REJECTS.name) if r["cdr_id"] == cdr_id]
     fair_use = {r["sip_account"]: r for r in _csv(folder / contract.FAIR_USE.name)}
     return rated, rejected, fair_use
+
+
+def correction_history(
+    folders: list[Path], cdr_id: str, rated: list[dict[str, Any]], rejected: list[dict[str, Any]]
+) -> tuple[list[str], list[dict[str, Any]], list[dict[str, Any]], dict[str, dict[str, Any]] | None]:
+    """What the corrections of the month (their folders, in order) did to `cdr_id`: one line
+    per correction that rated or rejected it otherwise than before, naming the correction and
+    the customer's document; and the call's facts after the last of them (rated, rejected,
+    fair use, None when no correction changed it)."""
+    lines: list[str] = []
+    fair_use = None
+    for folder in folders:
+        now_rated = rated_call_rows(folder / contract.RATED_CALLS_FILE, cdr_id)
+        now_rejected = [r for r in _csv(folder / contract.REJECTS.name) if r["cdr_id"] == cdr_id]
+        if now_rated == rated and [dict(r) for r in now_rejected] == [dict(r) for r in rejected]:
+            continue
+        record = json.loads((folder / contract.MANIFEST_FILE).read_text(encoding="utf-8"))
+        entry = record["correction"]
+        customers = {r.get("customer_id") for r in [*now_rated, *rated]}
+        documents = [
+            r[column]
+            for name, column in (
+                (contract.CORRECTION_INVOICES.name, "invoice_number"),
+                (contract.CORRECTION_CREDIT_NOTES.name, "credit_note_number"),
+            )
+            for r in _csv(folder / name)
+            if r["customer_id"] in customers
+        ]
+        if not rated and not rejected:
+            what = "added: not in the month's files when it was issued"
+        elif not now_rated and not now_rejected:
+            what = "removed: no longer in the month's files"
+        else:
+            what = "rated again with the corrected inputs"
+        billed = f", billed by {', '.join(documents)}" if documents else ", no document"
+        lines.append(
+            f"  correction {entry['number']:02d} of {entry['month']} (dated {entry['date']}): "
+            f"{what}{billed} (R65-R66)"
+        )
+        rated, rejected = now_rated, now_rejected
+        fair_use = {r["sip_account"]: r for r in _csv(folder / contract.FAIR_USE.name)} or None
+    return lines, rated, rejected, fair_use

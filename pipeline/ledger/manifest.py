@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline import __version__
+from pipeline.billing.corrections import CorrectionDocuments
 from pipeline.billing.documents import MonthDocuments
 from pipeline.core.contract import MANIFEST_FILE
 from pipeline.core.dates import Month
@@ -109,6 +110,33 @@ def build(documents: MonthDocuments, data: Path, rates: Path) -> dict[str, Any]:
             "rejects": documents.rejects.num_rows if documents.rejects is not None else 0,
         },
     }
+
+
+def build_correction(correction: CorrectionDocuments, data: Path, rates: Path) -> dict[str, Any]:
+    """The manifest of a correction (R68): the inputs it recomputed the month from, where it
+    stands in the order of issue, its documents."""
+    record = build(correction.recomputed, data, rates)
+    record["correction"] = {
+        "month": str(correction.month),
+        "number": correction.number,
+        "date": correction.issued_on.isoformat(),
+        "position": {
+            "last_month": str(correction.position.last_month),
+            "corrections_before": correction.position.corrections_before,
+        },
+    }
+    record["numbers"] = {
+        "invoices": _numbers(correction.invoices, "invoice_number"),
+        "credit_notes": _numbers(correction.credit_notes, "credit_note_number"),
+    }
+    record["row_counts"] = {
+        **record["row_counts"],
+        "invoices": len(correction.invoices),
+        "invoice_lines": len(correction.lines),
+        "credit_notes": len(correction.credit_notes),
+        "changes": len(correction.changes),
+    }
+    return record
 
 
 def seal(folder: Path, manifest: dict[str, Any]) -> None:

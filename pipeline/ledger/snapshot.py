@@ -8,13 +8,15 @@ against their manifests; nothing below the driver reads OUT afterwards
 from __future__ import annotations
 
 import csv
+import json
+from datetime import date
 from pathlib import Path
 
-from pipeline.billing.snapshot import IssuedMonth, LedgerSnapshot
-from pipeline.core.contract import RATED_CALLS_FILE
+from pipeline.billing.snapshot import IssuedCorrection, IssuedMonth, LedgerSnapshot, Position
+from pipeline.core.contract import MANIFEST_FILE, RATED_CALLS_FILE
 from pipeline.core.dates import Month
 from pipeline.exports.fec import ENCODING, ENTRY_NUMBER, FEC_FILE, SEPARATOR
-from pipeline.ledger.store import issued_months
+from pipeline.ledger.store import issued_corrections, issued_months
 
 
 def _rows(path: Path) -> tuple[dict[str, str], ...]:
@@ -40,6 +42,26 @@ def fec_last_entries(folder: Path) -> dict[int, int]:
     return highest
 
 
+def read_correction(folder: Path) -> IssuedCorrection:
+    """An issued correction folder (OUT/YYYY-MM/corrections/NN/, with its manifest)."""
+    record = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))["correction"]
+    rated = folder / RATED_CALLS_FILE
+    return IssuedCorrection(
+        month=Month.parse(record["month"]),
+        number=int(record["number"]),
+        position=Position(
+            Month.parse(record["position"]["last_month"]),
+            int(record["position"]["corrections_before"]),
+        ),
+        issued_on=date.fromisoformat(record["date"]),
+        invoices=_rows(folder / "invoices.csv"),
+        invoice_lines=_rows(folder / "invoice_lines.csv"),
+        credit_notes=_rows(folder / "credit_notes.csv"),
+        fec_last_entry=fec_last_entries(folder),
+        rated_calls_file=rated if rated.exists() else None,
+    )
+
+
 def read_month(out: Path, month: Month) -> IssuedMonth:
     folder = out / str(month)
     rated = folder / RATED_CALLS_FILE
@@ -50,11 +72,11 @@ def read_month(out: Path, month: Month) -> IssuedMonth:
         credit_notes=_rows(folder / "credit_notes.csv"),
         fec_last_entry=fec_last_entries(folder),
         rated_calls_file=rated if rated.exists() else None,
+        corrections=tuple(read_correction(f) for f in issued_corrections(out, month)),
     )
 
 
-def read_snapshot(out: Path, before: Month | None = None) -> LedgerSnapshot:
-    """The issued months under `out` (only those before `before` when given)."""
-    return LedgerSnapshot(
-        tuple(read_month(out, m) for m in issued_months(out) if before is None or m < before)
-    )
+def read_snapshot(out: Path) -> LedgerSnapshot:
+    """Every issued month under `out`, with its corrections (`before(month)` is the view of
+    a month's run, `as_of(position)` the view of a correction)."""
+    return LedgerSnapshot(tuple(read_month(out, m) for m in issued_months(out)))

@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from pipeline.core import db
-from pipeline.core.contract import LEDGER_FILES, MANIFEST_FILE
+from pipeline.core.contract import CORRECTIONS_DIR, LEDGER_FILES, MANIFEST_FILE
 from pipeline.core.dates import Month
 from pipeline.core.errors import InputError, ProblemFound
 from pipeline.core.progress import checkpoint
@@ -43,6 +43,7 @@ SERIES = (
     ("AV", "credit_note_number", "credit_notes.csv"),
 )
 _NUMBER = re.compile(r"^(F|AV)(\d{4})-(\d{6})$")
+_NN = re.compile(r"^\d{2}$")
 
 
 @contextmanager
@@ -118,20 +119,54 @@ def is_issued(out: Path, month: Month) -> bool:
     return (out / str(month) / MANIFEST_FILE).exists()
 
 
-def verify(out: Path, before: Month | None = None) -> None:
-    """The issued months (those before `before` when given) are intact: their documents match
-    the hashes of their manifest, and each series is one unbroken sequence per year, in month
-    order (R60)."""
-    problems: list[str] = []
-    seen: dict[tuple[str, str], int] = {}
+def issued_corrections(out: Path, month: Month) -> list[Path]:
+    """The issued correction folders of `month` (OUT/YYYY-MM/corrections/NN/ with their
+    manifest), in order of NN."""
+    folder = out / str(month) / CORRECTIONS_DIR
+    if not folder.is_dir():
+        return []
+    return sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_dir() and _NN.match(p.name) and (p / MANIFEST_FILE).exists()
+    )
+
+
+def _issued_folders(out: Path, before: Month | None) -> tuple[list[Path], list[str]]:
+    """Every issued month folder and correction folder, in the order they were issued: a
+    month, then the corrections issued while it was the last month (their manifest's
+    position). Only those issued before month `before` when given."""
+    keyed: list[tuple[tuple[Month, int], Path]] = []
+    problems = []
     for m in issued_months(out):
         if before is not None and m >= before:
             continue
-        folder = out / str(m)
+        keyed.append(((m, -1), out / str(m)))
+        for folder in issued_corrections(out, m):
+            try:
+                position = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))[
+                    "correction"
+                ]["position"]
+                key = (Month.parse(position["last_month"]), int(position["corrections_before"]))
+            except (OSError, ValueError, KeyError, TypeError, InputError) as exc:
+                problems.append(f"{folder / MANIFEST_FILE}: unreadable ({exc})")
+                continue
+            if before is None or key[0] < before:
+                keyed.append((key, folder))
+    return [f for _, f in sorted(keyed, key=lambda kv: kv[0])], problems
+
+
+def verify(out: Path, before: Month | None = None) -> None:
+    """The issued months and their corrections (those issued before month `before` when
+    given) are intact: their documents match the hashes of their manifest, and each series is
+    one unbroken sequence per year, in the order of issue (R60, R67)."""
+    seen: dict[tuple[str, str], int] = {}
+    folders, problems = _issued_folders(out, before)
+    for folder in folders:
         try:
-            outputs = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["outputs"]
+            outputs = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))["outputs"]
         except (OSError, ValueError, KeyError) as exc:
-            problems.append(f"{folder / 'manifest.json'}: unreadable ({exc})")
+            problems.append(f"{folder / MANIFEST_FILE}: unreadable ({exc})")
             continue
         for name in LEDGER_FILES:
             path = folder / name
@@ -181,6 +216,21 @@ def staging_dir(out: Path, month: Month) -> Path:
         shutil.rmtree(path)
     path.mkdir(parents=True)
     return path
+
+
+def correction_dir(out: Path, month: Month, number: int) -> Path:
+    """Where correction `number` of `month` is published (R68: OUT/M/corrections/NN/); its
+    parent folder is made here (an empty corrections/ folder left by a killed run is
+    harmless: a correction exists once its folder is renamed into place)."""
+    parent = out / str(month) / CORRECTIONS_DIR
+    parent.mkdir(exist_ok=True)
+    final = parent / f"{number:02d}"
+    if final.exists():
+        raise ProblemFound(
+            f"{final} exists but is not an issued correction (no {MANIFEST_FILE}); it was not "
+            "made by this program: move it away and run again"
+        )
+    return final
 
 
 def _fsync_dir(path: Path) -> None:

@@ -1,0 +1,312 @@
+"""Corrections of an issued month (R65-R68): supplementary invoices and credit notes.
+
+Pure: `compute_correction` takes the month recomputed with the current inputs (the
+MonthDocuments of compute_month, exactly as `bill` would have billed it), the ledger snapshot
+as the correction sees it (every month and correction issued so far), the date D and the
+reference data, and returns the correction's documents. It never reads OUT.
+
+- R65: per customer, the recomputed lines are matched with what is issued for the month (its
+  invoice, plus every earlier correction of the month) by (kind, reference, zone, reason); the
+  difference of a line is recomputed minus issued, both rounded to 2 decimals. SLA credit
+  notes already issued are not recomputed (they are not lines of the month's invoice).
+- R66: a customer whose differences add up to a positive amount gets one supplementary
+  invoice (F series) whose lines are the differences; a negative amount, one credit note (AV
+  series) whose lines are the differences negated; zero, no document (reported). Each
+  document references the customer's invoice of the month, keeps its VAT treatment (R62) and
+  computes its own VAT on its own total (R2).
+- R67: documents dated D, due D + 30 days, numbered by continuing the F and AV series of D's
+  year in customer_id order; D is never before the latest document already issued.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from pipeline.billing.accounting import FecLine, entries
+from pipeline.billing.documents import CreditNote, Invoice, MonthDocuments
+from pipeline.billing.invoicing import (
+    PAYMENT_DAYS,
+    buyer_mentions,
+    number,
+    operation_category,
+    seller_mentions,
+    vat_mention,
+    vat_treatment,
+)
+from pipeline.billing.snapshot import LedgerSnapshot, Position
+from pipeline.core.dates import Month
+from pipeline.core.errors import InputError
+from pipeline.core.money import round_line
+
+LINE_KEY = ("kind", "reference", "zone", "reason")  # R65: how lines are matched
+ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class LineChange:
+    """One line of one customer whose amount changed: issued (invoice + corrections so far)
+    and recomputed, both rounded to 2 decimals (R63)."""
+
+    customer_id: str
+    kind: str
+    reference: str
+    zone: str
+    reason: str
+    description: str
+    issued: Decimal
+    recomputed: Decimal
+    # the recomputed line as compute_month gives it (None when the line is no longer computed)
+    line: dict[str, Any] | None = None
+    issued_line: dict[str, str] | None = None
+
+    @property
+    def difference(self) -> Decimal:
+        return self.recomputed - self.issued
+
+
+@dataclass
+class CorrectionDocuments:
+    """One correction of month `month`, numbered `number` (R68: corrections/NN/)."""
+
+    month: Month
+    number: int
+    issued_on: date
+    position: Position  # where it stands in the order of issue
+    recomputed: MonthDocuments  # the month as recomputed (its rated calls, its inputs)
+    changes: list[LineChange] = field(default_factory=list)
+    invoices: list[Invoice] = field(default_factory=list)
+    credit_notes: list[CreditNote] = field(default_factory=list)
+    zero_net: list[str] = field(default_factory=list)  # customers whose differences sum to 0
+    fec_entries: list[FecLine] = field(default_factory=list)
+
+    @property
+    def lines(self) -> list[dict[str, Any]]:
+        return [ln for doc in [*self.invoices, *self.credit_notes] for ln in doc.lines]
+
+    @property
+    def document_of(self) -> dict[str, str]:
+        """customer_id -> the number of its correction document."""
+        return {d.customer_id: d.invoice_number for d in self.invoices} | {
+            d.customer_id: d.credit_note_number for d in self.credit_notes
+        }
+
+    @property
+    def reference(self) -> Any:
+        return self.recomputed.reference
+
+
+def _key(line: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(str(line.get(k) or "") for k in LINE_KEY)
+
+
+def issued_lines(
+    snapshot: LedgerSnapshot, month: Month
+) -> dict[str, dict[tuple[str, ...], tuple[Decimal, dict[str, str]]]]:
+    """customer_id -> line key -> (amount issued for the month, the first issued line): the
+    month's invoice lines plus every correction's differences (R65)."""
+    issued = snapshot.month(month)
+    if issued is None:
+        return {}
+    found: dict[str, dict[tuple[str, ...], tuple[Decimal, dict[str, str]]]] = {}
+    rows = list(issued.invoice_lines) + [
+        row for c in snapshot.corrections(month) for row in c.invoice_lines
+    ]
+    for row in rows:
+        lines = found.setdefault(row["customer_id"], {})
+        amount, first = lines.get(_key(row), (ZERO, row))
+        lines[_key(row)] = (amount + Decimal(row["amount_ht"]), first)
+    return found
+
+
+def line_changes(recomputed: MonthDocuments, snapshot: LedgerSnapshot) -> list[LineChange]:
+    """Every (customer, line) whose recomputed amount differs from the issued one, in
+    customer_id then line order."""
+    issued = issued_lines(snapshot, recomputed.month)
+    fresh: dict[str, dict[tuple[str, ...], tuple[Decimal, dict[str, Any]]]] = {}
+    for line in recomputed.lines:
+        lines = fresh.setdefault(line["customer_id"], {})
+        amount, first = lines.get(_key(line), (ZERO, line))
+        lines[_key(line)] = (amount + line["amount_ht"], first)
+    changes = []
+    for customer_id in sorted(issued.keys() | fresh.keys()):
+        old, new = issued.get(customer_id, {}), fresh.get(customer_id, {})
+        for key in sorted(old.keys() | new.keys()):
+            was, issued_line = old.get(key, (ZERO, None))
+            now, line = new.get(key, (ZERO, None))
+            if was != now:
+                description = (line or issued_line or {}).get("description", "")
+                changes.append(
+                    LineChange(customer_id, *key, description, was, now, line, issued_line)
+                )
+    return changes
+
+
+def _original(snapshot: LedgerSnapshot, month: Month, customer_id: str) -> dict[str, str] | None:
+    """The invoice a correction document references (R66): the customer's invoice of the
+    month, else its first supplementary invoice of the month."""
+    issued = snapshot.month(month)
+    rows = [r for r in issued.invoices if r["customer_id"] == customer_id] if issued else []
+    rows += [
+        r
+        for c in snapshot.corrections(month)
+        for r in c.invoices
+        if r["customer_id"] == customer_id
+    ]
+    return rows[0] if rows else None
+
+
+def _document_line(change: LineChange, document: str, line_no: int, sign: int, month: Month):
+    """A line of a correction document: the corrected line's kind, reference, zone and
+    reason, the corrected month as its period; amount_ht the difference (the data contract),
+    document_amount_ht what the document shows (the difference, negated on a credit note)."""
+    line = change.line or {}
+    issued = change.issued_line or {}
+
+    def delta(name: str) -> int | None:
+        new, old = line.get(name), issued.get(name)
+        if new in (None, "") and old in (None, ""):
+            return None
+        return int(new or 0) - int(old or 0)
+
+    return {
+        "invoice_number": document,
+        "line_no": line_no,
+        "customer_id": change.customer_id,
+        "kind": change.kind,
+        "reference": change.reference,
+        "description": change.description,
+        "zone": change.zone or None,
+        "reason": change.reason or None,
+        "quantity": delta("quantity"),
+        "billable_seconds": delta("billable_seconds"),
+        "unit_price": line.get("unit_price") if line else None,
+        "amount_ht": change.difference,
+        "period_start": month.first_day,
+        "period_end": month.last_day,
+        "issued_amount_ht": change.issued,
+        "recomputed_amount_ht": change.recomputed,
+        "document_amount_ht": change.difference * sign,
+        "telephony_recurring": bool(line.get("telephony_recurring")),
+    }
+
+
+def check_date(snapshot: LedgerSnapshot, issued_on: date) -> None:
+    """R67: a correction is never dated before the latest document already issued, in either
+    series (it may issue in both; numbers stay chronological, R60). Exit 2, whatever the
+    correction would issue: a date out of order is refused before anything is compared."""
+    for s in ("F", "AV"):
+        latest = snapshot.latest_date(s)
+        if latest is not None and issued_on < latest:
+            kind = "invoice" if s == "F" else "credit note"
+            raise InputError(
+                f"--date {issued_on} is before the latest {kind} already issued "
+                f"({latest}): a correction is dated on or after it, so that the {s} numbers "
+                "stay in date order (R67); nothing was written"
+            )
+
+
+def compute_correction(
+    recomputed: MonthDocuments,
+    snapshot: LedgerSnapshot,
+    issued_on: date,
+    number_in_month: int,
+) -> CorrectionDocuments:
+    """The correction of `recomputed.month` issued on `issued_on` over `snapshot` (every
+    month and correction issued before it)."""
+    check_date(snapshot, issued_on)
+    month = recomputed.month
+    ref = recomputed.reference
+    customers = {c["customer_id"]: c for c in ref["ref_customers"].rows}
+    seller = seller_mentions(ref.provider)
+    changes = line_changes(recomputed, snapshot)
+    correction = CorrectionDocuments(
+        month, number_in_month, issued_on, snapshot.position, recomputed, changes
+    )
+    by_customer: dict[str, list[LineChange]] = {}
+    for change in changes:
+        by_customer.setdefault(change.customer_id, []).append(change)
+    nets = {cid: sum((c.difference for c in cs), ZERO) for cid, cs in by_customer.items()}
+    due = issued_on + timedelta(days=PAYMENT_DAYS)
+    next_f = snapshot.next_number("F", issued_on.year)
+    next_av = snapshot.next_number("AV", issued_on.year)
+    for customer_id in sorted(by_customer):
+        net = nets[customer_id]
+        if net == 0:
+            correction.zero_net.append(customer_id)
+            continue
+        customer = customers.get(customer_id, {"customer_id": customer_id, "country": "FR"})
+        original = _original(snapshot, month, customer_id)
+        if original is not None:
+            rate, mention = Decimal(original["vat_rate"]), original["vat_mention"]
+            original_number = original["invoice_number"]
+            original_date = date.fromisoformat(original["invoice_date"])
+        else:  # a customer first billed for the month by this correction
+            rate, mention = vat_treatment(customer)
+            original_number, original_date = "", None
+        changed = by_customer[customer_id]
+        kinds = {c.kind for c in changed}
+        if net > 0:
+            doc_number = number("F", issued_on.year, next_f)
+            next_f += 1
+            lines = [_document_line(c, doc_number, i, 1, month) for i, c in enumerate(changed, 1)]
+            total_ht = round_line(net)
+            total_vat = round_line(total_ht * rate)
+            correction.invoices.append(
+                Invoice(
+                    invoice_number=doc_number,
+                    customer_id=customer_id,
+                    invoice_date=issued_on,
+                    due_date=due,
+                    period=str(month),
+                    total_ht=total_ht,
+                    total_vat=total_vat,
+                    total_ttc=total_ht + total_vat,
+                    vat_rate=rate,
+                    vat_mention=mention if original is not None else vat_mention(customer, kinds),
+                    lines=lines,
+                    period_start=month.first_day,
+                    period_end=month.last_day,
+                    operation_category=operation_category(kinds),
+                    original_invoice_number=original_number,
+                    original_invoice_date=original_date,
+                    corrected_month=str(month),
+                    **buyer_mentions(customer),
+                    **seller,
+                )
+            )
+        else:
+            doc_number = number("AV", issued_on.year, next_av)
+            next_av += 1
+            lines = [_document_line(c, doc_number, i, -1, month) for i, c in enumerate(changed, 1)]
+            amount_ht = round_line(-net)
+            amount_vat = round_line(amount_ht * rate)
+            correction.credit_notes.append(
+                CreditNote(
+                    credit_note_number=doc_number,
+                    customer_id=customer_id,
+                    credit_note_date=issued_on,
+                    original_invoice_number=original_number,
+                    original_invoice_date=original_date,
+                    service_month=str(month),
+                    availability_pct=None,
+                    credit_pct=None,
+                    amount_ht=amount_ht,
+                    amount_vat=amount_vat,
+                    amount_ttc=amount_ht + amount_vat,
+                    vat_rate=rate,
+                    vat_mention=mention,
+                    corrected_month=str(month),
+                    lines=lines,
+                )
+            )
+    names = {c["customer_id"]: c["name"] for c in ref["ref_customers"].rows}
+    correction.fec_entries = entries(
+        correction.invoices,
+        correction.credit_notes,
+        names,
+        {issued_on.year: snapshot.next_fec_entry(issued_on.year)},
+    )
+    return correction
