@@ -407,3 +407,44 @@ def test_r68_a_killed_correction_leaves_out_as_before_and_the_next_issues_the_sa
     assert correct(ws).exit_code == 0
     (invoice,) = read(ws.out / OCT / "corrections" / "01", "invoices.csv")
     assert invoice["invoice_number"] == "F2026-000002"
+
+
+def test_r66_sample_story_a_replayed_mediation_file_for_c004(sample_copy, tmp_path):
+    """data_samples/README.md, "Correction": the late file of data_samples/late/ copied into
+    cdrs/2026-10/ after October was issued gives C004 one supplementary invoice."""
+    import shutil
+
+    from tests.conftest import SAMPLE_DATA, SAMPLE_RATES, cli
+
+    data = tmp_path / "data"
+    shutil.copytree(SAMPLE_DATA, data)
+    late = data / "late" / "cdrs" / OCT / "cdr_2026-10_05_mediation-replay.csv"
+    shutil.copy(late, data / "cdrs" / OCT / late.name)
+    october = hashes(sample_copy / OCT)
+    args = ["--data", str(data), "--out", str(sample_copy), "--rates", str(SAMPLE_RATES)]
+    result = cli("correct", "--month", OCT, "--date", D, *args)
+    assert result.exit_code == 0, result.output
+    folder = sample_copy / OCT / "corrections" / "01"
+    (invoice,) = read(folder, "invoices.csv")
+    # 300 s to a UK mobile at 0.1200/min = 0.60 (a new NO_PLAN line: C004 is metered) and
+    # 120 s to a French mobile at 0.0450/min = 0.0900: FR_MOBILE of sip-C004-02 3.33 -> 3.42;
+    # 0.69 HT, VAT 0.138 -> 0.14, TTC 0.83, completing C004's October invoice
+    assert (invoice["invoice_number"], invoice["customer_id"]) == ("F2026-000078", "C004")
+    assert (invoice["total_ht"], invoice["total_vat"], invoice["total_ttc"]) == (
+        "0.69",
+        "0.14",
+        "0.83",
+    )
+    assert invoice["original_invoice_number"] == "F2026-000042"
+    lines = {(ln["zone"], ln["reason"]): ln for ln in read(folder, "invoice_lines.csv")}
+    assert {k: (v["issued_amount_ht"], v["recomputed_amount_ht"]) for k, v in lines.items()} == {
+        ("FR_MOBILE", "NO_PLAN"): ("3.33", "3.42"),
+        ("INTL_GB_MOBILE", "NO_PLAN"): ("0.00", "0.60"),
+    }
+    assert read(folder, "credit_notes.csv") == []
+    assert hashes(sample_copy / OCT) == october
+    audit = cli("audit", "--month", OCT, *args)
+    assert audit.exit_code == 0, audit.output
+    (data / "cdrs" / "2026-11").mkdir()
+    assert cli("bill", "--month", "2026-11", *args).exit_code == 0
+    assert read(sample_copy / "2026-11", "invoices.csv")[0]["invoice_number"] == "F2026-000079"

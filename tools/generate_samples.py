@@ -1434,8 +1434,25 @@ early_payment_discount = "Pas d'escompte pour paiement anticipé."
 """
 
 
+# The correction story (R65-R68, data_samples/README.md): a mediation job replayed after
+# October was issued finds two calls of C004's sip-C004-02 that the switches never exported.
+LATE_FILE = "late/cdrs/2026-10/cdr_2026-10_05_mediation-replay.csv"
+LATE_ROWS = [
+    ["RPL202610-000001", "sip-C004-02", "out", "+33478000402", "+44 7700 900123",
+     "2026-10-20T15:04:00+02:00", 300, "D00025"],
+    ["RPL202610-000002", "sip-C004-02", "out", "+33478000402", "06 12 34 56 78",
+     "2026-10-21T09:30:00+02:00", 120, "D00025"],
+]  # fmt: skip
+
+
+def write_late(out: Path) -> dict[str, int]:
+    """The late file of the correction story, outside cdrs/ (not billed until copied there)."""
+    write_text(out / LATE_FILE, csv_text(CDR_COLUMNS, LATE_ROWS))
+    return {LATE_FILE: len(LATE_ROWS)}
+
+
 def write_all(w: World, out: Path) -> dict[str, int]:
-    for sub in ("cdrs", "registrations"):
+    for sub in ("cdrs", "registrations", "late"):
         if (out / sub).exists():
             shutil.rmtree(out / sub)
     out.mkdir(parents=True, exist_ok=True)
@@ -1478,6 +1495,7 @@ def write_all(w: World, out: Path) -> dict[str, int]:
     w.files = cdr_files(w)
     counts.update(write_cdrs(out, w.files))
     counts.update(write_registrations(out, w))
+    counts.update(write_late(out))
     return counts
 
 
