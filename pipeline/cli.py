@@ -46,13 +46,22 @@ def _fail(exc: BillingError) -> None:
     sys.exit(exc.exit_code)
 
 
+ACCEPT_REJECTS_HELP = (
+    "Issue the month even if its rejected CDR rows exceed max_rejected_pct of provider.toml "
+    "(default 50 %); the manifest records it."
+)
+
+
 @main.command()
 @click.option("--month", required=True, help=MONTH_HELP)
 @click.option("--data", default="data_samples", show_default=True, help=DATA_HELP)
 @click.option("--out", default="out", show_default=True, help=OUT_HELP)
 @click.option("--rates", default="rates", show_default=True, help=RATES_HELP)
+@click.option("--accept-rejects", is_flag=True, help=ACCEPT_REJECTS_HELP)
 @click.pass_context
-def bill(ctx: click.Context, month: str, data: str, out: str, rates: str) -> None:
+def bill(
+    ctx: click.Context, month: str, data: str, out: str, rates: str, accept_rejects: bool
+) -> None:
     """Bill one month: rate its calls, issue invoices, write every export.
 
     Billing a month that was already issued recomputes it and compares: nothing issued is
@@ -61,7 +70,14 @@ def bill(ctx: click.Context, month: str, data: str, out: str, rates: str) -> Non
     from pipeline.run import bill_month
 
     try:
-        result = bill_month(month, Path(data), Path(out), Path(rates), **_run_options(ctx))
+        result = bill_month(
+            month,
+            Path(data),
+            Path(out),
+            Path(rates),
+            accept_rejects=accept_rejects,
+            **_run_options(ctx),
+        )
     except BillingError as exc:
         _fail(exc)
         return
@@ -146,6 +162,7 @@ def audit(ctx: click.Context, month: str, data: str, out: str, rates: str) -> No
     "before the latest document of its series (R67).",
 )
 @click.option("--dry-run", is_flag=True, help="Print what would be issued; write nothing.")
+@click.option("--accept-rejects", is_flag=True, help=ACCEPT_REJECTS_HELP)
 @click.option("--data", default="data_samples", show_default=True, help=DATA_HELP)
 @click.option("--out", default="out", show_default=True, help=OUT_HELP)
 @click.option("--rates", default="rates", show_default=True, help=RATES_HELP)
@@ -155,6 +172,7 @@ def correct(
     month: str,
     date_text: str | None,
     dry_run: bool,
+    accept_rejects: bool,
     data: str,
     out: str,
     rates: str,
@@ -174,6 +192,7 @@ def correct(
             Path(out),
             Path(rates),
             dry_run=dry_run,
+            accept_rejects=accept_rejects,
             **_run_options(ctx),
         )
     except BillingError as exc:

@@ -89,7 +89,13 @@ def write_issued_month(folder: Path, documents: MonthDocuments, data: Path, rate
 
 
 def bill_month(
-    month_text: str, data: Path, out: Path, rates: Path, *, gates: Gates | None = GATES
+    month_text: str,
+    data: Path,
+    out: Path,
+    rates: Path,
+    *,
+    gates: Gates | None = GATES,
+    accept_rejects: bool = False,
 ) -> RunResult:
     """Bill `month_text`: issue it, or, if it is already issued, recompute and compare (R64)."""
     if gates is not None:
@@ -104,7 +110,10 @@ def bill_month(
         final = out / str(month)
         with store.scratch_folder(out, month) as scratch:
             documents = compute_month(
-                MonthInputs(month, ref, data), snapshot, scratch=scratch, gates=gates
+                MonthInputs(month, ref, data, accept_rejects),
+                snapshot,
+                scratch=scratch,
+                gates=gates,
             )
             staging = store.staging_dir(out, month)
             try:
@@ -163,7 +172,7 @@ def audit_month(
 
         def month_again(ref: Any, tmp_data: Path, tmp_rates: Path, scratch: Path, fresh: Path):
             documents = compute_month(
-                MonthInputs(month, ref, tmp_data),
+                MonthInputs(month, ref, tmp_data, bool(issued.get("accepted_rejects"))),
                 snapshot.before(month),
                 scratch=scratch,
                 gates=gates,
@@ -185,9 +194,10 @@ def audit_month(
                 view: LedgerSnapshot = view,
                 issued_on: date = issued_on,
                 number: int = number,
+                accept: bool = bool(record.get("accepted_rejects")),
             ):
                 recomputed = compute_month(
-                    MonthInputs(month, ref, tmp_data),
+                    MonthInputs(month, ref, tmp_data, accept),
                     view.before(month),
                     scratch=scratch,
                     gates=gates,
@@ -242,6 +252,7 @@ def correct_month(
     rates: Path,
     *,
     dry_run: bool = False,
+    accept_rejects: bool = False,
     gates: Gates | None = GATES,
 ) -> CorrectionResult:
     """R65-R68: recompute an issued month with the current inputs and issue, per customer
@@ -263,7 +274,10 @@ def correct_month(
         number = len(snapshot.corrections(month)) + 1
         with store.scratch_folder(out, month) as scratch:
             recomputed = compute_month(
-                MonthInputs(month, ref, data), snapshot.before(month), scratch=scratch, gates=gates
+                MonthInputs(month, ref, data, accept_rejects),
+                snapshot.before(month),
+                scratch=scratch,
+                gates=gates,
             )
             correction = compute_correction(recomputed, snapshot, issued_on, number)
             lines = describe_correction(correction)

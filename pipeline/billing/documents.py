@@ -106,6 +106,7 @@ class MonthDocuments:
     usage_summary: list[tuple[Any, ...]] = field(default_factory=list)
     fec_entries: list[FecLine] = field(default_factory=list)  # pipeline.billing.accounting
     validation: list[Any] = field(default_factory=list)  # the gates' reports, when run
+    accepted_rejects: bool = False  # issued with --accept-rejects (max_rejected_pct passed)
 
     @property
     def lines(self) -> list[dict[str, Any]]:

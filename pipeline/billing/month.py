@@ -58,6 +58,8 @@ class MonthInputs:
     month: Month
     reference: Reference
     data: Path
+    # issue the month even if its rejects exceed max_rejected_pct of provider.toml
+    accept_rejects: bool = False
 
 
 RECONCILIATION_COLUMNS = ("source_file", "rows_read", "rated", "duplicates", "rejected", "balanced")
@@ -69,6 +71,34 @@ USAGE_SUMMARY_SQL = (
 
 def _table(con: duckdb.DuckDBPyConnection, columns: tuple[str, ...], sql: str) -> pa.Table:
     return con.sql(f"select {', '.join(columns)} from {sql}").to_arrow_table()
+
+
+def check_rejects(
+    inputs: MonthInputs, reconciliation: list[dict[str, Any]], rejects: pa.Table
+) -> None:
+    """A month whose rejected CDR rows (duplicates apart) are over max_rejected_pct of its
+    rows is not issued silently (a file of another format, a switch gone wrong): exit 1 with
+    the counts, unless the run accepts them (`--accept-rejects`)."""
+    read = sum(r["rows_read"] for r in reconciliation)
+    rejected = sum(r["rejected"] for r in reconciliation)
+    limit = inputs.reference.provider["max_rejected_pct"]
+    if inputs.accept_rejects or read == 0 or rejected * 100 <= limit * read:
+        return
+    reasons: dict[str, int] = {}
+    for reason in rejects.column("reason").to_pylist():
+        if reason != "DUPLICATE":
+            reasons[reason] = reasons.get(reason, 0) + 1
+    by_file = ", ".join(
+        f"{r['source_file']} {r['rejected']} of {r['rows_read']}"
+        for r in reconciliation
+        if r["rejected"]
+    )
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(reasons.items(), key=lambda kv: -kv[1]))
+    raise ProblemFound(
+        f"{inputs.month}: {rejected} of {read} CDR rows rejected ({counts}; {by_file}), over "
+        f"max_rejected_pct = {limit} of provider.toml: nothing was issued; check the files, "
+        "or bill with --accept-rejects to issue the month with these rejects"
+    )
 
 
 def compute_month(
@@ -112,6 +142,8 @@ def compute_month(
             raise ProblemFound(
                 f"CDR reconciliation does not balance for {', '.join(unbalanced)} (R40)"
             )
+        rejects = _table(con, contract.REJECTS.names, "rejects order by source_file, row_number")
+        check_rejects(inputs, reconciliation, rejects)
         with stage("sla"):
             credit_notes, sla_rows = credit_notes_for_run(ref, month, snapshot, invoices)
         years = sorted(
@@ -129,10 +161,11 @@ def compute_month(
             reference=ref,
             rated_calls_file=scratch / RATED_CALLS_FILE,
             rated_calls=con.execute("select count(*) from rated_calls").fetchall()[0][0],
-            rejects=_table(con, contract.REJECTS.names, "rejects order by source_file, row_number"),
+            rejects=rejects,
             fair_use=_table(con, contract.FAIR_USE.names, "fair_use_report order by sip_account"),
             usage_summary=con.execute(USAGE_SUMMARY_SQL).fetchall(),
             validation=reports,
+            accepted_rejects=inputs.accept_rejects,
         )
         documents.fec_entries = entries(
             invoices,

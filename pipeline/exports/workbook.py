@@ -73,6 +73,7 @@ REJECT_LABELS = {
     "MALFORMED": "Ligne illisible (champ manquant ou mal formé)",
     "DUPLICATE": "Doublon d'un appel déjà lu (ce mois-ci ou un mois déjà facturé)",
     "NEGATIVE_DURATION": "Durée négative",
+    "DURATION_TOO_LONG": "Durée aberrante (au-delà de la durée maximale d'un appel)",
     "OUT_OF_PERIOD": "Appel hors du mois facturé",
     "UNKNOWN_ACCOUNT": "Compte SIP inconnu",
     "INVALID_NUMBER": "Numéro appelé invalide",

@@ -431,6 +431,14 @@ def _check_references(ref: Reference) -> None:
 
 
 PROVIDER_KEYS = contract.PROVIDER_KEYS
+# Optional settings of provider.toml: name -> (default, lowest, highest, what it is).
+PROVIDER_SETTINGS = {
+    # R41 DURATION_TOO_LONG: a call longer than this is a switch glitch, never billed
+    "max_call_duration_s": (86_400, 1, 31 * 86_400, "the longest call billed, in seconds"),
+    # a month whose rejected rows (duplicates apart) exceed this share of its CDR rows is not
+    # issued (exit 1) unless `--accept-rejects` is given (docs/robustness.md)
+    "max_rejected_pct": (50, 0, 100, "the highest share of rejected CDR rows, in percent"),
+}
 
 
 def read_provider(folder: Path) -> dict[str, Any]:
@@ -470,6 +478,14 @@ def read_provider(folder: Path) -> dict[str, Any]:
             "recovery costs is 40 EUR (art. D441-5 du Code de commerce)",
             file=str(path),
         )
+    for key, (default, low, high, what) in PROVIDER_SETTINGS.items():
+        value = data.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise InputError(
+                f"{key} = {value!r}: expected {what}, a whole number from {low} to {high}",
+                file=str(path),
+            )
+        data[key] = value
     return data
 
 

@@ -97,6 +97,7 @@ def build(documents: MonthDocuments, data: Path, rates: Path) -> dict[str, Any]:
             for kind, p in input_files(data, rates, documents.month)
         ],
         "cdr_files": documents.cdr_files,
+        "accepted_rejects": documents.accepted_rejects,
         "reconciliation": documents.reconciliation,
         "numbers": {
             "invoices": _numbers(documents.invoices, "invoice_number"),

@@ -60,12 +60,22 @@ def month_params(month: Month) -> dict[str, Any]:
     return {"month_start": month.start_utc, "month_end": month.end_utc}
 
 
-def set_run_params(con: duckdb.DuckDBPyConnection, month: Month) -> None:
-    """The one-row table `run_params` the models read the month from (bound, never formatted)."""
+# R41 DURATION_TOO_LONG when provider.toml does not set max_call_duration_s
+DEFAULT_MAX_CALL_DURATION_S = 86_400
+
+
+def set_run_params(
+    con: duckdb.DuckDBPyConnection,
+    month: Month,
+    max_call_duration_s: int = DEFAULT_MAX_CALL_DURATION_S,
+) -> None:
+    """The one-row table `run_params` the models read the month from, and the longest call
+    billed (R41 DURATION_TOO_LONG): bound, never formatted."""
     con.execute(
         "create or replace table run_params as select cast($month_start as timestamptz) "
-        "as month_start, cast($month_end as timestamptz) as month_end",
-        month_params(month),
+        "as month_start, cast($month_end as timestamptz) as month_end, "
+        "cast($max_call_duration_s as bigint) as max_call_duration_s",
+        {**month_params(month), "max_call_duration_s": max_call_duration_s},
     )
 
 
@@ -75,6 +85,7 @@ def rate_month(
     month: Month,
     billed_id_files: list[tuple[str, Path]],
     scratch: Path | None = None,
+    max_call_duration_s: int = DEFAULT_MAX_CALL_DURATION_S,
 ) -> list[str]:
     """Load and rate the month; return the CDR files read (relative to data).
 
@@ -96,7 +107,7 @@ def rate_month(
         )
     with stage("load", "billed_cdr_ids"):
         billed_ids_table(con, billed_id_files)
-    set_run_params(con, month)
+    set_run_params(con, month, max_call_duration_s)
     for layer, name in RATING_MODELS:
         with stage(STAGES.get(name, "rating"), name):
             if name == "rated_calls" and scratch is not None:
@@ -146,8 +157,15 @@ def rate_folders(
     """Load the reference data and rate the month in a fresh in-memory database, issuing
     nothing (used by `billing explain` for a month not issued yet, and by tests)."""
     con = connect()
-    register(con, load_reference(data, rates))
-    rate_month(con, data, month, billed_id_files or [])
+    ref = load_reference(data, rates)
+    register(con, ref)
+    rate_month(
+        con,
+        data,
+        month,
+        billed_id_files or [],
+        max_call_duration_s=ref.provider["max_call_duration_s"],
+    )
     return con
 
 

@@ -29,6 +29,7 @@ R41_ORDER: tuple[str, ...] = (
     "MALFORMED",
     "DUPLICATE",
     "NEGATIVE_DURATION",
+    "DURATION_TOO_LONG",
     "OUT_OF_PERIOD",
     "UNKNOWN_ACCOUNT",
     "INVALID_NUMBER",

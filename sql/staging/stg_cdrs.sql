@@ -1,5 +1,6 @@
 -- Staged CDRs of the month: typed fields and the first reject reason of R41 that can be decided
--- before rating (MALFORMED, DUPLICATE, NEGATIVE_DURATION, OUT_OF_PERIOD, UNKNOWN_ACCOUNT).
+-- before rating (MALFORMED, DUPLICATE, NEGATIVE_DURATION, DURATION_TOO_LONG, OUT_OF_PERIOD,
+-- UNKNOWN_ACCOUNT).
 -- INVALID_NUMBER and NO_TARIFF are decided by the rating models.
 -- Reads: stg_cdr_fields (a view over raw_cdrs), billed_cdr_ids, ref_sip_accounts, run_params (the
 -- month's instant range [month_start, month_end), R1, one row bound by pipeline/rating.py).
@@ -57,7 +58,8 @@ previously_billed as (
 month_range as (
     select
         month_start,
-        month_end
+        month_end,
+        max_call_duration_s
     from run_params
 ),
 
@@ -79,6 +81,8 @@ judged as (
         p.cdr_id is not null as billed_before,
         p.month as billed_month,
         a.sip_account is not null as known_account,
+        f.duration_s > m.max_call_duration_s as too_long,
+        m.max_call_duration_s,
         f.start_time < m.month_start or f.start_time >= m.month_end as out_of_period
     from stg_cdr_fields as f
     cross join month_range as m
@@ -97,6 +101,7 @@ rejected as (
             when malformed_detail is not null then 'MALFORMED'
             when repeated or billed_before then 'DUPLICATE'
             when duration_s < 0 then 'NEGATIVE_DURATION'
+            when too_long then 'DURATION_TOO_LONG'
             when out_of_period then 'OUT_OF_PERIOD'
             when not known_account then 'UNKNOWN_ACCOUNT'
         end as reject_reason
@@ -137,6 +142,10 @@ final as (
                 then 'first seen in ' || first_file || ' row ' || first_row
             when reject_reason = 'DUPLICATE' then 'already billed in ' || billed_month
             when reject_reason = 'NEGATIVE_DURATION' then 'duration_s is ' || duration_s
+            when reject_reason = 'DURATION_TOO_LONG'
+                then
+                    'duration_s is ' || duration_s || ', over the ' || max_call_duration_s
+                    || ' s of max_call_duration_s (provider.toml)'
             when reject_reason = 'OUT_OF_PERIOD'
                 then 'starts ' || strftime(start_time, '%Y-%m-%d %H:%M:%S %z') || ', outside the month'
             when reject_reason = 'UNKNOWN_ACCOUNT'
