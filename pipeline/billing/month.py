@@ -115,7 +115,14 @@ def compute_month(
     con = connect()
     try:
         register(con, ref)
-        cdr_files = rate_month(con, inputs.data, month, snapshot.billed_id_files(), scratch=scratch)
+        cdr_files = rate_month(
+            con,
+            inputs.data,
+            month,
+            snapshot.billed_id_files(),
+            scratch=scratch,
+            max_call_duration_s=ref.provider["max_call_duration_s"],
+        )
         checkpoint("rated")
         reports = []
         if gates is not None:

@@ -73,9 +73,18 @@ def new_workbook() -> Workbook:
     return Workbook(write_only=True)
 
 
+# Excel and LibreOffice hold at most 32,767 characters in a cell
+CELL_MAX_CHARS = 32_767
+
+
 def clean_text(text: str) -> str:
-    """Control characters that the xlsx format cannot hold are dropped."""
-    return ILLEGAL_CHARACTERS_RE.sub("", text)
+    """Control characters that the xlsx format cannot hold are dropped; a text longer than a
+    cell holds (the raw text of an oversized CDR line) is cut, and says so."""
+    text = ILLEGAL_CHARACTERS_RE.sub("", text)
+    if len(text) > CELL_MAX_CHARS:
+        tail = f" [... {len(text)} caractères, texte complet dans le fichier CSV]"
+        text = text[: CELL_MAX_CHARS - len(tail)] + tail
+    return text
 
 
 def _cell(ws: Any, value: Any, number_format: str | None) -> Any:

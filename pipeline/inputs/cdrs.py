@@ -26,6 +26,18 @@ CDR_COLUMNS = contract.CDRS.names
 REGISTRATION_COLUMNS = contract.REGISTRATIONS.names
 SUFFIXES = (".csv", ".csv.gz", ".parquet")
 _UNIT_SEPARATOR = "\x1f"  # never in a CDR: each line is read whole as one field
+# Lines are read up to this size (DuckDB's default, 2 MB, stopped the whole month on one long
+# line); staging rejects a line longer than LONGEST_CDR as MALFORMED. Not strict: a file
+# mixing CRLF and LF line ends is read line by line (line ends are not an error).
+MAX_LINE_BYTES = 64 << 20
+LONGEST_CDR = 65_536
+
+
+def first_line(exc: BaseException) -> str:
+    """A reader library's error as one line (DuckDB's CSV errors run to twenty)."""
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    text = lines[0] if lines else type(exc).__name__
+    return text if len(text) <= 300 else text[:297] + "..."
 
 
 def month_files(data: Path, folder: str, month: str, required: bool) -> list[Path]:
@@ -95,7 +107,8 @@ def _load_csv(con, path: Path, rel: str, file_no: int, columns: tuple[str, ...],
             select ? as file_no, row_number() over () as row_number, raw
             from read_csv(?, columns = {{'raw': 'VARCHAR'}}, header = false, skip = 1,
                           delim = ?, quote = '', escape = '', auto_detect = false,
-                          compression = 'auto')
+                          compression = 'auto', strict_mode = false,
+                          max_line_size = {MAX_LINE_BYTES})
         )
         where raw is not null and (not starts_with(raw, ' ') or trim(raw) <> '')
         """,
@@ -138,6 +151,7 @@ _TIMESTAMP_TYPES = (
     "TIMESTAMP_MS",
     "TIMESTAMP_S",
 )
+_FRACTIONAL_TYPES = ("FLOAT", "DOUBLE", "DECIMAL", "REAL")
 _INTEGER_TYPES = (
     "TINYINT",
     "SMALLINT",
@@ -170,7 +184,7 @@ def _parquet_select(con, path: Path, rel: str, columns: tuple[str, ...]) -> str:
             ).fetchall()
         }
     except duckdb.Error as exc:
-        raise InputError(f"not a readable parquet file: {exc}", file=str(path)) from exc
+        raise InputError(f"not a readable parquet file: {first_line(exc)}", file=str(path)) from exc
     _positions(path, list(types), columns)
     fields, typed = [], []
     for c in columns:
@@ -184,6 +198,13 @@ def _parquet_select(con, path: Path, rel: str, columns: tuple[str, ...]) -> str:
             if native:
                 fields.append(f"cast(null as varchar) as {c}")
                 typed.append(f'cast("{c}" as {sql_type}) as {name}')
+                continue
+            if sql_type == "bigint" and types[c].startswith(_FRACTIONAL_TYPES):
+                # what pandas writes: float64 durations. A whole value is that integer; any
+                # other is kept as text, which staging rejects (not a whole number: MALFORMED)
+                whole = f'("{c}" = trunc("{c}") and abs("{c}") < 1e12)'
+                fields.append(f'case when {whole} then null else cast("{c}" as varchar) end as {c}')
+                typed.append(f'case when {whole} then cast("{c}" as bigint) end as {name}')
                 continue
             typed.append(f"cast(null as {sql_type}) as {name}")
         text = f'cast("{c}" as varchar)'
@@ -278,7 +299,7 @@ def load_raw(
             else:
                 selects.append(_load_csv(con, path, rel, len(rels), columns, table))
         except duckdb.Error as exc:
-            raise InputError(f"cannot read the file: {exc}", file=str(path)) from exc
+            raise InputError(f"cannot read the file: {first_line(exc)}", file=str(path)) from exc
     con.execute(f"create view {table} as " + " union all ".join(selects))
     return rels
 

@@ -44,6 +44,8 @@ malformed as (
     select
         *,
         case
+            when length(raw) > 65536
+                then 'line of ' || length(raw) || ' characters, longer than any CDR (65,536)'
             when n_fields <> expected_fields
                 then 'has ' || n_fields || ' fields, the header has ' || expected_fields
             when cdr_id is null then 'cdr_id is empty'
