@@ -7,11 +7,13 @@ that stopped the run before anything was issued.
 
 from __future__ import annotations
 
+import errno
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
+import duckdb
 
 from pipeline.core.errors import BillingError
 
@@ -44,6 +46,36 @@ def _run_options(ctx: click.Context) -> dict[str, Any]:
 def _fail(exc: BillingError) -> None:
     click.echo(f"error: {exc}", err=True)
     sys.exit(exc.exit_code)
+
+
+_ADVICE = {
+    errno.ENOSPC: "free space on that disk (or set BILLING_TEMP_DIR, or --out, to another one)",
+    errno.EDQUOT: "free space within your quota",
+    errno.EACCES: "make it writable for this user, or choose another --out",
+    errno.EPERM: "make it writable for this user, or choose another --out",
+    errno.EROFS: "the file system is read-only: choose another --out",
+    errno.ENOENT: "check the path",
+    errno.EMFILE: "raise the limit of open files (ulimit -n)",
+}
+
+
+def _environment_error(exc: BaseException) -> None:
+    """An operating-system or database-engine error as one line, exit 1: nothing was issued
+    (a month is published by one rename, after every file is written)."""
+    if isinstance(exc, OSError):
+        what = exc.strerror or str(exc)
+        where = f"{exc.filename}: " if exc.filename else ""
+        name = errno.errorcode.get(exc.errno or 0, "")
+        advice = _ADVICE.get(exc.errno or 0, "fix it")
+        message = f"{where}{what}{f' ({name})' if name else ''}: {advice}, then run again"
+    else:
+        lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+        first = lines[0] if lines else type(exc).__name__
+        message = f"the database engine stopped: {first}"
+        if "space" in first.lower() or "disk" in first.lower():
+            message += " (free space where DuckDB spills: BILLING_TEMP_DIR)"
+    click.echo(f"error: {message}; nothing was issued", err=True)
+    sys.exit(1)
 
 
 ACCEPT_REJECTS_HELP = (
@@ -81,6 +113,9 @@ def bill(
     except BillingError as exc:
         _fail(exc)
         return
+    except (OSError, duckdb.Error) as exc:
+        _environment_error(exc)
+        return
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     rec = result.reconciliation
@@ -114,6 +149,8 @@ def explain(month: str, cdr_id: str, data: str, out: str, rates: str) -> None:
         click.echo(explain_call(month, cdr_id, Path(data), Path(out), Path(rates)))
     except BillingError as exc:
         _fail(exc)
+    except (OSError, duckdb.Error) as exc:
+        _environment_error(exc)
 
 
 @main.command()
@@ -143,6 +180,9 @@ def audit(ctx: click.Context, month: str, data: str, out: str, rates: str) -> No
         result = audit_month(month, Path(data), Path(out), Path(rates), **_run_options(ctx))
     except BillingError as exc:
         _fail(exc)
+        return
+    except (OSError, duckdb.Error) as exc:
+        _environment_error(exc)
         return
     for note in result.notes:
         click.echo(f"note: {note}")
@@ -197,6 +237,9 @@ def correct(
         )
     except BillingError as exc:
         _fail(exc)
+        return
+    except (OSError, duckdb.Error) as exc:
+        _environment_error(exc)
         return
     for line in result.lines:
         click.echo(line)

@@ -103,7 +103,7 @@ def bill_month(
     month, ref = _month_and_reference(month_text, data, rates)
     with store.locked(out):
         checkpoint("locked")
-        store.verify(out)
+        verified = store.verify(out)
         already = store.check_month_order(out, month)
         snapshot = read_snapshot(out).before(month)
         warnings = [] if already else changed_inputs(out, data, ref["ref_tariffs"].rows)
@@ -144,6 +144,7 @@ def bill_month(
                 result.status = "identical"
                 return result
             store.publish(staging, final)
+            store.remember(out, verified, final)
     return result
 
 
@@ -264,7 +265,7 @@ def correct_month(
     month, ref = _month_and_reference(month_text, data, rates)
     with store.locked(out):
         checkpoint("locked")
-        store.verify(out)
+        verified = store.verify(out)
         if not store.is_issued(out, month):
             raise InputError(
                 f"{month} is not an issued month under {out}: only an issued month can be "
@@ -295,6 +296,7 @@ def correct_month(
                 shutil.rmtree(staging, ignore_errors=True)
                 raise
             store.publish(staging, final)
+            store.remember(out, verified, final)
     return CorrectionResult(month, "issued", final, lines)
 
 

@@ -168,3 +168,70 @@ def test_one_oversized_line_is_one_malformed_row(ws):
     # + 14 + 25 + 2 + 0 characters and 7 commas = 3,000,060
     assert reject["detail"] == "line of 3000060 characters, longer than any CDR (65,536)"
     assert usage(ws) == [("FR_FIXED", "2", "0.06")]
+
+
+def _issue_two_months(ws: Workspace) -> None:
+    ws.cdrs("2026-09", [fr_call("s1", 60, at="2026-09-05T10:00:00+02:00")])
+    assert ws.bill("2026-09").exit_code == 0
+    ws.cdrs(OCT, [fr_call("o1", 60)])
+
+
+def test_damaged_ledger_a_removed_rated_calls_file_stops_the_next_run(ws):
+    """Without the check, s1 billed in September could be billed again in October."""
+    _issue_two_months(ws)
+    ws.cdrs(OCT, [fr_call("o1", 60), fr_call("s1", 60)])  # s1 again: a DUPLICATE (R41)
+    (ws.out / "2026-09" / "rated_calls.parquet").unlink()
+    result = ws.bill(OCT)
+    assert result.exit_code == 1
+    assert "2026-09/rated_calls.parquet: removed since it was issued" in result.output
+    assert not (ws.out / OCT).exists()
+
+
+def test_damaged_ledger_a_removed_workbook_or_changed_archive_stops_the_next_run(ws):
+    _issue_two_months(ws)
+    (ws.out / "2026-09" / "billing_2026-09.xlsx").unlink()
+    result = ws.bill(OCT)
+    assert result.exit_code == 1 and "billing_2026-09.xlsx: removed since it was issued" in (
+        result.output
+    )
+
+
+def test_damaged_ledger_a_changed_file_is_found_even_with_the_same_size_and_time(ws):
+    import os
+
+    _issue_two_months(ws)
+    assert (ws.out / ".verified.json").exists()  # what the last publication hashed
+    path = ws.out / "2026-09" / "fair_use.csv"
+    stat = path.stat()
+    path.chmod(0o644)
+    path.write_bytes(path.read_bytes().replace(b"sip_account", b"sip_accounx"))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # the same time, the same size:
+    result = ws.bill(OCT)  # its status-change time differs, so the file is hashed again
+    assert result.exit_code == 1
+    assert "2026-09/fair_use.csv: changed since it was issued (sha256 differs)" in result.output
+
+
+def test_a_full_disk_is_one_line_naming_the_path_and_out_is_unchanged(ws, monkeypatch):
+    import errno
+    import os
+
+    from pipeline.exports import month as month_writer
+
+    _issue_two_months(ws)
+    before = sorted(p.relative_to(ws.out).as_posix() for p in ws.out.rglob("*"))
+    real = month_writer.write_csv
+
+    def full(path, *args, **kwargs):
+        if path.name == "invoice_lines.csv":
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(month_writer, "write_csv", full)  # the disk fills up mid-write
+    result = ws.bill(OCT)
+    assert result.exit_code == 1
+    (line,) = result.output.strip().splitlines()
+    assert line.startswith("error: ") and "invoice_lines.csv: No space left on device (ENOSPC)" in (
+        line
+    )
+    assert "free space on that disk" in line and line.endswith("nothing was issued")
+    assert sorted(p.relative_to(ws.out).as_posix() for p in ws.out.rglob("*")) == before

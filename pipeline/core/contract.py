@@ -309,5 +309,3 @@ CORRECTION_CHANGES = _output(
 CORRECTIONS_DIR = "corrections"
 RATED_CALLS_FILE = RATED_CALLS.name
 MANIFEST_FILE = "manifest.json"
-# The issued documents whose bytes are checked against their manifest before every run.
-LEDGER_FILES = (INVOICES.name, INVOICE_LINES.name, CREDIT_NOTES.name)

@@ -26,9 +26,10 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from pipeline.core import db
-from pipeline.core.contract import CORRECTIONS_DIR, LEDGER_FILES, MANIFEST_FILE
+from pipeline.core.contract import CORRECTIONS_DIR, MANIFEST_FILE
 from pipeline.core.dates import Month
 from pipeline.core.errors import InputError, ProblemFound
 from pipeline.core.progress import checkpoint
@@ -156,11 +157,36 @@ def _issued_folders(out: Path, before: Month | None) -> tuple[list[Path], list[s
     return [f for _, f in sorted(keyed, key=lambda kv: kv[0])], problems
 
 
-def verify(out: Path, before: Month | None = None) -> None:
+# Where the ledger remembers the files it has hashed (size, times, inode, sha256), so
+# that checking every issued file before every run re-hashes only the files whose size or
+# times changed. Written only when a month or a correction is published; a missing or
+# unreadable cache means every file is hashed again (docs/robustness.md).
+VERIFIED_FILE = ".verified.json"
+
+
+def _stat_key(path: Path) -> list[int]:
+    """What changes when a file is written, replaced or chmod-ed: the status-change time
+    (ctime) cannot be set back by a user, unlike the modification time."""
+    st = path.stat()
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+
+
+def _read_cache(out: Path) -> dict[str, list[Any]]:
+    try:
+        data = json.loads((out / VERIFIED_FILE).read_text(encoding="utf-8"))
+        return data["files"] if data.get("version") == 1 else {}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
+def verify(out: Path, before: Month | None = None) -> dict[str, list[Any]]:
     """The issued months and their corrections (those issued before month `before` when
-    given) are intact: their documents match the hashes of their manifest, and each series is
-    one unbroken sequence per year, in the order of issue (R60, R67)."""
+    given) are intact: every file their manifest lists exists with its sha256, and each series
+    is one unbroken sequence per year, in the order of issue (R60, R67). Return what was
+    verified (path under OUT -> size, modification time, sha256), for `remember`."""
     seen: dict[tuple[str, str], int] = {}
+    cache = _read_cache(out)
+    verified: dict[str, list[Any]] = {}
     folders, problems = _issued_folders(out, before)
     for folder in folders:
         try:
@@ -168,28 +194,52 @@ def verify(out: Path, before: Month | None = None) -> None:
         except (OSError, ValueError, KeyError) as exc:
             problems.append(f"{folder / MANIFEST_FILE}: unreadable ({exc})")
             continue
-        for name in LEDGER_FILES:
+        for name, digest in sorted(outputs.items()):
             path = folder / name
-            if name in outputs and (not path.exists() or sha256(path) != outputs[name]):
-                problems.append(f"{path}: changed or removed since it was issued")
+            rel = path.relative_to(out).as_posix()
+            if not path.is_file():
+                problems.append(f"{path}: removed since it was issued (listed in its manifest)")
+                continue
+            key = _stat_key(path)
+            known = cache.get(rel)
+            actual = known[4] if known and known[:4] == key else sha256(path)
+            if actual != digest:
+                problems.append(f"{path}: changed since it was issued (sha256 differs)")
+                continue
+            verified[rel] = [*key, digest]
         for series, column, file in SERIES:
             for doc in _read_column(folder / file, column):
                 match = _NUMBER.match(doc)
                 if not match or match.group(1) != series:
                     problems.append(f"{folder / file}: {doc!r} is not a {series} number")
                     continue
-                key = (series, match.group(2))
-                expected = seen.get(key, 0) + 1
+                key_ = (series, match.group(2))
+                expected = seen.get(key_, 0) + 1
                 if int(match.group(3)) != expected:
                     problems.append(
                         f"{folder / file}: {doc} breaks the sequence, expected "
-                        f"{series}{key[1]}-{expected:06d} (R60)"
+                        f"{series}{key_[1]}-{expected:06d} (R60)"
                     )
-                seen[key] = int(match.group(3))
+                seen[key_] = int(match.group(3))
     if problems:
         raise ProblemFound(
-            f"the ledger under {out} is damaged; nothing was done:\n" + "\n".join(problems[:20])
+            f"the ledger under {out} is damaged; nothing was done (restore the files from a "
+            "backup, or move the damaged month away):\n" + "\n".join(problems[:20])
         )
+    return verified
+
+
+def remember(out: Path, verified: dict[str, list[Any]], published: Path) -> None:
+    """After a publication: record the files verified at the start and the ones just
+    published (their manifest's hashes), so that the next run hashes only what changed."""
+    files = dict(verified)
+    record = json.loads((published / MANIFEST_FILE).read_text(encoding="utf-8"))
+    for name, digest in record["outputs"].items():
+        path = published / name
+        files[path.relative_to(out).as_posix()] = [*_stat_key(path), digest]
+    tmp = out / f"{VERIFIED_FILE}.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps({"version": 1, "files": files}, sort_keys=True), encoding="utf-8")
+    os.replace(tmp, out / VERIFIED_FILE)
 
 
 @contextmanager
