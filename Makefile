@@ -1,4 +1,8 @@
 # The single entry point. The first target run creates .venv and installs the project.
+# Scripts that need the exit code (0 done, 1 problem found, 2 bad input) call .venv/bin/billing:
+# make turns every failure into its own status 2 (and prints its own "Error N" line).
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -22,11 +26,13 @@ install: $(STAMP)
 
 # the exact versions of requirements.lock, then the project itself without resolving again
 $(STAMP): pyproject.toml $(LOCK)
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r $(LOCK)
-	$(BIN)/pip install --quiet --no-deps -e .
-	touch $(STAMP)
+	@echo "Installing the project into $(VENV) (once, about 2 minutes): the libraries of $(LOCK)..."
+	@$(PYTHON) -m venv $(VENV)
+	@$(BIN)/pip install --quiet --upgrade pip
+	@$(BIN)/pip install --progress-bar off -r $(LOCK) | grep -E '^(Collecting|Successfully installed)' | sed -e 's/^Collecting /  getting /' -e 's/^Successfully installed .*/  libraries installed/'
+	@$(BIN)/pip install --quiet --no-deps -e .
+	@touch $(STAMP)
+	@echo "Installed: $(BIN)/billing"
 
 # refresh requirements.lock: the newest versions that pyproject.toml's ranges allow, resolved
 # in a throw-away environment (commit the result with the reason)
@@ -38,38 +44,48 @@ lock:
 	mv $(LOCK).new $(LOCK)
 	rm -rf .venv-lock build *.egg-info
 
+# a target run without a variable it needs says how to call it
+need = $(if $(strip $($(1))),,$(error usage: make $@ $(1)=$(2)   (see README.md, "Commands")))
+PATHS = --data "$(DATA)" --out "$(OUT)" --rates "$(RATES)"
+
+# bill one month, or several in order: make bill MONTH="2026-09 2026-10"
 bill: $(STAMP)
-	$(BIN)/billing bill --month "$(MONTH)" --data "$(DATA)" --out "$(OUT)" --rates "$(RATES)"
+	$(call need,MONTH,YYYY-MM)
+	@for m in $(MONTH); do $(BIN)/billing bill --month "$$m" $(PATHS) || exit $$?; done
 
 # correct an issued month (R65-R68): DATE= the documents' date (default: today)
 correct: $(STAMP)
-	$(BIN)/billing correct --month "$(MONTH)" $(if $(DATE),--date "$(DATE)",) $(if $(DRY_RUN),--dry-run,) --data "$(DATA)" --out "$(OUT)" --rates "$(RATES)"
+	$(call need,MONTH,YYYY-MM [DATE=YYYY-MM-DD] [DRY_RUN=1])
+	@$(BIN)/billing correct --month "$(MONTH)" $(if $(DATE),--date "$(DATE)",) $(if $(DRY_RUN),--dry-run,) $(PATHS)
 
 audit: $(STAMP)
-	$(BIN)/billing audit --month "$(MONTH)" --data "$(DATA)" --out "$(OUT)" --rates "$(RATES)"
+	$(call need,MONTH,YYYY-MM)
+	@$(BIN)/billing audit --month "$(MONTH)" $(PATHS)
 
 explain: $(STAMP)
-	$(BIN)/billing explain --month "$(MONTH)" --cdr "$(CDR)" --data "$(DATA)" --out "$(OUT)" --rates "$(RATES)"
+	$(call need,MONTH,YYYY-MM CDR=cdr_id)
+	$(call need,CDR,cdr_id MONTH=YYYY-MM)
+	@$(BIN)/billing explain --month "$(MONTH)" --cdr "$(CDR)" $(PATHS)
 
 # the fast suite (under 90 s); test-all adds the slow and external cases (SIGKILLed runs,
 # the benchmark, LibreOffice, the great-expectations fault matrix): CI runs test-all
 test: $(STAMP)
-	$(BIN)/pytest -m "not slow"
+	@$(BIN)/pytest -m "not slow"
 
 test-all: $(STAMP)
-	$(BIN)/pytest
+	@$(BIN)/pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check pipeline tests tools
-	$(BIN)/ruff format --check pipeline tests tools
-	$(BIN)/sqlfluff lint sql
+	@$(BIN)/ruff check pipeline tests tools bench
+	@$(BIN)/ruff format --check pipeline tests tools bench
+	@$(BIN)/sqlfluff lint sql
 
 samples: $(STAMP)
-	$(BIN)/python tools/generate_samples.py data_samples
+	@$(BIN)/python tools/generate_samples.py data_samples
 
 # benchmark (docs/performance.md): synthetic month of ROWS CDRs, floor, whole bill, CSV, pandas
 bench: $(STAMP)
-	$(BIN)/python -m bench.benchmark --rows "$(ROWS)" --out "$(BENCH_OUT)" $(if $(MEMORY_LIMIT),--memory-limit "$(MEMORY_LIMIT)",)
+	@$(BIN)/python -m bench.benchmark --rows "$(ROWS)" --out "$(BENCH_OUT)" $(if $(MEMORY_LIMIT),--memory-limit "$(MEMORY_LIMIT)",)
 
 clean:
 	rm -rf $(VENV) out .pytest_cache
