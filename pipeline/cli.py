@@ -90,9 +90,21 @@ ACCEPT_REJECTS_HELP = (
 @click.option("--out", default="out", show_default=True, help=OUT_HELP)
 @click.option("--rates", default="rates", show_default=True, help=RATES_HELP)
 @click.option("--accept-rejects", is_flag=True, help=ACCEPT_REJECTS_HELP)
+@click.option(
+    "--start-ledger",
+    is_flag=True,
+    help="Start an empty ledger at this month although earlier months of the data folder have "
+    "CDR files (a provider migrating mid-year): those months can never be billed here.",
+)
 @click.pass_context
 def bill(
-    ctx: click.Context, month: str, data: str, out: str, rates: str, accept_rejects: bool
+    ctx: click.Context,
+    month: str,
+    data: str,
+    out: str,
+    rates: str,
+    accept_rejects: bool,
+    start_ledger: bool,
 ) -> None:
     """Bill one month: rate its calls, issue invoices, write every export.
 
@@ -108,6 +120,7 @@ def bill(
             Path(out),
             Path(rates),
             accept_rejects=accept_rejects,
+            start_ledger=start_ledger,
             **_run_options(ctx),
         )
     except BillingError as exc:

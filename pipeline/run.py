@@ -33,6 +33,7 @@ from pipeline.core.progress import checkpoint, stage
 from pipeline.explain import explain_text
 from pipeline.exports.correction import write_correction
 from pipeline.exports.month import write_month
+from pipeline.inputs.cdrs import months_with_usage
 from pipeline.inputs.reference import load_reference
 from pipeline.ledger import manifest, store
 from pipeline.ledger.archive import ARCHIVE_DIR, archive_inputs, restore_inputs
@@ -96,8 +97,11 @@ def bill_month(
     *,
     gates: Gates | None = GATES,
     accept_rejects: bool = False,
+    start_ledger: bool = False,
 ) -> RunResult:
-    """Bill `month_text`: issue it, or, if it is already issued, recompute and compare (R64)."""
+    """Bill `month_text`: issue it, or, if it is already issued, recompute and compare (R64).
+    `start_ledger`: the first month of an empty ledger may be a later one than the data
+    folder's first month of usage (a provider migrating mid-year)."""
     if gates is not None:
         gates.preload()  # great_expectations imports in the background while the month rates
     month, ref = _month_and_reference(month_text, data, rates)
@@ -105,6 +109,8 @@ def bill_month(
         checkpoint("locked")
         verified = store.verify(out)
         already = store.check_month_order(out, month)
+        if not store.issued_months(out) and not start_ledger:
+            _refuse_skipped_usage(data, month)
         snapshot = read_snapshot(out).before(month)
         warnings = [] if already else changed_inputs(out, data, ref["ref_tariffs"].rows)
         final = out / str(month)
@@ -146,6 +152,19 @@ def bill_month(
             store.publish(staging, final)
             store.remember(out, verified, final)
     return result
+
+
+def _refuse_skipped_usage(data: Path, month: Month) -> None:
+    """The first month of a ledger: an earlier month of the data folder with CDR files would
+    never be billable afterwards (months are issued in order, R60)."""
+    earlier = months_with_usage(data, str(month))
+    if earlier:
+        raise InputError(
+            f"the ledger is empty and {earlier[0]} has CDR files in {data / 'cdrs' / earlier[0]} "
+            f"that were never billed: bill it first (make bill MONTH={earlier[0]}, or "
+            f'MONTH="{" ".join([*earlier, str(month)])}"); to start the ledger at {month} on '
+            "purpose (a provider migrating mid-year), bill it with --start-ledger"
+        )
 
 
 def audit_month(

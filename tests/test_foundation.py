@@ -70,7 +70,8 @@ def test_bill_writes_every_contract_file(ws):
     folder = ws.out / "2026-10"
     for name in CONTRACT_FILES:
         assert (folder / name).is_file(), name
-    assert sorted(p.name for p in ws.out.iterdir()) == [".lock", "2026-10"]
+    # the month, the lock, and the cache of the files the ledger hashed (.verified.json)
+    assert sorted(p.name for p in ws.out.iterdir()) == [".lock", ".verified.json", "2026-10"]
 
 
 @pytest.mark.parametrize("month", ["2026-13", "2026-1", "26-10", "", "2026-00"])

@@ -133,7 +133,9 @@ def test_sheets_headers_frozen_filtered(ws):
 def test_factures_real_numbers_euro_format_real_dates(ws):
     month_with_calls(ws)
     wb = load_workbook(bill(ws))
-    rows = rows_of(wb["Factures"])[1:]
+    *rows, total = rows_of(wb["Factures"])[1:]
+    # the totals row accountants expect (issue 17): HT, VAT, TTC of the invoices above
+    assert total[0] == "Total" and total[6:9] == (55.27, 11.04, 66.31)  # the 3 invoices below
     assert [(r[0], r[1], r[3], r[4], r[6], r[7], r[8], r[9]) for r in rows] == [
         (
             "F2026-000001",
@@ -206,14 +208,17 @@ def test_synthese_totals_by_vat_rate_reconciliation_and_chart(ws):
 def test_lignes_consommations_rejets(ws):
     month_with_calls(ws)
     wb = load_workbook(bill(ws))
-    lignes = rows_of(wb["Lignes"])
+    *lignes, total = rows_of(wb["Lignes"])
+    assert (total[0], total[11]) == ("Total", 55.27)  # 25 + 0.18 + 0.09 + 30
     assert [(r[0], r[1], r[3], r[7], r[11]) for r in lignes[1:]] == [
         ("F2026-000001", 1, "Abonnement", None, 25),
         ("F2026-000001", 2, "Communications", "Destination non incluse dans le forfait", 0.18),
         ("F2026-000002", 1, "Communications", "Aucun forfait illimité ne couvre l'appel", 0.09),
         ("F2026-000003", 1, "Abonnement", None, 30),
     ]
-    conso = rows_of(wb["Consommations"])
+    *conso, total = rows_of(wb["Consommations"])
+    # calls, seconds, billable seconds, 4-decimal amount: 0.0938 + 0.183 = 0.2768
+    assert total == ("Total", None, None, 5, 402, 186, 0.2768)
     assert conso[1:] == [
         ("FR_EMERGENCY", "Gratuit (urgences, numéros gratuits)", "non", 1, 125, 0, 0),
         ("FR_FIXED", "Inclus dans le forfait", "non", 1, 61, 0, 0),
@@ -351,7 +356,7 @@ def test_libreoffice_opens_the_workbook_and_its_totals_match_the_csv_files(ws, t
     invoices = ws.read_csv("2026-10", "invoices.csv")
     factures = sheets["Factures"]
     header = factures[0]
-    got = [dict(zip(header, r, strict=True)) for r in factures[1:]]
+    got = [dict(zip(header, r, strict=True)) for r in factures[1:] if r[0] != "Total"]
     assert len(got) == len(invoices) == 3
     for sheet_row, inv in zip(got, invoices, strict=True):
         assert sheet_row["N° facture"] == inv["invoice_number"]
@@ -377,7 +382,7 @@ def test_libreoffice_opens_the_workbook_and_its_totals_match_the_csv_files(ws, t
     )
     # every line amount, and their sum per invoice
     lines = ws.read_csv("2026-10", "invoice_lines.csv")
-    lignes = sheets["Lignes"]
+    lignes = [r for r in sheets["Lignes"] if r[0] != "Total"]
     assert [(r[0], r[1], _cents(r[11])) for r in lignes[1:]] == [
         (ln["invoice_number"], ln["line_no"], Decimal(ln["amount_ht"])) for ln in lines
     ]
@@ -441,7 +446,7 @@ def test_avoirs_sla_and_net_totals(ws):
         1.5,
         0.2,
     )
-    assert len(avoirs) == 2
+    assert len(avoirs) == 3 and avoirs[2][0] == "Total"  # header, the credit note, its total
     body = {(r[0], r[1]): r[2:] for r in rows_of(wb["Synthèse"])[1:]}
     assert body[("Avoirs", "TVA 20 %")] == (1, 1.25, 0.25, 1.5)
     assert body[("Avoirs", "Total des avoirs")] == (1, 1.25, 0.25, 1.5)

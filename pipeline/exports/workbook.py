@@ -283,6 +283,8 @@ def write_workbook(
     calls_max_rows = min(calls_max_rows or CALLS_SHEET_MAX_ROWS, max_rows)
     fits = calls_total <= calls_max_rows - 1 and len(calls) == calls_total
     names = billed.customer_names
+    seller = billed.reference.provider.get("name", "") if billed.reference else ""
+    heading = f"{seller} - facturation de {billed.month}".strip(" -")
     wb = new_workbook()
 
     rows, (first, last) = synthese_rows(billed)
@@ -298,6 +300,8 @@ def write_workbook(
             Column("Montant TTC", EURO),
         ],
         rows,
+        heading=heading,
+        one_page=True,
     )
     if last >= first:
         _revenue_chart(ws, first, last)
@@ -336,6 +340,8 @@ def write_workbook(
         ),
         max_rows=max_rows,
         full_data="invoices.csv",
+        heading=heading,
+        totals=(6, 7, 8),
     )
 
     add_sheet(
@@ -378,6 +384,8 @@ def write_workbook(
         ),
         max_rows=max_rows,
         full_data="invoice_lines.csv",
+        heading=heading,
+        totals=(11,),
     )
 
     add_sheet(
@@ -418,6 +426,8 @@ def write_workbook(
         ),
         max_rows=max_rows,
         full_data="credit_notes.csv",
+        heading=heading,
+        totals=(9, 10, 11),
     )
 
     add_sheet(
@@ -446,6 +456,8 @@ def write_workbook(
         ),
         max_rows=max_rows,
         full_data="rated_calls.parquet",
+        heading=heading,
+        totals=(3, 4, 5, 6),
     )
 
     add_sheet(
@@ -455,6 +467,7 @@ def write_workbook(
         arrow_rows(billed.fair_use),
         max_rows=max_rows,
         full_data="fair_use.csv",
+        heading=heading,
     )
 
     reject_rows = (
@@ -471,6 +484,7 @@ def write_workbook(
         reject_rows,
         max_rows=max_rows,
         full_data="rejects.csv",
+        heading=heading,
     )
 
     add_sheet(
@@ -480,6 +494,7 @@ def write_workbook(
         ([row.get(c) for c in SLA.names] for row in billed.sla_rows),
         max_rows=max_rows,
         full_data="sla.csv",
+        heading=heading,
     )
 
     add_sheet(
@@ -500,6 +515,8 @@ def write_workbook(
         ],
         (_call_row(c) for c in calls) if fits else [],
         max_rows=calls_max_rows,
+        # a list to read and filter on screen: printed, it would run to hundreds of pages
+        heading=f"{heading} - liste à consulter à l'écran, non destinée à l'impression",
         note=None
         if fits
         else (
@@ -514,6 +531,7 @@ def write_workbook(
         "Glossaire",
         [Column("Terme", width=34), Column("Signification", width=100)],
         glossary_rows(billed),
+        heading=heading,
     )
     save_deterministic(wb, path)
 

@@ -34,6 +34,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.writer.excel import ExcelWriter
 
 EXCEL_MAX_ROWS = 1_048_576  # rows of one sheet, header included (Excel and LibreOffice)
@@ -267,6 +268,9 @@ def add_sheet(
     max_rows: int = EXCEL_MAX_ROWS,
     full_data: str = "",
     note: str | None = None,
+    heading: str = "",
+    totals: Sequence[int] = (),
+    one_page: bool = False,
 ) -> Any:
     """Write one sheet and return it.
 
@@ -274,6 +278,12 @@ def add_sheet(
     sheet holds the header, `max_rows - 2` data rows and one note row that says how many rows
     are left out and where they all are (`full_data`, a file of the month's folder).
     `note`, when given, is written as the last row (a sheet left empty on purpose says why).
+    `totals`: the columns (0-based) summed in a last "Total" row (amounts, counts), when
+    every row is shown.
+
+    Printing (docs/exports.md): A4, landscape when the columns are wider than a portrait page,
+    fitted to the page width (`one_page`: to one page), the header row repeated on every page,
+    the sheet's name and `heading` in the page header, the page number in the footer.
     """
     if max_rows < 3:
         raise ValueError("a sheet needs room for a header, one row and a note")
@@ -290,6 +300,7 @@ def add_sheet(
         widths.append(min(_MAX_WIDTH, max(8, longest + 2)))
     for i, w in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(i)].width = w
+    _print_setup(ws, sum(widths), heading, one_page)
     ws.freeze_panes = "A2"
     header = []
     for col in columns:
@@ -299,6 +310,8 @@ def add_sheet(
         header.append(cell)
     ws.append(header)
     written = 0
+    sums: dict[int, Any] = {}
+    cut = False
     end = object()
     pending = _chain(head, iterator)
     row = next(pending, end)
@@ -308,7 +321,11 @@ def add_sheet(
             # this row and the ones after it do not fit: the last row of the sheet says so
             left_out = 2 + sum(1 for _ in pending)
             ws.append([_note(ws, _overflow(written, left_out, full_data))])
+            cut = True
             break
+        for i in totals:
+            if isinstance(row[i], (int, Decimal)) and not isinstance(row[i], bool):
+                sums[i] = sums.get(i, 0) + row[i]
         rendered = renderer.render(row, written + 2) if renderer is not None else None
         if rendered is not None:
             ws.append(rendered)
@@ -320,7 +337,38 @@ def add_sheet(
         if note:
             ws.append([_note(ws, note)])
     ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{written + 1}"
+    if totals and not cut and written + 2 <= max_rows:
+        # a sheet cut short has no total: the total of the rows shown would mislead
+        row = [_bold(ws, "Total", None)] + [None] * (len(columns) - 1)
+        for i in totals:
+            row[i] = _bold(ws, sums.get(i, 0), columns[i].number_format)
+        ws.append(row)
     return ws
+
+
+# a portrait A4 page holds about this many characters of column width at 100 %
+_PORTRAIT_WIDTH = 95
+
+
+def _print_setup(ws: Any, width: int, heading: str, one_page: bool) -> None:
+    ws.page_setup.paperSize = "9"  # A4
+    ws.page_setup.orientation = "landscape" if width > _PORTRAIT_WIDTH else "portrait"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 1 if one_page else 0
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.print_title_rows = "1:1"
+    ws.oddHeader.left.text = "&A"
+    if heading:
+        ws.oddHeader.right.text = heading.replace("&", "&&")
+    ws.oddFooter.center.text = "Page &P / &N"
+
+
+def _bold(ws: Any, value: Any, number_format: str | None) -> Any:
+    cell = WriteOnlyCell(ws, value)
+    cell.font = _BOLD
+    if number_format and not isinstance(value, str):
+        cell.number_format = number_format
+    return cell
 
 
 def _overflow(written: int, left_out: int, full_data: str) -> str:

@@ -63,6 +63,21 @@ def month_files(data: Path, folder: str, month: str, required: bool) -> list[Pat
     return files
 
 
+def months_with_usage(data: Path, before: str) -> list[str]:
+    """The months of data/cdrs/ before `before` (YYYY-MM) that hold at least one CDR file."""
+    folder = data / "cdrs"
+    if not folder.is_dir():
+        return []
+    return sorted(
+        p.name
+        for p in folder.iterdir()
+        if p.is_dir()
+        and len(p.name) == 7
+        and p.name < before
+        and any(f.is_file() and f.name.endswith(SUFFIXES) for f in p.iterdir())
+    )
+
+
 def _header(path: Path) -> list[str]:
     opener = gzip.open if path.name.endswith(".gz") else open
     try:

@@ -287,19 +287,48 @@ class Table:
         return str(self.path), self.row_numbers[row_index]
 
 
+def _french_excel(raw: bytes) -> bool:
+    """A file saved by Excel in France: `;` between the fields of its header line, no comma
+    (decided once, from the header line; never per row)."""
+    first = raw.split(b"\n", 1)[0]
+    return b";" in first and b"," not in first
+
+
+_FR_DATE = re.compile(r"^(\d{2})/(\d{2})/(\d{4})$")
+_FR_BOOL = {"vrai": "true", "faux": "false"}
+
+
+def _from_french(text: str, kind: tuple[Callable[[str], Any], pa.DataType]) -> str:
+    """A field of a French Excel file as the data contract writes it: a decimal comma, a
+    DD/MM/YYYY date, VRAI/FAUX (Excel's French booleans), spaces between thousands."""
+    if kind in (AMOUNT, INT):
+        return text.replace("\u202f", "").replace("\xa0", "").replace(" ", "").replace(",", ".")
+    if kind is DATE:
+        match = _FR_DATE.match(text)
+        return f"{match.group(3)}-{match.group(2)}-{match.group(1)}" if match else text
+    if kind is BOOL:
+        return _FR_BOOL.get(text.lower(), text)
+    return text
+
+
 def read_table(folder: Path, spec: FileSpec) -> Table:
     path = folder / spec.name
     if not path.exists():
         if spec.optional_file:
             return Table(spec, path, [], [])
         raise InputError("required file is missing", file=str(path))
+    raw = path.read_bytes()
+    french = _french_excel(raw)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InputError(
-            f"not UTF-8 text ({exc.reason} at byte {exc.start})", file=str(path)
-        ) from exc
-    reader = csv.reader(io.StringIO(text, newline=""))
+        if not french:
+            raise InputError(
+                f"not UTF-8 text ({exc.reason} at byte {exc.start}): save it as CSV UTF-8",
+                file=str(path),
+            ) from exc
+        text = raw.decode("cp1252", errors="replace")  # "CSV (séparateur: point-virgule)"
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=";" if french else ",")
     header = next(reader, None)
     if header is None:
         raise InputError("empty file, expected a header row", file=str(path))
@@ -327,7 +356,7 @@ def read_table(folder: Path, spec: FileSpec) -> Table:
                 row[col.name] = None
                 continue
             try:
-                row[col.name] = col.kind[0](raw)
+                row[col.name] = col.kind[0](_from_french(raw, col.kind) if french else raw)
             except ValueError as exc:
                 raise InputError(f"{col.name}: {exc}", file=str(path), row=number) from exc
         for check in spec.checks:

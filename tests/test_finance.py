@@ -1,0 +1,79 @@
+"""Issue 17: what finance sees (docs/exports.md, docs/foundation.md)."""
+
+from __future__ import annotations
+
+import csv
+
+from tests.conftest import BASE, Workspace
+
+OCT = "2026-10"
+
+
+def french_excel(ws: Workspace, name: str, encoding: str = "cp1252") -> None:
+    """Re-save a reference file as French Excel does: `;`, decimal commas, DD/MM/YYYY dates,
+    VRAI/FAUX booleans, Windows-1252 ("CSV (séparateur: point-virgule)")."""
+    path = ws.table(name)
+    with open(path, encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    out = []
+    for row in rows:
+        fields = []
+        for value in row:
+            if len(value) == 10 and value[4] == "-" and value[7] == "-":
+                value = f"{value[8:]}/{value[5:7]}/{value[:4]}"
+            elif value in ("true", "false"):
+                value = "VRAI" if value == "true" else "FAUX"
+            elif value.replace(".", "", 1).isdigit() and "." in value:
+                value = value.replace(".", ",")
+            fields.append(value)
+        out.append(fields)
+    with open(path, "w", encoding=encoding, newline="") as handle:
+        csv.writer(handle, delimiter=";", lineterminator="\r\n").writerows(out)
+
+
+def test_reference_files_saved_by_french_excel_are_read_as_the_originals(ws):
+    ws.cdrs(OCT, [])
+    assert ws.bill(OCT).exit_code == 0
+    expected = ws.read_csv(OCT, "invoices.csv")
+    ws.out = ws.root / "out2"
+    for name in ("customers.csv", "subscriptions.csv", "devices.csv"):
+        french_excel(ws, name)
+    assert "25,00" in ws.table("subscriptions.csv").read_text(encoding="cp1252")
+    assert "10/03/2026" in ws.table("subscriptions.csv").read_text(encoding="cp1252")
+    result = ws.bill(OCT)
+    assert result.exit_code == 0, result.output
+    assert ws.read_csv(OCT, "invoices.csv") == expected  # 25.00 + VAT: the same invoices
+
+
+def test_a_semicolon_header_is_decided_once_for_the_file(ws):
+    # a comma in the header line: the file is the data contract's CSV, even if a row has ';'
+    rows = [list(r) for r in BASE["customers.csv"]]
+    rows[1][7] = "Paris; 2e"
+    with open(ws.table("customers.csv"), "w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(rows)
+    ws.cdrs(OCT, [])
+    assert ws.bill(OCT).exit_code == 0
+    (c1,) = [r for r in ws.read_csv(OCT, "invoices.csv") if r["customer_id"] == "C1"]
+    assert c1["customer_address"] == "Paris; 2e"
+
+
+def test_an_empty_ledger_refuses_a_month_after_one_with_cdrs_and_names_it(ws):
+    from click.testing import CliRunner
+
+    from pipeline.cli import main
+
+    ws.cdrs("2026-09", [])  # an empty file is still a file of September's usage
+    ws.cdrs(OCT, [])
+    result = ws.bill(OCT)
+    assert result.exit_code == 2
+    assert "the ledger is empty and 2026-09 has CDR files" in result.output
+    assert 'make bill MONTH=2026-09, or MONTH="2026-09 2026-10"' in result.output
+    assert not (ws.out / OCT).exists()
+    started = CliRunner().invoke(
+        main,
+        ["bill", "--month", OCT, "--start-ledger", "--data", str(ws.data)]
+        + ["--out", str(ws.out), "--rates", str(ws.rates)],
+        obj={"gates": None},
+    )
+    assert started.exit_code == 0, started.output  # a provider migrating mid-year
+    assert ws.bill("2026-09").exit_code == 2  # and September can no longer be issued (R60)
