@@ -225,9 +225,9 @@ def test_r67_numbers_continue_into_the_next_monthly_run(ws):
     billed(ws, "2026-11", [])
     (november,) = read(ws.out / "2026-11", "invoices.csv")
     assert november["invoice_number"] == "F2026-000003"
-    fec = (ws.out / "2026-11" / "732829320FEC20261201.txt").read_text(encoding="iso-8859-15")
+    fec = (ws.out / "2026-11" / "732829320FEC20261231.txt").read_text(encoding="iso-8859-15")
     assert "VE2026-000003" in fec and "VE2026-000002" not in fec
-    corrected = (ws.out / OCT / "corrections" / "01" / "732829320FEC20261120.txt").read_text(
+    corrected = (ws.out / OCT / "corrections" / "01" / "732829320FEC20261231.txt").read_text(
         encoding="iso-8859-15"
     )
     records = [r.split("|") for r in corrected.splitlines()[1:]]

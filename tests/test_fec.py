@@ -50,13 +50,14 @@ def with_sla_credit(ws: Workspace) -> None:
 
 
 def fec_path(ws: Workspace, month: str, day: str):
+    """The month's FEC, named after the closing day of its fiscal year (`day`)."""
     return ws.out / month / f"{SIREN}FEC{day}.txt"
 
 
 def test_fec_file_format_header_encoding_and_record_ends(ws):
     with_sla_credit(ws)
     bill(ws, "2026-10")
-    path = fec_path(ws, "2026-10", "20261101")
+    path = fec_path(ws, "2026-10", "20261231")
     raw = path.read_bytes()
     assert raw.count(b"\r\n") == raw.count(b"\n") == 6  # header + 3 + 2 records, CR LF
     lines = raw.decode("iso-8859-15").split("\r\n")
@@ -81,7 +82,7 @@ def test_fec_file_format_header_encoding_and_record_ends(ws):
 def test_credit_note_entry_is_reversed_and_numbers_continue_across_months(ws):
     with_sla_credit(ws)
     bill(ws, "2026-10", "2026-11")
-    rows = read_fec(fec_path(ws, "2026-11", "20261201"))
+    rows = read_fec(fec_path(ws, "2026-11", "20261231"))
     assert [
         (r["EcritureNum"], r["PieceRef"], r["CompteNum"], r["Debit"], r["Credit"], r["EcritureLib"])
         for r in rows
@@ -188,7 +189,7 @@ def test_every_entry_balances_and_totals_equal_the_documents(ws):
         ],
     )
     bill(ws, "2026-10", "2026-11")
-    for month, day in (("2026-10", "20261101"), ("2026-11", "20261201")):
+    for month, day in (("2026-10", "20261231"), ("2026-11", "20261231")):
         rows = read_fec(fec_path(ws, month, day))
         balance: dict[str, Decimal] = defaultdict(Decimal)
         by_account: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
@@ -209,7 +210,7 @@ def test_every_entry_balances_and_totals_equal_the_documents(ws):
         assert by_account["706000"] == [total(credits, "amount_ht"), total(invoices, "total_ht")]
         assert by_account["445710"] == [total(credits, "amount_vat"), total(invoices, "total_vat")]
     # October: C1 25.00 + 0.18 usage = 25.18 HT, 5.04 VAT; C2 30.00 + 0.09 usage, no VAT
-    october = read_fec(fec_path(ws, "2026-10", "20261101"))
+    october = read_fec(fec_path(ws, "2026-10", "20261231"))
     assert [(r["CompteNum"], r["Debit"], r["Credit"]) for r in october] == [
         ("411000", "30,22", "0,00"),
         ("706000", "0,00", "25,18"),
@@ -222,8 +223,9 @@ def test_every_entry_balances_and_totals_equal_the_documents(ws):
 def test_fec_name_and_manifest(ws):
     bill(ws, "2026-10")
     manifest = json.loads((ws.out / "2026-10" / "manifest.json").read_text(encoding="utf-8"))
-    assert manifest["exports"]["fec"] == "732829320FEC20261101.txt"
-    assert "732829320FEC20261101.txt" in manifest["outputs"]
+    # A47 A-1 LPF: the closing date of the fiscal year (31 December by default)
+    assert manifest["exports"]["fec"] == "732829320FEC20261231.txt"
+    assert "732829320FEC20261231.txt" in manifest["outputs"]
 
 
 def test_amount_and_text_fields():
@@ -279,3 +281,34 @@ def test_entries_number_in_document_order_within_each_year():
         ("VE2027-000008", "F2027-000001"),
         ("VE2027-000009", "F2027-000002"),
     ]
+
+
+def test_fec_named_after_the_fiscal_year_end_and_revenue_by_kind_of_line(ws):
+    """provider.toml fiscal_year_end = "06-30": October's documents (2026-11-01) belong to the
+    fiscal year closing 2027-06-30, whose entries are numbered VE2027-...; a rental goes to
+    7083 (Locations diverses) and an equipment sale to 707, next to the plan on 706."""
+    with open(ws.data / "provider.toml", "a", encoding="utf-8") as handle:
+        handle.write(
+            'fiscal_year_end = "06-30"\n[accounts]\nrental = "708300 Locations de matériel"\n'
+        )
+    ws.add_rows("rentals.csv", [["R1", "C1", "PHONE_B", "4.00", "2026-01-15", "0", "", "", "", ""]])
+    ws.add_rows("equipment_sales.csv", [["V1", "C1", "PHONE_B", "2", "150.00", "2026-10-06"]])
+    bill(ws, "2026-10")
+    rows = read_fec(fec_path(ws, "2026-10", "20270630"))
+    assert {r["EcritureNum"] for r in rows} == {"VE2027-000001"}
+    # 25.00 plan + 4.00 rental + 2 x 150.00 = 329.00 HT, VAT 65.80, TTC 394.80
+    assert [(r["CompteNum"], r["CompteLib"], r["Debit"], r["Credit"]) for r in rows] == [
+        ("411000", "Clients", "394,80", "0,00"),
+        ("706000", "Prestations de services", "0,00", "25,00"),
+        ("707000", "Ventes de marchandises", "0,00", "300,00"),
+        ("708300", "Locations de matériel", "0,00", "4,00"),
+        ("445710", "TVA collectée", "0,00", "65,80"),
+    ]
+
+
+def test_a_bad_fiscal_year_end_or_account_stops_with_exit_2(ws):
+    ws.cdrs("2026-10", [])
+    with open(ws.data / "provider.toml", "a", encoding="utf-8") as handle:
+        handle.write('fiscal_year_end = "31/12"\n')
+    result = ws.bill("2026-10")
+    assert result.exit_code == 2 and "fiscal_year_end = '31/12': expected" in result.output

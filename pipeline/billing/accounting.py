@@ -2,11 +2,14 @@
 
 One balanced entry per document in the sales journal (VE):
 
-    invoice:      411 customer  debit TTC | 706 revenue credit HT | 44571 VAT credit
-    credit note:  the same, reversed (411 credit TTC, 706 debit HT, 44571 debit VAT)
+    invoice:      411 customer debit TTC | one revenue account per kind of line, credit HT
+                  (services 706, rentals 7083, goods 707, termination fees 7588) | 44571 VAT
+    credit note:  the same, reversed (an SLA credit on the services account)
 
-Entry numbers run without a break per year of the entry date (one sequence per fiscal year,
-like the invoice numbers of R60), continued from the months issued before (the ledger
+The revenue account of each line kind is a setting of provider.toml (`[accounts]`, defaults
+in ACCOUNTS: docs/exports.md). Entry numbers run without a break per fiscal year
+(`fiscal_year_end` of provider.toml, default 31 December; the number carries the year in
+which the fiscal year closes), continued from the months issued before (the ledger
 snapshot's last entry numbers).
 """
 
@@ -16,14 +19,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from pipeline.billing.documents import CreditNote, Invoice
+from pipeline.core.contract import DEFAULT_ACCOUNTS
 
 JOURNAL_CODE = "VE"
 JOURNAL_LIB = "Ventes"
 CUSTOMER_ACCOUNT = ("411000", "Clients")
-REVENUE_ACCOUNT = ("706000", "Prestations de services")
+REVENUE_ACCOUNT = DEFAULT_ACCOUNTS["subscription"]
 VAT_ACCOUNT = ("445710", "TVA collectée")
+ACCOUNTS = DEFAULT_ACCOUNTS  # provider.toml [accounts] overrides them (pipeline.inputs.reference)
 SEPARATOR = "|"  # the FEC's field separator: never inside a text field
 ZERO = Decimal("0.00")
 
@@ -57,21 +63,51 @@ def _side(value: Decimal, debit_when_positive: bool) -> tuple[Decimal, Decimal]:
     return ZERO, size
 
 
+def fiscal_year(day: date, year_end: tuple[int, int] = (12, 31)) -> int:
+    """The year in which the fiscal year holding `day` closes (`year_end`: month, day)."""
+    return day.year if (day.month, day.day) <= year_end else day.year + 1
+
+
+def fiscal_year_end(day: date, year_end: tuple[int, int] = (12, 31)) -> date:
+    """The closing date of the fiscal year holding `day` (A47 A-1: the FEC's file name)."""
+    year = fiscal_year(day, year_end)
+    month, last = year_end
+    try:
+        return date(year, month, last)
+    except ValueError:  # 29 February in a common year
+        return date(year, month, last - 1)
+
+
+def revenue(
+    lines: list[dict[str, Any]], ht: Decimal, accounts: dict[str, tuple[str, str]]
+) -> list[tuple[tuple[str, str], Decimal]]:
+    """The document's HT by revenue account, in account order: each line's amount (the
+    amount the document shows) on its kind's account; a document without lines (an SLA
+    credit) on the services account."""
+    if not lines:
+        return [(REVENUE_ACCOUNT, ht)]
+    totals: dict[tuple[str, str], Decimal] = {}
+    for line in lines:
+        account = accounts.get(line["kind"], REVENUE_ACCOUNT)
+        amount = line.get("document_amount_ht", line["amount_ht"])
+        totals[account] = totals.get(account, ZERO) + amount
+    return sorted(totals.items())
+
+
 def _entry(
     number: str,
     day: date,
     piece: str,
     label: str,
     customer: tuple[str, str],
-    amounts: tuple[Decimal, Decimal, Decimal],
+    amounts: tuple[Decimal, list[tuple[tuple[str, str], Decimal]], Decimal],
     reverse: bool,
 ) -> list[FecLine]:
-    """The lines of one entry: the customer for TTC, revenue for HT, VAT when not zero."""
-    ttc, ht, vat = amounts
-    sides = [
-        (CUSTOMER_ACCOUNT, customer, ttc, not reverse),
-        (REVENUE_ACCOUNT, ("", ""), ht, reverse),
-    ]
+    """The lines of one entry: the customer for TTC, revenue for HT (per account), VAT when
+    not zero."""
+    ttc, by_account, vat = amounts
+    sides = [(CUSTOMER_ACCOUNT, customer, ttc, not reverse)]
+    sides += [(account, ("", ""), ht, reverse) for account, ht in by_account]
     if vat != 0:
         sides.append((VAT_ACCOUNT, ("", ""), vat, reverse))
     return [
@@ -85,16 +121,20 @@ def entries(
     credit_notes: Iterable[CreditNote],
     names: dict[str, str],
     first_number: dict[int, int],
+    accounts: dict[str, tuple[str, str]] | None = None,
+    year_end: tuple[int, int] = (12, 31),
 ) -> list[FecLine]:
     """Invoices in number order, then credit notes in number order; one entry each.
-    `first_number`: the first entry number of each year (the ledger's next one)."""
+    `first_number`: the first entry number of each fiscal year (the ledger's next one)."""
+    accounts = accounts or ACCOUNTS
     counters = dict(first_number)
     lines: list[FecLine] = []
 
     def number(day: date) -> str:
-        seq = counters.setdefault(day.year, 1)
-        counters[day.year] = seq + 1
-        return f"{JOURNAL_CODE}{day.year:04d}-{seq:06d}"
+        year = fiscal_year(day, year_end)
+        seq = counters.setdefault(year, 1)
+        counters[year] = seq + 1
+        return f"{JOURNAL_CODE}{year:04d}-{seq:06d}"
 
     documents = [
         (
@@ -102,7 +142,7 @@ def entries(
             inv.invoice_date,
             inv.customer_id,
             f"Facture {inv.invoice_number}",
-            (inv.total_ttc, inv.total_ht, inv.total_vat),
+            (inv.total_ttc, revenue(inv.lines, inv.total_ht, accounts), inv.total_vat),
             False,
         )
         for inv in sorted(invoices, key=lambda i: i.invoice_number)
@@ -112,7 +152,7 @@ def entries(
             cn.credit_note_date,
             cn.customer_id,
             f"Avoir {cn.credit_note_number} sur {cn.original_invoice_number}",
-            (cn.amount_ttc, cn.amount_ht, cn.amount_vat),
+            (cn.amount_ttc, revenue(cn.lines, cn.amount_ht, accounts), cn.amount_vat),
             True,
         )
         for cn in sorted(credit_notes, key=lambda c: c.credit_note_number)

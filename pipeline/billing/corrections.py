@@ -25,7 +25,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from pipeline.billing.accounting import FecLine, entries
+from pipeline.billing.accounting import FecLine, entries, fiscal_year
 from pipeline.billing.documents import CreditNote, Invoice, MonthDocuments
 from pipeline.billing.invoicing import (
     PAYMENT_DAYS,
@@ -303,10 +303,13 @@ def compute_correction(
                 )
             )
     names = {c["customer_id"]: c["name"] for c in ref["ref_customers"].rows}
+    year = fiscal_year(issued_on, ref.provider["fiscal_year_end"])
     correction.fec_entries = entries(
         correction.invoices,
         correction.credit_notes,
         names,
-        {issued_on.year: snapshot.next_fec_entry(issued_on.year)},
+        {year: snapshot.next_fec_entry(year)},
+        accounts=ref.provider["accounts"],
+        year_end=ref.provider["fiscal_year_end"],
     )
     return correction

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 import duckdb
 import pyarrow as pa
 
-from pipeline.billing.accounting import entries
+from pipeline.billing.accounting import entries, fiscal_year
 from pipeline.billing.contracts import contract_lines
 from pipeline.billing.documents import MonthDocuments
 from pipeline.billing.invoicing import build_invoices, invoice_date
@@ -153,10 +153,11 @@ def compute_month(
         check_rejects(inputs, reconciliation, rejects)
         with stage("sla"):
             credit_notes, sla_rows = credit_notes_for_run(ref, month, snapshot, invoices)
+        year_end = ref.provider["fiscal_year_end"]
         years = sorted(
-            {issued_on.year}
-            | {d.invoice_date.year for d in invoices}
-            | {d.credit_note_date.year for d in credit_notes}
+            {fiscal_year(issued_on, year_end)}
+            | {fiscal_year(d.invoice_date, year_end) for d in invoices}
+            | {fiscal_year(d.credit_note_date, year_end) for d in credit_notes}
         )
         documents = MonthDocuments(
             month,
@@ -179,6 +180,8 @@ def compute_month(
             credit_notes,
             documents.customer_names,
             {year: snapshot.next_fec_entry(year) for year in years},
+            accounts=ref.provider["accounts"],
+            year_end=year_end,
         )
         if gates is not None:
             with stage("validation", "outputs"):

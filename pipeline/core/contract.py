@@ -157,6 +157,19 @@ DATA_FILES = (
 PROVIDER_FILE = "provider.toml"
 # provider.toml: the seller on every invoice (required keys)
 PROVIDER_KEYS = ("name", "siren", "vat_number", "address", "rcs", "share_capital_eur", "iban")
+# provider.toml [accounts]: the revenue account of each kind of invoice line, by default
+# (plan comptable général): services to 706, equipment rentals to 7083, equipment sold (or
+# charged when not returned) to 707, the months owed on early termination to 7588 (an
+# indemnity, not a service rendered). docs/exports.md says why.
+DEFAULT_ACCOUNTS: dict[str, tuple[str, str]] = {
+    "subscription": ("706000", "Prestations de services"),
+    "usage": ("706000", "Prestations de services"),
+    "rental": ("708300", "Locations diverses"),
+    "equipment_sale": ("707000", "Ventes de marchandises"),
+    "non_return": ("707000", "Ventes de marchandises"),
+    "early_termination": ("758800", "Indemnités de résiliation"),
+    "rental_early_termination": ("758800", "Indemnités de résiliation"),
+}
 
 # --- inputs: the rate book -------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from pipeline.billing.accounting import text
+from pipeline.billing.accounting import fiscal_year_end, text
 from pipeline.billing.corrections import CorrectionDocuments
 from pipeline.core import contract
 from pipeline.exports.fec import write_fec
@@ -77,7 +77,10 @@ def write_correction(folder: Path, correction: CorrectionDocuments) -> dict[str,
         folder / contract.REJECTS.name, contract.REJECTS.names, arrow_rows(recomputed.rejects)
     )
     siren = text(recomputed.reference.provider["siren"]).replace(" ", "")
-    fec = write_fec(folder, siren, correction.issued_on, correction.fec_entries)
+    closing = fiscal_year_end(
+        correction.issued_on, recomputed.reference.provider["fiscal_year_end"]
+    )
+    fec = write_fec(folder, siren, closing, correction.fec_entries)
     book = folder / workbook_name(correction)
     write_correction_workbook(book, correction)
     return {"workbook": book.name, "fec": fec.name}

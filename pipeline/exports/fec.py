@@ -1,8 +1,10 @@
 """The FEC (Fichier des Écritures Comptables, art. L47 A and A47 A-1 of the LPF) of a run.
 
-OUT/YYYY-MM/{SIREN}FEC{YYYYMMDD}.txt, YYYYMMDD the date of the month's documents (R5: the 1st
-of the next month), the closing date of its entries. The entries are computed with the
-documents (pipeline.billing.accounting); this module writes them.
+OUT/YYYY-MM/{SIREN}FEC{AAAAMMJJ}.txt, AAAAMMJJ the closing date of the fiscal year of the
+month's documents (A47 A-1 of the LPF; `fiscal_year_end` of provider.toml, default 31
+December): each month's folder holds the entries of its own documents, in a file named after
+the fiscal year they belong to. The entries are computed with the documents
+(pipeline.billing.accounting); this module writes them.
 
 Format (A47 A-1): the 18 fields in order, '|' separator, a header line, dates YYYYMMDD,
 amounts with a decimal comma and no thousands separator, records ended by CR LF, characters
@@ -79,13 +81,14 @@ def record(line: FecLine) -> list[str]:
     ]
 
 
-def file_name(siren: str, documents_date: date) -> str:
-    return f"{siren}FEC{ymd(documents_date)}.txt"
+def file_name(siren: str, closing: date) -> str:
+    return f"{siren}FEC{ymd(closing)}.txt"
 
 
-def write_fec(folder: Path, siren: str, documents_date: date, lines: list[FecLine]) -> Path:
-    """Write the FEC of one run's entries into `folder`."""
-    path = folder / file_name(siren, documents_date)
+def write_fec(folder: Path, siren: str, closing: date, lines: list[FecLine]) -> Path:
+    """Write the FEC of one run's entries into `folder`; `closing`: the closing date of
+    their fiscal year."""
+    path = folder / file_name(siren, closing)
     with open(path, "w", encoding=ENCODING, errors="replace", newline="") as handle:
         handle.write(SEPARATOR.join(FEC_COLUMNS) + RECORD_END)
         for line in lines:

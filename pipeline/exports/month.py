@@ -16,7 +16,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from pipeline.billing.accounting import text
+from pipeline.billing.accounting import fiscal_year_end, text
 from pipeline.billing.documents import MonthDocuments
 from pipeline.billing.invoicing import invoice_date
 from pipeline.core import contract
@@ -70,7 +70,10 @@ def write_exports(folder: Path, documents: MonthDocuments) -> dict[str, Any]:
     finally:
         con.close()
     siren = text(documents.reference.provider["siren"]).replace(" ", "")
-    fec = write_fec(folder, siren, invoice_date(documents.month), documents.fec_entries)
+    closing = fiscal_year_end(
+        invoice_date(documents.month), documents.reference.provider["fiscal_year_end"]
+    )
+    fec = write_fec(folder, siren, closing, documents.fec_entries)
     book = folder / f"billing_{documents.month}.xlsx"
     workbook.write_workbook(book, documents, calls=kept, calls_total=sum(counts.values()))
     return {

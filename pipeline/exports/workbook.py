@@ -17,12 +17,11 @@ from pipeline.billing.accounting import (
     CUSTOMER_ACCOUNT,
     JOURNAL_CODE,
     JOURNAL_LIB,
-    REVENUE_ACCOUNT,
     VAT_ACCOUNT,
 )
 from pipeline.billing.documents import MonthDocuments
 from pipeline.billing.invoicing import KIND_ORDER, invoice_date
-from pipeline.core.contract import FAIR_USE, REJECTS, SLA
+from pipeline.core.contract import DEFAULT_ACCOUNTS, FAIR_USE, REJECTS, SLA
 from pipeline.exports.files import arrow_rows
 from pipeline.exports.itemised import Call
 from pipeline.exports.xlsx import (
@@ -536,6 +535,11 @@ def write_workbook(
     save_deterministic(wb, path)
 
 
+def _accounts(billed: MonthDocuments) -> dict[str, tuple[str, str]]:
+    provider = billed.reference.provider if billed.reference is not None else {}
+    return provider.get("accounts") or DEFAULT_ACCOUNTS
+
+
 def glossary_rows(billed: MonthDocuments) -> list[list[str]]:
     rows = [
         [
@@ -585,8 +589,13 @@ def glossary_rows(billed: MonthDocuments) -> list[list[str]]:
         [
             "FEC",
             f"Fichier des écritures comptables (art. A47 A-1 du LPF), journal {JOURNAL_CODE} "
-            f"({JOURNAL_LIB}) : comptes {CUSTOMER_ACCOUNT[0]} {CUSTOMER_ACCOUNT[1]}, "
-            f"{REVENUE_ACCOUNT[0]} {REVENUE_ACCOUNT[1]}, {VAT_ACCOUNT[0]} {VAT_ACCOUNT[1]}.",
+            f"({JOURNAL_LIB}) : {CUSTOMER_ACCOUNT[0]} {CUSTOMER_ACCOUNT[1]} au débit ; au "
+            "crédit les produits par nature de ligne ("
+            + ", ".join(
+                f"{KIND_LABELS.get(kind, kind).lower()} {number}"
+                for kind, (number, _) in _accounts(billed).items()
+            )
+            + f") et {VAT_ACCOUNT[0]} {VAT_ACCOUNT[1]} ; les avoirs à l'inverse.",
         ],
         [
             "Montants",

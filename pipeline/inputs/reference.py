@@ -13,7 +13,7 @@ import re
 import tomllib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -515,7 +515,46 @@ def read_provider(folder: Path) -> dict[str, Any]:
                 file=str(path),
             )
         data[key] = value
+    data["fiscal_year_end"] = _year_end(data.get("fiscal_year_end", "12-31"), path)
+    data["accounts"] = _accounts(data.get("accounts", {}), path)
     return data
+
+
+def _year_end(text: Any, path: Path) -> tuple[int, int]:
+    """fiscal_year_end = "MM-DD" (default "12-31"): the closing day of the fiscal year."""
+    match = re.fullmatch(r"(\d{2})-(\d{2})", str(text))
+    try:
+        if match is None:
+            raise ValueError
+        date(2024, int(match.group(1)), int(match.group(2)))  # a leap year: 02-29 is a day
+    except ValueError:
+        raise InputError(
+            f"fiscal_year_end = {text!r}: expected the closing day of the fiscal year as MM-DD "
+            '(for example "12-31" or "06-30")',
+            file=str(path),
+        ) from None
+    return int(match.group(1)), int(match.group(2))
+
+
+def _accounts(table: Any, path: Path) -> dict[str, tuple[str, str]]:
+    """[accounts] of provider.toml: the revenue account of each line kind, "706000" or
+    "706000 Prestations de services"; the kinds not given keep the defaults (contract.DEFAULT_ACCOUNTS)."""
+    accounts = dict(contract.DEFAULT_ACCOUNTS)
+    if not isinstance(table, dict):
+        raise InputError("[accounts] must be a table of line kind = account", file=str(path))
+    for kind, value in table.items():
+        match = re.fullmatch(r"(\d{3,12})(?:\s+(.+))?", str(value).strip())
+        if kind not in contract.DEFAULT_ACCOUNTS or match is None:
+            raise InputError(
+                f"accounts.{kind} = {value!r}: expected one of the line kinds "
+                f"({', '.join(contract.DEFAULT_ACCOUNTS)}) = an account number, optionally "
+                "followed by its label",
+                file=str(path),
+            )
+        default = contract.DEFAULT_ACCOUNTS[kind]
+        label = match.group(2) or (default[1] if default[0] == match.group(1) else "")
+        accounts[kind] = (match.group(1), label)
+    return accounts
 
 
 def load_reference(data: Path, rates: Path) -> Reference:
