@@ -16,6 +16,7 @@ import click
 import duckdb
 
 from pipeline.core.errors import BillingError
+from pipeline.core.progress import finish_progress
 
 DATA_HELP = (
     "Folder of the provider's data: customers, contracts, CDRs per month (default: data_samples)."
@@ -44,6 +45,7 @@ def _run_options(ctx: click.Context) -> dict[str, Any]:
 
 
 def _fail(exc: BillingError) -> None:
+    finish_progress()
     click.echo(f"error: {exc}", err=True)
     sys.exit(exc.exit_code)
 
@@ -62,6 +64,7 @@ _ADVICE = {
 def _environment_error(exc: BaseException) -> None:
     """An operating-system or database-engine error as one line, exit 1: nothing was issued
     (a month is published by one rename, after every file is written)."""
+    finish_progress()
     if isinstance(exc, OSError):
         what = exc.strerror or str(exc)
         where = f"{exc.filename}: " if exc.filename else ""
@@ -129,6 +132,7 @@ def bill(
     except (OSError, duckdb.Error) as exc:
         _environment_error(exc)
         return
+    finish_progress()
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     rec = result.reconciliation
@@ -159,7 +163,9 @@ def explain(month: str, cdr_id: str, data: str, out: str, rates: str) -> None:
     from pipeline.run import explain_call
 
     try:
-        click.echo(explain_call(month, cdr_id, Path(data), Path(out), Path(rates)))
+        text = explain_call(month, cdr_id, Path(data), Path(out), Path(rates))
+        finish_progress()
+        click.echo(text)
     except BillingError as exc:
         _fail(exc)
     except (OSError, duckdb.Error) as exc:
@@ -197,6 +203,7 @@ def audit(ctx: click.Context, month: str, data: str, out: str, rates: str) -> No
     except (OSError, duckdb.Error) as exc:
         _environment_error(exc)
         return
+    finish_progress()
     for note in result.notes:
         click.echo(f"note: {note}")
     click.echo(
@@ -254,6 +261,7 @@ def correct(
     except (OSError, duckdb.Error) as exc:
         _environment_error(exc)
         return
+    finish_progress()
     for line in result.lines:
         click.echo(line)
     if result.status == "dry run":

@@ -77,3 +77,25 @@ def test_an_empty_ledger_refuses_a_month_after_one_with_cdrs_and_names_it(ws):
     )
     assert started.exit_code == 0, started.output  # a provider migrating mid-year
     assert ws.bill("2026-09").exit_code == 2  # and September can no longer be issued (R60)
+
+
+def test_progress_in_a_log_is_one_line_per_phase_in_words_a_finance_user_knows(ws, monkeypatch):
+    monkeypatch.setenv("BILLING_PROGRESS", "1")
+    ws.cdrs(OCT, [])
+    result = ws.bill(OCT)
+    assert result.exit_code == 0, result.output
+    lines = [ln.strip() for ln in result.output.splitlines()]
+    phases = [ln for ln in lines if ln.endswith("...")]
+    assert phases == [
+        "Lecture des clients, contrats et du tarif...",
+        "Lecture des fichiers d'appels (CDR) du mois...",
+        "Valorisation des appels (doublons, rejets, forfaits, usage raisonnable)...",
+        "Abonnements, locations et ventes de matériel...",
+        "Factures du mois...",
+        "Disponibilité du service et avoirs SLA...",
+        "Empreintes des données reçues...",
+        "Écriture des fichiers du mois...",
+        "Empreintes des fichiers émis...",
+    ]
+    assert not any("rat_" in ln or "stg_" in ln for ln in lines)  # no model names
+    assert lines[-1].startswith(f"{OCT}: issued")

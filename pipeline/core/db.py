@@ -32,7 +32,7 @@ SETTINGS = {
     "BILLING_TEMP_DIR": "folder where DuckDB spills when over the memory limit (default: "
     "DuckDB's, .tmp under the working folder)",
     "BILLING_THREADS": "DuckDB threads (default: one per core)",
-    "BILLING_PROGRESS": "0 hides the progress lines shown on a terminal",
+    "BILLING_PROGRESS": "0 hides the progress lines (one per phase of the run, on stderr)",
 }
 
 

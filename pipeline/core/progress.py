@@ -1,9 +1,11 @@
 """Stage timings and progress of a run.
 
 `stage("rating", "rat_destinations")` times a step. Timings are kept when a recorder is
-active (`recording()`, used by the benchmark); progress lines (stage, then its elapsed time,
-ticking while it runs) go to stderr only when stderr is a terminal, and never in CI (`CI` set)
-or when `BILLING_PROGRESS=0`. Nothing here touches the results of a run.
+active (`recording()`, used by the benchmark). Progress goes to stderr in words a finance user
+knows, one line per phase of the run (PHASES: "Valorisation des appels", not the SQL model's
+name): on a terminal the line of the current phase shows its elapsed time, ticking; in a log
+(cron, CI) each phase is one line when it starts, and its time when the run moves on.
+`BILLING_PROGRESS=0` hides it. Nothing here touches the results of a run.
 """
 
 from __future__ import annotations
@@ -71,13 +73,72 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def show_progress() -> bool:
-    if os.environ.get("BILLING_PROGRESS") == "0" or os.environ.get("CI"):
-        return False
+# The phases of a run as the progress lines name them: a stage group, or (group, step).
+_RATING = "Valorisation des appels (doublons, rejets, forfaits, usage raisonnable)"
+PHASES = {
+    "reference": "Lecture des clients, contrats et du tarif",
+    "load": "Lecture des fichiers d'appels (CDR) du mois",
+    "staging": _RATING,
+    "rating": _RATING,
+    "fair_use": _RATING,
+    ("validation", "inputs"): "Contrôle des données reçues",
+    ("validation", "outputs"): "Contrôle des documents avant leur émission",
+    "contracts": "Abonnements, locations et ventes de matériel",
+    "invoices": "Factures du mois",
+    "sla": "Disponibilité du service et avoirs SLA",
+    ("manifest", "input hashes"): "Empreintes des données reçues",
+    ("manifest", "output hashes"): "Empreintes des fichiers émis",
+    "outputs": "Écriture des fichiers du mois",
+    "exports": "Écriture des fichiers du mois",
+    "documents": "Factures électroniques (Factur-X)",
+}
+
+
+def progress_mode() -> str | None:
+    """'terminal', 'log' or None (hidden: BILLING_PROGRESS=0)."""
+    if os.environ.get("BILLING_PROGRESS") == "0":
+        return None
     try:
-        return sys.stderr.isatty()
+        return "terminal" if sys.stderr.isatty() else "log"
     except (AttributeError, ValueError):
-        return False
+        return None
+
+
+class _Phases:
+    """The phase the run is in: a new group of steps starts a new line."""
+
+    def __init__(self) -> None:
+        self.name: str | None = None
+        self.started = 0.0
+        self.ticker: _Ticker | None = None
+
+    def enter(self, group: str, step: str) -> None:
+        label = PHASES.get((group, step)) or PHASES.get(group, group)
+        if label == self.name:
+            return
+        self.finish()
+        mode = progress_mode()
+        if mode is None:
+            return
+        self.name, self.started = label, time.perf_counter()
+        if mode == "terminal":
+            self.ticker = _Ticker(label, self.started)
+        else:
+            sys.stderr.write(f"  {label}...\n")
+            sys.stderr.flush()
+
+    def finish(self) -> None:
+        """End the current phase's line (when the run moves on, or ends)."""
+        if self.name is None:
+            return
+        seconds = time.perf_counter() - self.started
+        if self.ticker is not None:
+            self.ticker.stop(seconds)
+        self.name, self.ticker = None, None
+
+
+_phases = _Phases()
+finish_progress = _phases.finish
 
 
 @contextmanager
@@ -85,13 +146,11 @@ def stage(group: str, step: str | None = None) -> Iterator[None]:
     """Time one step of the run (a model, a file, an export)."""
     step = step or group
     start, cpu_start = time.perf_counter(), cpu_seconds()
-    ticker = _Ticker(f"{group}: {step}", start) if show_progress() else None
+    _phases.enter(group, step)
     try:
         yield
     finally:
         seconds = time.perf_counter() - start
-        if ticker is not None:
-            ticker.stop(seconds)
         if _recorder is not None:
             _recorder.steps.append((group, step, seconds))
             _recorder.peak_rss_mb.append(peak_rss_mb())
