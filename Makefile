@@ -13,6 +13,7 @@ MONTH ?=
 DATE  ?=
 DRY_RUN ?=
 CDR   ?=
+EXPLAIN_LANG ?=
 DATA  ?= data_samples
 OUT   ?= out
 RATES ?= rates
@@ -65,7 +66,7 @@ audit: $(STAMP)
 explain: $(STAMP)
 	$(call need,MONTH,YYYY-MM CDR=cdr_id)
 	$(call need,CDR,cdr_id MONTH=YYYY-MM)
-	@$(BIN)/billing explain --month "$(MONTH)" --cdr "$(CDR)" $(PATHS)
+	@$(BIN)/billing explain --month "$(MONTH)" --cdr "$(CDR)" $(if $(EXPLAIN_LANG),--lang "$(EXPLAIN_LANG)",) $(PATHS)
 
 # the fast suite (under 90 s); test-all adds the slow and external cases (SIGKILLed runs,
 # the benchmark, LibreOffice, the great-expectations fault matrix): CI runs test-all

@@ -8,6 +8,7 @@ that stopped the run before anything was issued.
 from __future__ import annotations
 
 import errno
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,15 @@ def main() -> None:
     invoices and credit notes with their exports under OUT/YYYY-MM/.
     Exit codes: 0 done, 1 a problem was found and reported, 2 bad input (nothing issued).
     """
+
+
+def _locale_lang() -> str:
+    """'fr' when the user's locale is French (LC_ALL, LC_MESSAGES, LANG), else 'en'."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name)
+        if value:
+            return "fr" if value.lower().startswith("fr") else "en"
+    return "en"
 
 
 def _run_options(ctx: click.Context) -> dict[str, Any]:
@@ -151,10 +161,17 @@ def bill(
 @main.command()
 @click.option("--month", required=True, help=MONTH_HELP)
 @click.option("--cdr", "cdr_id", required=True, help="The cdr_id to explain.")
+@click.option(
+    "--lang",
+    type=click.Choice(["fr", "en"]),
+    default=None,
+    help="Language of the explanation (default: French when the locale is French, else "
+    "English); the codes and rule ids are the same.",
+)
 @click.option("--data", default="data_samples", show_default=True, help=DATA_HELP)
 @click.option("--out", default="out", show_default=True, help=OUT_HELP)
 @click.option("--rates", default="rates", show_default=True, help=RATES_HELP)
-def explain(month: str, cdr_id: str, data: str, out: str, rates: str) -> None:
+def explain(month: str, cdr_id: str, lang: str | None, data: str, out: str, rates: str) -> None:
     """Explain one call: normalised number, prefix and zone, tariff row, reason and the limit
     broken, and the arithmetic of the amount; or, for a rejected row, its reason, file, row and
     raw text. An issued month is read from its own files under OUT; a month not issued yet is
@@ -163,7 +180,9 @@ def explain(month: str, cdr_id: str, data: str, out: str, rates: str) -> None:
     from pipeline.run import explain_call
 
     try:
-        text = explain_call(month, cdr_id, Path(data), Path(out), Path(rates))
+        text = explain_call(
+            month, cdr_id, Path(data), Path(out), Path(rates), lang or _locale_lang()
+        )
         finish_progress()
         click.echo(text)
     except BillingError as exc:

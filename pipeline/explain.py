@@ -21,25 +21,178 @@ from pipeline.core.money import fmt, round_call
 
 ALLOWANCE_S = 7200  # R21
 LIMITS = {"distinct_numbers": 150, "max_concurrent_calls": 3, "max_registered_devices": 3}
+LANGS = ("en", "fr")
+
+# Every sentence of an explanation, in English and in French (the rule ids stay in brackets).
+TEXT: dict[str, tuple[str, str]] = {
+    "head": ("CDR {cdr}, month {month} ({source})", "Appel {cdr}, mois {month} ({source})"),
+    "none": (
+        "cdr_id {cdr!r} is neither rated nor rejected in {month} ({source})",
+        "l'appel {cdr!r} n'est ni valorisé ni rejeté en {month} ({source})",
+    ),
+    "rejected": ("  REJECTED {reason} (R41): {detail}", "  REJETÉ {reason} (R41) : {detail}"),
+    "where": ("    file {file}, row {row}", "    fichier {file}, ligne {row}"),
+    "raw": ("    raw: {raw}", "    contenu brut : {raw}"),
+    "call": (
+        "  call: {direction} on SIP account {sip} (customer {customer}), device {device}, "
+        "started {when} (Paris date {day}), {duration} s; file {file}, row {row}",
+        "  appel : {direction} sur le compte SIP {sip} (client {customer}), terminal {device}, "
+        "début {when} (date à Paris {day}), {duration} s ; fichier {file}, ligne {row}",
+    ),
+    "no_device": ("none", "aucun"),
+    "number": ("  number: {callee!r} -> {e164} (R11)", "  numéro : {callee!r} -> {e164} (R11)"),
+    "invalid": ("not a valid number", "numéro invalide"),
+    "destination": (
+        "  destination: longest prefix {prefix} -> zone {zone} (R12)",
+        "  destination : plus long préfixe {prefix} -> zone {zone} (R12)",
+    ),
+    "tariff": (
+        "  tariff: {zone} valid from {since}: {price} EUR/min, connection {fee} EUR, minimum "
+        "{minimum} s, increment {increment} s (R13)",
+        "  tarif : {zone} en vigueur depuis le {since} : {price} EUR/min, mise en relation {fee} "
+        "EUR, minimum {minimum} s, palier {increment} s (R13)",
+    ),
+    "reason": ("  reason: {reason} - {text}", "  motif : {reason} - {text}"),
+    "because": ("    because: {why}", "    parce que : {why}"),
+    "incoming": ("incoming call", "appel entrant"),
+    "unanswered": ("not answered (duration 0)", "appel non abouti (durée 0)"),
+    "limits": (
+        "    limits broken by {sip} this month: {breaches}; {figures}",
+        "    limites dépassées par {sip} ce mois-ci : {breaches} ; {figures}",
+    ),
+    "figure": ("{name} {value} (limit {limit})", "{name} {value} (limite {limit})"),
+    "no_plan": (
+        "    no unlimited plan of {sip} is in force on {day} (from its order date to the end of "
+        "its service)",
+        "    aucun forfait illimité de {sip} n'est en vigueur le {day} (de la date de commande à "
+        "la fin du service)",
+    ),
+    "plan": (
+        "    plan: subscription {plan} covers {day}; zone {zone} is {where}",
+        "    forfait : l'abonnement {plan} couvre le {day} ; la zone {zone} est {where}",
+    ),
+    "national": (
+        "a national zone, in every unlimited plan",
+        "une zone nationale, comprise dans tout forfait illimité",
+    ),
+    "not_included": (
+        "neither national nor on the order form's international zones",
+        "ni nationale ni parmi les zones internationales du bon de commande",
+    ),
+    "intl": (
+        "on the order form's international zones",
+        "parmi les zones internationales du bon de commande",
+    ),
+    "third_party": (
+        "    device {device} is not in devices.csv as supplied by the provider to customer "
+        "{customer}",
+        "    le terminal {device} ne figure pas dans devices.csv comme fourni par l'opérateur au "
+        "client {customer}",
+    ),
+    "forwarding": (
+        "    forwarding allowance: {before} s of {allowance} s used by earlier legs (start time, "
+        "then cdr_id); this leg {duration} s, {over} s beyond the allowance",
+        "    franchise de renvoi : {before} s sur {allowance} s utilisées par les renvois "
+        "précédents (heure de début, puis identifiant) ; ce renvoi {duration} s, dont {over} s "
+        "au-delà de la franchise",
+    ),
+    "nothing": (
+        "  amount: {amount} EUR (nothing rated)",
+        "  montant : {amount} EUR (rien à valoriser)",
+    ),
+    "billable": (
+        "  billable: rated {rated} s -> max({minimum}, ceil({rated} / {increment}) x "
+        "{increment} = {rounded}) = {billable} s (R14)",
+        "  durée facturée : {rated} s valorisées -> max({minimum}, arrondi supérieur de "
+        "{rated} / {increment} x {increment} = {rounded}) = {billable} s (R14)",
+    ),
+    "amount": (
+        "  amount: {fee} + {price} x {billable} / 60 = {exact} -> {check} EUR (4 decimals, half "
+        "away from zero, R14/R2)",
+        "  montant : {fee} + {price} x {billable} / 60 = {exact} -> {check} EUR (4 décimales, "
+        "arrondi au plus proche, 0,5 vers le haut, R14/R2)",
+    ),
+    "warning": (
+        "  WARNING: the rated amount is {amount} EUR",
+        "  ATTENTION : le montant valorisé est {amount} EUR",
+    ),
+    "amount_only": ("  amount: {amount} EUR (R14)", "  montant : {amount} EUR (R14)"),
+}
+FIGURE_NAMES = {
+    "distinct_numbers": ("distinct numbers", "numéros distincts"),
+    "max_concurrent_calls": ("max concurrent calls", "appels simultanés (max)"),
+    "max_registered_devices": ("max registered devices", "terminaux enregistrés (max)"),
+}
+DIRECTIONS = {"out": ("out", "sortant"), "in": ("in", "entrant"), "fwd": ("fwd", "renvoi")}
 
 REASON_TEXT = {
-    "NOT_CHARGEABLE": "never charged (R10, R16 step 0)",
-    "FREE": "the zone's tariff is 0: never charged (R16 step 1)",
-    "TELECOM_PROFESSIONAL": "the customer is a telecom professional: plans never apply (R16 step 2)",
-    "NO_PLAN": "no unlimited plan of this SIP account covers the call's date (R15, R16 step 3)",
-    "FAIR_USE_DISTINCT_NUMBERS": "the SIP account called more than 150 different numbers this "
-    "month: the plan does not apply to any of its calls (R20, R16 step 4)",
-    "FAIR_USE_CONCURRENT_CALLS": "the SIP account had more than 3 calls in progress at one "
-    "instant this month: the plan does not apply (R22, R16 step 4)",
-    "FAIR_USE_DEVICES": "the SIP account had more than 3 devices registered at one instant this "
-    "month: the plan does not apply (R23, R16 step 4)",
-    "THIRD_PARTY_DEVICE": "placed from a device the provider did not supply to this customer: "
-    "charged per minute, plan or not (R24, R16 step 5)",
-    "OUT_OF_PLAN": "the zone is not included in the plan (R15, R16 step 6)",
-    "FORWARDING_OVER_FAIR_USE": "forwarded leg beyond the 2 h monthly forwarding allowance "
-    "(R21, R16 step 7)",
-    "INCLUDED": "covered by the unlimited plan: amount 0 (R15, R16 step 8)",
+    "NOT_CHARGEABLE": (
+        "never charged (R10, R16 step 0)",
+        "jamais facturé (R10, R16 étape 0)",
+    ),
+    "FREE": (
+        "the zone's tariff is 0: never charged (R16 step 1)",
+        "le tarif de la zone est nul : jamais facturé (R16 étape 1)",
+    ),
+    "TELECOM_PROFESSIONAL": (
+        "the customer is a telecom professional: plans never apply (R16 step 2)",
+        "le client est un professionnel des télécoms : les forfaits ne s'appliquent jamais "
+        "(R16 étape 2)",
+    ),
+    "NO_PLAN": (
+        "no unlimited plan of this SIP account covers the call's date (R15, R16 step 3)",
+        "aucun forfait illimité de ce compte SIP ne couvre la date de l'appel (R15, R16 étape 3)",
+    ),
+    "FAIR_USE_DISTINCT_NUMBERS": (
+        "the SIP account called more than 150 different numbers this month: the plan does not "
+        "apply to any of its calls (R20, R16 step 4)",
+        "le compte SIP a appelé plus de 150 numéros différents ce mois-ci : le forfait ne "
+        "s'applique à aucun de ses appels (R20, R16 étape 4)",
+    ),
+    "FAIR_USE_CONCURRENT_CALLS": (
+        "the SIP account had more than 3 calls in progress at one instant this month: the plan "
+        "does not apply (R22, R16 step 4)",
+        "le compte SIP a eu plus de 3 appels simultanés ce mois-ci : le forfait ne s'applique "
+        "pas (R22, R16 étape 4)",
+    ),
+    "FAIR_USE_DEVICES": (
+        "the SIP account had more than 3 devices registered at one instant this month: the "
+        "plan does not apply (R23, R16 step 4)",
+        "le compte SIP a eu plus de 3 terminaux enregistrés en même temps ce mois-ci : le "
+        "forfait ne s'applique pas (R23, R16 étape 4)",
+    ),
+    "THIRD_PARTY_DEVICE": (
+        "placed from a device the provider did not supply to this customer: charged per "
+        "minute, plan or not (R24, R16 step 5)",
+        "passé depuis un terminal que l'opérateur n'a pas fourni à ce client : facturé à la "
+        "minute, forfait ou non (R24, R16 étape 5)",
+    ),
+    "OUT_OF_PLAN": (
+        "the zone is not included in the plan (R15, R16 step 6)",
+        "la zone n'est pas comprise dans le forfait (R15, R16 étape 6)",
+    ),
+    "FORWARDING_OVER_FAIR_USE": (
+        "forwarded leg beyond the 2 h monthly forwarding allowance (R21, R16 step 7)",
+        "renvoi au-delà des 2 h de renvoi comprises chaque mois (R21, R16 étape 7)",
+    ),
+    "INCLUDED": (
+        "covered by the unlimited plan: amount 0 (R15, R16 step 8)",
+        "compris dans le forfait illimité : montant 0 (R15, R16 étape 8)",
+    ),
 }
+
+
+class _Words:
+    """The sentences of one language."""
+
+    def __init__(self, lang: str) -> None:
+        self.i = LANGS.index(lang)
+
+    def __call__(self, key: str, **values: Any) -> str:
+        return TEXT[key][self.i].format(**values)
+
+    def pick(self, pair: tuple[str, str]) -> str:
+        return pair[self.i]
 
 
 def explain_text(
@@ -49,131 +202,156 @@ def explain_text(
     rated: list[dict[str, Any]],
     rejected: list[dict[str, Any]],
     fair_use: dict[str, dict[str, Any]],
+    lang: str = "en",
 ) -> str:
     """The explanation of `cdr_id` in `month` from its facts (pipeline.run.explain_call
-    gathers them from the issued month or from a computation of a month not issued)."""
+    gathers them from the issued month or from a computation of a month not issued), in
+    English or French (`lang`); the codes and rule ids are the same in both."""
+    t = _Words(lang)
     if not rated and not rejected:
-        raise InputError(f"cdr_id {cdr_id!r} is neither rated nor rejected in {month} ({source})")
-    lines = [f"CDR {cdr_id}, month {month} ({source})"]
+        raise InputError(t("none", cdr=cdr_id, month=month, source=source))
+    lines = [t("head", cdr=cdr_id, month=month, source=source)]
     for row in rated:
-        lines += _explain_rated(row, fair_use.get(row["sip_account"]))
+        lines += _explain_rated(t, row, fair_use.get(row["sip_account"]))
     for row in rejected:
-        lines += _explain_rejected(row)
+        lines += _explain_rejected(t, row)
     return "\n".join(lines)
 
 
-def _explain_rejected(row: dict[str, Any]) -> list[str]:
+def _explain_rejected(t: _Words, row: dict[str, Any]) -> list[str]:
     return [
-        f"  REJECTED {row['reason']} (R41): {row.get('detail') or ''}",
-        f"    file {row['source_file']}, row {row['row_number']}",
-        f"    raw: {row['raw']}",
+        t("rejected", reason=row["reason"], detail=row.get("detail") or ""),
+        t("where", file=row["source_file"], row=row["row_number"]),
+        t("raw", raw=row["raw"]),
     ]
 
 
-def _explain_rated(row: dict[str, Any], fair_use: dict[str, Any] | None) -> list[str]:
+def _explain_rated(t: _Words, row: dict[str, Any], fair_use: dict[str, Any] | None) -> list[str]:
     g = row.get
     start = g("start_time")
     when = start.astimezone(PARIS).isoformat() if start is not None else "?"
+    direction = g("direction")
     lines = [
-        f"  call: {g('direction')} on SIP account {g('sip_account')} (customer "
-        f"{g('customer_id')}), device {g('device_id') or 'none'}, started {when} "
-        f"(Paris date {g('call_date') or '?'}), {g('duration_s')} s; "
-        f"file {g('source_file')}, row {g('row_number')}",
-        f"  number: {g('callee')!r} -> {g('callee_e164') or 'not a valid number'} (R11)",
+        t(
+            "call",
+            direction=t.pick(DIRECTIONS.get(direction, (direction, direction))),
+            sip=g("sip_account"),
+            customer=g("customer_id"),
+            device=g("device_id") or t.pick(TEXT["no_device"]),
+            when=when,
+            day=g("call_date") or "?",
+            duration=g("duration_s"),
+            file=g("source_file"),
+            row=g("row_number"),
+        ),
+        t("number", callee=g("callee"), e164=g("callee_e164") or t.pick(TEXT["invalid"])),
     ]
     if g("zone"):
-        lines.append(f"  destination: longest prefix {g('prefix')} -> zone {g('zone')} (R12)")
+        lines.append(t("destination", prefix=g("prefix"), zone=g("zone")))
     if g("tariff_valid_from") is not None:
         lines.append(
-            f"  tariff: {g('zone')} valid from {g('tariff_valid_from')}: "
-            f"{_eur(g('price_per_min_eur'))} EUR/min, connection {_eur(g('connection_fee_eur'))} "
-            f"EUR, minimum {g('min_billable_s')} s, increment {g('increment_s')} s (R13)"
+            t(
+                "tariff",
+                zone=g("zone"),
+                since=g("tariff_valid_from"),
+                price=_eur(g("price_per_min_eur")),
+                fee=_eur(g("connection_fee_eur")),
+                minimum=g("min_billable_s"),
+                increment=g("increment_s"),
+            )
         )
     reason = g("reason")
-    lines.append(f"  reason: {reason} - {REASON_TEXT.get(reason, '')}")
-    lines += _why(row, fair_use)
-    lines += _arithmetic(row)
+    lines.append(t("reason", reason=reason, text=t.pick(REASON_TEXT.get(reason, ("", "")))))
+    lines += _why(t, row, fair_use)
+    lines += _arithmetic(t, row)
     return lines
 
 
-def _why(row: dict[str, Any], fair_use: dict[str, Any] | None) -> list[str]:
+def _why(t: _Words, row: dict[str, Any], fair_use: dict[str, Any] | None) -> list[str]:
     g = row.get
     reason = g("reason")
     lines = []
     if reason == "NOT_CHARGEABLE":
-        why = "incoming call" if g("direction") == "in" else "not answered (duration 0)"
-        lines.append(f"    because: {why}")
+        why = t.pick(TEXT["incoming"] if g("direction") == "in" else TEXT["unanswered"])
+        lines.append(t("because", why=why))
     if reason.startswith("FAIR_USE") or reason == "FORWARDING_OVER_FAIR_USE":
         if fair_use:
             figures = ", ".join(
-                f"{name.replace('_', ' ')} {fair_use[name]} (limit {limit})"
+                t("figure", name=t.pick(FIGURE_NAMES[name]), value=fair_use[name], limit=limit)
                 for name, limit in LIMITS.items()
             )
             lines.append(
-                f"    limits broken by {g('sip_account')} this month: {fair_use['breaches']}; "
-                f"{figures}"
+                t("limits", sip=g("sip_account"), breaches=fair_use["breaches"], figures=figures)
             )
     if reason in ("NO_PLAN", "OUT_OF_PLAN", "INCLUDED", "FORWARDING_OVER_FAIR_USE"):
         plan = g("plan_subscription_id")
         if plan is None:
-            lines.append(
-                f"    no unlimited plan of {g('sip_account')} is in force on {g('call_date')} "
-                "(from its order date to the end of its service)"
-            )
+            lines.append(t("no_plan", sip=g("sip_account"), day=g("call_date")))
         else:
             if g("national_plan_zone"):
-                where = "a national zone, in every unlimited plan"
+                where = TEXT["national"]
             elif reason == "OUT_OF_PLAN":
-                where = "neither national nor on the order form's international zones"
+                where = TEXT["not_included"]
             else:
-                where = "on the order form's international zones"
+                where = TEXT["intl"]
             lines.append(
-                f"    plan: subscription {plan} covers {g('call_date')}; zone {g('zone')} is {where}"
+                t("plan", plan=plan, day=g("call_date"), zone=g("zone"), where=t.pick(where))
             )
     if reason == "THIRD_PARTY_DEVICE":
-        lines.append(
-            f"    device {g('device_id')} is not in devices.csv as supplied by the provider "
-            f"to customer {g('customer_id')}"
-        )
+        lines.append(t("third_party", device=g("device_id"), customer=g("customer_id")))
     if g("direction") == "fwd" and g("forwarding_consumed_before_s") is not None:
-        before = int(g("forwarding_consumed_before_s"))
-        over = int(g("forwarded_over_s") or 0)
         lines.append(
-            f"    forwarding allowance: {before} s of {ALLOWANCE_S} s used by earlier legs "
-            f"(start time, then cdr_id); this leg {g('duration_s')} s, "
-            f"{over} s beyond the allowance"
+            t(
+                "forwarding",
+                before=int(g("forwarding_consumed_before_s")),
+                allowance=ALLOWANCE_S,
+                duration=g("duration_s"),
+                over=int(g("forwarded_over_s") or 0),
+            )
         )
     return lines
 
 
-def _arithmetic(row: dict[str, Any]) -> list[str]:
+def _arithmetic(t: _Words, row: dict[str, Any]) -> list[str]:
     g = row.get
     amount = g("amount")
     amount = Decimal(str(amount)) if amount is not None else None
     rated, billable = g("rated_seconds"), g("billable_seconds")
     if not billable:
-        return [f"  amount: {fmt(amount) if amount is not None else '0'} EUR (nothing rated)"]
+        return [t("nothing", amount=fmt(amount) if amount is not None else "0")]
     price, fee = g("price_per_min_eur"), g("connection_fee_eur")
     minimum, increment = g("min_billable_s"), g("increment_s")
     lines = []
     if minimum is not None and increment is not None:
-        rounded_up = -(-int(rated) // int(increment)) * int(increment)
+        rounded = -(-int(rated) // int(increment)) * int(increment)
         lines.append(
-            f"  billable: rated {rated} s -> max({minimum}, ceil({rated} / {increment}) x "
-            f"{increment} = {rounded_up}) = {billable} s (R14)"
+            t(
+                "billable",
+                rated=rated,
+                minimum=minimum,
+                increment=increment,
+                rounded=rounded,
+                billable=billable,
+            )
         )
     if price is not None and fee is not None:
         price, fee = Decimal(str(price)), Decimal(str(fee))
         exact = fee + price * Decimal(int(billable)) / Decimal(60)
         check = round_call(exact)
         lines.append(
-            f"  amount: {_eur(fee)} + {_eur(price)} x {billable} / 60 = {_exact(exact)} -> "
-            f"{fmt(check)} EUR (4 decimals, half away from zero, R14/R2)"
+            t(
+                "amount",
+                fee=_eur(fee),
+                price=_eur(price),
+                billable=billable,
+                exact=_exact(exact),
+                check=fmt(check),
+            )
         )
         if amount is not None and check != amount:
-            lines.append(f"  WARNING: the rated amount is {fmt(amount)} EUR")
+            lines.append(t("warning", amount=fmt(amount)))
     else:
-        lines.append(f"  amount: {fmt(amount)} EUR (R14)")
+        lines.append(t("amount_only", amount=fmt(amount)))
     return lines
 
 

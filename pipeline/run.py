@@ -426,19 +426,26 @@ def _library_notes(issued: dict[str, str] | None) -> list[str]:
     ]
 
 
-def explain_call(month_text: str, cdr_id: str, data: Path, out: Path, rates: Path) -> str:
-    """The explanation of one call: from the issued month's own files, or, for a month not
-    issued yet, from its computation (nothing is written)."""
+def explain_call(
+    month_text: str, cdr_id: str, data: Path, out: Path, rates: Path, lang: str = "en"
+) -> str:
+    """The explanation of one call, in English or French: from the issued month's own files,
+    or, for a month not issued yet, from its computation (nothing is written)."""
     month = Month.parse(month_text)
     if store.is_issued(out, month):
-        source = f"issued month {out / str(month)}"
+        source = (f"issued month {out / str(month)}", f"mois émis {out / str(month)}")[lang == "fr"]
         rated, rejected, fair_use = call_facts(out / str(month), cdr_id)
         history, rated, rejected, corrected_fair_use = correction_history(
-            store.issued_corrections(out, month), cdr_id, rated, rejected
+            store.issued_corrections(out, month), cdr_id, rated, rejected, lang
         )
-        text = explain_text(month, cdr_id, source, rated, rejected, corrected_fair_use or fair_use)
+        text = explain_text(
+            month, cdr_id, source, rated, rejected, corrected_fair_use or fair_use, lang
+        )
         return "\n".join([text, *history])
-    source = f"not issued: rated again from {data} and {rates}, nothing written"
+    source = (
+        f"not issued: rated again from {data} and {rates}, nothing written",
+        f"mois non émis : valorisé à nouveau depuis {data} et {rates}, rien n'est écrit",
+    )[lang == "fr"]
     month, ref = _month_and_reference(month_text, data, rates)
     snapshot = read_snapshot(out).before(month) if out.is_dir() else LedgerSnapshot()
     with tempfile.TemporaryDirectory(prefix="billing-explain-") as tmp:
@@ -446,4 +453,4 @@ def explain_call(month_text: str, cdr_id: str, data: Path, out: Path, rates: Pat
         rated = rated_call_rows(documents.rated_calls_file, cdr_id)
     rejected = [r for r in documents.rejects.to_pylist() if r["cdr_id"] == cdr_id]
     fair_use = {r["sip_account"]: r for r in documents.fair_use.to_pylist()}
-    return explain_text(month, cdr_id, source, rated, rejected, fair_use)
+    return explain_text(month, cdr_id, source, rated, rejected, fair_use, lang)

@@ -99,3 +99,27 @@ def test_progress_in_a_log_is_one_line_per_phase_in_words_a_finance_user_knows(w
     ]
     assert not any("rat_" in ln or "stg_" in ln for ln in lines)  # no model names
     assert lines[-1].startswith(f"{OCT}: issued")
+
+
+def test_explain_in_french_keeps_the_codes_and_rule_ids(ws):
+    from click.testing import CliRunner
+
+    from pipeline.cli import main
+
+    # C2 (no plan) calls a French mobile for 61 s: NO_PLAN, 0.0450 x 61 / 60 = 0.04575 -> 0.0458
+    ws.cdrs(
+        OCT, [["m1", "sip-2", "out", "x", "06 12 34 56 78", "2026-10-05T10:00:00+02:00", "61", ""]]
+    )
+    assert ws.bill(OCT).exit_code == 0
+    args = ["explain", "--month", OCT, "--cdr", "m1", "--data", str(ws.data), "--out", str(ws.out)]
+    args += ["--rates", str(ws.rates)]
+    french = CliRunner().invoke(main, [*args, "--lang", "fr"])
+    assert french.exit_code == 0, french.output
+    assert "motif : NO_PLAN - aucun forfait illimité de ce compte SIP ne couvre" in french.output
+    assert "(R15, R16 étape 3)" in french.output
+    assert "montant : 0.0000 + 0.0450 x 61 / 60 = 0.04575 -> 0.0458 EUR" in french.output
+    english = CliRunner().invoke(main, [*args, "--lang", "en"])
+    assert "reason: NO_PLAN - no unlimited plan" in english.output
+    # the default follows the locale
+    assert "motif : NO_PLAN" in CliRunner(env={"LC_ALL": "fr_FR.UTF-8"}).invoke(main, args).output
+    assert "reason: NO_PLAN" in CliRunner(env={"LC_ALL": "C.UTF-8"}).invoke(main, args).output

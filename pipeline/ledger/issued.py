@@ -29,8 +29,32 @@ def call_facts(
     return rated, rejected, fair_use
 
 
+HISTORY = {
+    "en": (
+        "  correction {nn:02d} of {month} (dated {day}): {what}{billed} (R65-R66)",
+        "added: not in the month's files when it was issued",
+        "removed: no longer in the month's files",
+        "rated again with the corrected inputs",
+        ", billed by {docs}",
+        ", no document",
+    ),
+    "fr": (
+        "  correction {nn:02d} de {month} (datée du {day}) : {what}{billed} (R65-R66)",
+        "ajouté : absent des fichiers du mois quand il a été facturé",
+        "retiré : il n'est plus dans les fichiers du mois",
+        "valorisé à nouveau avec les données corrigées",
+        ", facturé par {docs}",
+        ", aucun document",
+    ),
+}
+
+
 def correction_history(
-    folders: list[Path], cdr_id: str, rated: list[dict[str, Any]], rejected: list[dict[str, Any]]
+    folders: list[Path],
+    cdr_id: str,
+    rated: list[dict[str, Any]],
+    rejected: list[dict[str, Any]],
+    lang: str = "en",
 ) -> tuple[list[str], list[dict[str, Any]], list[dict[str, Any]], dict[str, dict[str, Any]] | None]:
     """What the corrections of the month (their folders, in order) did to `cdr_id`: one line
     per correction that rated or rejected it otherwise than before, naming the correction and
@@ -55,16 +79,22 @@ def correction_history(
             for r in _csv(folder / name)
             if r["customer_id"] in customers
         ]
+        line, added, removed, again, billed_by, no_document = HISTORY[lang]
         if not rated and not rejected:
-            what = "added: not in the month's files when it was issued"
+            what = added
         elif not now_rated and not now_rejected:
-            what = "removed: no longer in the month's files"
+            what = removed
         else:
-            what = "rated again with the corrected inputs"
-        billed = f", billed by {', '.join(documents)}" if documents else ", no document"
+            what = again
+        billed = billed_by.format(docs=", ".join(documents)) if documents else no_document
         lines.append(
-            f"  correction {entry['number']:02d} of {entry['month']} (dated {entry['date']}): "
-            f"{what}{billed} (R65-R66)"
+            line.format(
+                nn=entry["number"],
+                month=entry["month"],
+                day=entry["date"],
+                what=what,
+                billed=billed,
+            )
         )
         rated, rejected = now_rated, now_rejected
         fair_use = {r["sip_account"]: r for r in _csv(folder / contract.FAIR_USE.name)} or None
