@@ -21,6 +21,7 @@ from pipeline.billing.accounting import entries, fiscal_year
 from pipeline.billing.contracts import contract_lines
 from pipeline.billing.documents import MonthDocuments
 from pipeline.billing.invoicing import build_invoices, invoice_date
+from pipeline.billing.labels import zone_labels
 from pipeline.billing.sla import credit_notes_for_run
 from pipeline.billing.snapshot import LedgerSnapshot
 from pipeline.billing.usage import usage_lines
@@ -129,7 +130,8 @@ def compute_month(
             with stage("validation", "inputs"):
                 reports.append(gates.inputs(con, ref, month))  # exit 2, nothing issued
         with stage("contracts"):
-            lines = contract_lines(ref, month) + usage_lines(con, month)
+            zones = zone_labels(ref["ref_destinations"].rows)
+            lines = contract_lines(ref, month) + usage_lines(con, month, zones)
         customers = {c["customer_id"]: c for c in ref["ref_customers"].rows}
         issued_on = invoice_date(month)
         with stage("invoices"):

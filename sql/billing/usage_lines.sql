@@ -25,7 +25,16 @@ final as (
         count(*) as calls,
         sum(billable_seconds) as billable_seconds,
         sum(amount) as amount_4dp,
-        round(sum(amount), 2) as amount_ht
+        round(sum(amount), 2) as amount_ht,
+        -- one price for every call of the line (else null): its unit price per minute
+        case
+            when min(price_per_min_eur) = max(price_per_min_eur)
+                then min(price_per_min_eur)
+        end as price_per_min,
+        case
+            when min(connection_fee_eur) = max(connection_fee_eur)
+                then min(connection_fee_eur)
+        end as connection_fee
     from charged
     group by customer_id, sip_account, zone, reason
 )
