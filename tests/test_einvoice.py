@@ -19,7 +19,7 @@ from lxml import etree
 from pypdf import PdfReader
 
 from pipeline.documents import CreditNote, Invoice
-from pipeline.einvoice.batch import render_documents
+from pipeline.einvoice.batch import check_documents, render_documents
 from pipeline.einvoice.check import Checker, check_pdf
 from pipeline.einvoice.cii import to_xml
 from pipeline.einvoice.pdf import Renderer, money
@@ -668,6 +668,14 @@ def test_r72_batch_on_two_threads_gives_the_bytes_of_one(renderer, tmp_path):
     written = render_documents(records, workers=2, folder=tmp_path)
     assert [w.path.read_bytes() for w in written] == alone
     assert [w.pdf_sha256 for w in written] == [t.pdf_sha256 for t in together]
+
+
+def test_r71_check_documents_on_two_processes():
+    good = xml_of(french_invoice())
+    bad = xml_of(dataclasses.replace(french_invoice(), total_ttc=D("34.17")))
+    results = check_documents([good, bad, good], workers=2)
+    assert results[0] == [] and results[2] == []
+    assert any(f.startswith("BR-CO-15") for f in results[1])
 
 
 def test_money_is_printed_the_french_way():

@@ -23,7 +23,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from pipeline.documents import Invoice
-from pipeline.einvoice.batch import default_workers, render_documents
+from pipeline.einvoice.batch import check_documents, default_workers, render_documents
 from pipeline.einvoice.check import Checker
 from pipeline.einvoice.cii import to_xml
 from pipeline.einvoice.pdf import Renderer, add_facturx_xmp
@@ -219,6 +219,13 @@ def main(argv: list[str] | None = None) -> None:
     report["ms_check_xsd_and_schematrons"] = per_document(checker.check, check_sample)
     findings = sum(len(checker.check(x)) for x in check_sample)
     report["findings_in_sample"] = findings
+    if not args.skip_processes:
+        start = time.perf_counter()
+        check_documents(check_sample, workers=args.workers)
+        wall = time.perf_counter() - start
+        report[f"check_{args.workers}_processes_ms_per_doc_incl_startup"] = (
+            wall / len(check_sample) * 1000
+        )
     report["load_after"] = loadavg()
     for key, value in report.items():
         print(f"{key:34s} {round(value, 2) if isinstance(value, float) else value}")

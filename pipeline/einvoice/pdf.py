@@ -3,7 +3,7 @@
 `view(record)` turns the record into the strings the page shows (French dates and amounts),
 `Renderer.render(record, xml)` lays them out with Typst and returns the PDF bytes.
 
-How, and why (measured, see docs in the package's README section of the final report):
+How, and why (measured with `python -m pipeline.einvoice.bench`):
 
 - Typst 0.15 (PyPI ``typst``) writes PDF/A-3b itself (``pdf_standards=["a-3b"]``) and embeds
   the XML itself (``pdf.attach``, AFRelationship /Data, /AF in the catalog, MIME text/xml,
