@@ -302,7 +302,7 @@ def vat_category(rate: Decimal, mention: str, goods: bool) -> tuple[str, str | N
 
     - ``O`` (outside the scope of VAT) would be the literal reading, but EN 16931 BR-O-02
       forbids the seller's VAT number (BT-31) with it, and a French invoice must carry it
-      (art. 242 nonies A, annexe II CGI; BR-FR makes BT-31 part of the seller's identity);
+      (art. 242 nonies A, annexe II CGI; no BR-FR assert tests it, the law requires it);
       BR-O-02 also forbids the buyer's VAT number that a Swiss customer has.
     - ``G`` is "export outside the EU" (VATEX-EU-G, art. 146 of the directive): goods; we use it
       for goods sold or not returned by such a customer (art. 262 I CGI, `MENTION_GOODS_OUTSIDE_EU`).
