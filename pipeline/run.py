@@ -32,6 +32,7 @@ from pipeline.core.errors import BillingError, InputError, ProblemFound
 from pipeline.core.progress import checkpoint, stage
 from pipeline.explain import explain_text
 from pipeline.exports.correction import write_correction
+from pipeline.exports.documents import DocumentsResult
 from pipeline.exports.month import write_month
 from pipeline.inputs.cdrs import months_with_usage
 from pipeline.inputs.reference import load_reference
@@ -75,18 +76,39 @@ def _month_and_reference(month_text: str, data: Path, rates: Path) -> tuple[Mont
         return month, load_reference(data, rates)
 
 
-def write_issued_month(folder: Path, documents: MonthDocuments, data: Path, rates: Path) -> None:
+def _stop_on_broken_documents(einvoices: DocumentsResult) -> list[str]:
+    """R70-R71: an e-invoice that breaks the XSD or a rule stops the run before publishing
+    (exit 1), naming the document and the rule; return the warnings (one line each)."""
+    if einvoices.findings:
+        lines = [
+            f"{number}: {finding}"
+            for number, findings in sorted(einvoices.findings.items())
+            for finding in findings[:5]
+        ]
+        raise ProblemFound(
+            f"{len(einvoices.findings)} e-invoice(s) break the Factur-X XSD or the EN 16931 / "
+            "BR-FR rules; nothing was published:\n" + "\n".join(lines[:20])
+        )
+    return einvoices.warnings
+
+
+def write_issued_month(
+    folder: Path, documents: MonthDocuments, data: Path, rates: Path, check_rules: bool = False
+) -> list[str]:
     """Every file of the month into `folder`: the validation report, the documents and
-    exports, the archive of the inputs, and last the manifest that hashes them all."""
+    exports, the archive of the inputs, and last the manifest that hashes them all. Return
+    the warnings of the e-invoices."""
     with stage("manifest", "input hashes"):
         record = manifest.build(documents, data, rates)
     if documents.validation:
         record["validation"] = write_report(documents.validation, folder / "validation")
-    exports = write_month(folder, documents)
+    exports, einvoices = write_month(folder, documents, check_rules)
+    warnings = _stop_on_broken_documents(einvoices)
     archive_inputs(folder, data, rates, record["inputs"])
     record["exports"] = {**exports, "archive": f"{ARCHIVE_DIR}/sha256/"}
     with stage("manifest", "output hashes"):
         manifest.seal(folder, record)
+    return warnings
 
 
 def bill_month(
@@ -123,7 +145,9 @@ def bill_month(
             )
             staging = store.staging_dir(out, month)
             try:
-                write_issued_month(staging, documents, data, rates)
+                warnings += write_issued_month(
+                    staging, documents, data, rates, check_rules=gates is not None
+                )
             except BaseException:
                 shutil.rmtree(staging, ignore_errors=True)  # nothing half-written stays in OUT
                 raise
@@ -310,7 +334,12 @@ def correct_month(
             final = store.correction_dir(out, month, number)
             staging = store.staging_dir(out, month)
             try:
-                write_issued_correction(staging, correction, data, rates)
+                lines += [
+                    f"warning: {w}"
+                    for w in write_issued_correction(
+                        staging, correction, data, rates, check_rules=gates is not None
+                    )
+                ]
             except BaseException:
                 shutil.rmtree(staging, ignore_errors=True)
                 raise
@@ -320,16 +349,23 @@ def correct_month(
 
 
 def write_issued_correction(
-    folder: Path, correction: CorrectionDocuments, data: Path, rates: Path
-) -> None:
-    """Every file of a correction into `folder`, the manifest last."""
+    folder: Path,
+    correction: CorrectionDocuments,
+    data: Path,
+    rates: Path,
+    check_rules: bool = False,
+) -> list[str]:
+    """Every file of a correction into `folder`, the manifest last; return the e-invoices'
+    warnings."""
     record = manifest.build_correction(correction, data, rates)
     if correction.recomputed.validation:
         record["validation"] = write_report(correction.recomputed.validation, folder / "validation")
-    exports = write_correction(folder, correction)
+    exports, einvoices = write_correction(folder, correction, check_rules)
+    warnings = _stop_on_broken_documents(einvoices)
     archive_inputs(folder, data, rates, record["inputs"])
     record["exports"] = {**exports, "archive": f"{ARCHIVE_DIR}/sha256/"}
     manifest.seal(folder, record)
+    return warnings
 
 
 def describe_correction(correction: CorrectionDocuments) -> list[str]:

@@ -1451,6 +1451,9 @@ def write_late(out: Path) -> dict[str, int]:
     return {LATE_FILE: len(LATE_ROWS)}
 
 
+ELECTRONIC_ADDRESSES = {"C019": "EM:rechnung@mueller-logistik.example"}
+
+
 def write_all(w: World, out: Path) -> dict[str, int]:
     for sub in ("cdrs", "registrations", "late"):
         if (out / sub).exists():
@@ -1466,6 +1469,9 @@ def write_all(w: World, out: Path) -> dict[str, int]:
             siren=c.siren,
             vat_number=c.vat,
             address=c.address,
+            # where its e-invoices go (BT-49): the customers with a SIREN or a VAT number get
+            # an address from it; C019 (Germany, neither) gives its accounts' mailbox
+            electronic_address=ELECTRONIC_ADDRESSES.get(c.cid, ""),
         )
         for c in w.customers.values()
     ]

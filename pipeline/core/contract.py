@@ -78,7 +78,10 @@ CUSTOMERS = _input(
     "data",
     """customer_id name country:country telecom_professional:bool sla_eligible:bool
     siren? vat_number? address?
-    itemised_full_numbers?:bool""",  # itemised bills show full called numbers (not masked)
+    itemised_full_numbers?:bool
+    electronic_address?""",
+    # itemised_full_numbers: the itemised bills show full called numbers (not masked);
+    # electronic_address: SCHEME:ID, where its e-invoices are sent (BT-49, docs/einvoices.md)
     key=("customer_id",),
     table="ref_customers",
 )

@@ -10,7 +10,8 @@ OUT/YYYY-MM/corrections/NN/ once published (docs/corrections.md):
   duplicate check of later months read);
 - the FEC of its documents, {SIREN}FEC{YYYYMMDD}.txt (D, the correction's date);
 - correction_YYYY-MM_NN.xlsx: a small workbook of its own (the month's workbook is never
-  rewritten): Synthèse, Documents, Lignes, Glossaire.
+  rewritten): Synthèse, Documents, Lignes, Glossaire;
+- documents/{number}.pdf: the e-invoices of its documents (R70).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 from pipeline.billing.accounting import fiscal_year_end, text
 from pipeline.billing.corrections import CorrectionDocuments
 from pipeline.core import contract
+from pipeline.exports.documents import DocumentsResult, write_documents
 from pipeline.exports.fec import write_fec
 from pipeline.exports.files import arrow_rows, write_csv
 from pipeline.exports.workbook import KIND_LABELS, REASON_LABELS
@@ -41,8 +43,11 @@ def workbook_name(correction: CorrectionDocuments) -> str:
     return f"correction_{correction.month}_{correction.number:02d}.xlsx"
 
 
-def write_correction(folder: Path, correction: CorrectionDocuments) -> dict[str, Any]:
-    """Write every file of the correction into `folder`; return the manifest's `exports`."""
+def write_correction(
+    folder: Path, correction: CorrectionDocuments, check_rules: bool = False
+) -> tuple[dict[str, Any], DocumentsResult]:
+    """Write every file of the correction into `folder`; return the manifest's `exports` and
+    what the e-invoices' checks found (R70: a correction's documents are e-invoices too)."""
     write_csv(
         folder / contract.CORRECTION_INVOICES.name,
         contract.CORRECTION_INVOICES.names,
@@ -83,7 +88,18 @@ def write_correction(folder: Path, correction: CorrectionDocuments) -> dict[str,
     fec = write_fec(folder, siren, closing, correction.fec_entries)
     book = folder / workbook_name(correction)
     write_correction_workbook(book, correction)
-    return {"workbook": book.name, "fec": fec.name}
+    einvoices = write_documents(
+        folder,
+        [*correction.invoices, *correction.credit_notes],
+        recomputed.reference,
+        check_rules=check_rules,
+    )
+    exports = {
+        "workbook": book.name,
+        "fec": fec.name,
+        "documents": {"files": len(einvoices.names), "checked_rules": einvoices.checked_rules},
+    }
+    return exports, einvoices
 
 
 def _sum(values: Any) -> Decimal:

@@ -300,7 +300,7 @@ def write_itemised(
                     if handle is not None:
                         handle.close()
                     current = customer
-                    path = folder / f"{_file_stem(customer)}.csv"
+                    path = folder / f"{file_stem(customer)}.csv"
                     handle = open(path, "wb")  # noqa: SIM115
                     handle.write(header)
                 chunk = data[offsets[start] : offsets[end]]
@@ -337,7 +337,7 @@ def _utf8_slices(array: pa.Array) -> tuple[memoryview, memoryview]:
     return memoryview(data_buffer if data_buffer is not None else b""), offsets
 
 
-def _file_stem(customer_id: str) -> str:
+def file_stem(customer_id: str) -> str:
     """The customer id as a file name: path separators and leading dots cannot escape the
     folder."""
     stem = "".join("_" if ch in "/\\\0:" else ch for ch in customer_id)

@@ -3,7 +3,8 @@ the data-contract files, then the files for people (docs/exports.md):
 
 - the itemised bills, itemised/{customer_id}.csv (pipeline.exports.itemised);
 - the FEC, {SIREN}FEC{YYYYMMDD}.txt (pipeline.exports.fec);
-- the accountants' workbook, billing_YYYY-MM.xlsx (pipeline.exports.workbook).
+- the accountants' workbook, billing_YYYY-MM.xlsx (pipeline.exports.workbook);
+- the e-invoices, documents/{number}.pdf (pipeline.exports.documents).
 
 The folder is the month's staging folder under OUT (the ledger publishes it) or a temporary
 one (audits). Everything is written from the documents: the rated calls are read from their
@@ -23,13 +24,17 @@ from pipeline.core import contract
 from pipeline.core.db import connect, sql_literal
 from pipeline.core.progress import checkpoint, stage
 from pipeline.exports import workbook
+from pipeline.exports.documents import DocumentsResult, write_documents
 from pipeline.exports.fec import write_fec
 from pipeline.exports.files import arrow_rows, write_csv
 from pipeline.exports.itemised import write_itemised
 
 
-def write_month(folder: Path, documents: MonthDocuments) -> dict[str, Any]:
-    """Write every file of the month into `folder`; return the manifest's `exports` entry."""
+def write_month(
+    folder: Path, documents: MonthDocuments, check_rules: bool = False
+) -> tuple[dict[str, Any], DocumentsResult]:
+    """Write every file of the month into `folder`; return the manifest's `exports` entry and
+    what the e-invoices' checks found (`check_rules`: the schematrons too)."""
     write_csv(
         folder / contract.INVOICES.name, contract.INVOICES.names, map(vars, documents.invoices)
     )
@@ -49,7 +54,17 @@ def write_month(folder: Path, documents: MonthDocuments) -> dict[str, Any]:
         # written once by the rating, sorted (pipeline.rating.models.write_rated_calls_file)
         shutil.copyfile(documents.rated_calls_file, folder / contract.RATED_CALLS_FILE)
     with stage("exports"):
-        return write_exports(folder, documents)
+        exports = write_exports(folder, documents)
+    with stage("documents"):
+        einvoices = write_documents(
+            folder,
+            [*documents.invoices, *documents.credit_notes],
+            documents.reference,
+            itemised=folder / "itemised",
+            check_rules=check_rules,
+        )
+    exports["documents"] = {"files": len(einvoices.names), "checked_rules": einvoices.checked_rules}
+    return exports, einvoices
 
 
 def write_exports(folder: Path, documents: MonthDocuments) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from pipeline.billing.accounting import (
 from pipeline.billing.documents import MonthDocuments
 from pipeline.billing.invoicing import KIND_ORDER, invoice_date
 from pipeline.core.contract import DEFAULT_ACCOUNTS, FAIR_USE, REJECTS, SLA
+from pipeline.exports.documents import DOCUMENTS_DIR
 from pipeline.exports.files import arrow_rows
 from pipeline.exports.itemised import Call
 from pipeline.exports.xlsx import (
@@ -320,6 +321,7 @@ def write_workbook(
             Column("Total TTC", EURO),
             Column("Taux de TVA", PERCENT),
             Column("Mention TVA", width=40),
+            Column("Facture électronique (Factur-X)"),
         ],
         (
             [
@@ -334,6 +336,7 @@ def write_workbook(
                 i.total_ttc,
                 i.vat_rate,
                 i.vat_mention,
+                f"{DOCUMENTS_DIR}/{i.invoice_number}.pdf",
             ]
             for i in billed.invoices
         ),
@@ -404,6 +407,7 @@ def write_workbook(
             Column("TVA", EURO),
             Column("Montant TTC", EURO),
             Column("Taux de TVA", PERCENT),
+            Column("Avoir électronique (Factur-X)"),
         ],
         (
             [
@@ -420,6 +424,7 @@ def write_workbook(
                 c.amount_vat,
                 c.amount_ttc,
                 c.vat_rate,
+                f"{DOCUMENTS_DIR}/{c.credit_note_number}.pdf",
             ]
             for c in billed.credit_notes
         ),

@@ -16,6 +16,8 @@ import duckdb
 from openpyxl import load_workbook
 
 from pipeline.core.contract import CORRECTIONS_DIR
+from pipeline.exports.documents import DOCUMENTS_DIR
+from pipeline.exports.einvoice.check import embedded_xml
 from pipeline.exports.fec import ENCODING, SEPARATOR
 from pipeline.ledger.archive import ARCHIVE_DIR
 from pipeline.ledger.manifest import sha256
@@ -246,6 +248,8 @@ def compare_months(issued: Path, fresh: Path) -> list[str]:
             continue
         elif name.startswith("itemised/"):
             differences += _csv_by_key(name, a, b, ("cdr_id",))
+        elif name.startswith(DOCUMENTS_DIR + "/") and name.endswith(".pdf"):
+            differences += _einvoice_differences(name, a, b)
         elif "FEC" in name and name.endswith(".txt"):
             differences += _fec_differences(name, a, b)
         elif name.endswith(".xlsx"):
@@ -330,6 +334,26 @@ def read_fec(path: Path) -> list[dict[str, str]]:
         records = [r.rstrip("\r\n").split(SEPARATOR) for r in handle if r.strip()]
     header, rows = records[0], records[1:]
     return [dict(zip(header, r, strict=True)) for r in rows]
+
+
+def _einvoice_differences(name: str, a: Path, b: Path) -> list[str]:
+    """R72: an e-invoice is compared by its XML (factur-x.xml); the same XML in other PDF
+    bytes is a change of the rendering, said once."""
+    old, new = embedded_xml(a.read_bytes()), embedded_xml(b.read_bytes())
+    if old == new:
+        return [f"{name}: the same factur-x.xml, the PDF's pages differ (rendering changed)"]
+    old_lines = (old or b"").decode("utf-8", "replace").splitlines()
+    new_lines = (new or b"").decode("utf-8", "replace").splitlines()
+    changed = [
+        f"{name}: factur-x.xml line {i}: {x.strip()[:80]!r} -> {y.strip()[:80]!r}"
+        for i, (x, y) in enumerate(zip(old_lines, new_lines, strict=False), start=1)
+        if x != y
+    ]
+    if len(old_lines) != len(new_lines):
+        changed.append(
+            f"{name}: factur-x.xml has {len(old_lines)} lines issued, {len(new_lines)} recomputed"
+        )
+    return _limited(name, changed)
 
 
 def _fec_differences(name: str, a: Path, b: Path) -> list[str]:

@@ -22,7 +22,18 @@ from pipeline.inputs.cdrs import month_files
 
 # The libraries whose version can change the bytes of an issued file: an audit years later
 # says when it runs other versions than the month was issued with.
-OUTPUT_LIBRARIES = ("duckdb", "pyarrow", "openpyxl", "great-expectations", "pandas")
+OUTPUT_LIBRARIES = (
+    "duckdb",
+    "pyarrow",
+    "openpyxl",
+    "great-expectations",
+    "pandas",
+    "factur-x",
+    "saxonche",
+    "typst",
+    "pikepdf",
+    "lxml",
+)
 
 
 def sha256(path: Path) -> str:

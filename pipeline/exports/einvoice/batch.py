@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 
-from pipeline.einvoice.check import Checker
-from pipeline.einvoice.cii import to_xml
-from pipeline.einvoice.pdf import Renderer
-from pipeline.einvoice.record import EInvoice
+from pipeline.exports.einvoice.check import Checker
+from pipeline.exports.einvoice.cii import to_xml
+from pipeline.exports.einvoice.pdf import Renderer
+from pipeline.exports.einvoice.record import EInvoice
 
 
 @dataclass(frozen=True)

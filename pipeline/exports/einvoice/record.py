@@ -2,7 +2,7 @@
 
 `build_record` turns an `Invoice` or a `CreditNote` (plus the seller from provider.toml and,
 optionally, the customer's row of customers.csv) into an `EInvoice`: the only source of both
-the CII XML (`pipeline.einvoice.cii`) and the visible PDF (`pipeline.einvoice.pdf`). Nothing is
+the CII XML (`pipeline.exports.einvoice.cii`) and the visible PDF (`pipeline.exports.einvoice.pdf`). Nothing is
 recomputed: totals, VAT and line amounts are the document's own, exactly as in the CSVs; the
 record only chooses how EN 16931 expresses them (codes, units, categories). Field names start
 with the BT (business term) or BG (business group) number they carry.
@@ -40,10 +40,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from pipeline.dates import Month
-from pipeline.documents import CreditNote, Invoice
-from pipeline.errors import InputError
-from pipeline.invoicing import (
+from pipeline.billing.documents import CreditNote, Invoice
+from pipeline.billing.invoicing import (
     CATEGORY_SERVICES,
     GOODS_KINDS,
     MENTION_GOODS_EU,
@@ -53,6 +51,8 @@ from pipeline.invoicing import (
     operation_category,
     seller_mentions,
 )
+from pipeline.core.dates import Month
+from pipeline.core.errors import InputError
 
 SPECIFICATION = "urn:cen.eu:en16931:2017"  # BT-24, Factur-X profile EN 16931
 INVOICE = "380"  # BT-3, UNTDID 1001: commercial invoice (R70: also supplementary invoices)
@@ -157,7 +157,7 @@ class Party:
     siren: str | None  # BT-30 / BT-47, legal registration, scheme 0002
     vat_number: str | None  # BT-31 / BT-48
     address: Address  # BG-5 / BG-8
-    endpoint_scheme: str  # BT-34-1 / BT-49-1 (EAS)
+    endpoint_scheme: str  # BT-34-1 / BT-49-1 (EAS); empty: no address known
     endpoint_id: str  # BT-34 / BT-49
     legal_info: str | None = None  # BT-33 (seller): RCS and share capital
     email: str | None = None  # BT-43 (seller contact)
@@ -350,7 +350,10 @@ def electronic_address(
        its country's VAT scheme (`VAT_NUMBER_EAS`, e.g. 9925 Belgium, 9927 Switzerland). It
        identifies the buyer without claiming a routing that nobody registered; the column
        overrides it once the customer gives its Peppol or e-mail address.
-    4. Nothing: EInvoiceError, the document cannot be issued as an e-invoice.
+    4. Nothing: ("", ""), no BT-49. The document is issued without it and BR-FR-12 fails:
+       the run says so for each such document (a warning naming the customer and what to add,
+       docs/einvoices.md) instead of refusing to bill a foreign customer, whom the French
+       mandate does not cover.
     """
     given = (customer or {}).get("electronic_address")
     if given:
@@ -369,12 +372,7 @@ def electronic_address(
         scheme = VAT_NUMBER_EAS.get(vat[:2]) or VAT_NUMBER_EAS.get(country)
         if scheme:
             return scheme, vat
-    raise EInvoiceError(
-        f"customer in {country} has no SIREN, no VAT number with a known scheme and no "
-        "electronic_address: add electronic_address (SCHEME:ID, e.g. EM:billing@example.com) "
-        "to customers.csv (BR-FR-12: the buyer's electronic address BT-49 is mandatory)",
-        file="customers.csv",
-    )
+    return "", ""
 
 
 def parse_address(text: str | None, country: str) -> Address:
@@ -726,24 +724,32 @@ def _credit_note_record(
         customer,
     )
     month = Month.parse(note.service_month)
-    availability = format(note.availability_pct, "f").replace(".", ",")
-    credit = format(note.credit_pct.normalize(), "f").replace(".", ",")
-    line = {
-        "line_no": 1,
-        "kind": "sla_credit",
-        "reference": note.original_invoice_number,
-        "description": (
-            f"Avoir SLA - mois de service {note.service_month}, disponibilité {availability} % "
-            f"(crédit de {credit} % des abonnements téléphonie)"
-        ),
-        "quantity": None,
-        "unit_price": None,
-        "amount_ht": note.amount_ht,
-        "period_start": month.first_day,
-        "period_end": month.last_day,
-    }
-    lines, exemptions = _lines([line], note.vat_rate, note.vat_mention)
-    vat_point = _vat_point(provider, {"sla_credit"}, note.vat_rate)
+    if note.lines:
+        # a correction's credit note (R66): its lines, at the amounts the document shows (the
+        # differences negated)
+        raw = [{**ln, "amount_ht": ln["document_amount_ht"]} for ln in note.lines]
+    else:
+        availability = format(note.availability_pct, "f").replace(".", ",")
+        credit = format(note.credit_pct.normalize(), "f").replace(".", ",")
+        raw = [
+            {
+                "line_no": 1,
+                "kind": "sla_credit",
+                "reference": note.original_invoice_number,
+                "description": (
+                    f"Avoir SLA - mois de service {note.service_month}, disponibilité "
+                    f"{availability} % (crédit de {credit} % des abonnements téléphonie)"
+                ),
+                "quantity": None,
+                "unit_price": None,
+                "amount_ht": note.amount_ht,
+                "period_start": month.first_day,
+                "period_end": month.last_day,
+            }
+        ]
+    lines, exemptions = _lines(raw, note.vat_rate, note.vat_mention)
+    kinds = {ln["kind"] for ln in raw}
+    vat_point = _vat_point(provider, kinds, note.vat_rate)
     mentions = seller_mentions(dict(provider))
     terms = _text(provider.get("credit_note_terms")) or (
         f"Avoir sur la facture {note.original_invoice_number} du "
@@ -755,7 +761,7 @@ def _credit_note_record(
         bt3_type_code=CREDIT_NOTE,
         bt9_due_date=None,
         bt20_payment_terms=terms,
-        bt23_business_process="S1",
+        bt23_business_process=business_process(kinds),
         bg1_notes=_notes(mentions, buyer),
         bg3_preceding=(PrecedingInvoice(note.original_invoice_number, note.original_invoice_date),),
         bg4_seller=seller,

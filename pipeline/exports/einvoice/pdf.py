@@ -3,7 +3,7 @@
 `view(record)` turns the record into the strings the page shows (French dates and amounts),
 `Renderer.render(record, xml)` lays them out with Typst and returns the PDF bytes.
 
-How, and why (measured with `python -m pipeline.einvoice.bench`):
+How, and why (measured with `python -m bench.einvoice`):
 
 - Typst 0.15 (PyPI ``typst``) writes PDF/A-3b itself (``pdf_standards=["a-3b"]``) and embeds
   the XML itself (``pdf.attach``, AFRelationship /Data, /AF in the catalog, MIME text/xml,
@@ -29,11 +29,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pipeline.einvoice.cii import FILENAME, to_xml
-from pipeline.einvoice.record import CREDIT_NOTE, EInvoice, Party
-from pipeline.reference import EU_COUNTRIES
+from pipeline.exports.einvoice.cii import FILENAME, to_xml
+from pipeline.exports.einvoice.record import CREDIT_NOTE, EInvoice, Party
+from pipeline.inputs.reference import EU_COUNTRIES
 
-TEMPLATE_DIR = Path(str(resources.files("pipeline.einvoice") / "templates"))
+TEMPLATE_DIR = Path(str(resources.files("pipeline.exports.einvoice") / "templates"))
 TEMPLATE = TEMPLATE_DIR / "document.typ"
 FX_NS = "urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#"
 FX_VERSION = "1.0"

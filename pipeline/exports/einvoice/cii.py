@@ -9,7 +9,7 @@ and writing the document here keeps the order, the optional groups (BG-24 attach
 BG-32 attributes) and the bytes under our control (7.8 also writes an invalid nil delivery
 group when BT-72 is missing). The text is written directly, escaped, with two-space indents:
 an lxml tree of the same document took 2.2 ms for 40 lines, this 0.4 ms; the XSD and the
-schematrons (`pipeline.einvoice.check`) judge the result.
+schematrons (`pipeline.exports.einvoice.check`) judge the result.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import re
 from datetime import date
 from decimal import Decimal
 
-from pipeline.einvoice.record import EInvoice, Line, Party, VatBreakdown
+from pipeline.exports.einvoice.record import EInvoice, Line, Party, VatBreakdown
 
 RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
 RAM = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
@@ -249,9 +249,10 @@ def _party(w: _Writer, tag: str, party: Party, *, seller: bool) -> None:
         w.leaf("ram:CityName", address.city)
     w.leaf("ram:CountryID", address.country)
     w.close("ram:PostalTradeAddress")
-    w.open("ram:URIUniversalCommunication")
-    w.leaf("ram:URIID", party.endpoint_id, f' schemeID="{_escape(party.endpoint_scheme)}"')
-    w.close("ram:URIUniversalCommunication")
+    if party.endpoint_id:  # none: a foreign buyer the data holds no address of (BR-FR-12)
+        w.open("ram:URIUniversalCommunication")
+        w.leaf("ram:URIID", party.endpoint_id, f' schemeID="{_escape(party.endpoint_scheme)}"')
+        w.close("ram:URIUniversalCommunication")
     if party.vat_number:
         w.open("ram:SpecifiedTaxRegistration")
         w.leaf("ram:ID", party.vat_number, ' schemeID="VA"')

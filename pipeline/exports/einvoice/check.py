@@ -37,7 +37,7 @@ from pathlib import Path
 import pikepdf
 from lxml import etree
 
-from pipeline.einvoice.cii import FILENAME
+from pipeline.exports.einvoice.cii import FILENAME
 
 SVRL = "http://purl.oclc.org/dsdl/svrl"
 _RULE_IN_TEXT = re.compile(r"^\s*\[([A-Z]{2}[A-Z0-9-]*)\]-?\s*")
@@ -187,3 +187,13 @@ def check_pdf(pdf: bytes, xml: bytes | None = None) -> list[str]:
     if FX_NS not in schemas:
         findings.append("FX-XMP: no PDF/A extension schema describes the fx: properties")
     return findings
+
+
+def embedded_xml(pdf: bytes) -> bytes | None:
+    """The factur-x.xml a Factur-X file carries (None when it has none): what audits compare
+    (R72)."""
+    with pikepdf.open(io.BytesIO(pdf)) as doc:
+        for spec in doc.Root.get("/AF", []):
+            if str(spec.get("/F", "")) == FILENAME:
+                return spec.EF.F.read_bytes()
+    return None

@@ -1,4 +1,4 @@
-"""Measure the cost of e-invoices: `python -m pipeline.einvoice.bench --documents 5000`.
+"""Measure the cost of e-invoices: `python -m bench.einvoice --documents 5000`.
 
 Synthetic invoices shaped like the samples' (subscriptions, rentals, usage lines; 1 to 60
 lines, 16 on average), numbered F2026-000001...; prints milliseconds per document for each
@@ -22,13 +22,13 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from pipeline.documents import Invoice
-from pipeline.einvoice.batch import check_documents, default_workers, render_documents
-from pipeline.einvoice.check import Checker
-from pipeline.einvoice.cii import to_xml
-from pipeline.einvoice.pdf import Renderer, add_facturx_xmp
-from pipeline.einvoice.record import EInvoice, build_record
-from pipeline.money import round_line
+from pipeline.billing.documents import Invoice
+from pipeline.core.money import round_line
+from pipeline.exports.einvoice.batch import check_documents, default_workers, render_documents
+from pipeline.exports.einvoice.check import Checker
+from pipeline.exports.einvoice.cii import to_xml
+from pipeline.exports.einvoice.pdf import Renderer, add_facturx_xmp
+from pipeline.exports.einvoice.record import EInvoice, build_record
 
 PROVIDER = {
     "name": "WITEQ Téléphonie SAS",

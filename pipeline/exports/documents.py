@@ -1,0 +1,139 @@
+"""The e-invoices of a run (R70-R72): documents/{number}.pdf for every invoice and credit note
+of a month or a correction, a Factur-X (PDF/A-3, factur-x.xml embedded, CII, EN 16931).
+
+Each document's record is built from the same Invoice or CreditNote as the CSVs
+(pipeline.exports.einvoice.record: nothing is recomputed), its XML from the record, its PDF
+from the record and the XML. The customer's itemised bill of the month is attached (BG-24)
+when it is at most ATTACH_MAX_BYTES. Rendering runs on one thread per core (Typst releases the
+GIL), each with its own compiler.
+
+Checks (docs/einvoices.md): every document's XML against the Factur-X XSD, always; the
+EN 16931 and BR-FR schematrons on `check_sample` documents (all of a small run, an evenly
+spread sample of a large one), when the caller asks for them (the validation gates). The
+findings are returned, per document: the driver stops the run before publishing.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pipeline.exports.einvoice.check import Checker
+from pipeline.exports.einvoice.cii import to_xml
+from pipeline.exports.einvoice.pdf import Renderer
+from pipeline.exports.einvoice.record import EInvoice, build_record
+from pipeline.exports.itemised import file_stem
+
+DOCUMENTS_DIR = "documents"
+ATTACH_MAX_BYTES = 2 << 20  # a larger itemised bill stays beside the e-invoice, not inside
+SAMPLE_ALL = 60  # up to this many documents, the schematrons check every one
+MISSING_ADDRESS = "BR-FR-12"  # the buyer's electronic address: a data gap, reported apart
+
+
+@dataclass
+class DocumentsResult:
+    names: list[str] = field(default_factory=list)  # documents/{number}.pdf, in order
+    findings: dict[str, list[str]] = field(default_factory=dict)  # number -> rules broken
+    warnings: list[str] = field(default_factory=list)  # one line each
+    checked_rules: int = 0  # documents checked against the schematrons
+
+
+def check_sample(numbers: list[str], size: int = SAMPLE_ALL) -> set[str]:
+    """Every document of a run of at most `size`; otherwise `size` documents spread evenly
+    over the numbers (the first and the last among them). Deterministic."""
+    if len(numbers) <= size:
+        return set(numbers)
+    step = (len(numbers) - 1) / (size - 1)
+    return {numbers[round(i * step)] for i in range(size)}
+
+
+def _records(documents: list[Any], reference: Any, itemised: Path | None) -> list[EInvoice]:
+    customers = {c["customer_id"]: c for c in reference["ref_customers"].rows}
+    records = []
+    for doc in documents:
+        attachment = None
+        if itemised is not None:
+            path = itemised / f"{file_stem(doc.customer_id)}.csv"
+            if path.exists() and path.stat().st_size <= ATTACH_MAX_BYTES:
+                attachment = path.read_bytes()  # the bill this run has just written
+        records.append(
+            build_record(
+                doc, reference.provider, customers.get(doc.customer_id), itemised_csv=attachment
+            )
+        )
+    return records
+
+
+def write_documents(
+    folder: Path,
+    documents: list[Any],
+    reference: Any,
+    *,
+    itemised: Path | None = None,
+    check_rules: bool = False,
+    workers: int | None = None,
+) -> DocumentsResult:
+    """Write documents/{number}.pdf into `folder` for each of `documents` (invoices, then
+    credit notes); return the files and what the checks found."""
+    records = _records(documents, reference, itemised)
+    out = folder / DOCUMENTS_DIR
+    out.mkdir(parents=True, exist_ok=True)
+    sample = check_sample([r.bt1_number for r in records]) if check_rules else set()
+    local = threading.local()
+
+    def one(record: EInvoice) -> tuple[str, list[str], list[str]]:
+        if not hasattr(local, "renderer"):
+            local.renderer = Renderer()
+            local.xsd = Checker(schematrons=False)
+        xml = to_xml(record)
+        (out / f"{record.bt1_number}.pdf").write_bytes(local.renderer.render(record, xml))
+        found = local.xsd.check_xsd(xml)
+        rules = _rules_checker().check_schematrons(xml) if record.bt1_number in sample else []
+        return record.bt1_number, found, rules
+
+    workers = workers or min(len(records), len(os.sched_getaffinity(0))) or 1
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        results = list(pool.map(one, records))
+    result = DocumentsResult(checked_rules=len(sample))
+    for record, (number, xsd, rules) in zip(records, results, strict=True):
+        result.names.append(f"{DOCUMENTS_DIR}/{number}.pdf")
+        missing = [f for f in rules if f.startswith(MISSING_ADDRESS)]
+        if missing or not record.bg7_buyer.endpoint_id:
+            result.warnings.append(
+                f"e-invoice {number}: customer {record.bg7_buyer.identifier} has no electronic address "
+                "(no SIREN, no VAT number): add electronic_address (SCHEME:ID, e.g. "
+                "EM:compta@example.com) to customers.csv to send it through a platform "
+                f"({MISSING_ADDRESS})"
+            )
+        broken = xsd + [f for f in rules if not f.startswith(MISSING_ADDRESS)]
+        if broken:
+            result.findings[number] = broken
+    return result
+
+
+_rules: Checker | None = None
+_rules_lock = threading.Lock()
+
+
+def _rules_checker() -> Checker:
+    """The schematron checker, compiled once per process (Saxon's stylesheets are not shared
+    across threads: calls are serialised)."""
+    global _rules
+    with _rules_lock:
+        if _rules is None:
+            _rules = _LockedChecker()
+        return _rules
+
+
+class _LockedChecker(Checker):
+    def __init__(self) -> None:
+        super().__init__(schematrons=True)
+        self._lock = threading.Lock()
+
+    def check_schematrons(self, xml: bytes) -> list[str]:
+        with self._lock:
+            return super().check_schematrons(xml)
