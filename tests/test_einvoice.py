@@ -760,9 +760,21 @@ def test_r70_the_first_page_reads_as_an_invoice(sample_out):
 
     from pypdf import PdfReader
 
-    number, row, pdf, _ = next(d for d in _sample_documents(sample_out) if d[0] == "F2026-000039")
+    # a one-page invoice: C002, whose name starts with '=' (a formula, were it a spreadsheet)
+    number, row, pdf, _ = next(d for d in _sample_documents(sample_out) if d[0] == "F2026-000040")
     text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
-    assert "F2026-000039" in text
-    assert row["customer_name"] in text  # Cabinet Durand & Associés
-    assert money(Decimal(row["total_ttc"])) in text  # 314,26 €, in French
+    assert "F2026-000040" in text
+    assert row["customer_name"] in text  # =SOMME(A1) Conseil
+    assert money(Decimal(row["total_ttc"])) in text  # 152,28 €, in French
     assert "489 035 030" in text or "489035030" in text  # the seller's SIREN
+
+
+def test_r70_the_pdf_s_cross_reference_offsets_are_exact():
+    """Every startxref points at its 'xref' table and every entry of the incremental update at
+    its object (a strict reader, pypdf, warns 'incorrect startxref pointer' otherwise)."""
+    pdf = Renderer().render(build_record(french_invoice(), PROVIDER))
+    pointers = [int(m.group(1)) for m in re.finditer(rb"startxref\s+(\d+)", pdf)]
+    assert pointers and all(pdf[p : p + 4] == b"xref" for p in pointers)
+    last = pdf[pointers[-1] :]
+    number, offset = re.search(rb"xref\n(\d+) 1\n(\d{10}) 00000 n", last).groups()
+    assert pdf[int(offset) :].startswith(number + b" 0 obj")

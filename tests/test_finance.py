@@ -95,6 +95,7 @@ def test_progress_in_a_log_is_one_line_per_phase_in_words_a_finance_user_knows(w
         "Disponibilité du service et avoirs SLA...",
         "Empreintes des données reçues...",
         "Écriture des fichiers du mois...",
+        "Factures électroniques (Factur-X)...",
         "Empreintes des fichiers émis...",
     ]
     assert not any("rat_" in ln or "stg_" in ln for ln in lines)  # no model names

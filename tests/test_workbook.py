@@ -122,10 +122,11 @@ def test_sheets_headers_frozen_filtered(ws):
         "Total TTC",
         "Taux de TVA",
         "Mention TVA",
+        "Facture électronique (Factur-X)",  # the file of each invoice (R70)
     )
     for name in SHEETS:
         assert wb[name].freeze_panes == "A2", name
-    assert factures.auto_filter.ref == "A1:K4"
+    assert factures.auto_filter.ref == "A1:L4"
     assert factures.column_dimensions["K"].width == 40
     assert factures.column_dimensions["A"].width == 14  # "F2026-000001" + 2
 
@@ -445,6 +446,7 @@ def test_avoirs_sla_and_net_totals(ws):
         0.25,
         1.5,
         0.2,
+        "documents/AV2026-000001.pdf",
     )
     assert len(avoirs) == 3 and avoirs[2][0] == "Total"  # header, the credit note, its total
     body = {(r[0], r[1]): r[2:] for r in rows_of(wb["Synthèse"])[1:]}

@@ -138,7 +138,7 @@ def add_facturx_xmp(pdf: bytes) -> bytes:
         + body
         + b"\nendstream\nendobj\n"
     )
-    xref = len(pdf) + 1 + len(update)
+    xref = len(pdf) + len(update)  # the update replaces its leading "\n" by the one added below
     rest = re.sub(rb"/Prev\s+\d+", b"", entries).strip()
     update += b"xref\n%d 1\n%010d 00000 n\r\ntrailer\n<<%s/Prev %d>>\nstartxref\n%d\n%%%%EOF\n" % (
         metadata,
