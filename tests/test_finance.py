@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import csv
+import shutil
+
+import pytest
 
 from tests.conftest import BASE, Workspace
 
@@ -124,3 +127,71 @@ def test_explain_in_french_keeps_the_codes_and_rule_ids(ws):
     # the default follows the locale
     assert "motif : NO_PLAN" in CliRunner(env={"LC_ALL": "fr_FR.UTF-8"}).invoke(main, args).output
     assert "reason: NO_PLAN" in CliRunner(env={"LC_ALL": "C.UTF-8"}).invoke(main, args).output
+
+
+def test_no_cell_of_the_sample_workbooks_shows_a_code_where_a_french_label_exists(sample_out):
+    """Statuses, reasons, zones, limits and details in French; the Glossaire alone names the
+    codes (each with its label), and raw CDR text is shown as received."""
+    from openpyxl import load_workbook
+
+    from pipeline.exports import french
+    from pipeline.rating.reasons import R16_ORDER, R41_ORDER
+    from tests.conftest import SAMPLE_RATES
+
+    with open(SAMPLE_RATES / "destinations.csv", encoding="utf-8", newline="") as handle:
+        zones = {r["zone"] for r in csv.DictReader(handle)}
+    codes = (
+        set(R16_ORDER)
+        | set(R41_ORDER)
+        | set(french.CLAIM_STATUS_LABELS)
+        | set(french.BREACH_LABELS)
+        | zones
+    )
+    english = ("already billed", "first seen", "not a valid number", "outside the month",
+               "is not in", "customer not SLA-eligible", "no invoice issued")  # fmt: skip
+    found = []
+    for month in ("2026-09", "2026-10"):
+        book = load_workbook(sample_out / month / f"billing_{month}.xlsx", read_only=True)
+        for sheet in book.worksheets:
+            if sheet.title == "Glossaire":
+                continue
+            header = None
+            for row in sheet.iter_rows(values_only=True):
+                header = header or row
+                for column, value in zip(header, row, strict=False):
+                    if column == "Contenu brut" or not isinstance(value, str):
+                        continue
+                    if value in codes or any(e in value for e in english):
+                        found.append(f"{month} {sheet.title} {column}: {value!r}")
+        book.close()
+    assert found == []
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is missing")
+def test_the_sample_workbook_prints_in_a_reasonable_number_of_pages(sample_out, tmp_path):
+    """Printed through LibreOffice, each sheet of October's workbook: the Synthèse on one page,
+    the others within a few pages; the calls sheet (for the screen) is not counted."""
+    import io
+    import subprocess
+    from collections import Counter
+
+    from pypdf import PdfReader
+
+    book = tmp_path / "billing_2026-10.xlsx"
+    shutil.copy(sample_out / OCT / book.name, book)
+    subprocess.run(
+        ["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(book)],
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+    pages = PdfReader(io.BytesIO((tmp_path / "billing_2026-10.pdf").read_bytes())).pages
+    per_sheet = Counter(
+        (p.extract_text() or "").split("\n", 1)[0].split(" WITEQ")[0] for p in pages
+    )
+    assert per_sheet["Synthèse"] == 1
+    budget = {"Factures": 2, "Lignes": 12, "Avoirs": 1, "Consommations": 3, "Fair-use": 1,
+              "Rejets": 2, "SLA": 2, "Glossaire": 3}  # fmt: skip
+    for sheet, most in budget.items():
+        assert 1 <= per_sheet[sheet] <= most, (sheet, per_sheet[sheet])

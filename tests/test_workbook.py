@@ -218,14 +218,26 @@ def test_lignes_consommations_rejets(ws):
         ("F2026-000003", 1, "Abonnement", None, 30),
     ]
     *conso, total = rows_of(wb["Consommations"])
-    # calls, seconds, billable seconds, 4-decimal amount: 0.0938 + 0.183 = 0.2768
-    assert total == ("Total", None, None, 5, 402, 186, 0.2768)
+    # calls, seconds, billable seconds, 4-decimal amount (0.0938 + 0.183 = 0.2768), invoiced on
+    # lines rounded to the cent (0.09 + 0.18 = 0.27) and the rounding (0.27 - 0.2768 = -0.0068)
+    assert total == ("Total", None, None, 5, 402, 186, 0.2768, 0.27, -0.0068)
+    # zones by their rate-book label (destinations.csv of tests/conftest.py), not their code
     assert conso[1:] == [
-        ("FR_EMERGENCY", "Gratuit (urgences, numéros gratuits)", "non", 1, 125, 0, 0),
-        ("FR_FIXED", "Inclus dans le forfait", "non", 1, 61, 0, 0),
-        ("FR_FIXED", "Non facturable (appel entrant ou non abouti)", "non", 1, 30, 0, 0),
-        ("FR_MOBILE", "Aucun forfait illimité ne couvre l'appel", "oui", 1, 125, 125, 0.0938),
-        ("INTL_GB_MOBILE", "Destination non incluse dans le forfait", "oui", 1, 61, 61, 0.183),
+        ("Urgences", "Gratuit (urgences, numéros gratuits)", "non", 1, 125, 0, 0, 0, 0),
+        ("France fixe", "Inclus dans le forfait", "non", 1, 61, 0, 0, 0, 0),
+        ("France fixe", "Non facturable (appel entrant ou non abouti)", "non", 1, 30, 0, 0, 0, 0),
+        (
+            "France mobile",
+            "Aucun forfait illimité ne couvre l'appel",
+            "oui",
+            *(1, 125, 125, 0.0938, 0.09, -0.0038),
+        ),
+        (
+            "Royaume-Uni mobile",
+            "Destination non incluse dans le forfait",
+            "oui",
+            *(1, 61, 61, 0.183, 0.18, -0.003),
+        ),
     ]
     rejets = rows_of(wb["Rejets"])
     assert rejets[0] == (
@@ -466,7 +478,7 @@ def test_avoirs_sla_and_net_totals(ws):
         "Statut de la réclamation",
     )
     assert [r[:7] for r in sla[1:] if r[1] == "2026-10"] == [
-        ("C1", "2026-10", 44700, 80, 99.821, 5, "credited"),
+        ("C1", "2026-10", 44700, 80, 99.821, 5, "Avoir émis"),
     ]
 
 

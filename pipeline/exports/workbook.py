@@ -21,7 +21,9 @@ from pipeline.billing.accounting import (
 )
 from pipeline.billing.documents import MonthDocuments
 from pipeline.billing.invoicing import KIND_ORDER, invoice_date
+from pipeline.billing.labels import zone_labels
 from pipeline.core.contract import DEFAULT_ACCOUNTS, FAIR_USE, REJECTS, SLA
+from pipeline.exports import french
 from pipeline.exports.documents import DOCUMENTS_DIR
 from pipeline.exports.files import arrow_rows
 from pipeline.exports.itemised import Call
@@ -253,14 +255,14 @@ def _mapped(names: Sequence[str]) -> list[Column]:
     return [HEADERS.get(n, Column(n)) for n in names]
 
 
-def _call_row(call: Call) -> list[Any]:
+def _call_row(call: Call, zones: dict[str, str]) -> list[Any]:
     return [
         call.customer_id,
         call.sip_account,
         call.start_time.replace(tzinfo=None),
         DIRECTION_LABELS.get(call.direction, call.direction),
         call.called_number,
-        call.zone,
+        zones.get(call.zone, call.zone),
         REASON_LABELS.get(call.reason, call.reason),
         call.duration_s,
         call.billable_seconds,
@@ -283,6 +285,14 @@ def write_workbook(
     calls_max_rows = min(calls_max_rows or CALLS_SHEET_MAX_ROWS, max_rows)
     fits = calls_total <= calls_max_rows - 1 and len(calls) == calls_total
     names = billed.customer_names
+    zones = _zones(billed)
+    # usage invoiced per (zone, reason): each line rounded to the cent (R63), against the sum of
+    # the calls' 4-decimal amounts on the Consommations sheet (the difference is the rounding)
+    invoiced: dict[tuple[Any, Any], Decimal] = {}
+    for ln in billed.lines:
+        if ln["kind"] == "usage":
+            key = (ln["zone"], ln["reason"])
+            invoiced[key] = invoiced.get(key, Decimal("0.00")) + ln["amount_ht"]
     seller = billed.reference.provider.get("name", "") if billed.reference else ""
     heading = f"{seller} - facturation de {billed.month}".strip(" -")
     wb = new_workbook()
@@ -373,7 +383,7 @@ def write_workbook(
                 KIND_LABELS.get(ln["kind"], ln["kind"]),
                 ln["reference"],
                 ln["description"],
-                ln["zone"],
+                zones.get(ln["zone"], ln["zone"]) if ln["zone"] else None,
                 REASON_LABELS.get(ln["reason"], ln["reason"]) if ln["reason"] else None,
                 ln["quantity"],
                 ln["billable_seconds"],
@@ -445,30 +455,40 @@ def write_workbook(
             Column("Durée (secondes)", INTEGER),
             Column("Secondes facturées", INTEGER),
             Column("Montant HT (somme des appels)", EURO4),
+            Column("Montant HT facturé (lignes au centime)", EURO),
+            Column("Écart d'arrondi", EURO4),
         ],
         (
             [
-                zone or "(sans zone)",
+                zones.get(zone, zone) if zone else "(sans zone)",
                 REASON_LABELS.get(reason, reason),
                 "oui" if reason in CHARGED else "non",
                 n,
                 int(duration),
                 int(billable),
                 amount,
+                invoiced.get((zone, reason), Decimal("0.00")),
+                invoiced.get((zone, reason), Decimal("0.00")) - amount,
             ]
             for zone, reason, n, duration, billable, amount in billed.usage_summary
         ),
         max_rows=max_rows,
         full_data="rated_calls.parquet",
         heading=heading,
-        totals=(3, 4, 5, 6),
+        totals=(3, 4, 5, 6, 7, 8),
     )
 
     add_sheet(
         wb,
         "Fair-use",
         _mapped(FAIR_USE.names),
-        arrow_rows(billed.fair_use),
+        (
+            [
+                french.breaches(v) if c == "breaches" else v
+                for c, v in zip(FAIR_USE.names, r, strict=True)
+            ]
+            for r in arrow_rows(billed.fair_use)
+        ),
         max_rows=max_rows,
         full_data="fair_use.csv",
         heading=heading,
@@ -476,7 +496,11 @@ def write_workbook(
 
     reject_rows = (
         [
-            REJECT_LABELS.get(v, v) if c == "reason" else v
+            REJECT_LABELS.get(v, v)
+            if c == "reason"
+            else french.reject_detail(v)
+            if c == "detail"
+            else v
             for c, v in zip(REJECTS.names, r, strict=True)
         ]
         for r in arrow_rows(billed.rejects)
@@ -495,7 +519,7 @@ def write_workbook(
         wb,
         "SLA",
         _mapped(SLA.names),
-        ([row.get(c) for c in SLA.names] for row in billed.sla_rows),
+        ([_sla_cell(row, c) for c in SLA.names] for row in billed.sla_rows),
         max_rows=max_rows,
         full_data="sla.csv",
         heading=heading,
@@ -517,7 +541,7 @@ def write_workbook(
             Column("Montant HT", EURO4),
             Column("Identifiant d'appel"),
         ],
-        (_call_row(c) for c in calls) if fits else [],
+        (_call_row(c, zones) for c in calls) if fits else [],
         max_rows=calls_max_rows,
         # a list to read and filter on screen: printed, it would run to hundreds of pages
         heading=f"{heading} - liste à consulter à l'écran, non destinée à l'impression",
@@ -538,6 +562,25 @@ def write_workbook(
         heading=heading,
     )
     save_deterministic(wb, path)
+
+
+def _zones(billed: MonthDocuments) -> dict[str, str]:
+    """zone code -> its French label from the rate book (the code when there is none)."""
+    if billed.reference is None:
+        return {}
+    return zone_labels(billed.reference["ref_destinations"].rows)
+
+
+def _sla_cell(row: dict[str, Any], column: str) -> Any:
+    """A cell of the SLA sheet: statuses and details in French, seconds as a number."""
+    value = row.get(column)
+    if column == "claim_status":
+        return french.CLAIM_STATUS_LABELS.get(value, value) or None
+    if column == "claim_detail":
+        return french.claim_detail(row)
+    if column == "downtime_seconds" and isinstance(value, str) and value:
+        return Decimal(value)
+    return value
 
 
 def _accounts(billed: MonthDocuments) -> dict[str, tuple[str, str]]:
@@ -562,7 +605,9 @@ def glossary_rows(billed: MonthDocuments) -> list[list[str]]:
         [
             "Consommations",
             "Appels valorisés du mois regroupés par zone et motif, facturés ou non "
-            "(rated_calls.parquet) ; le montant est la somme des montants à 4 décimales des appels.",
+            "(rated_calls.parquet) : la somme des montants à 4 décimales des appels, le montant "
+            "facturé (les lignes de facture, arrondies au centime par compte SIP, zone et motif) "
+            "et l'écart d'arrondi entre les deux.",
         ],
         [
             "Fair-use",
