@@ -31,13 +31,13 @@ TEXT: dict[str, tuple[str, str]] = {
         "l'appel {cdr!r} n'est ni valorisé ni rejeté en {month} ({source})",
     ),
     "rejected": ("  REJECTED {reason} (R41): {detail}", "  REJETÉ {reason} (R41) : {detail}"),
-    "where": ("    file {file}, row {row}", "    fichier {file}, ligne {row}"),
+    "where": ("    file {file}, row {row}", "    fichier {file}, enregistrement {row}"),
     "raw": ("    raw: {raw}", "    contenu brut : {raw}"),
     "call": (
         "  call: {direction} on SIP account {sip} (customer {customer}), device {device}, "
         "started {when} (Paris date {day}), {duration} s; file {file}, row {row}",
         "  appel : {direction} sur le compte SIP {sip} (client {customer}), terminal {device}, "
-        "début {when} (date à Paris {day}), {duration} s ; fichier {file}, ligne {row}",
+        "début {when} (date à Paris {day}), {duration} s ; fichier {file}, enregistrement {row}",
     ),
     "no_device": ("none", "aucun"),
     "number": ("  number: {callee!r} -> {e164} (R11)", "  numéro : {callee!r} -> {e164} (R11)"),

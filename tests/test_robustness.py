@@ -235,3 +235,32 @@ def test_a_full_disk_is_one_line_naming_the_path_and_out_is_unchanged(ws, monkey
     )
     assert "free space on that disk" in line and line.endswith("nothing was issued")
     assert sorted(p.relative_to(ws.out).as_posix() for p in ws.out.rglob("*")) == before
+
+
+def test_spreadsheet_formula_injection_itemised_bills_are_neutralised(ws):
+    """The itemised bills are opened by people in Excel: no cell starts with =, +, - or @. A
+    number is shown as a French reader dials it (01 45 67 XX XX, 0044...), an id that starts
+    like a formula gets a leading quote (OWASP); the data-contract files keep the values."""
+    ws.cdrs(
+        OCT,
+        [
+            ["=HYPERLINK(1)", "sip-2", "out", "x", "+44 7911 123456", "2026-10-05T10:00:00+02:00", "60", ""],
+            ["@c2", "sip-2", "out", "x", "01 45 67 89 10", "2026-10-05T11:00:00+02:00", "60", ""],
+        ],
+    )  # fmt: skip
+    assert ws.bill(OCT).exit_code == 0
+    with open(ws.out / OCT / "itemised" / "C2.csv", encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))[1:]
+    assert [(r[0], r[4]) for r in rows] == [
+        ("'=HYPERLINK(1)", "0044791112XXXX"),
+        ("'@c2", "01 45 67 XX XX"),
+    ]
+    assert not any(cell[:1] in ("=", "+", "-", "@") for row in rows for cell in row)
+    # machine data keeps the value as received (rated_calls.parquet, invoices.csv...)
+    assert {r["cdr_id"] for r in ws.read_csv(OCT, "rejects.csv")} == set()
+    import duckdb
+
+    ids = duckdb.sql(
+        f"select cdr_id from read_parquet('{ws.out / OCT / 'rated_calls.parquet'}') order by 1"
+    ).fetchall()
+    assert ids == [("=HYPERLINK(1)",), ("@c2",)]

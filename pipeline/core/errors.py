@@ -14,13 +14,27 @@ class InputError(BillingError):
 
     exit_code = 2
 
-    def __init__(self, message: str, *, file: str | None = None, row: int | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        row: int | None = None,
+    ):
+        """`line`: the file's own line number (the header is line 1, as a text editor or a
+        spreadsheet shows it); `row`: a row of a parquet file (it has no lines), 1-based."""
         where = ""
         if file is not None:
-            where = file if row is None else f"{file} row {row}"
+            where = file
+            if line is not None:
+                where += f" line {line}"
+            elif row is not None:
+                where += f" row {row}"
             where += ": "
         super().__init__(where + message)
         self.file = file
+        self.line = line
         self.row = row
 
 

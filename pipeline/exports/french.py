@@ -78,7 +78,10 @@ _REJECT_DETAILS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = 
         re.compile(r"line of (\d+) characters, longer than any CDR \(65,536\)"),
         lambda m: f"ligne de {m[1]} caractères, plus longue qu'un appel (65 536)",
     ),
-    (re.compile(r"first seen in (\S+) row (\d+)"), lambda m: f"déjà lu dans {m[1]}, ligne {m[2]}"),
+    (
+        re.compile(r"first seen in (\S+) row (\d+)"),
+        lambda m: f"déjà lu dans {m[1]}, enregistrement {m[2]}",
+    ),
     (re.compile(r"already billed in (\d{4}-\d{2})"), lambda m: f"déjà facturé en {m[1]}"),
     (
         re.compile(r"duration_s is (-?\d+), over the (\d+) s of max_call_duration_s.*"),

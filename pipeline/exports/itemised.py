@@ -6,7 +6,7 @@ Not listed: incoming and unanswered calls (NOT_CHARGEABLE, nothing to bill) and 
 (FREE: emergency services, freephone numbers), which French and EU practice keeps off the
 itemised bill (directive 2002/58/CE art. 7).
 
-The last four digits of the called number are masked (`+33 1 45 67 XX XX`) unless the
+The last four digits of the called number are masked (`01 45 67 XX XX`) unless the
 customer asked for full numbers (`itemised_full_numbers = true` in customers.csv). French short
 numbers (`S3949`) are service numbers, not subscribers: they are shown as dialled (`3949`).
 """
@@ -53,12 +53,13 @@ class Call:
 
     @classmethod
     def of(cls, customer_id: str, row: tuple[str, ...]) -> Call:
-        """From a row of the CSV file (every field text)."""
+        """From a row of the CSV file (every field text; an id the file neutralised for a
+        spreadsheet, with a leading quote, is shown as it is: the workbook keeps text as text)."""
         cdr, sip, start, direction, number, zone, reason, dur, billable, amount = row
         return cls(
             customer_id,
-            cdr,
-            sip,
+            _unquoted(cdr),
+            _unquoted(sip),
             datetime.fromisoformat(start),
             direction,
             number,
@@ -71,23 +72,39 @@ class Call:
 
 
 def display_number(e164: str | None, full: bool = False) -> str:
-    """A normalised number (R11) as a reader expects it, last four digits masked unless `full`.
+    """A normalised number (R11) as a French reader dials it, last four digits masked unless
+    `full`: the national format for France, 00 and the country code abroad. Never a leading
+    '+', which a spreadsheet reads as a formula (issue 16: the itemised bills are for people).
 
-    '33145678910' -> '+33 1 45 67 XX XX'; '447911123456' -> '+44791112XXXX'; 'S3949' -> '3949'.
+    '33145678910' -> '01 45 67 XX XX'; '447911123456' -> '0044791112XXXX'; 'S3949' -> '3949'.
     """
     if not e164:
         return ""
     if e164.startswith("S"):
         return e164[1:]
     if e164.startswith("33") and len(e164) == 11:
-        national = e164[2:]
-        groups = [national[0], national[1:3], national[3:5], national[5:7], national[7:9]]
+        national = "0" + e164[2:]
+        groups = [national[0:2], national[2:4], national[4:6], national[6:8], national[8:10]]
         if not full:
             groups[-2:] = MASK.split()
-        return "+33 " + " ".join(groups)
+        return " ".join(groups)
     if full or len(e164) <= 4:
-        return "+" + e164
-    return "+" + e164[:-4] + "XXXX"
+        return "00" + e164
+    return "00" + e164[:-4] + "XXXX"
+
+
+def _neutral(column: str) -> str:
+    """SQL: the text column with a quote before a leading =, +, -, @, tab or carriage return,
+    which a spreadsheet would read as a formula (OWASP "CSV injection"): an id written by a
+    switch could start with one."""
+    return (
+        f"(case when left({column}, 1) in ('=', '+', '-', '@', chr(9), chr(13)) "
+        f"then chr(39) || {column} else {column} end)"
+    )
+
+
+def _unquoted(text: str) -> str:
+    return text[1:] if text[:1] == "'" and text[1:2] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def full_number_customers(reference: Any) -> set[str]:
@@ -120,7 +137,13 @@ _TIME_EXACT = (
     "regexp_replace(regexp_replace(strftime({ts}, '%Y-%m-%dT%H:%M:%S%z'), "
     "'([+-]\\d\\d)$', '\\1:00'), '([+-]\\d\\d)(\\d\\d)$', '\\1:\\2')"
 )
-_TEXT_COLUMNS = ("l.cdr_id", "l.sip_account", "l.direction", "l.zone", "l.reason")
+_TEXT_COLUMNS = (
+    _neutral("l.cdr_id"),
+    _neutral("l.sip_account"),
+    "l.direction",
+    "l.zone",
+    "l.reason",
+)
 _NUMBER_FIELDS = (
     "cast(l.duration_s as varchar)",
     "cast(l.billable_seconds as varchar)",

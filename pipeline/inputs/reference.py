@@ -1,7 +1,8 @@
 """Reference data of the data folder and the rate book: parse, check (R42), load into DuckDB.
 
 These files are small (thousands of rows), so they are parsed row by row in Python, where a
-problem can be named precisely: file, row (1-based record number, header excluded) and field.
+problem can be named precisely: file, line (the file's own line number, the header being line
+1) and field.
 Any problem stops the run with exit 2 before anything is written (R42).
 """
 
@@ -281,7 +282,7 @@ class Table:
     spec: FileSpec
     path: Path
     rows: list[dict[str, Any]]
-    row_numbers: list[int]
+    row_numbers: list[int]  # the file line each row starts on (source_row of the ref tables)
 
     def where(self, row_index: int) -> tuple[str, int]:
         return str(self.path), self.row_numbers[row_index]
@@ -340,36 +341,41 @@ def read_table(folder: Path, spec: FileSpec) -> Table:
     rows: list[dict[str, Any]] = []
     numbers: list[int] = []
     seen: dict[tuple[Any, ...], int] = {}
-    for number, record in enumerate(reader, start=1):
+    following = reader.line_num + 1  # the line the next record starts on (the header is 1)
+    for record in reader:
+        # messages name the file's own line (issue 17: "row 41" was the 42nd line of the file,
+        # the one a spreadsheet shows as row 42); a quoted field may span lines
+        number, following = following, reader.line_num + 1
         if not record or (len(record) == 1 and not record[0].strip()):
             continue
         if len(record) != len(header):
             raise InputError(
-                f"{len(record)} fields, the header has {len(header)}", file=str(path), row=number
+                f"{len(record)} fields, the header has {len(header)}", file=str(path), line=number
             )
         row: dict[str, Any] = {}
         for col in spec.columns:
             raw = record[index[col.name]].strip() if col.name in index else ""
             if raw == "":
                 if col.required:
-                    raise InputError(f"{col.name} is empty", file=str(path), row=number)
+                    raise InputError(f"{col.name} is empty", file=str(path), line=number)
                 row[col.name] = None
                 continue
             try:
                 row[col.name] = col.kind[0](_from_french(raw, col.kind) if french else raw)
             except ValueError as exc:
-                raise InputError(f"{col.name}: {exc}", file=str(path), row=number) from exc
+                raise InputError(f"{col.name}: {exc}", file=str(path), line=number) from exc
         for check in spec.checks:
             problem = check(row)
             if problem:
-                raise InputError(problem, file=str(path), row=number)
+                raise InputError(problem, file=str(path), line=number)
         if spec.key:
             key = tuple(row[k] for k in spec.key)
             if key in seen:
                 raise InputError(
-                    f"duplicate {'/'.join(spec.key)} {'/'.join(map(str, key))} (first at row {seen[key]})",
+                    f"duplicate {'/'.join(spec.key)} {'/'.join(map(str, key))} "
+                    f"(first at line {seen[key]})",
                     file=str(path),
-                    row=number,
+                    line=number,
                 )
             seen[key] = number
         rows.append(row)
@@ -395,8 +401,8 @@ class Reference:
 
 
 def _fail(table: Table, index: int, message: str) -> None:
-    file, row = table.where(index)
-    raise InputError(message, file=file, row=row)
+    file, line = table.where(index)
+    raise InputError(message, file=file, line=line)
 
 
 def _check_references(ref: Reference) -> None:
@@ -456,7 +462,7 @@ def _check_references(ref: Reference) -> None:
         for a, b in zip(idx, idx[1:], strict=False):
             end = eq.rows[a]["valid_to"]
             if end is None or end >= eq.rows[b]["valid_from"]:
-                _fail(eq, b, f"version overlaps the one at row {eq.row_numbers[a]}")
+                _fail(eq, b, f"version overlaps the one at line {eq.row_numbers[a]}")
 
 
 PROVIDER_KEYS = contract.PROVIDER_KEYS

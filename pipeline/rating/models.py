@@ -148,7 +148,9 @@ def _stop_on_bad_registration(con: duckdb.DuckDBPyConnection, data: Path) -> Non
         "where problem is not null order by source_file, row_number limit 1"
     ).fetchone()
     if bad:
-        raise InputError(bad[2], file=str(data / bad[0]), row=bad[1])
+        if bad[0].endswith(".parquet"):
+            raise InputError(bad[2], file=str(data / bad[0]), row=bad[1])
+        raise InputError(bad[2], file=str(data / bad[0]), line=bad[1] + 1)  # after the header
 
 
 def rate_folders(

@@ -318,7 +318,7 @@ def _sample_rows(
         row = frame.loc[index]
         where = ""
         if "source_row" in columns and suite.file_label:
-            where = f"{suite.file_label} row {_plain(row['source_row'])}: "
+            where = f"{suite.file_label} line {_plain(row['source_row'])}: "
         values = ", ".join(
             f"{c}={_plain(row[c])!r}" for c in columns if not (where and c == "source_row")
         )
