@@ -277,3 +277,23 @@ def sample_copy(sample_out, tmp_path) -> Path:
     copy = tmp_path / "out"
     shutil.copytree(sample_out, copy, symlinks=True)
     return copy
+
+
+# --- issue 7: one clean month through the real validation gates, for the whole run ----------
+
+
+@pytest.fixture(scope="session")
+def gated_month(tmp_path_factory):
+    """The month of tests/test_validation_suites.py (MONTH after PREVIOUS, with calls and
+    registrations) billed through the real gates once (a gated run costs seconds): the
+    workspace, the result of MONTH's run, and its gates (FaultyGates with no fault), which kept
+    the documents and the ledger snapshot the output gate was handed. Read it only."""
+    from tests.test_validation import MONTH, FaultyGates
+    from tests.test_validation_suites import PREVIOUS, workspace
+
+    ws = workspace(tmp_path_factory.mktemp("gated"))
+    assert ws.bill(PREVIOUS).exit_code == 0
+    gates = FaultyGates()
+    result = ws.bill(MONTH, gates=gates)
+    assert result.exit_code == 0, result.output
+    return ws, result, gates

@@ -10,6 +10,7 @@ runs `billing bill` for each case and checks that nothing under OUT changed.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 from collections.abc import Callable
@@ -819,20 +820,45 @@ def rated(tmp_path_factory) -> Any:
 
 
 @pytest.fixture(scope="module")
-def billed(tmp_path_factory) -> tuple[Any, Any, Any]:
+def billed(gated_month) -> tuple[Any, Any, Any]:
     """PREVIOUS issued (the ledger), then MONTH's documents as the output gate is handed them,
     its ledger snapshot, and a connection holding MONTH rated with the same billed ids (the
     run's own connection is closed when the computation ends; the cases change this one)."""
     from pipeline.core.dates import Month
     from pipeline.rating.models import rate_folders
 
-    ws = workspace(tmp_path_factory.mktemp("billed"))
-    assert ws.bill(PREVIOUS).exit_code == 0
-    capture = FaultyGates()
-    result = ws.bill(MONTH, gates=capture)
-    assert result.exit_code == 0, result.output
+    ws, _, capture = gated_month
     con = rate_folders(Month.parse(MONTH), ws.data, ws.rates, capture.snapshot.billed_id_files())
     return capture.documents, con, capture.snapshot
+
+
+@contextlib.contextmanager
+def changed(con, sql: tuple[str, ...]):
+    """`con` with a case's SQL statements applied, all rolled back afterwards."""
+    con.execute("begin transaction")
+    try:
+        for statement in sql:
+            con.execute(statement)
+        yield con
+    finally:
+        con.execute("rollback")
+
+
+def assert_named(output: str, c) -> None:
+    """Every expectation the case breaks is named in `output`."""
+    for check in c.fails:
+        assert f"- {c.suite}:{check} [" in output
+
+
+def assert_stopped(error, c, exit_code: int, stage: str, ending: str) -> None:
+    """The gate's error: its exit code, at least the case's failures, and its message."""
+    assert error.exit_code == exit_code
+    failed = {e.check for e in error.report.failures}
+    assert c.fails <= failed, f"not failing: {sorted(c.fails - failed)}"
+    message = str(error)
+    assert message.startswith(f"{stage} validation of {MONTH} failed")
+    assert message.rstrip().endswith(ending)
+    assert_named(message, c)
 
 
 # --- the fast matrix: each suite alone, through its gate -------------------------------------
@@ -840,24 +866,9 @@ def billed(tmp_path_factory) -> tuple[Any, Any, Any]:
 
 @pytest.mark.parametrize("c", INPUT_CASES, ids=lambda c: c.id)
 def test_input_suite_stops_with_exit_2_naming_each_broken_expectation(rated, c):
-    con = rated
-    con.execute("begin transaction")
-    try:
-        for sql in c.sql:
-            con.execute(sql)
-        with pytest.raises(InputError) as caught:
-            validation.validate_inputs(con, None, MONTH, only={c.suite})
-    finally:
-        con.execute("rollback")
-    error = caught.value
-    assert error.exit_code == 2
-    failed = {e.check for e in error.report.failures}
-    assert c.fails <= failed, f"not failing: {sorted(c.fails - failed)}"
-    message = str(error)
-    assert message.startswith(f"inputs validation of {MONTH} failed")
-    assert message.rstrip().endswith("nothing was issued")
-    for check in c.fails:
-        assert f"- {c.suite}:{check} [" in message
+    with changed(rated, c.sql) as con, pytest.raises(InputError) as caught:
+        validation.validate_inputs(con, None, MONTH, only={c.suite})
+    assert_stopped(caught.value, c, 2, "inputs", "nothing was issued")
 
 
 @pytest.mark.parametrize("c", OUTPUT_CASES, ids=lambda c: c.id)
@@ -870,29 +881,15 @@ def test_output_suite_stops_with_exit_1_naming_each_broken_expectation(billed, c
     )
     if c.change:
         c.change(docs)
-    changed = dataclasses.replace(
+    changed_month = dataclasses.replace(
         billed_month,
         invoices=docs.invoices,
         credit_notes=docs.credit_notes,
         reconciliation=docs.reconciliation,
     )
-    con.execute("begin transaction")
-    try:
-        for sql in c.sql:
-            con.execute(sql)
-        with pytest.raises(ProblemFound) as caught:
-            validation.validate_outputs(changed, con, ledger, MONTH, only={c.suite})
-    finally:
-        con.execute("rollback")
-    error = caught.value
-    assert error.exit_code == 1
-    failed = {e.check for e in error.report.failures}
-    assert c.fails <= failed, f"not failing: {sorted(c.fails - failed)}"
-    message = str(error)
-    assert message.startswith(f"outputs validation of {MONTH} failed")
-    assert message.rstrip().endswith("nothing was published")
-    for check in c.fails:
-        assert f"- {c.suite}:{check} [" in message
+    with changed(con, c.sql), pytest.raises(ProblemFound) as caught:
+        validation.validate_outputs(changed_month, con, ledger, MONTH, only={c.suite})
+    assert_stopped(caught.value, c, 1, "outputs", "nothing was published")
 
 
 def test_every_expectation_is_broken_by_some_case():
@@ -918,6 +915,17 @@ def test_suite_ids_are_unique():
 # --- the end-to-end matrix: `billing bill` stops, nothing under OUT changes ------------------
 
 
+def assert_run_stopped(ws: Workspace, before: dict[str, str], c, exit_code: int, stage: str):
+    """`billing bill` of MONTH stops with `exit_code`, names the case's failures, and leaves
+    OUT as it was `before`."""
+    result = ws.bill(MONTH)
+    assert result.exit_code == exit_code, result.output
+    assert f"{stage} validation of {MONTH} failed" in result.output
+    assert_named(result.output, c)
+    assert snapshot(ws.out) == before
+    assert not (ws.out / MONTH).exists()
+
+
 def _issue_previous(ws: Workspace) -> dict[str, str]:
     assert ws.bill(PREVIOUS, gates=validation.GATES).exit_code == 0
     return snapshot(ws.out)
@@ -930,13 +938,7 @@ def test_end_to_end_input_failure_exit_2_and_out_unchanged(tmp_path, c):
     before = _issue_previous(ws)
     gates = ws.gates = FaultyGates()
     gates.input_sql = list(c.sql)
-    result = ws.bill(MONTH)
-    assert result.exit_code == 2, result.output
-    assert f"inputs validation of {MONTH} failed" in result.output
-    for check in c.fails:
-        assert f"- {c.suite}:{check} [" in result.output
-    assert snapshot(ws.out) == before
-    assert not (ws.out / MONTH).exists()
+    assert_run_stopped(ws, before, c, 2, "inputs")
 
 
 @pytest.mark.slow
@@ -968,10 +970,4 @@ def test_end_to_end_output_failure_exit_1_and_out_unchanged(tmp_path, c):
                     return iter(notes_docs.credit_notes)
 
             gates.credit_notes = LateNotes()
-    result = ws.bill(MONTH)
-    assert result.exit_code == 1, result.output
-    assert f"outputs validation of {MONTH} failed" in result.output
-    for check in c.fails:
-        assert f"- {c.suite}:{check} [" in result.output
-    assert snapshot(ws.out) == before
-    assert not (ws.out / MONTH).exists()
+    assert_run_stopped(ws, before, c, 1, "outputs")
