@@ -23,6 +23,15 @@ from tests.scenarios import call
 PREMIUM_CALL = call("p1,sip-1,out,0145000000,0891234567,2026-10-03T09:15:00+02:00,61,D1")
 
 
+@pytest.fixture(scope="module")
+def premium_october(tmp_path_factory) -> Workspace:
+    """October with PREMIUM_CALL billed once for the module: read it, or change a copy."""
+    ws = Workspace(tmp_path_factory.mktemp("premium"))
+    ws.cdrs("2026-10", [PREMIUM_CALL])
+    ws.bill_months("2026-10")
+    return ws
+
+
 def two_customers(ws: Workspace) -> None:
     """C1 pays S1 (25.00, FR, 20 %), C2 pays S2 (30.00, BE, reverse charge) every month."""
     ws.add_rows(
@@ -143,10 +152,8 @@ def test_r60_a_month_cannot_be_skipped(ws):
     assert not (ws.out / "2026-11").exists()
 
 
-def test_issued_files_are_read_only(ws):
-    ws.cdrs("2026-10", [])
-    bill_ok(ws, "2026-10")
-    files = [p for p in (ws.out / "2026-10").rglob("*") if p.is_file()]
+def test_issued_files_are_read_only(premium_october):
+    files = [p for p in (premium_october.out / "2026-10").rglob("*") if p.is_file()]
     assert "invoices.csv" in {p.name for p in files}
     for p in files:
         assert p.stat().st_mode & 0o222 == 0, p.name
@@ -189,9 +196,8 @@ def test_r64_rerun_identical_exit_0_and_no_byte_changes(ws):
     assert snapshot(ws.out) == before
 
 
-def test_r64_rerun_after_a_cdr_file_was_added_reports_the_new_line(ws):
-    ws.cdrs("2026-10", [PREMIUM_CALL])
-    bill_ok(ws, "2026-10")
+def test_r64_rerun_after_a_cdr_file_was_added_reports_the_new_line(premium_october, tmp_path):
+    ws = premium_october.copy(tmp_path / "ws")
     before = snapshot(ws.out)
     late = call("p2,sip-1,out,0145000000,+44 7911 123456,2026-10-05T09:15:00+02:00,30,D1")
     ws.cdrs("2026-10", [late], name="late.csv")
@@ -212,9 +218,8 @@ def test_r64_rerun_after_a_cdr_file_was_added_reports_the_new_line(ws):
     assert snapshot(ws.out) == before
 
 
-def test_r64_rerun_after_a_rate_was_edited_reports_the_changed_line(ws):
-    ws.cdrs("2026-10", [PREMIUM_CALL])
-    bill_ok(ws, "2026-10")
+def test_r64_rerun_after_a_rate_was_edited_reports_the_changed_line(premium_october, tmp_path):
+    ws = premium_october.copy(tmp_path / "ws")
     before = snapshot(ws.out)
     # 61 s at FR_PREMIUM (0.12 + 0.34/min, 60 s steps) = 0.80; edited to 0.40/min -> 0.92
     path = ws.table("tariffs.csv", "rates")
