@@ -283,17 +283,15 @@ def sample_copy(sample_out, tmp_path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def gated_month(tmp_path_factory):
-    """The month of tests/test_validation_suites.py (MONTH after PREVIOUS, with calls and
-    registrations) billed through the real gates once (a gated run costs seconds): the
-    workspace, the result of MONTH's run, and its gates (FaultyGates with no fault), which kept
-    the documents and the ledger snapshot the output gate was handed. Read it only."""
-    from tests.test_validation import MONTH, FaultyGates
-    from tests.test_validation_suites import PREVIOUS, workspace
+def gated_sample(sample_out, tmp_path_factory):
+    """October 2026 of the sample issued again, after its September, through the real
+    validation gates: the one gated run of `make test` (one costs seconds), read by the tests
+    of a clean month (tests/test_validation.py). OUT and the result of the run; read only."""
+    from pipeline.validation.gates import GATES
 
-    ws = workspace(tmp_path_factory.mktemp("gated"))
-    assert ws.bill(PREVIOUS).exit_code == 0
-    gates = FaultyGates()
-    result = ws.bill(MONTH, gates=gates)
+    out = tmp_path_factory.mktemp("gated") / "out"
+    shutil.copytree(sample_out, out, symlinks=True)
+    shutil.rmtree(out / "2026-10")
+    result = cli(*sample_args("bill", "2026-10", out), gates=GATES)
     assert result.exit_code == 0, result.output
-    return ws, result, gates
+    return out, result

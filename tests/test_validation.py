@@ -76,16 +76,16 @@ def calls(ws: Workspace, month: str = MONTH) -> None:
     )
 
 
-def test_a_clean_month_passes_and_reports_every_expectation(gated_month):
-    """The clean month of tests/test_validation_suites.py (c1..c5 and registrations, after a
-    previous month), billed through the gates once per run (conftest.gated_month)."""
+def test_a_clean_month_passes_and_reports_every_expectation(gated_sample):
+    """A clean month (October 2026 of the sample, through the gates: conftest.gated_sample)
+    passes, and its report lists every expectation of every suite."""
     from pipeline.validation.expectations.inputs import input_suites
     from pipeline.validation.expectations.outputs import output_suites
 
-    ws, result, _ = gated_month
+    out, result = gated_sample
     assert result.exit_code == 0, result.output
     assert "Calculating Metrics" not in result.output  # no progress bars
-    folder = ws.out / MONTH / "validation"
+    folder = out / MONTH / "validation"
     report = (folder / "report.md").read_text(encoding="utf-8")
     for stage, suites in (("inputs", input_suites()), ("outputs", output_suites())):
         data = json.loads((folder / f"{stage}.json").read_text(encoding="utf-8"))
@@ -101,7 +101,7 @@ def test_a_clean_month_passes_and_reports_every_expectation(gated_month):
             assert f"### {suite.name} passed" in report
             for check in suite.checks:
                 assert f"| pass | {check.rule} | `{check.id}` |" in report
-    manifest = json.loads((ws.out / MONTH / "manifest.json").read_text(encoding="utf-8"))
+    manifest = json.loads((out / MONTH / "manifest.json").read_text(encoding="utf-8"))
     summary = manifest["validation"]
     assert summary["success"] is True
     assert summary["stages"]["inputs"]["failed"] == 0
@@ -118,18 +118,13 @@ def test_preload_imports_great_expectations_in_the_background():
     assert "pipeline.validation.expectations.outputs" in sys.modules
 
 
-def test_the_sample_month_passes_every_gate(sample_copy):
+def test_the_sample_month_passes_every_gate(gated_sample):
     """The one sample run with the gates (the other sample tests share sample_out, issued
     without them): October 2026 of the sample, after its September, passes every input and
     output expectation."""
-    import shutil
-
-    from tests.conftest import cli, sample_args
-
-    shutil.rmtree(sample_copy / "2026-10")
-    result = cli(*sample_args("bill", "2026-10", sample_copy), gates=validation.GATES)
+    out, result = gated_sample
     assert result.exit_code == 0, result.output
-    summary = json.loads((sample_copy / "2026-10" / "manifest.json").read_text(encoding="utf-8"))
+    summary = json.loads((out / "2026-10" / "manifest.json").read_text(encoding="utf-8"))
     assert summary["validation"]["success"] is True
     assert summary["validation"]["stages"]["inputs"]["failed"] == 0
     assert summary["validation"]["stages"]["outputs"]["failed"] == 0

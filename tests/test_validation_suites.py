@@ -794,16 +794,25 @@ def rated(tmp_path_factory) -> Any:
 
 
 @pytest.fixture(scope="module")
-def billed(gated_month) -> tuple[Any, Any, Any]:
-    """PREVIOUS issued (the ledger), then MONTH's documents as the output gate is handed them,
-    its ledger snapshot, and a connection holding MONTH rated with the same billed ids (the
-    run's own connection is closed when the computation ends; the cases change this one)."""
+def billed(tmp_path_factory) -> tuple[Any, Any, Any]:
+    """PREVIOUS issued (the ledger), then MONTH's documents as the output gate is handed them
+    (compute_month without gates returns the very documents it would hand them), its ledger
+    snapshot, and a connection holding MONTH rated with the same billed ids (the run's own
+    connection is closed when the computation ends; the cases change this one)."""
+    from pipeline.billing.month import MonthInputs, compute_month
     from pipeline.core.dates import Month
+    from pipeline.inputs.reference import load_reference
+    from pipeline.ledger.snapshot import read_snapshot
     from pipeline.rating.models import rate_folders
 
-    ws, _, capture = gated_month
-    con = rate_folders(Month.parse(MONTH), ws.data, ws.rates, capture.snapshot.billed_id_files())
-    return capture.documents, con, capture.snapshot
+    ws = workspace(tmp_path_factory.mktemp("billed"))
+    assert ws.bill(PREVIOUS).exit_code == 0
+    month = Month.parse(MONTH)
+    snapshot = read_snapshot(ws.out, before=month)
+    inputs = MonthInputs(month, load_reference(ws.data, ws.rates), ws.data)
+    documents = compute_month(inputs, snapshot, scratch=tmp_path_factory.mktemp("scratch"))
+    con = rate_folders(month, ws.data, ws.rates, snapshot.billed_id_files())
+    return documents, con, snapshot
 
 
 @contextlib.contextmanager
