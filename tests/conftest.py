@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -115,7 +116,7 @@ def write_rows(path: Path, rows: list[list[str]]) -> None:
 class Workspace:
     """A data folder, a rate book and an output folder in tmp_path, editable per test."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, base: bool = True):
         self.root = root
         # the validation gates of `bill` (pipeline.validation.gates.GATES for the real ones):
         # none by default, they have their own tests (test_validation*.py)
@@ -123,6 +124,8 @@ class Workspace:
         self.data = root / "data"
         self.rates = root / "rates"
         self.out = root / "out"
+        if not base:  # the folders are already there (copy)
+            return
         for name, rows in BASE.items():
             write_rows(self.data / name, [list(r) for r in rows])
         for name, rows in RATES.items():
@@ -148,25 +151,44 @@ class Workspace:
         write_rows(path, [header(contract.REGISTRATIONS)] + rows)
         return path
 
+    def args(self, command: str, month: str, *extra: str, data: Path | None = None) -> list[str]:
+        """The command line of `billing command --month month` on this workspace."""
+        return cli_args(command, month, data or self.data, self.out, self.rates, *extra)
+
+    def run(self, command: str, month: str, *extra: str, gates: Any = ..., data=None):
+        """`billing command` of `month`, in process, with `gates` (default: the workspace's)."""
+        return cli(
+            *self.args(command, month, *extra, data=data),
+            gates=self.gates if gates is ... else gates,
+        )
+
     def bill(self, month: str, gates: Any = ...):
         """`billing bill` of `month`, through the command line, with `gates` (default: the
         workspace's)."""
-        runner = CliRunner()
-        return runner.invoke(
-            main,
-            [
-                "bill",
-                "--month",
-                month,
-                "--data",
-                str(self.data),
-                "--out",
-                str(self.out),
-                "--rates",
-                str(self.rates),
-            ],
-            obj={"gates": self.gates if gates is ... else gates},
-        )
+        return self.run("bill", month, gates=gates)
+
+    def bill_months(self, *months: str) -> None:
+        """Bill each month in turn (a month without a CDR folder gets an empty CDR file);
+        every run must succeed."""
+        for month in months:
+            if not (self.data / "cdrs" / month).exists():
+                self.cdrs(month, [])
+            result = self.bill(month)
+            assert result.exit_code == 0, result.output
+
+    def add_zone(self, prefix: str, zone: str, description: str, *tariff: str) -> None:
+        """A destination prefix for a new zone, and the zone's tariff row (valid_from, price,
+        fee, minimum, increment, in_unlimited_plan)."""
+        self.add_rows("destinations.csv", [[prefix, zone, description]], folder="rates")
+        self.add_rows("tariffs.csv", [[zone, *tariff]], folder="rates")
+
+    def copy(self, root: Path) -> Workspace:
+        """This workspace (data, rates and OUT as they are) copied under `root`: a test changes
+        the copy of a workspace that a module fixture billed once."""
+        shutil.copytree(self.root, root, symlinks=True)
+        copy = Workspace(root, base=False)
+        copy.gates = self.gates
+        return copy
 
     def read_csv(self, month: str, name: str) -> list[dict[str, str]]:
         with open(self.out / month / name, encoding="utf-8", newline="") as f:
@@ -194,6 +216,13 @@ def rows(con, sql: str, params: list | None = None) -> list[dict]:
     cur = con.execute(sql, params or [])
     names = [d[0] for d in cur.description]
     return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+def pick(records, *fields: str) -> list[tuple]:
+    """The `fields` (names separated by spaces, in one or more strings) of each record (a
+    dict), as tuples."""
+    names = " ".join(fields).split()
+    return [tuple(r[n] for n in names) for r in records]
 
 
 def rated_by_id(ws: Workspace, month: str) -> dict[str, dict]:
@@ -224,18 +253,16 @@ def cli(*args: str, gates: Any = None):
     return CliRunner().invoke(main, list(args), obj={"gates": gates})
 
 
+def cli_args(
+    command: str, month: str, data: Path, out: Path, rates: Path, *extra: str
+) -> list[str]:
+    """`command --month month [extra] --data data --out out --rates rates`."""
+    folders = ("--data", str(data), "--out", str(out), "--rates", str(rates))
+    return [command, "--month", month, *extra, *folders]
+
+
 def sample_args(command: str, month: str, out: Path) -> list[str]:
-    return [
-        command,
-        "--month",
-        month,
-        "--data",
-        str(SAMPLE_DATA),
-        "--out",
-        str(out),
-        "--rates",
-        str(SAMPLE_RATES),
-    ]
+    return cli_args(command, month, SAMPLE_DATA, out, SAMPLE_RATES)
 
 
 @pytest.fixture(scope="session")
@@ -252,8 +279,24 @@ def sample_out(tmp_path_factory) -> Path:
 @pytest.fixture
 def sample_copy(sample_out, tmp_path) -> Path:
     """A copy of sample_out that the test may change (a template ledger)."""
-    import shutil
-
     copy = tmp_path / "out"
     shutil.copytree(sample_out, copy, symlinks=True)
     return copy
+
+
+# --- issue 7: one clean month through the real validation gates, for the whole run ----------
+
+
+@pytest.fixture(scope="session")
+def gated_sample(sample_out, tmp_path_factory):
+    """October 2026 of the sample issued again, after its September, through the real
+    validation gates: the one gated run of `make test` (one costs seconds), read by the tests
+    of a clean month (tests/test_validation.py). OUT and the result of the run; read only."""
+    from pipeline.validation.gates import GATES
+
+    out = tmp_path_factory.mktemp("gated") / "out"
+    shutil.copytree(sample_out, out, symlinks=True)
+    shutil.rmtree(out / "2026-10")
+    result = cli(*sample_args("bill", "2026-10", out), gates=GATES)
+    assert result.exit_code == 0, result.output
+    return out, result

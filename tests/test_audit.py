@@ -7,66 +7,46 @@ import hashlib
 import json
 from pathlib import Path
 
-from click.testing import CliRunner
+import pytest
 
-from pipeline.cli import main
 from pipeline.exports import workbook as exports
 from pipeline.ledger.archive import blob_path
 from tests.conftest import Workspace
+from tests.scenarios import calls
 
-SEPTEMBER = [
-    [
-        "s1",
-        "sip-1",
-        "out",
-        "0145000000",
-        "+44 7911 123456",
-        "2026-09-03T09:15:00+02:00",
-        "61",
-        "D1",
-    ],
-    ["s2", "sip-2", "out", "0145000000", "0612345678", "2026-09-04T10:17:00+02:00", "125", ""],
-]
-OCTOBER = [
-    [
-        "o1",
-        "sip-1",
-        "out",
-        "0145000000",
-        "+44 7911 123456",
-        "2026-10-03T09:15:00+02:00",
-        "30",
-        "D1",
-    ],
+SEPTEMBER = calls(
+    "s1,sip-1,out,0145000000,+44 7911 123456,2026-09-03T09:15:00+02:00,61,D1",
+    "s2,sip-2,out,0145000000,0612345678,2026-09-04T10:17:00+02:00,125,",
+)
+OCTOBER = calls(
+    "o1,sip-1,out,0145000000,+44 7911 123456,2026-10-03T09:15:00+02:00,30,D1",
     # the same id as a September call: a duplicate of an issued month (R41)
-    ["s2", "sip-2", "out", "0145000000", "0612345678", "2026-10-04T10:17:00+02:00", "125", ""],
-]
+    "s2,sip-2,out,0145000000,0612345678,2026-10-04T10:17:00+02:00,125,",
+)
 
 
 def two_months(ws: Workspace) -> None:
     ws.cdrs("2026-09", SEPTEMBER)
     ws.cdrs("2026-10", OCTOBER)
-    for month in ("2026-09", "2026-10"):
-        result = ws.bill(month)
-        assert result.exit_code == 0, result.output
+    ws.bill_months("2026-09", "2026-10")
+
+
+@pytest.fixture(scope="module")
+def two_billed(tmp_path_factory) -> Workspace:
+    """two_months billed once for the module: each test audits its own copy (billed)."""
+    ws = Workspace(tmp_path_factory.mktemp("two_months"))
+    two_months(ws)
+    return ws
+
+
+@pytest.fixture
+def billed(two_billed, tmp_path) -> Workspace:
+    """A copy of the two billed months (data, rates and OUT) that the test may change."""
+    return two_billed.copy(tmp_path / "billed")
 
 
 def audit(ws: Workspace, month: str, data: Path | None = None):
-    return CliRunner().invoke(
-        main,
-        [
-            "audit",
-            "--month",
-            month,
-            "--data",
-            str(data or ws.data),
-            "--out",
-            str(ws.out),
-            "--rates",
-            str(ws.rates),
-        ],
-        obj={"gates": ws.gates},
-    )
+    return ws.run("audit", month, data=data)
 
 
 def snapshot(root: Path) -> dict[str, tuple[str, int]]:
@@ -89,8 +69,8 @@ def archived(ws: Workspace, month: str, path: str) -> Path:
     return blob_path(ws.out / month, item["sha256"])
 
 
-def test_audit_of_an_untouched_month_is_identical_and_writes_nothing(ws):
-    two_months(ws)
+def test_audit_of_an_untouched_month_is_identical_and_writes_nothing(billed):
+    ws = billed
     before = snapshot(ws.out)
     result = audit(ws, "2026-09", data=ws.root / "gone")  # DATA is not needed: the archive is
     assert result.exit_code == 0, result.output
@@ -100,8 +80,8 @@ def test_audit_of_an_untouched_month_is_identical_and_writes_nothing(ws):
     assert audit(ws, "2026-10").exit_code == 0
 
 
-def test_every_input_is_archived_with_its_month(ws):
-    two_months(ws)
+def test_every_input_is_archived_with_its_month(billed):
+    ws = billed
     m = manifest(ws, "2026-09")
     paths = [(i["folder"], i["path"]) for i in m["inputs"]]
     assert ("data", "cdrs/2026-09/cdrs.csv") in paths
@@ -135,8 +115,8 @@ def test_every_input_is_archived_with_its_month(ws):
         assert name in m["outputs"], name
 
 
-def test_an_edited_archived_cdr_is_named_with_the_invoice_lines_that_would_change(ws):
-    two_months(ws)
+def test_an_edited_archived_cdr_is_named_with_the_invoice_lines_that_would_change(billed):
+    ws = billed
     blob = archived(ws, "2026-09", "cdrs/2026-09/cdrs.csv")
     blob.chmod(0o644)
     # s1 lasted 181 s instead of 61 s: 181 s at 0.15/min (UK mobile, tariff of 2025) = 0.4525
@@ -175,8 +155,8 @@ def test_an_edited_archived_cdr_is_named_with_the_invoice_lines_that_would_chang
     assert snapshot(ws.out) == before
 
 
-def test_a_code_change_in_the_workbook_is_reported(ws, monkeypatch):
-    two_months(ws)
+def test_a_code_change_in_the_workbook_is_reported(billed, monkeypatch):
+    ws = billed
     monkeypatch.setitem(exports.KIND_LABELS, "subscription", "Abonnement mensuel")
     result = audit(ws, "2026-09")
     assert result.exit_code == 1, result.output
@@ -188,8 +168,8 @@ def test_a_code_change_in_the_workbook_is_reported(ws, monkeypatch):
     assert "invoices.csv" not in result.output  # the documents themselves are identical
 
 
-def test_an_input_missing_from_the_archive_is_taken_from_data_if_it_has_its_hash(ws):
-    two_months(ws)
+def test_an_input_missing_from_the_archive_is_taken_from_data_if_it_has_its_hash(billed):
+    ws = billed
     archived(ws, "2026-09", "customers.csv").unlink()
     result = audit(ws, "2026-09")
     assert result.exit_code == 0, result.output
@@ -203,8 +183,8 @@ def test_an_input_missing_from_the_archive_is_taken_from_data_if_it_has_its_hash
     ) in result.output
 
 
-def test_a_changed_issued_file_is_reported(ws):
-    two_months(ws)
+def test_a_changed_issued_file_is_reported(billed):
+    ws = billed
     path = ws.out / "2026-09" / "itemised" / "C2.csv"
     path.chmod(0o644)
     path.write_text(path.read_text(encoding="utf-8").replace("0.0938", "0.0000"), encoding="utf-8")

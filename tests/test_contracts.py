@@ -434,9 +434,9 @@ def test_r32_worked_example_on_the_invoice_of_the_last_billed_month(ws):
             ["S1", "C1", "PLAN_UNLIMITED", "25.00", "2026-03-10", "12", "sip-1", "", "2026-09-15"],
         ],
     )
-    for month in ("2026-09", "2026-10", "2026-11"):
+    # October is the first month issued here: its fee depends on the contract, not the ledger
+    for month in ("2026-10", "2026-11"):
         ws.cdrs(month, [])
-    assert ws.bill("2026-09").exit_code == 0
     result = ws.bill("2026-10")
     assert result.exit_code == 0, result.output
     assert lines_of(ws, "2026-10") == [

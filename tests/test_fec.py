@@ -8,22 +8,17 @@ from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
+import pytest
+
 from pipeline.billing.accounting import entries, text
 from pipeline.core.dates import Month
 from pipeline.exports.fec import FEC_COLUMNS, amount
 from pipeline.ledger.compare import read_fec
 from pipeline.ledger.snapshot import read_snapshot
 from tests.conftest import Workspace
+from tests.scenarios import C2_MOBILE, UK_MOBILE, calls, fields
 
 SIREN = "732829320"  # provider.toml of tests/conftest.py
-
-
-def bill(ws: Workspace, *months: str) -> None:
-    for month in months:
-        if not (ws.data / "cdrs" / month).exists():
-            ws.cdrs(month, [])
-        result = ws.bill(month)
-        assert result.exit_code == 0, result.output
 
 
 def with_sla_credit(ws: Workspace) -> None:
@@ -32,16 +27,7 @@ def with_sla_credit(ws: Workspace) -> None:
     charge) pays an option 30.00 with no VAT."""
     ws.add_rows(
         "incidents.csv",
-        [
-            [
-                "I1",
-                "2026-10-05T10:00:00+02:00",
-                "2026-10-05T11:20:00+02:00",
-                "false",
-                "C1",
-                "trunk",
-            ],
-        ],
+        [fields("I1,2026-10-05T10:00:00+02:00,2026-10-05T11:20:00+02:00,false,C1,trunk")],
     )
     ws.add_rows("sla_claims.csv", [["C1", "2026-10", "2026-11-05"]])
     ws.add_rows(
@@ -49,15 +35,22 @@ def with_sla_credit(ws: Workspace) -> None:
     )
 
 
+@pytest.fixture(scope="module")
+def credited(tmp_path_factory) -> Workspace:
+    """with_sla_credit billed for October and November, without calls: read it only."""
+    ws = Workspace(tmp_path_factory.mktemp("credited"))
+    with_sla_credit(ws)
+    ws.bill_months("2026-10", "2026-11")
+    return ws
+
+
 def fec_path(ws: Workspace, month: str, day: str):
     """The month's FEC, named after the closing day of its fiscal year (`day`)."""
     return ws.out / month / f"{SIREN}FEC{day}.txt"
 
 
-def test_fec_file_format_header_encoding_and_record_ends(ws):
-    with_sla_credit(ws)
-    bill(ws, "2026-10")
-    path = fec_path(ws, "2026-10", "20261231")
+def test_fec_file_format_header_encoding_and_record_ends(credited):
+    path = fec_path(credited, "2026-10", "20261231")
     raw = path.read_bytes()
     assert raw.count(b"\r\n") == raw.count(b"\n") == 6  # header + 3 + 2 records, CR LF
     lines = raw.decode("iso-8859-15").split("\r\n")
@@ -79,10 +72,8 @@ def test_fec_file_format_header_encoding_and_record_ends(ws):
     assert "é".encode("iso-8859-15") in raw  # "TVA collectée" in ISO 8859-15, one byte
 
 
-def test_credit_note_entry_is_reversed_and_numbers_continue_across_months(ws):
-    with_sla_credit(ws)
-    bill(ws, "2026-10", "2026-11")
-    rows = read_fec(fec_path(ws, "2026-11", "20261231"))
+def test_credit_note_entry_is_reversed_and_numbers_continue_across_months(credited):
+    rows = read_fec(fec_path(credited, "2026-11", "20261231"))
     assert [
         (r["EcritureNum"], r["PieceRef"], r["CompteNum"], r["Debit"], r["Credit"], r["EcritureLib"])
         for r in rows
@@ -163,32 +154,8 @@ def _dec(text_value: str) -> Decimal:
 
 def test_every_entry_balances_and_totals_equal_the_documents(ws):
     with_sla_credit(ws)
-    ws.cdrs(
-        "2026-10",
-        [
-            [
-                "c1",
-                "sip-1",
-                "out",
-                "0145000000",
-                "+44 7911 123456",
-                "2026-10-03T09:15:00+02:00",
-                "61",
-                "D1",
-            ],
-            [
-                "c5",
-                "sip-2",
-                "out",
-                "0145000000",
-                "0612345678",
-                "2026-10-04T10:17:00+02:00",
-                "125",
-                "",
-            ],
-        ],
-    )
-    bill(ws, "2026-10", "2026-11")
+    ws.cdrs("2026-10", calls(UK_MOBILE, C2_MOBILE))
+    ws.bill_months("2026-10", "2026-11")
     for month, day in (("2026-10", "20261231"), ("2026-11", "20261231")):
         rows = read_fec(fec_path(ws, month, day))
         balance: dict[str, Decimal] = defaultdict(Decimal)
@@ -220,9 +187,8 @@ def test_every_entry_balances_and_totals_equal_the_documents(ws):
     ]
 
 
-def test_fec_name_and_manifest(ws):
-    bill(ws, "2026-10")
-    manifest = json.loads((ws.out / "2026-10" / "manifest.json").read_text(encoding="utf-8"))
+def test_fec_name_and_manifest(credited):
+    manifest = json.loads((credited.out / "2026-10" / "manifest.json").read_text(encoding="utf-8"))
     # A47 A-1 LPF: the closing date of the fiscal year (31 December by default)
     assert manifest["exports"]["fec"] == "732829320FEC20261231.txt"
     assert "732829320FEC20261231.txt" in manifest["outputs"]

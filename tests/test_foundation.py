@@ -10,6 +10,7 @@ import shutil
 import pytest
 
 from tests.conftest import Workspace
+from tests.scenarios import FOUR_CALLS, calls
 
 CONTRACT_FILES = (
     "invoices.csv",
@@ -25,53 +26,25 @@ CONTRACT_FILES = (
 
 
 def _calls(ws: Workspace) -> None:
-    ws.cdrs(
-        "2026-10",
-        [
-            [
-                "c1",
-                "sip-1",
-                "out",
-                "0145000000",
-                "+44 7911 123456",
-                "2026-10-03T09:15:00+02:00",
-                "61",
-                "D1",
-            ],
-            [
-                "c2",
-                "sip-1",
-                "out",
-                "0145000000",
-                "01 45 67 89 10",
-                "2026-10-03T10:15:00+02:00",
-                "61",
-                "D1",
-            ],
-            [
-                "c3",
-                "sip-1",
-                "in",
-                "0145000000",
-                "0145000000",
-                "2026-10-03T10:16:00+02:00",
-                "30",
-                "",
-            ],
-            ["c4", "sip-1", "out", "0145000000", "abc", "2026-10-03T10:17:00+02:00", "61", "D1"],
-        ],
-    )
+    ws.cdrs("2026-10", calls(*FOUR_CALLS))
 
 
-def test_bill_writes_every_contract_file(ws):
+@pytest.fixture(scope="module")
+def billed(tmp_path_factory) -> Workspace:
+    """October of _calls billed once: read it, never change it."""
+    ws = Workspace(tmp_path_factory.mktemp("billed"))
     _calls(ws)
     result = ws.bill("2026-10")
     assert result.exit_code == 0, result.output
-    folder = ws.out / "2026-10"
+    return ws
+
+
+def test_bill_writes_every_contract_file(billed):
+    folder = billed.out / "2026-10"
     for name in CONTRACT_FILES:
         assert (folder / name).is_file(), name
     # the month, the lock, and the cache of the files the ledger hashed (.verified.json)
-    assert sorted(p.name for p in ws.out.iterdir()) == [".lock", ".verified.json", "2026-10"]
+    assert sorted(p.name for p in billed.out.iterdir()) == [".lock", ".verified.json", "2026-10"]
 
 
 @pytest.mark.parametrize("month", ["2026-13", "2026-1", "26-10", "", "2026-00"])
@@ -133,19 +106,10 @@ def test_r40_manifest_reconciliation_balances_per_file(ws):
     _calls(ws)
     ws.cdrs(
         "2026-10",
-        [
-            [
-                "c1",
-                "sip-1",
-                "out",
-                "0145000000",
-                "0145678910",
-                "2026-10-04T09:15:00+02:00",
-                "5",
-                "D1",
-            ],
-            ["d2", "sip-1", "out", "0145000000", "0145678910", "not a time", "5", "D1"],
-        ],
+        calls(
+            "c1,sip-1,out,0145000000,0145678910,2026-10-04T09:15:00+02:00,5,D1",
+            "d2,sip-1,out,0145000000,0145678910,not a time,5,D1",
+        ),
         name="second.csv",
     )
     assert ws.bill("2026-10").exit_code == 0
@@ -178,11 +142,8 @@ def _tree_hashes(root):
     }
 
 
-def test_same_input_gives_byte_identical_outputs(tmp_path):
-    hashes = []
-    for name in ("a", "b"):
-        ws = Workspace(tmp_path / name)
-        _calls(ws)
-        assert ws.bill("2026-10").exit_code == 0
-        hashes.append(_tree_hashes(ws.out / "2026-10"))
-    assert hashes[0] == hashes[1]
+def test_same_input_gives_byte_identical_outputs(billed, ws):
+    # a second workspace, in another folder, billed again from the same input
+    _calls(ws)
+    assert ws.bill("2026-10").exit_code == 0
+    assert _tree_hashes(billed.out / "2026-10") == _tree_hashes(ws.out / "2026-10")

@@ -11,27 +11,15 @@ from openpyxl import load_workbook
 
 from pipeline.exports.itemised import ITEMISED_COLUMNS, display_number
 from tests.conftest import Workspace, write_rows
+from tests.scenarios import C2_MOBILE, EMERGENCY, FOUR_CALLS, call, calls, table
 
 CALLS = [
     # C1, plan S1: charged (UK mobile, out of plan), included (Paris), incoming, emergency, rejected
-    [
-        "c1",
-        "sip-1",
-        "out",
-        "0145000000",
-        "+44 7911 123456",
-        "2026-10-03T09:15:00+02:00",
-        "61",
-        "D1",
-    ],
-    ["c2", "sip-1", "out", "0145000000", "01 45 67 89 10", "2026-10-03T10:15:00+02:00", "61", "D1"],
-    ["c3", "sip-1", "in", "0145000000", "0145000000", "2026-10-03T10:16:00+02:00", "30", ""],
-    ["c4", "sip-1", "out", "0145000000", "abc", "2026-10-03T10:17:00+02:00", "61", "D1"],
-    ["c6", "sip-1", "out", "0145000000", "112", "2026-10-04T11:00:00+02:00", "125", "D1"],
+    *calls(*FOUR_CALLS, EMERGENCY),
     # an earlier call listed first: order is by start time, not cdr_id
-    ["c9", "sip-1", "out", "0145000000", "3949", "2026-10-01T00:30:00+02:00", "10", "D1"],
+    call("c9,sip-1,out,0145000000,3949,2026-10-01T00:30:00+02:00,10,D1"),
     # C2, no plan: a French mobile, winter time (+01:00) after the DST change
-    ["c5", "sip-2", "out", "0145000000", "0612345678", "2026-10-26T10:17:00+01:00", "125", ""],
+    call(C2_MOBILE, start_time="2026-10-26T10:17:00+01:00"),
 ]
 
 
@@ -39,6 +27,14 @@ def bill(ws: Workspace) -> None:
     ws.cdrs("2026-10", CALLS)
     result = ws.bill("2026-10")
     assert result.exit_code == 0, result.output
+
+
+@pytest.fixture(scope="module")
+def billed(tmp_path_factory) -> Workspace:
+    """CALLS billed once on the base data, for the tests that only read the month."""
+    ws = Workspace(tmp_path_factory.mktemp("itemised"))
+    bill(ws)
+    return ws
 
 
 def read(ws: Workspace, customer: str) -> list[list[str]]:
@@ -65,51 +61,22 @@ def test_display_number_masks_the_last_four_digits(e164, full, shown):
     assert display_number(e164, full) == shown
 
 
-def test_itemised_bill_lists_charged_and_included_calls_masked(ws):
-    bill(ws)
+def test_itemised_bill_lists_charged_and_included_calls_masked(billed):
+    ws = billed
     assert read(ws, "C1") == [
         list(ITEMISED_COLUMNS),
         # not listed: c3 incoming, c4 rejected, c6 emergency (FREE), c9 (3949 has no tariff in
         # this rate book: rejected NO_TARIFF)
-        [
-            "c1",
-            "sip-1",
-            "2026-10-03T09:15:00+02:00",
-            "out",
-            "+44791112XXXX",
-            "INTL_GB_MOBILE",
-            "OUT_OF_PLAN",
-            "61",
-            "61",
-            "0.1830",
-        ],
-        [
-            "c2",
-            "sip-1",
-            "2026-10-03T10:15:00+02:00",
-            "out",
-            "+33 1 45 67 XX XX",
-            "FR_FIXED",
-            "INCLUDED",
-            "61",
-            "0",
-            "0.0000",
-        ],
+        *table("""
+            c1,sip-1,2026-10-03T09:15:00+02:00,out,+44791112XXXX,INTL_GB_MOBILE,OUT_OF_PLAN,61,61,0.1830
+            c2,sip-1,2026-10-03T10:15:00+02:00,out,+33 1 45 67 XX XX,FR_FIXED,INCLUDED,61,0,0.0000
+        """),
     ]
     assert read(ws, "C2") == [
         list(ITEMISED_COLUMNS),
-        [
-            "c5",
-            "sip-2",
-            "2026-10-26T10:17:00+01:00",
-            "out",
-            "+33 6 12 34 XX XX",
-            "FR_MOBILE",
-            "NO_PLAN",
-            "125",
-            "125",
-            "0.0938",
-        ],
+        *table(
+            "c5,sip-2,2026-10-26T10:17:00+01:00,out,+33 6 12 34 XX XX,FR_MOBILE,NO_PLAN,125,125,0.0938"
+        ),
     ]
     assert sorted(p.name for p in (ws.out / "2026-10" / "itemised").iterdir()) == [
         "C1.csv",
@@ -118,26 +85,14 @@ def test_itemised_bill_lists_charged_and_included_calls_masked(ws):
 
 
 def test_short_numbers_with_a_tariff_are_listed_as_dialled(ws):
-    ws.add_rows("destinations.csv", [["S3949", "FR_SHORT", "Numéros courts"]], folder="rates")
-    ws.add_rows(
-        "tariffs.csv",
-        [["FR_SHORT", "2025-01-01", "0.1500", "0.0000", "60", "60", "false"]],
-        folder="rates",
+    ws.add_zone(
+        "S3949", "FR_SHORT", "Numéros courts", "2025-01-01", "0.1500", "0.0000", "60", "60", "false"
     )
     bill(ws)
     rows = read(ws, "C1")
-    assert rows[1] == [
-        "c9",
-        "sip-1",
-        "2026-10-01T00:30:00+02:00",
-        "out",
-        "3949",
-        "FR_SHORT",
-        "OUT_OF_PLAN",
-        "10",
-        "60",
-        "0.1500",
-    ]
+    assert [rows[1]] == table(
+        "c9,sip-1,2026-10-01T00:30:00+02:00,out,3949,FR_SHORT,OUT_OF_PLAN,10,60,0.1500"
+    )
 
 
 def test_customer_flag_allows_full_numbers(ws):
@@ -153,9 +108,8 @@ def test_customer_flag_allows_full_numbers(ws):
     assert read(ws, "C1")[2][4] == "+33 1 45 67 XX XX"
 
 
-def test_workbook_sheet_of_calls_is_masked_too(ws):
-    bill(ws)
-    wb = load_workbook(ws.out / "2026-10" / "billing_2026-10.xlsx")
+def test_workbook_sheet_of_calls_is_masked_too(billed):
+    wb = load_workbook(billed.out / "2026-10" / "billing_2026-10.xlsx")
     rows = [r for r in wb["Appels détaillés"].iter_rows(values_only=True)]
     assert [(r[0], r[4], r[6], r[10]) for r in rows[1:]] == [
         ("C1", "+44791112XXXX", "Destination non incluse dans le forfait", "c1"),
@@ -184,20 +138,10 @@ def test_fields_are_quoted_like_the_csv_module(ws):
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(ITEMISED_COLUMNS)
-    writer.writerow(
-        [
-            'q,"1',
-            "sip-2",
-            "2026-10-04T10:17:00+02:00",
-            "out",
-            "+33 6 12 34 XX XX",
-            "FR_MOBILE",
-            "NO_PLAN",
-            "125",
-            "125",
-            "0.0938",
-        ]
+    [fields] = table(
+        "sip-2,2026-10-04T10:17:00+02:00,out,+33 6 12 34 XX XX,FR_MOBILE,NO_PLAN,125,125,0.0938"
     )
+    writer.writerow(['q,"1', *fields])
     assert text == buffer.getvalue()
     assert 'q,""1"' in text
 

@@ -17,17 +17,19 @@ import pytest
 
 from pipeline.core.progress import PAUSE_ENV
 from tests.conftest import Workspace, write_rows
+from tests.scenarios import call
 
-PREMIUM_CALL = [
-    "p1",
-    "sip-1",
-    "out",
-    "0145000000",
-    "0891234567",
-    "2026-10-03T09:15:00+02:00",
-    "61",
-    "D1",
-]
+# C1 calls a premium number: 61 s at FR_PREMIUM (0.12 + 0.34/min, 60 s steps) = 0.80
+PREMIUM_CALL = call("p1,sip-1,out,0145000000,0891234567,2026-10-03T09:15:00+02:00,61,D1")
+
+
+@pytest.fixture(scope="module")
+def premium_october(tmp_path_factory) -> Workspace:
+    """October with PREMIUM_CALL billed once for the module: read it, or change a copy."""
+    ws = Workspace(tmp_path_factory.mktemp("premium"))
+    ws.cdrs("2026-10", [PREMIUM_CALL])
+    ws.bill_months("2026-10")
+    return ws
 
 
 def two_customers(ws: Workspace) -> None:
@@ -42,6 +44,27 @@ def numbers(ws: Workspace, month: str) -> list[tuple[str, str, str]]:
         (r["invoice_number"], r["customer_id"], r["invoice_date"])
         for r in ws.read_csv(month, "invoices.csv")
     ]
+
+
+@pytest.fixture
+def two(ws) -> Workspace:
+    """The test's workspace with two_customers."""
+    two_customers(ws)
+    return ws
+
+
+def without_calls(ws: Workspace, *months: str) -> None:
+    """An empty CDR file for each month."""
+    for month in months:
+        ws.cdrs(month, [])
+
+
+def billed_numbers(ws: Workspace, *months: str) -> dict[str, list[tuple[str, str, str]]]:
+    """Bill `months` in turn, without calls: the invoice numbers issued in each."""
+    without_calls(ws, *months)
+    for month in months:
+        bill_ok(ws, month)
+    return {month: numbers(ws, month) for month in months}
 
 
 def snapshot(root: Path) -> dict[str, tuple[str, int]]:
@@ -61,6 +84,14 @@ def visible(root: Path) -> dict[str, tuple[str, int]]:
     return {k: v for k, v in snapshot(root).items() if not k.startswith(".")}
 
 
+def assert_refused(ws: Workspace, month: str, exit_code: int, *messages: str) -> None:
+    """Billing `month` stops with `exit_code` and says each of `messages`."""
+    result = ws.bill(month)
+    assert result.exit_code == exit_code, result.output
+    for message in messages:
+        assert message in result.output
+
+
 def bill_ok(ws: Workspace, month: str) -> str:
     result = ws.bill(month)
     assert result.exit_code == 0, result.output
@@ -70,42 +101,20 @@ def bill_ok(ws: Workspace, month: str) -> str:
 # R60 ---------------------------------------------------------------------------------------
 
 
-def test_r60_numbers_continue_across_three_consecutive_months(ws):
-    two_customers(ws)
-    for month in ("2026-09", "2026-10", "2026-11"):
-        ws.cdrs(month, [])
-        bill_ok(ws, month)
-    assert numbers(ws, "2026-09") == [
-        ("F2026-000001", "C1", "2026-10-01"),
-        ("F2026-000002", "C2", "2026-10-01"),
-    ]
-    assert numbers(ws, "2026-10") == [
-        ("F2026-000003", "C1", "2026-11-01"),
-        ("F2026-000004", "C2", "2026-11-01"),
-    ]
-    assert numbers(ws, "2026-11") == [
-        ("F2026-000005", "C1", "2026-12-01"),
-        ("F2026-000006", "C2", "2026-12-01"),
-    ]
+def test_r60_numbers_continue_across_three_consecutive_months(two):
+    assert billed_numbers(two, "2026-09", "2026-10", "2026-11") == {
+        "2026-09": [("F2026-000001", "C1", "2026-10-01"), ("F2026-000002", "C2", "2026-10-01")],
+        "2026-10": [("F2026-000003", "C1", "2026-11-01"), ("F2026-000004", "C2", "2026-11-01")],
+        "2026-11": [("F2026-000005", "C1", "2026-12-01"), ("F2026-000006", "C2", "2026-12-01")],
+    }
 
 
-def test_r60_december_invoices_dated_2027_open_the_2027_series(ws):
-    two_customers(ws)
-    for month in ("2026-11", "2026-12", "2027-01"):
-        ws.cdrs(month, [])
-        bill_ok(ws, month)
-    assert numbers(ws, "2026-11") == [
-        ("F2026-000001", "C1", "2026-12-01"),
-        ("F2026-000002", "C2", "2026-12-01"),
-    ]
-    assert numbers(ws, "2026-12") == [
-        ("F2027-000001", "C1", "2027-01-01"),
-        ("F2027-000002", "C2", "2027-01-01"),
-    ]
-    assert numbers(ws, "2027-01") == [
-        ("F2027-000003", "C1", "2027-02-01"),
-        ("F2027-000004", "C2", "2027-02-01"),
-    ]
+def test_r60_december_invoices_dated_2027_open_the_2027_series(two):
+    assert billed_numbers(two, "2026-11", "2026-12", "2027-01") == {
+        "2026-11": [("F2026-000001", "C1", "2026-12-01"), ("F2026-000002", "C2", "2026-12-01")],
+        "2026-12": [("F2027-000001", "C1", "2027-01-01"), ("F2027-000002", "C2", "2027-01-01")],
+        "2027-01": [("F2027-000003", "C1", "2027-02-01"), ("F2027-000004", "C2", "2027-02-01")],
+    }
 
 
 def test_r60_a_month_without_invoices_keeps_the_sequence(ws):
@@ -116,59 +125,48 @@ def test_r60_a_month_without_invoices_keeps_the_sequence(ws):
     rows[1][-1] = "2026-08-10"
     rows[1][5] = "0"
     write_rows(path, rows)
-    for month in ("2026-09", "2026-10"):
-        ws.cdrs(month, [])
-        bill_ok(ws, month)
-    assert numbers(ws, "2026-09") == [("F2026-000001", "C1", "2026-10-01")]
-    assert numbers(ws, "2026-10") == []
+    assert billed_numbers(ws, "2026-09", "2026-10") == {
+        "2026-09": [("F2026-000001", "C1", "2026-10-01")],
+        "2026-10": [],
+    }
     ws.add_rows(
         "subscriptions.csv", [["S2", "C2", "OPT_IVR", "30.00", "2026-10-05", "0", "", "", ""]]
     )
-    ws.cdrs("2026-11", [])
-    bill_ok(ws, "2026-11")
-    assert numbers(ws, "2026-11") == [("F2026-000002", "C2", "2026-12-01")]
+    assert billed_numbers(ws, "2026-11") == {"2026-11": [("F2026-000002", "C2", "2026-12-01")]}
 
 
 def test_r60_an_older_month_cannot_be_issued_after_a_later_one(ws):
-    ws.cdrs("2026-10", [])
+    without_calls(ws, "2026-10")
     bill_ok(ws, "2026-10")
     ws.cdrs("2026-09", [])  # September's files arrive after October was issued
     before = snapshot(ws.out)
-    result = ws.bill("2026-09")
-    assert result.exit_code == 2
-    assert "2026-10 is already issued: 2026-09 can no longer be issued" in result.output
+    assert_refused(ws, "2026-09", 2, "2026-10 is already issued: 2026-09 can no longer be issued")
     assert snapshot(ws.out) == before
 
 
 def test_r60_a_month_cannot_be_skipped(ws):
-    for month in ("2026-09", "2026-11"):
-        ws.cdrs(month, [])
+    without_calls(ws, "2026-09", "2026-11")
     bill_ok(ws, "2026-09")
-    result = ws.bill("2026-11")
-    assert result.exit_code == 2
-    assert "the last issued month is 2026-09: bill 2026-10 before 2026-11" in result.output
+    assert_refused(
+        ws, "2026-11", 2, "the last issued month is 2026-09: bill 2026-10 before 2026-11"
+    )
     assert not (ws.out / "2026-11").exists()
 
 
-def test_issued_files_are_read_only(ws):
-    ws.cdrs("2026-10", [])
-    bill_ok(ws, "2026-10")
-    files = [p for p in (ws.out / "2026-10").rglob("*") if p.is_file()]
+def test_issued_files_are_read_only(premium_october):
+    files = [p for p in (premium_october.out / "2026-10").rglob("*") if p.is_file()]
     assert "invoices.csv" in {p.name for p in files}
     for p in files:
         assert p.stat().st_mode & 0o222 == 0, p.name
 
 
 def test_a_changed_issued_invoice_stops_the_next_run(ws):
-    for month in ("2026-09", "2026-10"):
-        ws.cdrs(month, [])
+    without_calls(ws, "2026-09", "2026-10")
     bill_ok(ws, "2026-09")
     path = ws.out / "2026-09" / "invoices.csv"
     path.chmod(0o644)
     path.write_text(path.read_text(encoding="utf-8").replace("25.00", "24.00"), encoding="utf-8")
-    result = ws.bill("2026-10")
-    assert result.exit_code == 1
-    assert "2026-09/invoices.csv: changed since it was issued" in result.output
+    assert_refused(ws, "2026-10", 1, "2026-09/invoices.csv: changed since it was issued")
     assert not (ws.out / "2026-10").exists()
 
 
@@ -176,9 +174,7 @@ def test_a_month_folder_not_made_by_the_program_is_not_overwritten(ws):
     ws.cdrs("2026-10", [])
     (ws.out / "2026-10").mkdir(parents=True)
     (ws.out / "2026-10" / "notes.txt").write_text("mine", encoding="utf-8")
-    result = ws.bill("2026-10")
-    assert result.exit_code == 1
-    assert "is not an issued month" in result.output
+    assert_refused(ws, "2026-10", 1, "is not an issued month")
     assert (ws.out / "2026-10" / "notes.txt").read_text(encoding="utf-8") == "mine"
 
 
@@ -201,26 +197,11 @@ def test_r64_rerun_identical_exit_0_and_no_byte_changes(ws):
     assert snapshot(ws.out) == before
 
 
-def test_r64_rerun_after_a_cdr_file_was_added_reports_the_new_line(ws):
-    ws.cdrs("2026-10", [PREMIUM_CALL])
-    bill_ok(ws, "2026-10")
+def test_r64_rerun_after_a_cdr_file_was_added_reports_the_new_line(premium_october, tmp_path):
+    ws = premium_october.copy(tmp_path / "ws")
     before = snapshot(ws.out)
-    ws.cdrs(
-        "2026-10",
-        [
-            [
-                "p2",
-                "sip-1",
-                "out",
-                "0145000000",
-                "+44 7911 123456",
-                "2026-10-05T09:15:00+02:00",
-                "30",
-                "D1",
-            ],
-        ],
-        name="late.csv",
-    )
+    late = call("p2,sip-1,out,0145000000,+44 7911 123456,2026-10-05T09:15:00+02:00,30,D1")
+    ws.cdrs("2026-10", [late], name="late.csv")
     result = ws.bill("2026-10")
     assert result.exit_code == 1, result.output
     assert (
@@ -238,9 +219,8 @@ def test_r64_rerun_after_a_cdr_file_was_added_reports_the_new_line(ws):
     assert snapshot(ws.out) == before
 
 
-def test_r64_rerun_after_a_rate_was_edited_reports_the_changed_line(ws):
-    ws.cdrs("2026-10", [PREMIUM_CALL])
-    bill_ok(ws, "2026-10")
+def test_r64_rerun_after_a_rate_was_edited_reports_the_changed_line(premium_october, tmp_path):
+    ws = premium_october.copy(tmp_path / "ws")
     before = snapshot(ws.out)
     # 61 s at FR_PREMIUM (0.12 + 0.34/min, 60 s steps) = 0.80; edited to 0.40/min -> 0.92
     path = ws.table("tariffs.csv", "rates")
@@ -293,20 +273,7 @@ SUBPROCESS = pytest.mark.slow
 def start_bill(ws: Workspace, month: str, pause_at: str) -> subprocess.Popen:
     env = dict(os.environ, **{PAUSE_ENV: pause_at})
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "pipeline.cli",
-            "bill",
-            "--month",
-            month,
-            "--data",
-            str(ws.data),
-            "--out",
-            str(ws.out),
-            "--rates",
-            str(ws.rates),
-        ],
+        [sys.executable, "-m", "pipeline.cli", *ws.args("bill", month)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -437,9 +404,7 @@ def test_killed_rerun_of_an_issued_month_changes_nothing(ws):
 def test_out_that_is_a_file_is_a_usage_error(ws):
     ws.cdrs("2026-10", [])
     ws.out.write_text("not a folder", encoding="utf-8")
-    result = ws.bill("2026-10")
-    assert result.exit_code == 2
-    assert "cannot use" in result.output and "as the output folder" in result.output
+    assert_refused(ws, "2026-10", 2, "cannot use", "as the output folder")
     assert ws.out.read_text(encoding="utf-8") == "not a folder"
 
 

@@ -124,22 +124,8 @@ def test_r14_amount_never_negative_never_decreasing(t, durations):
     durations = sorted(set(durations) | {0, 1, 59, 60, 61})
     with tempfile.TemporaryDirectory() as tmp:
         ws = Workspace(Path(tmp))
-        ws.add_rows("destinations.csv", [["99", "TEST_ZONE", "test"]], folder="rates")
-        ws.add_rows(
-            "tariffs.csv",
-            [
-                [
-                    "TEST_ZONE",
-                    "2025-01-01",
-                    str(t["price"]),
-                    str(t["fee"]),
-                    str(t["minimum"]),
-                    str(t["increment"]),
-                    "false",
-                ]
-            ],
-            folder="rates",
-        )
+        tariff = [str(t[k]) for k in ("price", "fee", "minimum", "increment")]
+        ws.add_zone("99", "TEST_ZONE", "test", "2025-01-01", *tariff, "false")
         ws.cdrs(
             OCT,
             [

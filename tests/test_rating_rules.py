@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.conftest import rate, rated_by_id, rows
+from tests.conftest import Workspace, rate, rated_by_id, rows
 
 OCT = "2026-10"
 
@@ -149,12 +149,7 @@ def test_r13_tariff_changes_at_midnight_paris(ws):
 
 
 def test_r13_zone_without_a_tariff_on_the_call_date_is_no_tariff(ws):
-    ws.add_rows("destinations.csv", [["49", "INTL_DE", "Allemagne"]], folder="rates")
-    ws.add_rows(
-        "tariffs.csv",
-        [["INTL_DE", "2026-10-02", "0.0500", "0", "60", "1", "false"]],
-        folder="rates",
-    )
+    ws.add_zone("49", "INTL_DE", "Allemagne", "2026-10-02", "0.0500", "0", "60", "1", "false")
     ws.cdrs(
         OCT,
         [
@@ -172,41 +167,48 @@ def test_r13_zone_without_a_tariff_on_the_call_date_is_no_tariff(ws):
 # --- R14 amount ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("callee", "duration", "billable", "amount"),
-    [
-        # min 60 / increment 1: FR_FIXED 0.0200
-        ("0145678910", 59, 60, "0.0200"),
-        ("0145678910", 60, 60, "0.0200"),
-        ("0145678910", 61, 61, "0.0203"),  # 0.0200 * 61 / 60 = 0.020333
-        ("0145678910", 30, 60, "0.0200"),  # R14's own example
-        # min 60 / increment 60: FR_PREMIUM 0.3400 + fee 0.1200
-        ("0899123456", 59, 60, "0.4600"),
-        ("0899123456", 60, 60, "0.4600"),
-        ("0899123456", 61, 120, "0.8000"),  # R14's own example: 0.1200 + 0.6800
-        # min 30 / increment 30: INTL_GB_FIXED 0.0500
-        ("+442079460000", 29, 30, "0.0250"),
-        ("+442079460000", 59, 60, "0.0500"),
-        ("+442079460000", 60, 60, "0.0500"),
-        ("+442079460000", 61, 90, "0.0750"),
-        # not answered: nothing rated
-        ("0145678910", 0, 0, "0.0000"),
-    ],
-)
-def test_r14_amount_minimum_increment_fee(ws, callee, duration, billable, amount):
-    ws.cdrs(OCT, [cdr("c", "sip-2", callee, at(0), duration)])
-    call = rated_by_id(ws, OCT)["c"]
+R14_CASES = [
+    # min 60 / increment 1: FR_FIXED 0.0200
+    ("0145678910", 59, 60, "0.0200"),
+    ("0145678910", 60, 60, "0.0200"),
+    ("0145678910", 61, 61, "0.0203"),  # 0.0200 * 61 / 60 = 0.020333
+    ("0145678910", 30, 60, "0.0200"),  # R14's own example
+    # min 60 / increment 60: FR_PREMIUM 0.3400 + fee 0.1200
+    ("0899123456", 59, 60, "0.4600"),
+    ("0899123456", 60, 60, "0.4600"),
+    ("0899123456", 61, 120, "0.8000"),  # R14's own example: 0.1200 + 0.6800
+    # min 30 / increment 30: INTL_GB_FIXED 0.0500
+    ("+442079460000", 29, 30, "0.0250"),
+    ("+442079460000", 59, 60, "0.0500"),
+    ("+442079460000", 60, 60, "0.0500"),
+    ("+442079460000", 61, 90, "0.0750"),
+    # not answered: nothing rated
+    ("0145678910", 0, 0, "0.0000"),
+]
+
+
+@pytest.fixture(scope="module")
+def r14_calls(tmp_path_factory) -> dict[str, dict]:
+    """Every R14 case as a call of sip-2 (no plan: nothing but R14 decides its amount), ten
+    minutes apart, rated together once: cdr_id "callee/duration"."""
+    ws = Workspace(tmp_path_factory.mktemp("r14"))
+    calls = [
+        cdr(f"{callee}/{duration}", "sip-2", callee, at(10 * i), duration)
+        for i, (callee, duration, _, _) in enumerate(R14_CASES)
+    ]
+    ws.cdrs(OCT, calls)
+    return rated_by_id(ws, OCT)
+
+
+@pytest.mark.parametrize(("callee", "duration", "billable", "amount"), R14_CASES)
+def test_r14_amount_minimum_increment_fee(r14_calls, callee, duration, billable, amount):
+    call = r14_calls[f"{callee}/{duration}"]
     assert call["billable_seconds"] == billable
     assert call["amount"] == Decimal(amount)
 
 
 def test_r14_amount_rounds_half_away_from_zero_to_4_decimals(ws):
-    ws.add_rows("destinations.csv", [["99", "TEST_TINY", "test"]], folder="rates")
-    ws.add_rows(
-        "tariffs.csv",
-        [["TEST_TINY", "2025-01-01", "0.0001", "0.0000", "1", "1", "false"]],
-        folder="rates",
-    )
+    ws.add_zone("99", "TEST_TINY", "test", "2025-01-01", "0.0001", "0.0000", "1", "1", "false")
     ws.cdrs(
         OCT,
         [
@@ -224,14 +226,18 @@ def test_r14_amount_rounds_half_away_from_zero_to_4_decimals(ws):
 # --- R15 unlimited plan -------------------------------------------------------------------
 
 
-def _plan_customer(ws, order_date="2026-03-10", notice_date="", zones=""):
-    ws.add_rows("customers.csv", [["C3", "Gamma SAS", "FR", "false", "false", "", "", "Lyon"]])
-    ws.add_rows("sip_accounts.csv", [["sip-3", "C3"]])
-    ws.add_rows(
-        "subscriptions.csv",
-        [["S3", "C3", "PLAN_UNLIMITED", "25.00", order_date, "0", "sip-3", zones, notice_date]],
-    )
-    ws.add_rows("devices.csv", [["D3", "C3", "true", "sip-3", "desk"]])
+def _plan_customer(
+    ws, order_date="2026-03-10", notice_date="", zones="", *, customer="C3", **identity
+):
+    """A French customer (C3 Gamma SAS in Lyon, or the `identity` given: name, pro, city) with
+    an unlimited plan on its own SIP account (sip-3 for C3) and its own device (D3 for C3)."""
+    n = customer[1:]
+    name, pro, city = ({"name": "Gamma SAS", "pro": "false", "city": "Lyon"} | identity).values()
+    ws.add_rows("customers.csv", [[customer, name, "FR", pro, "false", "", "", city]])
+    ws.add_rows("sip_accounts.csv", [[f"sip-{n}", customer]])
+    subscription = [f"S{n}", customer, "PLAN_UNLIMITED", "25.00", order_date, "0", f"sip-{n}"]
+    ws.add_rows("subscriptions.csv", [[*subscription, zones, notice_date]])
+    ws.add_rows("devices.csv", [[f"D{n}", customer, "true", f"sip-{n}", "desk"]])
 
 
 def test_r15_plan_covers_national_zones_and_order_form_zones(ws):
@@ -294,13 +300,8 @@ def test_r15_order_form_zones_of_another_account_do_not_apply(ws):
 
 
 def test_r16_reason_order(ws):
-    ws.add_rows("customers.csv", [["C4", "Call Center SA", "FR", "true", "false", "", "", "Lille"]])
-    ws.add_rows("sip_accounts.csv", [["sip-4", "C4"]])
-    ws.add_rows(
-        "subscriptions.csv",
-        [["S4", "C4", "PLAN_UNLIMITED", "25.00", "2026-01-05", "0", "sip-4", "", ""]],
-    )
-    ws.add_rows("devices.csv", [["D4", "C4", "true", "sip-4", "desk"]])
+    # C4, a call centre: a telecom professional with a plan on sip-4 and its device D4
+    _plan_customer(ws, "2026-01-05", customer="C4", name="Call Center SA", pro="true", city="Lille")
     ws.cdrs(
         OCT,
         [
@@ -459,13 +460,20 @@ def test_r21_order_by_start_then_cdr_id_and_other_reasons_do_not_consume(ws):
 # --- R22 concurrent calls -----------------------------------------------------------------
 
 
+def _three_at_nine() -> list[list[str]]:
+    """Three calls of sip-1 at 09:00 for 100 s, the third one incoming (a busy channel too)."""
+    return [
+        cdr("a", "sip-1", "0145678910", "2026-10-03T09:00:00+02:00", 100),
+        cdr("b", "sip-1", "0145678911", "2026-10-03T09:00:00+02:00", 100),
+        cdr("c", "sip-1", "0145678912", "2026-10-03T09:00:00+02:00", 100, "", direction="in"),
+    ]
+
+
 def test_r22_call_ending_when_another_starts_does_not_overlap(ws):
     ws.cdrs(
         OCT,
         [
-            cdr("a", "sip-1", "0145678910", "2026-10-03T09:00:00+02:00", 100),
-            cdr("b", "sip-1", "0145678911", "2026-10-03T09:00:00+02:00", 100),
-            cdr("c", "sip-1", "0145678912", "2026-10-03T09:00:00+02:00", 100, "", direction="in"),
+            *_three_at_nine(),
             cdr("d", "sip-1", "0145678913", "2026-10-03T09:01:40+02:00", 100),  # starts at a's end
             cdr("e", "sip-1", "0145678914", "2026-10-03T09:01:40+02:00", 0),  # not answered
         ],
@@ -484,9 +492,7 @@ def test_r22_four_calls_at_one_instant_break_fair_use(ws):
     ws.cdrs(
         OCT,
         [
-            cdr("a", "sip-1", "0145678910", "2026-10-03T09:00:00+02:00", 100),
-            cdr("b", "sip-1", "0145678911", "2026-10-03T09:00:00+02:00", 100),
-            cdr("c", "sip-1", "0145678912", "2026-10-03T09:00:00+02:00", 100, "", direction="in"),
+            *_three_at_nine(),
             cdr("d", "sip-1", "0145678913", "2026-10-03T09:01:39+02:00", 100),  # 1 s of overlap
             cdr("later", "sip-1", "0145678914", "2026-10-20T09:00:00+02:00", 60),
         ],
@@ -629,12 +635,7 @@ def test_r25_forwarding_beyond_the_allowance_is_reported(ws):
 
 def test_r63_usage_line_per_account_zone_reason_rounded_once(ws):
     # 0.0025 per call: two calls sum to 0.0050 -> 0.01 (rounding each call to cents would give 0)
-    ws.add_rows("destinations.csv", [["99", "TEST_TINY", "test"]], folder="rates")
-    ws.add_rows(
-        "tariffs.csv",
-        [["TEST_TINY", "2025-01-01", "0.0025", "0.0000", "60", "1", "false"]],
-        folder="rates",
-    )
+    ws.add_zone("99", "TEST_TINY", "test", "2025-01-01", "0.0025", "0.0000", "60", "1", "false")
     ws.cdrs(
         OCT,
         [

@@ -6,25 +6,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import PROVIDER, write_rows
-
-CUSTOMER_HEADER = [
-    "customer_id",
-    "name",
-    "country",
-    "telecom_professional",
-    "sla_eligible",
-    "siren",
-    "vat_number",
-    "address",
-]
+from pipeline.core import contract
+from tests.conftest import PROVIDER, header, write_rows
 
 
 def set_customer(ws, row: list[str]) -> None:
     write_rows(
         ws.table("customers.csv"),
         [
-            CUSTOMER_HEADER,
+            header(contract.CUSTOMERS, 8),
             row,
             ["C2", "Beta BV", "BE", "false", "false", "", "BE0403019261", "Bruxelles"],
         ],
@@ -40,52 +30,42 @@ def assert_stopped(ws, message: str) -> None:
     assert not ws.out.exists()
 
 
-@pytest.mark.parametrize(
-    "row, message",
-    [
-        (
-            ["C1", "Alpha", "FR", "false", "true", "732829321", "", "Paris"],
-            "customers.csv row 1: siren '732829321' is not a valid SIREN",
-        ),
-        (
-            ["C1", "Alpha", "FR", "false", "true", "73282932", "", "Paris"],
-            "customers.csv row 1: siren '73282932' is not a valid SIREN",
-        ),
-    ],
-)
-def test_r42_bad_customer_identity_stops_the_run(ws, row, message):
-    set_customer(ws, row)
-    assert_stopped(ws, message)
+def customer(country: str, siren: str, vat_number: str) -> list[str]:
+    """C1, SLA-eligible, with this identity (in Paris if French, else in Brussels)."""
+    city = "Paris" if country == "FR" else "Bruxelles"
+    return ["C1", "Alpha", country, "false", "true", siren, vat_number, city]
+
+
+@pytest.mark.parametrize("siren", ["732829321", "73282932"])
+def test_r42_bad_customer_identity_stops_the_run(ws, siren):
+    set_customer(ws, customer("FR", siren, ""))
+    assert_stopped(ws, f"customers.csv row 1: siren '{siren}' is not a valid SIREN")
 
 
 @pytest.mark.parametrize(
-    "row, problem",
+    "country, siren, vat_number, problem",
     [
-        (
-            ["C1", "Alpha", "BE", "false", "true", "", "BE0403019262", "Bruxelles"],
-            "vat_number 'BE0403019262' is not a valid EU VAT number",
-        ),
-        (
-            ["C1", "Alpha", "BE", "false", "true", "", "DE136695976", "Bruxelles"],
-            "vat_number 'DE136695976' is not from the customer's country BE",
-        ),
+        ("BE", "", "BE0403019262", "vat_number 'BE0403019262' is not a valid EU VAT number"),
+        ("BE", "", "DE136695976", "vat_number 'DE136695976' is not from the customer's country BE"),
         # a valid French VAT number, but of another company (SIREN 552100554)
         (
-            ["C1", "Alpha", "FR", "false", "true", "732829320", "FR96552100554", "Paris"],
+            "FR",
+            "732829320",
+            "FR96552100554",
             "vat_number 'FR96552100554' does not belong to siren '732829320'",
         ),
     ],
 )
-def test_r42_invalid_customer_vat_number_stops_the_run(ws, row, problem):
+def test_r42_invalid_customer_vat_number_stops_the_run(ws, country, siren, vat_number, problem):
     # issue 4: bad VAT numbers are rejected as R42 says; issuing the invoice with French VAT
     # instead of reverse charge could only be undone by a credit note
-    set_customer(ws, row)
+    set_customer(ws, customer(country, siren, vat_number))
     ws.cdrs("2026-10", [])
     assert_stopped(ws, f"customers.csv row 1: {problem}")
 
 
 def test_r42_valid_identities_are_accepted(ws):
-    set_customer(ws, ["C1", "Alpha", "FR", "false", "true", "552100554", "FR96552100554", "Paris"])
+    set_customer(ws, customer("FR", "552100554", "FR96552100554"))
     ws.cdrs("2026-10", [])
     result = ws.bill("2026-10")
     assert result.exit_code == 0, result.output

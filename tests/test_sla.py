@@ -33,6 +33,15 @@ def inc(
     }
 
 
+def credit(pct: str, charges_ht: str, vat_rate: str) -> tuple[Decimal, Decimal, Decimal]:
+    """credit_amounts of these decimals: (HT, VAT, TTC)."""
+    return credit_amounts(Decimal(pct), Decimal(charges_ht), Decimal(vat_rate))
+
+
+def decimals(*values: str) -> tuple[Decimal, ...]:
+    return tuple(Decimal(v) for v in values)
+
+
 def seconds_down(av) -> Fraction:
     return Fraction(av.downtime_us, 1_000_000)
 
@@ -55,11 +64,7 @@ def test_r50_worked_example_of_the_rules():
     assert av.incident_ids == ("I1", "P1")
     assert av.excusable_ids == ("I2",)
     assert credit_tier(av.pct) == Decimal("5")
-    assert credit_amounts(Decimal("5"), Decimal("85.00"), Decimal("0.20")) == (
-        Decimal("4.25"),
-        Decimal("0.85"),
-        Decimal("5.10"),
-    )
+    assert credit("5", "85.00", "0.20") == decimals("4.25", "0.85", "5.10")
 
 
 def test_r50_month_length_is_real_elapsed_time_dst():
@@ -192,29 +197,13 @@ def test_r51_whole_month_down_is_20_percent():
 
 def test_r51_credit_rounding_and_cap():
     # 5 % of 33.33 = 1.6665 -> 1.67; VAT 0.334 -> 0.33; TTC 2.00
-    assert credit_amounts(Decimal("5"), Decimal("33.33"), Decimal("0.20")) == (
-        Decimal("1.67"),
-        Decimal("0.33"),
-        Decimal("2.00"),
-    )
+    assert credit("5", "33.33", "0.20") == decimals("1.67", "0.33", "2.00")
     # 10 % of 25.05 = 2.505 -> 2.51 (half away from zero); VAT 0.502 -> 0.50
-    assert credit_amounts(Decimal("10"), Decimal("25.05"), Decimal("0.20")) == (
-        Decimal("2.51"),
-        Decimal("0.50"),
-        Decimal("3.01"),
-    )
+    assert credit("10", "25.05", "0.20") == decimals("2.51", "0.50", "3.01")
     # reverse charge or outside the EU: rate 0
-    assert credit_amounts(Decimal("20"), Decimal("40.00"), Decimal("0")) == (
-        Decimal("8.00"),
-        Decimal("0.00"),
-        Decimal("8.00"),
-    )
+    assert credit("20", "40.00", "0") == decimals("8.00", "0.00", "8.00")
     # never more than 20 % of the charges
-    assert credit_amounts(Decimal("30"), Decimal("100.00"), Decimal("0.20")) == (
-        Decimal("20.00"),
-        Decimal("4.00"),
-        Decimal("24.00"),
-    )
+    assert credit("30", "100.00", "0.20") == decimals("20.00", "4.00", "24.00")
 
 
 def test_r51_availability_reported_half_away_from_zero():

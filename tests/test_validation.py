@@ -56,8 +56,7 @@ def snapshot(out: Path) -> dict[str, str]:
 
 import json  # noqa: E402
 
-import pytest  # noqa: E402
-
+from tests import scenarios  # noqa: E402
 from tests.conftest import Workspace, rated_calls_table  # noqa: E402
 
 MONTH = "2026-10"
@@ -67,73 +66,26 @@ def calls(ws: Workspace, month: str = MONTH) -> None:
     """Five calls on the 3rd of `month`: c1..c5 in MONTH, p1..p5 in another month."""
     day = f"{month}-03"
     prefix = "c" if month == MONTH else "p"
+    be_fixed = "c5,sip-2,out,003225000000,+32 2 500 00 00,2026-10-03T11:00:00+02:00,120,"
     ws.cdrs(
         month,
         [
-            [prefix + row[0][1:], *row[1:]]
-            for row in [
-                [
-                    "c1",
-                    "sip-1",
-                    "out",
-                    "0145000000",
-                    "+44 7911 123456",
-                    f"{day}T09:15:00+02:00",
-                    "61",
-                    "D1",
-                ],
-                [
-                    "c2",
-                    "sip-1",
-                    "out",
-                    "0145000000",
-                    "01 45 67 89 10",
-                    f"{day}T10:15:00+02:00",
-                    "61",
-                    "D1",
-                ],
-                [
-                    "c3",
-                    "sip-1",
-                    "in",
-                    "0145000000",
-                    "0145000000",
-                    f"{day}T10:16:00+02:00",
-                    "30",
-                    "",
-                ],
-                ["c4", "sip-1", "out", "0145000000", "abc", f"{day}T10:17:00+02:00", "61", "D1"],
-                [
-                    "c5",
-                    "sip-2",
-                    "out",
-                    "003225000000",
-                    "+32 2 500 00 00",
-                    f"{day}T11:00:00+02:00",
-                    "120",
-                    "",
-                ],
-            ]
+            [prefix + r[0][1:], *r[1:5], r[5].replace("2026-10-03", day), *r[6:]]
+            for r in scenarios.calls(*scenarios.FOUR_CALLS, be_fixed)
         ],
     )
 
 
-@pytest.fixture
-def gates(ws) -> FaultyGates:
-    """The gates of every run of the test's workspace."""
-    ws.gates = FaultyGates()
-    return ws.gates
-
-
-def test_a_clean_month_passes_and_reports_every_expectation(ws, gates):
+def test_a_clean_month_passes_and_reports_every_expectation(gated_sample):
+    """A clean month (October 2026 of the sample, through the gates: conftest.gated_sample)
+    passes, and its report lists every expectation of every suite."""
     from pipeline.validation.expectations.inputs import input_suites
     from pipeline.validation.expectations.outputs import output_suites
 
-    calls(ws)
-    result = ws.bill(MONTH)
+    out, result = gated_sample
     assert result.exit_code == 0, result.output
     assert "Calculating Metrics" not in result.output  # no progress bars
-    folder = ws.out / MONTH / "validation"
+    folder = out / MONTH / "validation"
     report = (folder / "report.md").read_text(encoding="utf-8")
     for stage, suites in (("inputs", input_suites()), ("outputs", output_suites())):
         data = json.loads((folder / f"{stage}.json").read_text(encoding="utf-8"))
@@ -149,7 +101,7 @@ def test_a_clean_month_passes_and_reports_every_expectation(ws, gates):
             assert f"### {suite.name} passed" in report
             for check in suite.checks:
                 assert f"| pass | {check.rule} | `{check.id}` |" in report
-    manifest = json.loads((ws.out / MONTH / "manifest.json").read_text(encoding="utf-8"))
+    manifest = json.loads((out / MONTH / "manifest.json").read_text(encoding="utf-8"))
     summary = manifest["validation"]
     assert summary["success"] is True
     assert summary["stages"]["inputs"]["failed"] == 0
@@ -166,18 +118,13 @@ def test_preload_imports_great_expectations_in_the_background():
     assert "pipeline.validation.expectations.outputs" in sys.modules
 
 
-def test_the_sample_month_passes_every_gate(sample_copy):
+def test_the_sample_month_passes_every_gate(gated_sample):
     """The one sample run with the gates (the other sample tests share sample_out, issued
     without them): October 2026 of the sample, after its September, passes every input and
     output expectation."""
-    import shutil
-
-    from tests.conftest import cli, sample_args
-
-    shutil.rmtree(sample_copy / "2026-10")
-    result = cli(*sample_args("bill", "2026-10", sample_copy), gates=validation.GATES)
+    out, result = gated_sample
     assert result.exit_code == 0, result.output
-    summary = json.loads((sample_copy / "2026-10" / "manifest.json").read_text(encoding="utf-8"))
+    summary = json.loads((out / "2026-10" / "manifest.json").read_text(encoding="utf-8"))
     assert summary["validation"]["success"] is True
     assert summary["validation"]["stages"]["inputs"]["failed"] == 0
     assert summary["validation"]["stages"]["outputs"]["failed"] == 0

@@ -10,6 +10,7 @@ runs `billing bill` for each case and checks that nothing under OUT changed.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 from collections.abc import Callable
@@ -33,6 +34,11 @@ def ins(table: str, **values: Any) -> str:
     """INSERT BY NAME of one row; values are test literals written as SQL."""
     cols = ", ".join(f"{_lit(v)} as {k}" for k, v in values.items())
     return f"insert into {table} by name select {cols}"
+
+
+def twice(table: str, **values: Any) -> list[str]:
+    """The same row inserted twice, at source rows 91 and 92."""
+    return [ins(table, **values, source_row=row) for row in (91, 92)]
 
 
 def _lit(value: Any) -> str:
@@ -70,8 +76,28 @@ def case(suite: str, name: str, sql: list[str], fails: str) -> InputCase:
     return InputCase(f"inputs.{suite}", name, tuple(sql), frozenset(fails.split()))
 
 
+# each reference table loses (or renames) one of its columns: its suite's `columns` check fails
+COLUMN_CHANGES = {
+    "customers": "alter table ref_customers drop column address",
+    "sip_accounts": "alter table ref_sip_accounts rename customer_id to owner",
+    "subscriptions": "alter table ref_subscriptions drop column notice_date",
+    "rentals": "alter table ref_rentals drop column serial",
+    "rma": "alter table ref_rma drop column defective_returned_on",
+    "equipment_sales": "alter table ref_equipment_sales drop column delivered_on",
+    "devices": "alter table ref_devices drop column kind",
+    "incidents": "alter table ref_incidents drop column cause",
+    "sla_claims": "alter table ref_sla_claims drop column received_on",
+    "destinations": "alter table ref_destinations drop column description",
+    "tariffs": "alter table ref_tariffs drop column increment_s",
+    "products": "alter table ref_products drop column description",
+    "equipment": "alter table ref_equipment drop column description",
+}
+
+# a rental given twice in the rentals case, with other values each time
+RENTAL_R1 = dict(rental_id="R1", customer_id="C1", equipment_model="PHONE_B", commitment_months=0)
+
 INPUT_CASES = (
-    case("customers", "columns", ["alter table ref_customers drop column address"], "columns"),
+    *(case(suite, "columns", [sql], "columns") for suite, sql in COLUMN_CHANGES.items()),
     case(
         "customers",
         "rows",
@@ -96,24 +122,12 @@ INPUT_CASES = (
     ),
     case(
         "sip_accounts",
-        "columns",
-        ["alter table ref_sip_accounts rename customer_id to owner"],
-        "columns",
-    ),
-    case(
-        "sip_accounts",
         "rows",
         [
             ins("ref_sip_accounts", sip_account=None, customer_id="C404", source_row=90),
             ins("ref_sip_accounts", sip_account="sip-1", customer_id=None, source_row=91),
         ],
         "sip_account.not_null sip_account.unique customer_id.not_null customer_id.known",
-    ),
-    case(
-        "subscriptions",
-        "columns",
-        ["alter table ref_subscriptions drop column notice_date"],
-        "columns",
     ),
     case(
         "subscriptions",
@@ -147,7 +161,6 @@ INPUT_CASES = (
         "monthly_price_e4.not_null monthly_price_e4.min order_date.not_null commitment_months.min "
         "notice_date.not_before_order_date account_of_customer intl_zones_known",
     ),
-    case("rentals", "columns", ["alter table ref_rentals drop column serial"], "columns"),
     case(
         "rentals",
         "rows",
@@ -165,24 +178,18 @@ INPUT_CASES = (
             ),
             ins(
                 "ref_rentals",
-                rental_id="R1",
-                customer_id="C1",
-                equipment_model="PHONE_B",
+                **RENTAL_R1,
                 monthly_fee_eur=None,
                 start_date="2026-05-01",
-                commitment_months=0,
                 notice_date="2026-01-01",
                 returned_on="2026-01-02",
                 source_row=91,
             ),
             ins(
                 "ref_rentals",
-                rental_id="R1",
-                customer_id="C1",
-                equipment_model="PHONE_B",
+                **RENTAL_R1,
                 monthly_fee_eur=Decimal("5.00"),
                 start_date="2026-01-01",
-                commitment_months=0,
                 source_row=92,
             ),
         ],
@@ -190,7 +197,6 @@ INPUT_CASES = (
         "monthly_fee_e4.min monthly_fee_e4.not_null start_date.not_null commitment_months.min "
         "return_condition.in_set notice_date.not_before_start_date returned_on.not_before_start_date",
     ),
-    case("rma", "columns", ["alter table ref_rma drop column defective_returned_on"], "columns"),
     case(
         "rma",
         "rows",
@@ -211,12 +217,6 @@ INPUT_CASES = (
     ),
     case(
         "equipment_sales",
-        "columns",
-        ["alter table ref_equipment_sales drop column delivered_on"],
-        "columns",
-    ),
-    case(
-        "equipment_sales",
         "rows",
         [
             ins(
@@ -229,7 +229,7 @@ INPUT_CASES = (
                 delivered_on=None,
                 source_row=90,
             ),
-            ins(
+            *twice(
                 "ref_equipment_sales",
                 sale_id="X1",
                 customer_id="C1",
@@ -237,23 +237,11 @@ INPUT_CASES = (
                 quantity=1,
                 unit_price_eur=Decimal("1.00"),
                 delivered_on="2026-10-01",
-                source_row=91,
-            ),
-            ins(
-                "ref_equipment_sales",
-                sale_id="X1",
-                customer_id="C1",
-                equipment_model="PHONE_B",
-                quantity=1,
-                unit_price_eur=Decimal("1.00"),
-                delivered_on="2026-10-01",
-                source_row=92,
             ),
         ],
         "sale_id.not_null sale_id.unique customer_id.known equipment_model.not_null quantity.min "
         "unit_price_e4.min delivered_on.not_null",
     ),
-    case("devices", "columns", ["alter table ref_devices drop column kind"], "columns"),
     case(
         "devices",
         "rows",
@@ -278,7 +266,6 @@ INPUT_CASES = (
         "device_id.not_null device_id.unique customer_id.known supplied_by_provider.in_set "
         "supplied_by_provider.not_null account_of_customer",
     ),
-    case("incidents", "columns", ["alter table ref_incidents drop column cause"], "columns"),
     case(
         "incidents",
         "rows",
@@ -314,9 +301,6 @@ INPUT_CASES = (
         "end_time.not_before_start_time excusable.in_set excusable.not_null customer_id.known",
     ),
     case(
-        "sla_claims", "columns", ["alter table ref_sla_claims drop column received_on"], "columns"
-    ),
-    case(
         "sla_claims",
         "rows",
         [
@@ -339,12 +323,6 @@ INPUT_CASES = (
     ),
     case(
         "destinations",
-        "columns",
-        ["alter table ref_destinations drop column description"],
-        "columns",
-    ),
-    case(
-        "destinations",
         "rows",
         [
             ins("ref_destinations", prefix=None, zone="MARS", source_row=90),
@@ -353,7 +331,6 @@ INPUT_CASES = (
         ],
         "prefix.not_null prefix.unique prefix.format zone.known",
     ),
-    case("tariffs", "columns", ["alter table ref_tariffs drop column increment_s"], "columns"),
     case(
         "tariffs",
         "rows",
@@ -386,7 +363,6 @@ INPUT_CASES = (
         "connection_fee_e4.min min_billable_s.min increment_s.min in_unlimited_plan.in_set "
         "in_unlimited_plan.not_null",
     ),
-    case("products", "columns", ["alter table ref_products drop column description"], "columns"),
     case(
         "products",
         "rows",
@@ -407,7 +383,6 @@ INPUT_CASES = (
         "product_code.not_null product_code.unique kind.in_set kind.not_null unlimited.in_set "
         "unlimited.not_null list_price_e4.min",
     ),
-    case("equipment", "columns", ["alter table ref_equipment drop column description"], "columns"),
     case(
         "equipment",
         "rows",
@@ -820,19 +795,53 @@ def rated(tmp_path_factory) -> Any:
 
 @pytest.fixture(scope="module")
 def billed(tmp_path_factory) -> tuple[Any, Any, Any]:
-    """PREVIOUS issued (the ledger), then MONTH's documents as the output gate is handed them,
-    its ledger snapshot, and a connection holding MONTH rated with the same billed ids (the
-    run's own connection is closed when the computation ends; the cases change this one)."""
+    """PREVIOUS issued (the ledger), then MONTH's documents as the output gate is handed them
+    (compute_month without gates returns the very documents it would hand them), its ledger
+    snapshot, and a connection holding MONTH rated with the same billed ids (the run's own
+    connection is closed when the computation ends; the cases change this one)."""
+    from pipeline.billing.month import MonthInputs, compute_month
     from pipeline.core.dates import Month
+    from pipeline.inputs.reference import load_reference
+    from pipeline.ledger.snapshot import read_snapshot
     from pipeline.rating.models import rate_folders
 
     ws = workspace(tmp_path_factory.mktemp("billed"))
     assert ws.bill(PREVIOUS).exit_code == 0
-    capture = FaultyGates()
-    result = ws.bill(MONTH, gates=capture)
-    assert result.exit_code == 0, result.output
-    con = rate_folders(Month.parse(MONTH), ws.data, ws.rates, capture.snapshot.billed_id_files())
-    return capture.documents, con, capture.snapshot
+    month = Month.parse(MONTH)
+    snapshot = read_snapshot(ws.out, before=month)
+    inputs = MonthInputs(month, load_reference(ws.data, ws.rates), ws.data)
+    documents = compute_month(inputs, snapshot, scratch=tmp_path_factory.mktemp("scratch"))
+    con = rate_folders(month, ws.data, ws.rates, snapshot.billed_id_files())
+    return documents, con, snapshot
+
+
+@contextlib.contextmanager
+def changed(con, sql: tuple[str, ...]):
+    """`con` with a case's SQL statements applied, all rolled back afterwards."""
+    con.execute("begin transaction")
+    try:
+        for statement in sql:
+            con.execute(statement)
+        yield con
+    finally:
+        con.execute("rollback")
+
+
+def assert_named(output: str, c) -> None:
+    """Every expectation the case breaks is named in `output`."""
+    for check in c.fails:
+        assert f"- {c.suite}:{check} [" in output
+
+
+def assert_stopped(error, c, exit_code: int, stage: str, ending: str) -> None:
+    """The gate's error: its exit code, at least the case's failures, and its message."""
+    assert error.exit_code == exit_code
+    failed = {e.check for e in error.report.failures}
+    assert c.fails <= failed, f"not failing: {sorted(c.fails - failed)}"
+    message = str(error)
+    assert message.startswith(f"{stage} validation of {MONTH} failed")
+    assert message.rstrip().endswith(ending)
+    assert_named(message, c)
 
 
 # --- the fast matrix: each suite alone, through its gate -------------------------------------
@@ -840,24 +849,9 @@ def billed(tmp_path_factory) -> tuple[Any, Any, Any]:
 
 @pytest.mark.parametrize("c", INPUT_CASES, ids=lambda c: c.id)
 def test_input_suite_stops_with_exit_2_naming_each_broken_expectation(rated, c):
-    con = rated
-    con.execute("begin transaction")
-    try:
-        for sql in c.sql:
-            con.execute(sql)
-        with pytest.raises(InputError) as caught:
-            validation.validate_inputs(con, None, MONTH, only={c.suite})
-    finally:
-        con.execute("rollback")
-    error = caught.value
-    assert error.exit_code == 2
-    failed = {e.check for e in error.report.failures}
-    assert c.fails <= failed, f"not failing: {sorted(c.fails - failed)}"
-    message = str(error)
-    assert message.startswith(f"inputs validation of {MONTH} failed")
-    assert message.rstrip().endswith("nothing was issued")
-    for check in c.fails:
-        assert f"- {c.suite}:{check} [" in message
+    with changed(rated, c.sql) as con, pytest.raises(InputError) as caught:
+        validation.validate_inputs(con, None, MONTH, only={c.suite})
+    assert_stopped(caught.value, c, 2, "inputs", "nothing was issued")
 
 
 @pytest.mark.parametrize("c", OUTPUT_CASES, ids=lambda c: c.id)
@@ -870,29 +864,15 @@ def test_output_suite_stops_with_exit_1_naming_each_broken_expectation(billed, c
     )
     if c.change:
         c.change(docs)
-    changed = dataclasses.replace(
+    changed_month = dataclasses.replace(
         billed_month,
         invoices=docs.invoices,
         credit_notes=docs.credit_notes,
         reconciliation=docs.reconciliation,
     )
-    con.execute("begin transaction")
-    try:
-        for sql in c.sql:
-            con.execute(sql)
-        with pytest.raises(ProblemFound) as caught:
-            validation.validate_outputs(changed, con, ledger, MONTH, only={c.suite})
-    finally:
-        con.execute("rollback")
-    error = caught.value
-    assert error.exit_code == 1
-    failed = {e.check for e in error.report.failures}
-    assert c.fails <= failed, f"not failing: {sorted(c.fails - failed)}"
-    message = str(error)
-    assert message.startswith(f"outputs validation of {MONTH} failed")
-    assert message.rstrip().endswith("nothing was published")
-    for check in c.fails:
-        assert f"- {c.suite}:{check} [" in message
+    with changed(con, c.sql), pytest.raises(ProblemFound) as caught:
+        validation.validate_outputs(changed_month, con, ledger, MONTH, only={c.suite})
+    assert_stopped(caught.value, c, 1, "outputs", "nothing was published")
 
 
 def test_every_expectation_is_broken_by_some_case():
@@ -918,6 +898,17 @@ def test_suite_ids_are_unique():
 # --- the end-to-end matrix: `billing bill` stops, nothing under OUT changes ------------------
 
 
+def assert_run_stopped(ws: Workspace, before: dict[str, str], c, exit_code: int, stage: str):
+    """`billing bill` of MONTH stops with `exit_code`, names the case's failures, and leaves
+    OUT as it was `before`."""
+    result = ws.bill(MONTH)
+    assert result.exit_code == exit_code, result.output
+    assert f"{stage} validation of {MONTH} failed" in result.output
+    assert_named(result.output, c)
+    assert snapshot(ws.out) == before
+    assert not (ws.out / MONTH).exists()
+
+
 def _issue_previous(ws: Workspace) -> dict[str, str]:
     assert ws.bill(PREVIOUS, gates=validation.GATES).exit_code == 0
     return snapshot(ws.out)
@@ -930,13 +921,7 @@ def test_end_to_end_input_failure_exit_2_and_out_unchanged(tmp_path, c):
     before = _issue_previous(ws)
     gates = ws.gates = FaultyGates()
     gates.input_sql = list(c.sql)
-    result = ws.bill(MONTH)
-    assert result.exit_code == 2, result.output
-    assert f"inputs validation of {MONTH} failed" in result.output
-    for check in c.fails:
-        assert f"- {c.suite}:{check} [" in result.output
-    assert snapshot(ws.out) == before
-    assert not (ws.out / MONTH).exists()
+    assert_run_stopped(ws, before, c, 2, "inputs")
 
 
 @pytest.mark.slow
@@ -968,10 +953,4 @@ def test_end_to_end_output_failure_exit_1_and_out_unchanged(tmp_path, c):
                     return iter(notes_docs.credit_notes)
 
             gates.credit_notes = LateNotes()
-    result = ws.bill(MONTH)
-    assert result.exit_code == 1, result.output
-    assert f"outputs validation of {MONTH} failed" in result.output
-    for check in c.fails:
-        assert f"- {c.suite}:{check} [" in result.output
-    assert snapshot(ws.out) == before
-    assert not (ws.out / MONTH).exists()
+    assert_run_stopped(ws, before, c, 1, "outputs")

@@ -18,6 +18,7 @@ from openpyxl import load_workbook
 from pipeline.exports import workbook as exports
 from pipeline.exports.xlsx import EURO, Column, add_sheet, new_workbook, save_deterministic
 from tests.conftest import Workspace
+from tests.scenarios import C2_MOBILE, EMERGENCY, FOUR_CALLS, calls
 
 SHEETS = [
     "Synthèse",
@@ -41,58 +42,9 @@ def month_with_calls(ws: Workspace) -> None:
     ws.add_rows("customers.csv", [["C3", INJECTED_NAME, "FR", "false", "false", "", "", "@Lyon"]])
     ws.add_rows("sip_accounts.csv", [["sip-3", "C3"]])
     ws.add_rows(
-        "subscriptions.csv",
-        [
-            ["S3", "C3", "OPT_IVR", "30.00", "2026-01-05", "0", "", "", ""],
-        ],
+        "subscriptions.csv", [["S3", "C3", "OPT_IVR", "30.00", "2026-01-05", "0", "", "", ""]]
     )
-    ws.cdrs(
-        "2026-10",
-        [
-            [
-                "c1",
-                "sip-1",
-                "out",
-                "0145000000",
-                "+44 7911 123456",
-                "2026-10-03T09:15:00+02:00",
-                "61",
-                "D1",
-            ],
-            [
-                "c2",
-                "sip-1",
-                "out",
-                "0145000000",
-                "01 45 67 89 10",
-                "2026-10-03T10:15:00+02:00",
-                "61",
-                "D1",
-            ],
-            [
-                "c3",
-                "sip-1",
-                "in",
-                "0145000000",
-                "0145000000",
-                "2026-10-03T10:16:00+02:00",
-                "30",
-                "",
-            ],
-            ["c4", "sip-1", "out", "0145000000", "abc", "2026-10-03T10:17:00+02:00", "61", "D1"],
-            [
-                "c5",
-                "sip-2",
-                "out",
-                "0145000000",
-                "0612345678",
-                "2026-10-04T10:17:00+02:00",
-                "125",
-                "",
-            ],
-            ["c6", "sip-1", "out", "0145000000", "112", "2026-10-04T11:00:00+02:00", "125", "D1"],
-        ],
-    )
+    ws.cdrs("2026-10", calls(*FOUR_CALLS, C2_MOBILE, EMERGENCY))
 
 
 def bill(ws: Workspace, month: str = "2026-10") -> Path:
@@ -101,13 +53,22 @@ def bill(ws: Workspace, month: str = "2026-10") -> Path:
     return ws.out / month / f"billing_{month}.xlsx"
 
 
+@pytest.fixture(scope="module")
+def october(tmp_path_factory) -> tuple[Workspace, Path, float]:
+    """month_with_calls billed once, for the tests that only read it: the workspace, its
+    workbook, and the time.monotonic() of the end of the run."""
+    ws = Workspace(tmp_path_factory.mktemp("october"))
+    month_with_calls(ws)
+    path = bill(ws)
+    return ws, path, time.monotonic()
+
+
 def rows_of(ws_sheet) -> list[tuple]:
     return [tuple(r) for r in ws_sheet.iter_rows(values_only=True)]
 
 
-def test_sheets_headers_frozen_filtered(ws):
-    month_with_calls(ws)
-    wb = load_workbook(bill(ws))
+def test_sheets_headers_frozen_filtered(october):
+    wb = load_workbook(october[1])
     assert wb.sheetnames == SHEETS
     factures = wb["Factures"]
     assert rows_of(factures)[0] == (
@@ -131,9 +92,8 @@ def test_sheets_headers_frozen_filtered(ws):
     assert factures.column_dimensions["A"].width == 14  # "F2026-000001" + 2
 
 
-def test_factures_real_numbers_euro_format_real_dates(ws):
-    month_with_calls(ws)
-    wb = load_workbook(bill(ws))
+def test_factures_real_numbers_euro_format_real_dates(october):
+    wb = load_workbook(october[1])
     *rows, total = rows_of(wb["Factures"])[1:]
     # the totals row accountants expect (issue 17): HT, VAT, TTC of the invoices above
     assert total[0] == "Total" and total[6:9] == (55.27, 11.04, 66.31)  # the 3 invoices below
@@ -163,9 +123,8 @@ def test_factures_real_numbers_euro_format_real_dates(ws):
                 assert cell.data_type != "f", (ws_.title, cell.coordinate)
 
 
-def test_synthese_totals_by_vat_rate_reconciliation_and_chart(ws):
-    month_with_calls(ws)
-    path = bill(ws)
+def test_synthese_totals_by_vat_rate_reconciliation_and_chart(october):
+    path = october[1]
     rows = rows_of(load_workbook(path)["Synthèse"])
     assert rows[0] == ("Rubrique", "Indicateur", "Valeur", "Montant HT", "TVA", "Montant TTC")
     body = {(r[0], r[1]): r[2:] for r in rows[1:]}
@@ -206,9 +165,8 @@ def test_synthese_totals_by_vat_rate_reconciliation_and_chart(ws):
     assert rows[15][1] == "Abonnement" and rows[16][1] == "Communications"
 
 
-def test_lignes_consommations_rejets(ws):
-    month_with_calls(ws)
-    wb = load_workbook(bill(ws))
+def test_lignes_consommations_rejets(october):
+    wb = load_workbook(october[1])
     *lignes, total = rows_of(wb["Lignes"])
     assert (total[0], total[11]) == ("Total", 55.27)  # 25 + 0.18 + 0.09 + 30
     assert [(r[0], r[1], r[3], r[7], r[11]) for r in lignes[1:]] == [
@@ -316,18 +274,17 @@ def test_large_month_sheets_say_where_the_rest_is(ws, monkeypatch):
     assert len(rows_of(wb["Rejets"])) == 2  # one reject fits
 
 
-def test_workbook_bytes_do_not_depend_on_the_time_of_the_run(tmp_path):
-    paths = []
-    for name in ("a", "b"):
-        ws = Workspace(tmp_path / name)
-        month_with_calls(ws)
-        paths.append(bill(ws))
-        time.sleep(1.1)  # openpyxl stamps the save time unless told otherwise
-    assert paths[0].read_bytes() == paths[1].read_bytes()
+def test_workbook_bytes_do_not_depend_on_the_time_of_the_run(october, ws):
+    _, first, billed_at = october
+    # openpyxl stamps the save time unless told otherwise: the second run is over a second
+    # later (the module's other tests usually took longer than that already)
+    time.sleep(max(0.0, billed_at + 1.1 - time.monotonic()))
+    month_with_calls(ws)
+    assert bill(ws).read_bytes() == first.read_bytes()
 
 
-def _libreoffice_csv(xlsx: Path, outdir: Path) -> dict[str, list[list[str]]]:
-    """Every sheet as CSV, as LibreOffice computes it (raw values, not as shown)."""
+def _soffice(xlsx: Path, outdir: Path, convert_to: str) -> None:
+    """LibreOffice, headless, converts `xlsx` into `outdir` (its own profile there)."""
     profile = outdir / "profile"
     subprocess.run(
         [
@@ -335,8 +292,7 @@ def _libreoffice_csv(xlsx: Path, outdir: Path) -> dict[str, list[list[str]]]:
             f"-env:UserInstallation={profile.as_uri()}",
             "--headless",
             "--convert-to",
-            # , separator, " quotes, UTF-8, from line 1, en-US, raw values, every sheet (-1)
-            "csv:Text - txt - csv (StarCalc):44,34,76,1,,1033,false,true,false,false,false,-1",
+            convert_to,
             "--outdir",
             str(outdir),
             str(xlsx),
@@ -344,6 +300,16 @@ def _libreoffice_csv(xlsx: Path, outdir: Path) -> dict[str, list[list[str]]]:
         check=True,
         capture_output=True,
         timeout=180,
+    )
+
+
+def _libreoffice_csv(xlsx: Path, outdir: Path) -> dict[str, list[list[str]]]:
+    """Every sheet as CSV, as LibreOffice computes it (raw values, not as shown)."""
+    # , separator, " quotes, UTF-8, from line 1, en-US, raw values, every sheet (-1)
+    _soffice(
+        xlsx,
+        outdir,
+        "csv:Text - txt - csv (StarCalc):44,34,76,1,,1033,false,true,false,false,false,-1",
     )
     sheets = {}
     for path in outdir.glob(f"{xlsx.stem}-*.csv"):
@@ -361,9 +327,8 @@ def _cents(text: str) -> Decimal:
     shutil.which("soffice") is None,
     reason="LibreOffice (soffice) is not installed: apt-get install libreoffice-calc",
 )
-def test_libreoffice_opens_the_workbook_and_its_totals_match_the_csv_files(ws, tmp_path):
-    month_with_calls(ws)
-    xlsx = bill(ws)
+def test_libreoffice_opens_the_workbook_and_its_totals_match_the_csv_files(october, tmp_path):
+    ws, xlsx, _ = october
     sheets = _libreoffice_csv(xlsx, tmp_path / "lo")
     assert sorted(sheets) == sorted(SHEETS)
     invoices = ws.read_csv("2026-10", "invoices.csv")
@@ -406,25 +371,10 @@ def test_libreoffice_opens_the_workbook_and_its_totals_match_the_csv_files(ws, t
     shutil.which("soffice") is None,
     reason="LibreOffice (soffice) is not installed: apt-get install libreoffice-calc",
 )
-def test_libreoffice_reads_the_native_chart(ws, tmp_path):
-    month_with_calls(ws)
-    xlsx = bill(ws)
+def test_libreoffice_reads_the_native_chart(october, tmp_path):
+    xlsx = october[1]
     outdir = tmp_path / "ods"
-    subprocess.run(
-        [
-            "soffice",
-            f"-env:UserInstallation={(outdir / 'profile').as_uri()}",
-            "--headless",
-            "--convert-to",
-            "ods",
-            "--outdir",
-            str(outdir),
-            str(xlsx),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=180,
-    )
+    _soffice(xlsx, outdir, "ods")
     with zipfile.ZipFile(outdir / f"{xlsx.stem}.ods") as z:
         chart = z.read("Object 1/content.xml").decode()
     assert 'chart:class="chart:bar"' in chart
