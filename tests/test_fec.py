@@ -259,7 +259,7 @@ def test_fec_named_after_the_fiscal_year_end_and_revenue_by_kind_of_line(ws):
         )
     ws.add_rows("rentals.csv", [["R1", "C1", "PHONE_B", "4.00", "2026-01-15", "0", "", "", "", ""]])
     ws.add_rows("equipment_sales.csv", [["V1", "C1", "PHONE_B", "2", "150.00", "2026-10-06"]])
-    bill(ws, "2026-10")
+    ws.bill_months("2026-10")
     rows = read_fec(fec_path(ws, "2026-10", "20270630"))
     assert {r["EcritureNum"] for r in rows} == {"VE2027-000001"}
     # 25.00 plan + 4.00 rental + 2 x 150.00 = 329.00 HT, VAT 65.80, TTC 394.80
