@@ -68,7 +68,8 @@ def test_r42_duplicate_customer_id_names_file_and_row(ws):
     ws.add_rows("customers.csv", [["C1", "Again", "FR", "false", "false", "", "", ""]])
     result = ws.bill("2026-10")
     assert result.exit_code == 2
-    assert "customers.csv row 3: duplicate customer_id C1 (first at row 1)" in result.output
+    # the file's own lines (issue 17): the header is line 1, C1 is on line 2, its copy on line 4
+    assert "customers.csv line 4: duplicate customer_id C1 (first at line 2)" in result.output
     assert len(result.output.strip().splitlines()) == 1
     assert not ws.out.exists()
 
@@ -80,7 +81,7 @@ def test_r42_unknown_customer_in_subscription(ws):
     )
     result = ws.bill("2026-10")
     assert result.exit_code == 2
-    assert "subscriptions.csv row 2: customer_id 'C404' is not a known customer" in result.output
+    assert "subscriptions.csv line 3: customer_id 'C404' is not a known customer" in result.output
 
 
 def test_r42_negative_tariff(ws):
@@ -92,7 +93,7 @@ def test_r42_negative_tariff(ws):
     )
     result = ws.bill("2026-10")
     assert result.exit_code == 2
-    assert "tariffs.csv row 10: price_per_min_eur must not be negative" in result.output
+    assert "tariffs.csv line 11: price_per_min_eur must not be negative" in result.output
 
 
 def test_missing_cdr_month_folder_exits_2(ws):

@@ -47,11 +47,11 @@ def read(ws: Workspace, customer: str) -> list[list[str]]:
 @pytest.mark.parametrize(
     ("e164", "full", "shown"),
     [
-        ("33145678910", False, "+33 1 45 67 XX XX"),
-        ("33145678910", True, "+33 1 45 67 89 10"),
-        ("33612345678", False, "+33 6 12 34 XX XX"),
-        ("447911123456", False, "+44791112XXXX"),
-        ("447911123456", True, "+447911123456"),
+        ("33145678910", False, "01 45 67 XX XX"),
+        ("33145678910", True, "01 45 67 89 10"),
+        ("33612345678", False, "06 12 34 XX XX"),
+        ("447911123456", False, "0044791112XXXX"),
+        ("447911123456", True, "00447911123456"),
         ("S3949", False, "3949"),
         ("S112", True, "112"),
         (None, False, ""),
@@ -68,14 +68,14 @@ def test_itemised_bill_lists_charged_and_included_calls_masked(billed):
         # not listed: c3 incoming, c4 rejected, c6 emergency (FREE), c9 (3949 has no tariff in
         # this rate book: rejected NO_TARIFF)
         *table("""
-            c1,sip-1,2026-10-03T09:15:00+02:00,out,+44791112XXXX,INTL_GB_MOBILE,OUT_OF_PLAN,61,61,0.1830
-            c2,sip-1,2026-10-03T10:15:00+02:00,out,+33 1 45 67 XX XX,FR_FIXED,INCLUDED,61,0,0.0000
+            c1,sip-1,2026-10-03T09:15:00+02:00,out,0044791112XXXX,INTL_GB_MOBILE,OUT_OF_PLAN,61,61,0.1830
+            c2,sip-1,2026-10-03T10:15:00+02:00,out,01 45 67 XX XX,FR_FIXED,INCLUDED,61,0,0.0000
         """),
     ]
     assert read(ws, "C2") == [
         list(ITEMISED_COLUMNS),
         *table(
-            "c5,sip-2,2026-10-26T10:17:00+01:00,out,+33 6 12 34 XX XX,FR_MOBILE,NO_PLAN,125,125,0.0938"
+            "c5,sip-2,2026-10-26T10:17:00+01:00,out,06 12 34 XX XX,FR_MOBILE,NO_PLAN,125,125,0.0938"
         ),
     ]
     assert sorted(p.name for p in (ws.out / "2026-10" / "itemised").iterdir()) == [
@@ -104,17 +104,17 @@ def test_customer_flag_allows_full_numbers(ws):
     rows[2].append("true")  # C2
     write_rows(path, rows)
     bill(ws)
-    assert read(ws, "C2")[1][4] == "+33 6 12 34 56 78"
-    assert read(ws, "C1")[2][4] == "+33 1 45 67 XX XX"
+    assert read(ws, "C2")[1][4] == "06 12 34 56 78"
+    assert read(ws, "C1")[2][4] == "01 45 67 XX XX"
 
 
 def test_workbook_sheet_of_calls_is_masked_too(billed):
     wb = load_workbook(billed.out / "2026-10" / "billing_2026-10.xlsx")
     rows = [r for r in wb["Appels détaillés"].iter_rows(values_only=True)]
     assert [(r[0], r[4], r[6], r[10]) for r in rows[1:]] == [
-        ("C1", "+44791112XXXX", "Destination non incluse dans le forfait", "c1"),
-        ("C1", "+33 1 45 67 XX XX", "Inclus dans le forfait", "c2"),
-        ("C2", "+33 6 12 34 XX XX", "Aucun forfait illimité ne couvre l'appel", "c5"),
+        ("C1", "0044791112XXXX", "Destination non incluse dans le forfait", "c1"),
+        ("C1", "01 45 67 XX XX", "Inclus dans le forfait", "c2"),
+        ("C2", "06 12 34 XX XX", "Aucun forfait illimité ne couvre l'appel", "c5"),
     ]
     assert rows[3][2].isoformat() == "2026-10-26T10:17:00"  # Paris local time
 
@@ -139,7 +139,7 @@ def test_fields_are_quoted_like_the_csv_module(ws):
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(ITEMISED_COLUMNS)
     [fields] = table(
-        "sip-2,2026-10-04T10:17:00+02:00,out,+33 6 12 34 XX XX,FR_MOBILE,NO_PLAN,125,125,0.0938"
+        "sip-2,2026-10-04T10:17:00+02:00,out,06 12 34 XX XX,FR_MOBILE,NO_PLAN,125,125,0.0938"
     )
     writer.writerow(['q,"1', *fields])
     assert text == buffer.getvalue()

@@ -39,7 +39,7 @@ def customer(country: str, siren: str, vat_number: str) -> list[str]:
 @pytest.mark.parametrize("siren", ["732829321", "73282932"])
 def test_r42_bad_customer_identity_stops_the_run(ws, siren):
     set_customer(ws, customer("FR", siren, ""))
-    assert_stopped(ws, f"customers.csv row 1: siren '{siren}' is not a valid SIREN")
+    assert_stopped(ws, f"customers.csv line 2: siren '{siren}' is not a valid SIREN")
 
 
 @pytest.mark.parametrize(
@@ -61,7 +61,7 @@ def test_r42_invalid_customer_vat_number_stops_the_run(ws, country, siren, vat_n
     # instead of reverse charge could only be undone by a credit note
     set_customer(ws, customer(country, siren, vat_number))
     ws.cdrs("2026-10", [])
-    assert_stopped(ws, f"customers.csv row 1: {problem}")
+    assert_stopped(ws, f"customers.csv line 2: {problem}")
 
 
 def test_r42_valid_identities_are_accepted(ws):
@@ -120,4 +120,4 @@ RENTAL = ["R1", "C1", "PHONE_B", "4.50", "2026-01-10", "12", "SN1"]
 )
 def test_r42_incomplete_return_data_stops_the_run(ws, tail, message):
     ws.add_rows("rentals.csv", [RENTAL + tail])
-    assert_stopped(ws, "rentals.csv row 1: " + message)
+    assert_stopped(ws, "rentals.csv line 2: " + message)
