@@ -76,6 +76,11 @@ def _month_and_reference(month_text: str, data: Path, rates: Path) -> tuple[Mont
         return month, load_reference(data, rates)
 
 
+def _rules(gates: Gates | None) -> bool:
+    """Whether the e-invoices of the run are checked against the schematrons (with the gates)."""
+    return gates is not None and getattr(gates, "einvoice_rules", True)
+
+
 def _stop_on_broken_documents(einvoices: DocumentsResult) -> list[str]:
     """R70-R71: an e-invoice that breaks the XSD or a rule stops the run before publishing
     (exit 1), naming the document and the rule; return the warnings (one line each)."""
@@ -146,7 +151,7 @@ def bill_month(
             staging = store.staging_dir(out, month)
             try:
                 warnings += write_issued_month(
-                    staging, documents, data, rates, check_rules=gates is not None
+                    staging, documents, data, rates, check_rules=_rules(gates)
                 )
             except BaseException:
                 shutil.rmtree(staging, ignore_errors=True)  # nothing half-written stays in OUT
@@ -337,7 +342,7 @@ def correct_month(
                 lines += [
                     f"warning: {w}"
                     for w in write_issued_correction(
-                        staging, correction, data, rates, check_rules=gates is not None
+                        staging, correction, data, rates, check_rules=_rules(gates)
                     )
                 ]
             except BaseException:

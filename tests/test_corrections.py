@@ -409,9 +409,9 @@ def test_r68_a_killed_correction_leaves_out_as_before_and_the_next_issues_the_sa
     assert invoice["invoice_number"] == "F2026-000002"
 
 
-def test_r66_sample_story_a_replayed_mediation_file_for_c004(sample_copy, tmp_path):
-    """data_samples/README.md, "Correction": the late file of data_samples/late/ copied into
-    cdrs/2026-10/ after October was issued gives C004 one supplementary invoice."""
+def _sample_story(sample_copy, tmp_path):
+    """The sample's October issued (sample_copy), its data with the late file of
+    data_samples/late/ copied into cdrs/2026-10/, corrected on 2026-11-20."""
     import shutil
 
     from tests.conftest import SAMPLE_DATA, SAMPLE_RATES, cli
@@ -424,6 +424,14 @@ def test_r66_sample_story_a_replayed_mediation_file_for_c004(sample_copy, tmp_pa
     args = ["--data", str(data), "--out", str(sample_copy), "--rates", str(SAMPLE_RATES)]
     result = cli("correct", "--month", OCT, "--date", D, *args)
     assert result.exit_code == 0, result.output
+    assert hashes(sample_copy / OCT) == october  # the month's own files never change
+    return data, args
+
+
+def test_r66_sample_story_a_replayed_mediation_file_for_c004(sample_copy, tmp_path):
+    """data_samples/README.md, "Correction": the late file copied into cdrs/2026-10/ after
+    October was issued gives C004 one supplementary invoice."""
+    _sample_story(sample_copy, tmp_path)
     folder = sample_copy / OCT / "corrections" / "01"
     (invoice,) = read(folder, "invoices.csv")
     # 300 s to a UK mobile at 0.1200/min = 0.60 (a new NO_PLAN line: C004 is metered) and
@@ -442,7 +450,16 @@ def test_r66_sample_story_a_replayed_mediation_file_for_c004(sample_copy, tmp_pa
         ("INTL_GB_MOBILE", "NO_PLAN"): ("0.00", "0.60"),
     }
     assert read(folder, "credit_notes.csv") == []
-    assert hashes(sample_copy / OCT) == october
+    assert (folder / "documents" / "F2026-000078.pdf").exists()  # an e-invoice too (R70)
+
+
+@pytest.mark.slow
+def test_r68_sample_story_audit_is_identical_and_november_continues_the_numbers(
+    sample_copy, tmp_path
+):
+    from tests.conftest import cli
+
+    data, args = _sample_story(sample_copy, tmp_path)
     audit = cli("audit", "--month", OCT, *args)
     assert audit.exit_code == 0, audit.output
     (data / "cdrs" / "2026-11").mkdir()

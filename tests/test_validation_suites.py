@@ -808,7 +808,7 @@ def billed(tmp_path_factory) -> tuple[Any, Any, Any]:
     ws = workspace(tmp_path_factory.mktemp("billed"))
     assert ws.bill(PREVIOUS).exit_code == 0
     month = Month.parse(MONTH)
-    snapshot = read_snapshot(ws.out, before=month)
+    snapshot = read_snapshot(ws.out).before(month)
     inputs = MonthInputs(month, load_reference(ws.data, ws.rates), ws.data)
     documents = compute_month(inputs, snapshot, scratch=tmp_path_factory.mktemp("scratch"))
     con = rate_folders(month, ws.data, ws.rates, snapshot.billed_id_files())

@@ -38,6 +38,8 @@ from pipeline.rating.models import rate_month
 class Gates(Protocol):
     """The validation gates a computation runs (pipeline.validation.gates.Gates)."""
 
+    einvoice_rules: bool  # check the e-invoices against the schematrons too
+
     def preload(self) -> None: ...
 
     def inputs(self, con: duckdb.DuckDBPyConnection, ref: Reference, month: Month) -> Any: ...

@@ -636,8 +636,11 @@ def write_report(
 
 class Gates:
     """The two gates of a run, handed to pipeline.billing.month.compute_month (which calls
-    `inputs` after the rating and `outputs` on the documents). Tests that need a run to
-    carry a fault wrap this class instead of patching the run."""
+    `inputs` after the rating and `outputs` on the documents), and whether the e-invoices are
+    checked against the EN 16931 and BR-FR schematrons too (`einvoice_rules`; the XSD always
+    is). Tests that need a run to carry a fault wrap this class instead of patching the run."""
+
+    einvoice_rules = True
 
     def preload(self) -> None:
         preload()
