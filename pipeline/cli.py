@@ -54,6 +54,17 @@ def _run_options(ctx: click.Context) -> dict[str, Any]:
     return {k: obj[k] for k in ("gates",) if k in obj}
 
 
+def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run the command's function; a failure becomes one line and the exit code of the data
+    contract (BillingError: its code; an OS or database error: 1)."""
+    try:
+        return fn(*args, **kwargs)
+    except BillingError as exc:
+        _fail(exc)
+    except (OSError, duckdb.Error) as exc:
+        _environment_error(exc)
+
+
 def _fail(exc: BillingError) -> None:
     finish_progress()
     click.echo(f"error: {exc}", err=True)
@@ -126,22 +137,16 @@ def bill(
     """
     from pipeline.run import bill_month
 
-    try:
-        result = bill_month(
-            month,
-            Path(data),
-            Path(out),
-            Path(rates),
-            accept_rejects=accept_rejects,
-            start_ledger=start_ledger,
-            **_run_options(ctx),
-        )
-    except BillingError as exc:
-        _fail(exc)
-        return
-    except (OSError, duckdb.Error) as exc:
-        _environment_error(exc)
-        return
+    result = _call(
+        bill_month,
+        month,
+        Path(data),
+        Path(out),
+        Path(rates),
+        accept_rejects=accept_rejects,
+        start_ledger=start_ledger,
+        **_run_options(ctx),
+    )
     finish_progress()
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
@@ -179,16 +184,11 @@ def explain(month: str, cdr_id: str, lang: str | None, data: str, out: str, rate
     """
     from pipeline.run import explain_call
 
-    try:
-        text = explain_call(
-            month, cdr_id, Path(data), Path(out), Path(rates), lang or _locale_lang()
-        )
-        finish_progress()
-        click.echo(text)
-    except BillingError as exc:
-        _fail(exc)
-    except (OSError, duckdb.Error) as exc:
-        _environment_error(exc)
+    text = _call(
+        explain_call, month, cdr_id, Path(data), Path(out), Path(rates), lang or _locale_lang()
+    )
+    finish_progress()
+    click.echo(text)
 
 
 @main.command()
@@ -214,14 +214,7 @@ def audit(ctx: click.Context, month: str, data: str, out: str, rates: str) -> No
     """
     from pipeline.run import audit_month
 
-    try:
-        result = audit_month(month, Path(data), Path(out), Path(rates), **_run_options(ctx))
-    except BillingError as exc:
-        _fail(exc)
-        return
-    except (OSError, duckdb.Error) as exc:
-        _environment_error(exc)
-        return
+    result = _call(audit_month, month, Path(data), Path(out), Path(rates), **_run_options(ctx))
     finish_progress()
     for note in result.notes:
         click.echo(f"note: {note}")
@@ -263,23 +256,17 @@ def correct(
     """
     from pipeline.run import correct_month
 
-    try:
-        result = correct_month(
-            month,
-            date_text,
-            Path(data),
-            Path(out),
-            Path(rates),
-            dry_run=dry_run,
-            accept_rejects=accept_rejects,
-            **_run_options(ctx),
-        )
-    except BillingError as exc:
-        _fail(exc)
-        return
-    except (OSError, duckdb.Error) as exc:
-        _environment_error(exc)
-        return
+    result = _call(
+        correct_month,
+        month,
+        date_text,
+        Path(data),
+        Path(out),
+        Path(rates),
+        dry_run=dry_run,
+        accept_rejects=accept_rejects,
+        **_run_options(ctx),
+    )
     finish_progress()
     for line in result.lines:
         click.echo(line)

@@ -136,28 +136,25 @@ def entries(
         counters[year] = seq + 1
         return f"{JOURNAL_CODE}{year:04d}-{seq:06d}"
 
+    def fields(doc: Invoice | CreditNote) -> tuple[Any, ...]:
+        """(piece, date, customer, label, amounts, reverse) of one document's entry."""
+        if isinstance(doc, Invoice):
+            ttc, ht, vat = doc.total_ttc, doc.total_ht, doc.total_vat
+            return (doc.invoice_number, doc.invoice_date, doc.customer_id,
+                    f"Facture {doc.invoice_number}", ttc, ht, vat, doc.lines, False)  # fmt: skip
+        ttc, ht, vat = doc.amount_ttc, doc.amount_ht, doc.amount_vat
+        return (doc.credit_note_number, doc.credit_note_date, doc.customer_id,
+                f"Avoir {doc.credit_note_number} sur {doc.original_invoice_number}",
+                ttc, ht, vat, doc.lines, True)  # fmt: skip
+
     documents = [
-        (
-            inv.invoice_number,
-            inv.invoice_date,
-            inv.customer_id,
-            f"Facture {inv.invoice_number}",
-            (inv.total_ttc, revenue(inv.lines, inv.total_ht, accounts), inv.total_vat),
-            False,
-        )
-        for inv in sorted(invoices, key=lambda i: i.invoice_number)
-    ] + [
-        (
-            cn.credit_note_number,
-            cn.credit_note_date,
-            cn.customer_id,
-            f"Avoir {cn.credit_note_number} sur {cn.original_invoice_number}",
-            (cn.amount_ttc, revenue(cn.lines, cn.amount_ht, accounts), cn.amount_vat),
-            True,
-        )
-        for cn in sorted(credit_notes, key=lambda c: c.credit_note_number)
+        fields(d)
+        for d in [
+            *sorted(invoices, key=lambda i: i.invoice_number),
+            *sorted(credit_notes, key=lambda c: c.credit_note_number),
+        ]
     ]
-    for piece, day, customer_id, what, amounts, reverse in documents:
+    for piece, day, customer_id, what, ttc, ht, vat, doc_lines, reverse in documents:
         name = text(names.get(customer_id, ""))
         lines += _entry(
             number(day),
@@ -165,7 +162,7 @@ def entries(
             piece,
             text(f"{what} {name}"),
             (text(customer_id), name),
-            amounts,
+            (ttc, revenue(doc_lines, ht, accounts), vat),
             reverse=reverse,
         )
     return lines

@@ -248,58 +248,54 @@ def compute_correction(
             original_number, original_date = "", None
         changed = by_customer[customer_id]
         kinds = {c.kind for c in changed}
-        if net > 0:
-            doc_number = number("F", issued_on.year, next_f)
-            next_f += 1
-            lines = [_document_line(c, doc_number, i, 1, month) for i, c in enumerate(changed, 1)]
-            total_ht = round_line(net)
-            total_vat = round_line(total_ht * rate)
+        sign = 1 if net > 0 else -1  # a supplementary invoice, or a credit note (R66)
+        if sign > 0:
+            doc_number, next_f = number("F", issued_on.year, next_f), next_f + 1
+        else:
+            doc_number, next_av = number("AV", issued_on.year, next_av), next_av + 1
+        lines = [_document_line(c, doc_number, i, sign, month) for i, c in enumerate(changed, 1)]
+        ht = round_line(net * sign)
+        vat = round_line(ht * rate)
+        common = {
+            "customer_id": customer_id,
+            "vat_rate": rate,
+            "original_invoice_number": original_number,
+            "original_invoice_date": original_date,
+            "corrected_month": str(month),
+            "lines": lines,
+        }
+        if sign > 0:
             correction.invoices.append(
                 Invoice(
                     invoice_number=doc_number,
-                    customer_id=customer_id,
                     invoice_date=issued_on,
                     due_date=due,
                     period=str(month),
-                    total_ht=total_ht,
-                    total_vat=total_vat,
-                    total_ttc=total_ht + total_vat,
-                    vat_rate=rate,
+                    total_ht=ht,
+                    total_vat=vat,
+                    total_ttc=ht + vat,
                     vat_mention=mention if original is not None else vat_mention(customer, kinds),
-                    lines=lines,
                     period_start=month.first_day,
                     period_end=month.last_day,
                     operation_category=operation_category(kinds),
-                    original_invoice_number=original_number,
-                    original_invoice_date=original_date,
-                    corrected_month=str(month),
+                    **common,
                     **buyer_mentions(customer),
                     **seller,
                 )
             )
         else:
-            doc_number = number("AV", issued_on.year, next_av)
-            next_av += 1
-            lines = [_document_line(c, doc_number, i, -1, month) for i, c in enumerate(changed, 1)]
-            amount_ht = round_line(-net)
-            amount_vat = round_line(amount_ht * rate)
             correction.credit_notes.append(
                 CreditNote(
                     credit_note_number=doc_number,
-                    customer_id=customer_id,
                     credit_note_date=issued_on,
-                    original_invoice_number=original_number,
-                    original_invoice_date=original_date,
                     service_month=str(month),
                     availability_pct=None,
                     credit_pct=None,
-                    amount_ht=amount_ht,
-                    amount_vat=amount_vat,
-                    amount_ttc=amount_ht + amount_vat,
-                    vat_rate=rate,
+                    amount_ht=ht,
+                    amount_vat=vat,
+                    amount_ttc=ht + vat,
                     vat_mention=mention,
-                    corrected_month=str(month),
-                    lines=lines,
+                    **common,
                 )
             )
     names = {c["customer_id"]: c["name"] for c in ref["ref_customers"].rows}
