@@ -245,13 +245,14 @@ def audit_month(
                 number: int = number,
                 accept: bool = bool(record.get("accepted_rejects")),
             ):
-                recomputed = compute_month(
+                fixed = _correction(
                     MonthInputs(month, ref, tmp_data, accept),
-                    view.before(month),
-                    scratch=scratch,
-                    gates=gates,
+                    view,
+                    issued_on,
+                    number,
+                    scratch,
+                    gates,
                 )
-                fixed = compute_correction(recomputed, view, issued_on, number)
                 write_issued_correction(fresh, fixed, tmp_data, tmp_rates)
 
             more_notes, more = _rerun(correction, record, data, rates, month, correction_again)
@@ -322,13 +323,14 @@ def correct_month(
         snapshot = read_snapshot(out)
         number = len(snapshot.corrections(month)) + 1
         with store.scratch_folder(out, month) as scratch:
-            recomputed = compute_month(
+            correction = _correction(
                 MonthInputs(month, ref, data, accept_rejects),
-                snapshot.before(month),
-                scratch=scratch,
-                gates=gates,
+                snapshot,
+                issued_on,
+                number,
+                scratch,
+                gates,
             )
-            correction = compute_correction(recomputed, snapshot, issued_on, number)
             lines = describe_correction(correction)
             if not correction.changes:
                 return CorrectionResult(month, "nothing to correct", None, lines)
@@ -351,6 +353,21 @@ def correct_month(
             store.publish(staging, final)
             store.remember(out, verified, final)
     return CorrectionResult(month, "issued", final, lines)
+
+
+def _correction(
+    inputs: MonthInputs,
+    snapshot: LedgerSnapshot,
+    issued_on: date,
+    number: int,
+    scratch: Path,
+    gates: Gates | None,
+) -> CorrectionDocuments:
+    """R65: the month recomputed as its own run would have billed it (the ledger before it),
+    then compared with what was issued for it over `snapshot` (the ledger the correction is
+    issued over)."""
+    recomputed = compute_month(inputs, snapshot.before(inputs.month), scratch=scratch, gates=gates)
+    return compute_correction(recomputed, snapshot, issued_on, number)
 
 
 def write_issued_correction(
