@@ -150,7 +150,9 @@ class Workspace:
         """The command line of `billing command --month month` on this workspace."""
         return cli_args(command, month, data or self.data, self.out, self.rates, *extra)
 
-    def run(self, command: str, month: str, *extra: str, gates: Any = ..., data=None):
+    def run(
+        self, command: str, month: str, *extra: str, gates: Any = ..., data: Path | None = None
+    ):
         """`billing command` of `month`, in process, with `gates` (default: the workspace's)."""
         return cli(
             *self.args(command, month, *extra, data=data),
