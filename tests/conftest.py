@@ -155,7 +155,9 @@ class Workspace:
         """The command line of `billing command --month month` on this workspace."""
         return cli_args(command, month, data or self.data, self.out, self.rates, *extra)
 
-    def run(self, command: str, month: str, *extra: str, gates: Any = ..., data=None):
+    def run(
+        self, command: str, month: str, *extra: str, gates: Any = ..., data: Path | None = None
+    ):
         """`billing command` of `month`, in process, with `gates` (default: the workspace's)."""
         return cli(
             *self.args(command, month, *extra, data=data),
@@ -266,14 +268,31 @@ def sample_args(command: str, month: str, out: Path) -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def sample_out(tmp_path_factory) -> Path:
-    """OUT with both sample months issued (without the gates: their own tests run them on
-    the sample), shared by every test of the run: read it, never change it (sample_copy)."""
+def sample_runs(tmp_path_factory) -> tuple[Path, dict[str, Any]]:
+    """OUT with both sample months issued, once per run, and the result of each `bill`:
+    September without the gates, October through the real validation gates (the one gated run
+    of `make test`, a gated run costs seconds: tests/test_validation.py reads its report; the
+    other sample tests read only the documents, the same with or without the gates)."""
+    from pipeline.validation.gates import Gates
+
+    class WithoutEinvoiceRules(Gates):
+        # the sample's e-invoices are checked against the schematrons, every one of both
+        # months, by tests/test_einvoice.py: not twice
+        einvoice_rules = False
+
     out = tmp_path_factory.mktemp("samples") / "out"
-    for month in SAMPLE_MONTHS:
-        result = cli(*sample_args("bill", month, out))
-        assert result.exit_code == 0, result.output
-    return out
+    results = {}
+    for month, gates in zip(SAMPLE_MONTHS, (None, WithoutEinvoiceRules()), strict=True):
+        results[month] = cli(*sample_args("bill", month, out), gates=gates)
+        assert results[month].exit_code == 0, results[month].output
+    return out, results
+
+
+@pytest.fixture(scope="session")
+def sample_out(sample_runs) -> Path:
+    """OUT of sample_runs, shared by every test of the run: read it, never change it
+    (sample_copy)."""
+    return sample_runs[0]
 
 
 @pytest.fixture
@@ -282,26 +301,3 @@ def sample_copy(sample_out, tmp_path) -> Path:
     copy = tmp_path / "out"
     shutil.copytree(sample_out, copy, symlinks=True)
     return copy
-
-
-# --- issue 7: one clean month through the real validation gates, for the whole run ----------
-
-
-@pytest.fixture(scope="session")
-def gated_sample(sample_out, tmp_path_factory):
-    """October 2026 of the sample issued again, after its September, through the real
-    validation gates: the one gated run of `make test` (one costs seconds), read by the tests
-    of a clean month (tests/test_validation.py). OUT and the result of the run; read only."""
-    from pipeline.validation.gates import Gates
-
-    class WithoutEinvoiceRules(Gates):
-        # the sample's e-invoices are checked against the schematrons, every one of both
-        # months, by tests/test_einvoice.py: not twice
-        einvoice_rules = False
-
-    out = tmp_path_factory.mktemp("gated") / "out"
-    shutil.copytree(sample_out, out, symlinks=True)
-    shutil.rmtree(out / "2026-10")
-    result = cli(*sample_args("bill", "2026-10", out), gates=WithoutEinvoiceRules())
-    assert result.exit_code == 0, result.output
-    return out, result

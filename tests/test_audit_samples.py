@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from pipeline.ledger.archive import blob_path
-from tests.conftest import cli
+from tests.conftest import cli, sample_args
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA, RATES = ROOT / "data_samples", ROOT / "rates"
@@ -32,10 +32,11 @@ def out(sample_out) -> Path:
     return sample_out
 
 
+# slow: a re-run of a whole sample month (seconds); make test keeps the same rule on a small
+# month: tests/test_audit.py::test_audit_of_an_untouched_month_is_identical_and_writes_nothing
+@pytest.mark.slow
 def test_audit_of_the_sample_september_is_identical(out):
-    result = run(
-        "audit", "--month", "2026-09", "--data", str(DATA), "--out", str(out), "--rates", str(RATES)
-    )
+    result = run(*sample_args("audit", "2026-09", out))
     assert result.exit_code == 0, result.output
     assert result.output.startswith("2026-09: identical (")
 
@@ -87,17 +88,7 @@ def test_one_edited_archived_cdr_is_reported_with_its_invoice_line(sample_copy):
         pytest.fail(f"{cdr_id} not found in {item['path']}")
     blob.write_text("".join(rows), encoding="utf-8")
 
-    result = run(
-        "audit",
-        "--month",
-        "2026-09",
-        "--data",
-        str(DATA),
-        "--out",
-        str(copy),
-        "--rates",
-        str(RATES),
-    )
+    result = run(*sample_args("audit", "2026-09", copy))
     assert result.exit_code == 1, result.output
     assert f"data/{item['path']}: archive no longer matches its recorded hash" in result.output
     assert (

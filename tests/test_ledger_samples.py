@@ -54,6 +54,9 @@ def test_r60_sample_months_are_one_gapless_series(out):
     assert [int(n[-6:]) for n in numbers] == list(range(1, len(numbers) + 1))
 
 
+# slow: a re-run of the whole sample October (seconds); make test keeps R64 on a small month:
+# tests/test_ledger.py::test_r64_rerun_identical_exit_0_and_no_byte_changes
+@pytest.mark.slow
 def test_r64_sample_rerun_is_identical_and_changes_no_byte(out):
     before = snapshot(out)
     result = bill("2026-10", out)

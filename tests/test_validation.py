@@ -76,13 +76,14 @@ def calls(ws: Workspace, month: str = MONTH) -> None:
     )
 
 
-def test_a_clean_month_passes_and_reports_every_expectation(gated_sample):
-    """A clean month (October 2026 of the sample, through the gates: conftest.gated_sample)
-    passes, and its report lists every expectation of every suite."""
+def test_a_clean_month_passes_and_reports_every_expectation(sample_runs):
+    """A clean month (October 2026 of the sample, issued through the gates by
+    conftest.sample_runs) passes, and its report lists every expectation of every suite."""
     from pipeline.validation.expectations.inputs import input_suites
     from pipeline.validation.expectations.outputs import output_suites
 
-    out, result = gated_sample
+    out, results = sample_runs
+    result = results[MONTH]
     assert result.exit_code == 0, result.output
     assert "Calculating Metrics" not in result.output  # no progress bars
     folder = out / MONTH / "validation"
@@ -118,12 +119,11 @@ def test_preload_imports_great_expectations_in_the_background():
     assert "pipeline.validation.expectations.outputs" in sys.modules
 
 
-def test_the_sample_month_passes_every_gate(gated_sample):
-    """The one sample run with the gates (the other sample tests share sample_out, issued
-    without them): October 2026 of the sample, after its September, passes every input and
-    output expectation."""
-    out, result = gated_sample
-    assert result.exit_code == 0, result.output
+def test_the_sample_month_passes_every_gate(sample_runs):
+    """The one sample run with the gates (conftest.sample_runs): October 2026 of the sample,
+    after its September, passes every input and output expectation."""
+    out, results = sample_runs
+    assert results["2026-10"].exit_code == 0, results["2026-10"].output
     summary = json.loads((out / "2026-10" / "manifest.json").read_text(encoding="utf-8"))
     assert summary["validation"]["success"] is True
     assert summary["validation"]["stages"]["inputs"]["failed"] == 0
