@@ -71,6 +71,13 @@ class Styled:
 
 
 def new_workbook() -> Workbook:
+    if LXML:
+        # pipeline/__init__.py turns lxml off before openpyxl is imported; here openpyxl was
+        # imported first, with lxml: its workbooks would have other bytes than the issued ones
+        raise RuntimeError(
+            "openpyxl was imported before the pipeline, with its lxml writer: import pipeline "
+            "first, or set OPENPYXL_LXML=False (the workbook's bytes depend on it)"
+        )
     return Workbook(write_only=True)
 
 
@@ -162,8 +169,6 @@ def _text_writer_found() -> bool:
     """openpyxl without lxml writes a sheet through et_xmlfile, whose writer keeps the text
     write function as `_file`: the renderer writes its rows there. With lxml (other bytes) or
     another et_xmlfile, the renderer is off and openpyxl writes every row."""
-    if LXML:
-        return False
     try:
         from et_xmlfile.xmlfile import _IncrementalFileWriter
     except ImportError:
