@@ -30,7 +30,7 @@ $(STAMP): pyproject.toml $(LOCK)
 	@echo "Installing the project into $(VENV) (once, about 2 minutes): the libraries of $(LOCK)..."
 	@$(PYTHON) -m venv $(VENV)
 	@$(BIN)/pip install --quiet --upgrade pip
-	@$(BIN)/pip install --progress-bar off -r $(LOCK) | grep -E '^(Collecting|Successfully installed)' | sed -e 's/^Collecting /  getting /' -e 's/^Successfully installed .*/  libraries installed/'
+	@$(BIN)/pip install --progress-bar off -r $(LOCK) | { grep -E '^(Collecting|Successfully installed)' || true; } | sed -e 's/^Collecting /  getting /' -e 's/^Successfully installed .*/  libraries installed/'
 	@$(BIN)/pip install --quiet --no-deps -e .
 	@touch $(STAMP)
 	@echo "Installed: $(BIN)/billing"
@@ -71,7 +71,7 @@ explain: $(STAMP)
 # the fast suite (under 90 s); test-all adds the slow and external cases (SIGKILLed runs,
 # the benchmark, LibreOffice, the great-expectations fault matrix): CI runs test-all
 test: $(STAMP)
-	@$(BIN)/pytest -m "not slow"
+	@$(BIN)/pytest -m "not slow" -n 2 --dist loadfile
 
 test-all: $(STAMP)
 	@$(BIN)/pytest

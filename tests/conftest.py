@@ -4,8 +4,11 @@ results can be computed by hand."""
 from __future__ import annotations
 
 import csv
+import fcntl
+import json
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -267,12 +270,38 @@ def sample_args(command: str, month: str, out: Path) -> list[str]:
     return cli_args(command, month, SAMPLE_DATA, out, SAMPLE_RATES)
 
 
+@dataclass(frozen=True)
+class RunResult:
+    """What a test reads of a `bill` run: its exit code and its output."""
+
+    exit_code: int
+    output: str
+
+
 @pytest.fixture(scope="session")
-def sample_runs(tmp_path_factory) -> tuple[Path, dict[str, Any]]:
+def sample_runs(tmp_path_factory) -> tuple[Path, dict[str, RunResult]]:
     """OUT with both sample months issued, once per run, and the result of each `bill`:
     September without the gates, October through the real validation gates (the one gated run
     of `make test`, a gated run costs seconds: tests/test_validation.py reads its report; the
-    other sample tests read only the documents, the same with or without the gates)."""
+    other sample tests read only the documents, the same with or without the gates).
+
+    Under pytest-xdist (`make test`) the workers share one OUT: the first worker that needs it
+    bills it under a lock, the others wait for it and read it."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the base folder common to every worker of the session
+    out, record = root / "samples" / "out", root / "samples" / "results.json"
+    (root / "samples").mkdir(exist_ok=True)
+    with open(root / "samples.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not record.exists():
+            results = _bill_samples(out)
+            record.write_text(json.dumps({m: r.__dict__ for m, r in results.items()}))
+    results = {m: RunResult(**r) for m, r in json.loads(record.read_text()).items()}
+    return out, results
+
+
+def _bill_samples(out: Path) -> dict[str, RunResult]:
     from pipeline.validation.gates import Gates
 
     class WithoutEinvoiceRules(Gates):
@@ -280,12 +309,12 @@ def sample_runs(tmp_path_factory) -> tuple[Path, dict[str, Any]]:
         # months, by tests/test_einvoice.py: not twice
         einvoice_rules = False
 
-    out = tmp_path_factory.mktemp("samples") / "out"
     results = {}
     for month, gates in zip(SAMPLE_MONTHS, (None, WithoutEinvoiceRules()), strict=True):
-        results[month] = cli(*sample_args("bill", month, out), gates=gates)
-        assert results[month].exit_code == 0, results[month].output
-    return out, results
+        result = cli(*sample_args("bill", month, out), gates=gates)
+        assert result.exit_code == 0, result.output
+        results[month] = RunResult(result.exit_code, result.output)
+    return results
 
 
 @pytest.fixture(scope="session")
