@@ -746,6 +746,7 @@ def test_r70_every_sample_document_is_a_factur_x_equal_to_its_csv_row(sample_out
             )
 
 
+@pytest.mark.slow  # two spawned Saxon processes, 4-5 s: the fast suite checks one of each kind
 def test_r71_every_sample_document_passes_the_xsd_and_both_schematrons(sample_out):
     documents = _sample_documents(sample_out)
     findings = check_documents([xml for _, _, _, xml in documents], workers=2)

@@ -89,8 +89,8 @@ def rate_month(
 ) -> list[str]:
     """Load and rate the month; return the CDR files read (relative to data).
 
-    `scratch`: a folder of the run's own. rated_calls is then written once, sorted by cdr_id,
-    as scratch/rated_calls.parquet (the file the month publishes) and read back through a view,
+    `scratch`: a folder of the run's own. rated_calls is then written once, in no particular
+    order, as scratch/rated_calls.parquet (the file the month publishes), read back as a view,
     instead of a table of every call in memory followed by a second pass to write the file
     (docs/performance.md). Without it (explain, tests) rated_calls is an in-memory table."""
     with stage("load", "cdrs"):
@@ -121,23 +121,18 @@ def rate_month(
 
 def write_rated_calls_file(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     """sql/rating/rated_calls.sql written as rated_calls.parquet (the data-contract columns
-    and the facts explain shows, contract.RATED_CALLS), ordered by cdr_id so that the same
-    inputs give the same bytes; `rated_calls` becomes a view over the file. Amounts stay
-    DECIMAL(18,4) (decimal128 in Arrow).
+    and the facts explain shows, contract.RATED_CALLS); `rated_calls` becomes a view over the
+    file. Amounts stay DECIMAL(18,4) (decimal128 in Arrow).
 
-    The sort carries each call's file as its number in the month's list of CDR files, and the
-    name is put back after it (a projection keeps the order): the names (46 characters in the
-    benchmark) are not moved by the sort of every call (10M calls: 18.1 s -> 16.3 s)."""
-    files = [r[0] for r in con.execute("select source_file from raw_cdrs_files").fetchall()]
-    names = "cast([" + ", ".join(sql_literal(f) for f in sorted(files)) + "] as varchar[])"
-    cols = ", ".join(
-        f"{names}[file_no] as source_file" if c == "source_file" else c for c in RATED_CALLS.names
-    )
+    Deterministic in content, not in row order (issue 18, decision 1): the rows follow DuckDB's
+    parallel joins. Audits and R64 compare the file by content (pipeline/ledger/compare.py),
+    every reader orders what it lists, and the manifest hashes the file as written. The sort
+    by cdr_id it replaces was 40 % of the rating stage (docs/performance.md)."""
+    cols = ", ".join(RATED_CALLS.names)
     literal = sql_literal(str(path))  # COPY and read_parquet take a literal
     con.execute(
-        f"copy (select {cols} from (select *, list_position({names}, source_file) as file_no "
-        f"from (\n{model_sql('rating', 'rated_calls').strip().rstrip(';')}\n) "
-        f"order by cdr_id)) to {literal} (format parquet, compression zstd)"
+        f"copy (select {cols} from (\n{model_sql('rating', 'rated_calls').strip().rstrip(';')}\n)) "
+        f"to {literal} (format parquet, compression zstd)"
     )
     con.execute(f"create or replace view rated_calls as select * from read_parquet({literal})")
 
