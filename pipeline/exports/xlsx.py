@@ -167,8 +167,8 @@ class _Sheet(WriteOnlyWorksheet):
 
 def _text_writer_found() -> bool:
     """openpyxl without lxml writes a sheet through et_xmlfile, whose writer keeps the text
-    write function as `_file`: the renderer writes its rows there. With lxml (other bytes) or
-    another et_xmlfile, the renderer is off and openpyxl writes every row."""
+    write function as `_file`: the renderer writes its rows there. With another et_xmlfile the
+    renderer is off and openpyxl writes every row (lxml is never used: new_workbook)."""
     try:
         from et_xmlfile.xmlfile import _IncrementalFileWriter
     except ImportError:

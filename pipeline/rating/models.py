@@ -168,10 +168,14 @@ def rate_folders(
 
 def rated_call_rows(path: Path, cdr_id: str) -> list[dict[str, Any]]:
     """The rows of rated_calls.parquet `path` with this cdr_id, values as DuckDB types them
-    (timestamps in Europe/Paris, amounts Decimal)."""
+    (timestamps in Europe/Paris, amounts Decimal), in the order of their file and row (the
+    file itself has no order)."""
     con = connect()
     try:
-        cursor = con.execute("select * from read_parquet(?) where cdr_id = ?", [str(path), cdr_id])
+        cursor = con.execute(
+            "select * from read_parquet(?) where cdr_id = ? order by source_file, row_number",
+            [str(path), cdr_id],
+        )
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
     finally:

@@ -52,7 +52,7 @@ class _Writer:
 
     def base64_leaf(self, tag: str, content: bytes, attributes: str = "") -> None:
         """`content` in base64, whose alphabet (A-Z a-z 0-9 + / =) needs no escaping: the
-        escape of an attached itemised bill cost 0.9 ms a document at 150 KB."""
+        escape of an attached itemised bill cost 2.4 ms a document at 200 KB."""
         text = base64.b64encode(content).decode("ascii")
         self.parts.append(f"{self.indent}<{tag}{attributes}>{text}</{tag}>\n")
 
