@@ -86,13 +86,31 @@ def rate_month(
     billed_id_files: list[tuple[str, Path]],
     scratch: Path | None = None,
     max_call_duration_s: int = DEFAULT_MAX_CALL_DURATION_S,
+    engine: str = "duckdb",
 ) -> list[str]:
     """Load and rate the month; return the CDR files read (relative to data).
+
+    `engine`: "duckdb" (the default), or "spark": the same models, transpiled, run on a Spark
+    session (pipeline/rating/spark/, docs/spark.md); `con` then gets the models' outputs as
+    views over Spark's files, and the rest of the run does not know the difference.
 
     `scratch`: a folder of the run's own. rated_calls is then written once, in no particular
     order, as scratch/rated_calls.parquet (the file the month publishes), read back as a view,
     instead of a table of every call in memory followed by a second pass to write the file
     (docs/performance.md). Without it (explain, tests) rated_calls is an in-memory table."""
+    if engine == "spark":
+        if scratch is None:
+            raise ValueError("--engine spark needs the run's scratch folder")
+        from pipeline.rating.spark.engine import rate_month_spark
+
+        set_run_params(con, month, max_call_duration_s)
+        files = rate_month_spark(
+            con, data, month, billed_id_files, scratch, RATING_MODELS, VIEWS, STAGES
+        )
+        _stop_on_bad_registration(con, data)
+        return files
+    if engine != "duckdb":
+        raise ValueError(f"unknown engine {engine!r} (duckdb or spark)")
     with stage("load", "cdrs"):
         files = load_raw(con, data, "cdrs", str(month), CDR_COLUMNS, "raw_cdrs", required=True)
     with stage("load", "registrations"):
