@@ -63,6 +63,11 @@ def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
         _fail(exc)
     except (OSError, duckdb.Error) as exc:
         _environment_error(exc)
+    except Exception as exc:
+        # --engine spark: Spark's own errors (pyspark.errors, py4j), one line like DuckDB's
+        if type(exc).__module__.startswith(("pyspark", "py4j")):
+            _environment_error(exc)
+        raise
 
 
 def _fail(exc: BillingError) -> None:
@@ -95,11 +100,28 @@ def _environment_error(exc: BaseException) -> None:
     else:
         lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
         first = lines[0] if lines else type(exc).__name__
-        message = f"the database engine stopped: {first}"
+        message = f"the database engine stopped: {first[:300]}"
         if "space" in first.lower() or "disk" in first.lower():
             message += " (free space where DuckDB spills: BILLING_TEMP_DIR)"
     click.echo(f"error: {message}; nothing was issued", err=True)
     sys.exit(1)
+
+
+ENGINE_HELP = (
+    "Where the rating models run: duckdb (this machine, the default) or spark (the same SQL on "
+    "a Spark session, local[*] or BILLING_SPARK_MASTER; after make install-spark, docs/spark.md). "
+    "The documents are the same."
+)
+
+
+def engine_option(fn: Any) -> Any:
+    return click.option(
+        "--engine",
+        type=click.Choice(["duckdb", "spark"]),
+        default="duckdb",
+        show_default=True,
+        help=ENGINE_HELP,
+    )(fn)
 
 
 ACCEPT_REJECTS_HELP = (
@@ -120,6 +142,7 @@ ACCEPT_REJECTS_HELP = (
     help="Start an empty ledger at this month although earlier months of the data folder have "
     "CDR files (a provider migrating mid-year): those months can never be billed here.",
 )
+@engine_option
 @click.pass_context
 def bill(
     ctx: click.Context,
@@ -129,6 +152,7 @@ def bill(
     rates: str,
     accept_rejects: bool,
     start_ledger: bool,
+    engine: str,
 ) -> None:
     """Bill one month: rate its calls, issue invoices, write every export.
 
@@ -145,6 +169,7 @@ def bill(
         Path(rates),
         accept_rejects=accept_rejects,
         start_ledger=start_ledger,
+        engine=engine,
         **_run_options(ctx),
     )
     finish_progress()
@@ -206,15 +231,18 @@ def explain(month: str, cdr_id: str, lang: str | None, data: str, out: str, rate
     show_default=True,
     help="Used only for rate files missing from the month's archive.",
 )
+@engine_option
 @click.pass_context
-def audit(ctx: click.Context, month: str, data: str, out: str, rates: str) -> None:
+def audit(ctx: click.Context, month: str, data: str, out: str, rates: str, engine: str) -> None:
     """Re-run an issued month from the inputs archived when it was issued, with today's code,
     and compare every issued file: prints "identical" (exit 0) or the differences (exit 1).
     Never writes under OUT.
     """
     from pipeline.run import audit_month
 
-    result = _call(audit_month, month, Path(data), Path(out), Path(rates), **_run_options(ctx))
+    result = _call(
+        audit_month, month, Path(data), Path(out), Path(rates), engine=engine, **_run_options(ctx)
+    )
     finish_progress()
     for note in result.notes:
         click.echo(f"note: {note}")
@@ -238,6 +266,7 @@ def audit(ctx: click.Context, month: str, data: str, out: str, rates: str) -> No
 @click.option("--data", default="data_samples", show_default=True, help=DATA_HELP)
 @click.option("--out", default="out", show_default=True, help=OUT_HELP)
 @click.option("--rates", default="rates", show_default=True, help=RATES_HELP)
+@engine_option
 @click.pass_context
 def correct(
     ctx: click.Context,
@@ -248,6 +277,7 @@ def correct(
     data: str,
     out: str,
     rates: str,
+    engine: str,
 ) -> None:
     """Correct an issued month (R65-R68): recompute it with the current inputs (late CDR
     files, corrected rows, tariffs, contracts) and issue, for each customer whose total
@@ -265,6 +295,7 @@ def correct(
         Path(rates),
         dry_run=dry_run,
         accept_rejects=accept_rejects,
+        engine=engine,
         **_run_options(ctx),
     )
     finish_progress()

@@ -125,6 +125,7 @@ def bill_month(
     gates: Gates | None = GATES,
     accept_rejects: bool = False,
     start_ledger: bool = False,
+    engine: str = "duckdb",
 ) -> RunResult:
     """Bill `month_text`: issue it, or, if it is already issued, recompute and compare (R64).
     `start_ledger`: the first month of an empty ledger may be a later one than the data
@@ -143,7 +144,7 @@ def bill_month(
         final = out / str(month)
         with store.scratch_folder(out, month) as scratch:
             documents = compute_month(
-                MonthInputs(month, ref, data, accept_rejects),
+                MonthInputs(month, ref, data, accept_rejects, engine),
                 snapshot,
                 scratch=scratch,
                 gates=gates,
@@ -197,7 +198,13 @@ def _refuse_skipped_usage(data: Path, month: Month) -> None:
 
 
 def audit_month(
-    month_text: str, data: Path, out: Path, rates: Path, *, gates: Gates | None = GATES
+    month_text: str,
+    data: Path,
+    out: Path,
+    rates: Path,
+    *,
+    gates: Gates | None = GATES,
+    engine: str = "duckdb",
 ) -> AuditResult:
     """Re-run an issued month from the inputs archived when it was issued, with today's code,
     and compare every issued file. Raise ProblemFound listing every difference; return
@@ -221,7 +228,7 @@ def audit_month(
 
         def month_again(ref: Any, tmp_data: Path, tmp_rates: Path, scratch: Path, fresh: Path):
             documents = compute_month(
-                MonthInputs(month, ref, tmp_data, bool(issued.get("accepted_rejects"))),
+                MonthInputs(month, ref, tmp_data, bool(issued.get("accepted_rejects")), engine),
                 snapshot.before(month),
                 scratch=scratch,
                 gates=gates,
@@ -246,7 +253,7 @@ def audit_month(
                 accept: bool = bool(record.get("accepted_rejects")),
             ):
                 fixed = _correction(
-                    MonthInputs(month, ref, tmp_data, accept),
+                    MonthInputs(month, ref, tmp_data, accept, engine),
                     view,
                     issued_on,
                     number,
@@ -304,6 +311,7 @@ def correct_month(
     dry_run: bool = False,
     accept_rejects: bool = False,
     gates: Gates | None = GATES,
+    engine: str = "duckdb",
 ) -> CorrectionResult:
     """R65-R68: recompute an issued month with the current inputs and issue, per customer
     whose total changes, a supplementary invoice or a credit note, published as
@@ -324,7 +332,7 @@ def correct_month(
         number = len(snapshot.corrections(month)) + 1
         with store.scratch_folder(out, month) as scratch:
             correction = _correction(
-                MonthInputs(month, ref, data, accept_rejects),
+                MonthInputs(month, ref, data, accept_rejects, engine),
                 snapshot,
                 issued_on,
                 number,

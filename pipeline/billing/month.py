@@ -63,6 +63,9 @@ class MonthInputs:
     data: Path
     # issue the month even if its rejects exceed max_rejected_pct of provider.toml
     accept_rejects: bool = False
+    # where the rating models run: "duckdb", or "spark" (docs/spark.md); the documents are the
+    # same either way
+    engine: str = "duckdb"
 
 
 RECONCILIATION_COLUMNS = ("source_file", "rows_read", "rated", "duplicates", "rejected", "balanced")
@@ -125,6 +128,7 @@ def compute_month(
             snapshot.billed_id_files(),
             scratch=scratch,
             max_call_duration_s=ref.provider["max_call_duration_s"],
+            engine=inputs.engine,
         )
         checkpoint("rated")
         reports = []

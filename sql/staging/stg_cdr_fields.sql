@@ -4,7 +4,21 @@
 -- Reads: raw_cdrs (pipeline/cdrs.py).
 -- Speed (docs/performance.md): a parquet file's typed start_time / duration_s arrive typed
 -- (start_ts, duration_n) instead of being printed and parsed back.
-with typed as (
+with parsed as (
+    select
+        *,
+        case
+            when
+                regexp_full_match(
+                    start_time,
+                    '\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?'
+                )
+                then try_cast(start_time as timestamptz)
+        end as read_time
+    from raw_cdrs
+),
+
+typed as (
     select
         r.source_file,
         r.row_number,
@@ -21,13 +35,18 @@ with typed as (
         coalesce(r.duration_s, cast(r.duration_n as varchar)) as duration_text,
         coalesce(
             r.start_ts,
+            -- A local time without offset in the hour that happens twice (the last Sunday of
+            -- October, 02:00-02:59) is its second occurrence, winter time (+01:00), as this
+            -- pipeline has always read it. Explicit because engines differ (DuckDB reads the
+            -- second, Spark the first: docs/spark.md): the first is turned into the second.
             case
                 when
-                    regexp_full_match(
-                        r.start_time,
-                        '\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?'
-                    )
-                    then try_cast(r.start_time as timestamptz)
+                    substr(r.start_time, 12, 2) = '02'
+                    and regexp_full_match(r.start_time, '.{10}[T ]02:\d{2}(:\d{2}(\.\d+)?)?')
+                    and cast(r.read_time + interval 1 hour as timestamp)
+                    = cast(r.read_time as timestamp)
+                    then r.read_time + interval 1 hour
+                else r.read_time
             end
         ) as start_time,
         coalesce(
@@ -37,7 +56,7 @@ with typed as (
                     then cast(r.duration_s as bigint)
             end
         ) as duration_s
-    from raw_cdrs as r
+    from parsed as r
 ),
 
 malformed as (

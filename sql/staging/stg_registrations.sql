@@ -1,7 +1,7 @@
 -- Staged SIP registrations of the month; `problem` names what is wrong with a bad row, and the
 -- run stops on the first one (bad input, exit 2).
 -- Reads: raw_registrations (pipeline/cdrs.py).
-with typed as (
+with parsed as (
     select
         source_file,
         row_number,
@@ -10,6 +10,8 @@ with typed as (
         expected_fields,
         sip_account,
         device_id,
+        registered_at,
+        expires_at,
         case
             when
                 regexp_full_match(
@@ -17,7 +19,7 @@ with typed as (
                     '\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?'
                 )
                 then try_cast(registered_at as timestamptz)
-        end as registered_at,
+        end as read_registered_at,
         case
             when
                 regexp_full_match(
@@ -25,8 +27,39 @@ with typed as (
                     '\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?'
                 )
                 then try_cast(expires_at as timestamptz)
-        end as expires_at
+        end as read_expires_at
     from raw_registrations
+),
+
+typed as (
+    select
+        source_file,
+        row_number,
+        raw,
+        n_fields,
+        expected_fields,
+        sip_account,
+        device_id,
+        -- the hour that happens twice: its second occurrence, as stg_cdr_fields.sql reads it
+        case
+            when
+                substr(registered_at, 12, 2) = '02'
+                and regexp_full_match(registered_at, '.{10}[T ]02:\d{2}(:\d{2}(\.\d+)?)?')
+                and cast(read_registered_at + interval 1 hour as timestamp)
+                = cast(read_registered_at as timestamp)
+                then read_registered_at + interval 1 hour
+            else read_registered_at
+        end as registered_at,
+        case
+            when
+                substr(expires_at, 12, 2) = '02'
+                and regexp_full_match(expires_at, '.{10}[T ]02:\d{2}(:\d{2}(\.\d+)?)?')
+                and cast(read_expires_at + interval 1 hour as timestamp)
+                = cast(read_expires_at as timestamp)
+                then read_expires_at + interval 1 hour
+            else read_expires_at
+        end as expires_at
+    from parsed
 ),
 
 final as (

@@ -73,6 +73,7 @@ CAST_TYPES = frozenset(
         exp.DataType.Type.DATE,
         exp.DataType.Type.DECIMAL,
         exp.DataType.Type.TIMESTAMPTZ,
+        exp.DataType.Type.TIMESTAMPNTZ,  # Spark TIMESTAMP_NTZ: the wall-clock time in Paris
         exp.DataType.Type.BOOLEAN,
     }
 )
