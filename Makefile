@@ -20,8 +20,10 @@ RATES ?= rates
 ROWS  ?= 1000000
 BENCH_OUT ?= bench_out
 MEMORY_LIMIT ?=
+ENGINE ?= duckdb
+SPARK_STAMP := $(VENV)/.spark-installed
 
-.PHONY: install lock bill correct audit explain test test-all lint samples bench clean
+.PHONY: install install-spark lock bill correct audit explain test test-all test-spark lint samples bench clean
 
 install: $(STAMP)
 
@@ -48,20 +50,22 @@ lock:
 # a target run without a variable it needs says how to call it
 need = $(if $(strip $($(1))),,$(error usage: make $@ $(1)=$(2)   (see README.md, "Commands")))
 PATHS = --data "$(DATA)" --out "$(OUT)" --rates "$(RATES)"
+# ENGINE=spark runs the rating models on Spark (after make install-spark, docs/spark.md)
+RUN_PATHS = $(PATHS) --engine "$(ENGINE)"
 
 # bill one month, or several in order: make bill MONTH="2026-09 2026-10"
 bill: $(STAMP)
 	$(call need,MONTH,YYYY-MM)
-	@for m in $(MONTH); do $(BIN)/billing bill --month "$$m" $(PATHS) || exit $$?; done
+	@for m in $(MONTH); do $(BIN)/billing bill --month "$$m" $(RUN_PATHS) || exit $$?; done
 
 # correct an issued month (R65-R68): DATE= the documents' date (default: today)
 correct: $(STAMP)
 	$(call need,MONTH,YYYY-MM [DATE=YYYY-MM-DD] [DRY_RUN=1])
-	@$(BIN)/billing correct --month "$(MONTH)" $(if $(DATE),--date "$(DATE)",) $(if $(DRY_RUN),--dry-run,) $(PATHS)
+	@$(BIN)/billing correct --month "$(MONTH)" $(if $(DATE),--date "$(DATE)",) $(if $(DRY_RUN),--dry-run,) $(RUN_PATHS)
 
 audit: $(STAMP)
 	$(call need,MONTH,YYYY-MM)
-	@$(BIN)/billing audit --month "$(MONTH)" $(PATHS)
+	@$(BIN)/billing audit --month "$(MONTH)" $(RUN_PATHS)
 
 explain: $(STAMP)
 	$(call need,MONTH,YYYY-MM CDR=cdr_id)
@@ -71,10 +75,35 @@ explain: $(STAMP)
 # the fast suite (under 90 s); test-all adds the slow and external cases (SIGKILLed runs,
 # the benchmark, LibreOffice, the great-expectations fault matrix): CI runs test-all
 test: $(STAMP)
-	@$(BIN)/pytest -m "not slow" -n 2 --dist loadfile
+	@$(BIN)/pytest -m "not slow and not spark" -n 2 --dist loadfile
 
 test-all: $(STAMP)
-	@$(BIN)/pytest
+	@$(BIN)/pytest -m "not spark"
+
+# --engine spark (docs/spark.md): Java 17 (Debian's openjdk-17-jre-headless, installed when
+# java is missing and apt-get can), then the libraries of requirements-spark.lock
+install-spark: $(SPARK_STAMP)
+
+$(SPARK_STAMP): $(STAMP) requirements-spark.lock
+	@if ! command -v java >/dev/null 2>&1 && [ -z "$$JAVA_HOME" ]; then \
+	  echo "Java is missing: installing openjdk-17-jre-headless (Spark runs on Java 17)..."; \
+	  SUDO=""; if [ "$$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then SUDO="sudo"; fi; \
+	  { $$SUDO apt-get update -qq >/dev/null && $$SUDO env DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq openjdk-17-jre-headless >/dev/null; } \
+	  || { echo "error: Java 17 could not be installed: install openjdk-17-jre-headless (or set JAVA_HOME to a Java 17 or newer), then run make install-spark again" >&2; exit 1; }; \
+	fi
+	@version=$$($${JAVA_HOME:+$$JAVA_HOME/bin/}java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n 1); \
+	if [ -z "$$version" ] || [ "$$version" -lt 17 ]; then \
+	  echo "error: Spark needs Java 17 or newer, found $${version:-none}: install openjdk-17-jre-headless or set JAVA_HOME" >&2; exit 1; fi; \
+	echo "Java $$version found"
+	@echo "Installing the Spark engine into $(VENV) (pyspark is a 456 MB package, built once: a few minutes)..."
+	@$(BIN)/pip install --progress-bar off -r requirements-spark.lock | { grep -E '^Successfully installed' || true; } | sed -e 's/^Successfully installed .*/  spark libraries installed/'
+	@touch $(SPARK_STAMP)
+	@echo "Installed: make bill MONTH=... ENGINE=spark"
+
+# both engines on the same inputs, outputs compared (CI runs it after test-all)
+test-spark: $(SPARK_STAMP)
+	@$(BIN)/pytest -m spark -p no:xdist tests/spark
 
 lint: $(STAMP)
 	@$(BIN)/ruff check pipeline tests tools bench
@@ -84,9 +113,10 @@ lint: $(STAMP)
 samples: $(STAMP)
 	@$(BIN)/python tools/generate_samples.py data_samples
 
-# benchmark (docs/performance.md): synthetic month of ROWS CDRs, floor, whole bill, CSV, pandas
+# benchmark (docs/performance.md): synthetic month of ROWS CDRs, floor, whole bill, CSV, pandas;
+# ENGINE=spark bills it a second time on Spark and compares the files
 bench: $(STAMP)
-	@$(BIN)/python -m bench.benchmark --rows "$(ROWS)" --out "$(BENCH_OUT)" $(if $(MEMORY_LIMIT),--memory-limit "$(MEMORY_LIMIT)",)
+	@$(BIN)/python -m bench.benchmark --rows "$(ROWS)" --out "$(BENCH_OUT)" $(if $(MEMORY_LIMIT),--memory-limit "$(MEMORY_LIMIT)",) $(if $(filter spark,$(ENGINE)),--spark,)
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

@@ -105,9 +105,10 @@ def _bill_child(data: str, out: str, rates: str, timings: str) -> None:
     from pipeline.core.progress import cpu_seconds, peak_rss_mb, recording
     from pipeline.run import bill_month
 
+    engine = os.environ.get("BILLING_BENCH_ENGINE") or "duckdb"
     start, cpu_start = time.perf_counter(), cpu_seconds()
     with recording() as rec:
-        result = bill_month(MONTH, Path(data), Path(out), Path(rates))
+        result = bill_month(MONTH, Path(data), Path(out), Path(rates), engine=engine)
     total = time.perf_counter() - start
     Path(timings).write_text(
         json.dumps(
@@ -129,12 +130,15 @@ def _bill_child(data: str, out: str, rates: str, timings: str) -> None:
     )
 
 
-def bill(data: Path, out: Path, rates: Path, memory_limit: str | None) -> dict[str, Any]:
+def bill(
+    data: Path, out: Path, rates: Path, memory_limit: str | None, engine: str = "duckdb"
+) -> dict[str, Any]:
     """`billing bill` of the month in a child process; its peak RSS from wait4."""
     if out.exists():
         shutil.rmtree(out)
     timings = out.with_suffix(".timings.json")
     env = dict(os.environ)
+    env["BILLING_BENCH_ENGINE"] = engine
     if memory_limit:
         env["BILLING_MEMORY_LIMIT"] = memory_limit
     # DuckDB spills next to the benchmark's data, not into the working folder (.tmp)
@@ -166,6 +170,39 @@ def bill(data: Path, out: Path, rates: Path, memory_limit: str | None) -> dict[s
     # had when it forked (the generator's arrays), which exec does not reset on Linux
     result.setdefault("peak_rss_mb", usage.ru_maxrss / 1024)
     return result
+
+
+def _differing_files(first: Path, second: Path) -> list[str]:
+    """The files of two billed months whose bytes differ (rated_calls.parquet compared by
+    content, the manifest without its hash of it)."""
+    import hashlib
+
+    def hashes(root: Path) -> dict[str, str]:
+        return {
+            p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*"))
+            if p.is_file() and p.name not in ("rated_calls.parquet", "manifest.json")
+        }
+
+    a, b = hashes(first), hashes(second)
+    differing = sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
+    manifests = [
+        json.loads((f / "manifest.json").read_text(encoding="utf-8")) for f in (first, second)
+    ]
+    for m in manifests:
+        m["outputs"].pop("rated_calls.parquet", None)
+    if manifests[0] != manifests[1]:
+        differing.append("manifest.json")
+    query = (
+        "select count(*) from (select * from read_parquet(?) except all select * from "
+        "read_parquet(?))"
+    )
+    con = duckdb.connect()
+    one, two = (str(f / "rated_calls.parquet") for f in (first, second))
+    if con.execute(query, [one, two]).fetchone()[0] or con.execute(query, [two, one]).fetchone()[0]:
+        differing.append("rated_calls.parquet (content)")
+    con.close()
+    return differing
 
 
 def pandas_rating(parquet: Path, rates: Path, rows: int) -> tuple[float, int]:
@@ -251,6 +288,7 @@ def run(
     pandas_rows: int,
     memory_limit: str | None,
     keep: bool,
+    spark: bool = False,
 ) -> dict[str, Any]:
     from bench.synth import generate
 
@@ -333,9 +371,33 @@ def run(
         "x_floor": scaled / floor,
         "bill_speedup": scaled / billed["total_s"],
     }
+    if spark:
+        # issue 19: the same month billed with --engine spark, in the same run
+        _say("  Spark ...")
+        sparked = bill(month.data, out / f"out_{rows}_spark", REPO / "rates", memory_limit, "spark")
+        spark_stages: dict[str, float] = {}
+        for group, _, seconds in sparked["steps"]:
+            spark_stages[group] = spark_stages.get(group, 0.0) + seconds
+        report["spark"] = {
+            "total_s": sparked["total_s"],
+            "cpu_s": sparked["cpu_s"],  # the Python process only: the JVM's CPU is not in it
+            "stages_s": spark_stages,
+            "steps": sparked["steps"],
+            "x_duckdb": sparked["total_s"] / billed["total_s"],
+            "rating_x_duckdb": sum(
+                spark_stages.get(k, 0.0) for k in ("load", "staging", "rating", "fair_use")
+            )
+            / max(
+                1e-9,
+                sum(stages.get(k, 0.0) for k in ("load", "staging", "rating", "fair_use")),
+            ),
+            "differing_files": _differing_files(
+                out / f"out_{rows}" / MONTH, out / f"out_{rows}_spark" / MONTH
+            ),
+        }
     report["machine"]["load_after"] = os.getloadavg()
     if not keep:
-        for path in (month.data, month.data_csv, out / f"out_{rows}"):
+        for path in (month.data, month.data_csv, out / f"out_{rows}", out / f"out_{rows}_spark"):
             if path is not None and path.exists():
                 shutil.rmtree(path)
     return report
@@ -373,6 +435,16 @@ def table(report: dict[str, Any]) -> str:
         f"{report['pandas']['x_floor']:.0f}x floor; the whole bill is "
         f"{report['pandas']['bill_speedup']:.1f}x faster",
     ]
+    if "spark" in report:
+        sp = report["spark"]
+        lines.append(
+            f"--engine spark (local, same run): whole bill {sp['total_s']:.1f} s = "
+            f"{sp['x_duckdb']:.1f}x DuckDB's; load + staging + rating + fair use "
+            f"{sp['rating_x_duckdb']:.1f}x DuckDB's; files differing: "
+            f"{', '.join(sp['differing_files']) or 'none'}"
+        )
+        for name, seconds in sorted(sp["stages_s"].items(), key=lambda kv: -kv[1])[:6]:
+            lines.append(f"  spark {name:<22}{seconds:>10.2f}")
     return "\n".join(lines)
 
 
@@ -402,6 +474,9 @@ def main(argv: list[str] | None = None) -> int:
         help=f"DuckDB memory limit of the bill (default {DEFAULT_MEMORY_LIMIT}, e.g. 2GB)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the generated month")
+    parser.add_argument(
+        "--spark", action="store_true", help="bill the month again with --engine spark, compared"
+    )
     parser.add_argument("--json", type=Path, help="where to write the report")
     parser.add_argument("--bill-child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -409,7 +484,14 @@ def main(argv: list[str] | None = None) -> int:
         _bill_child(*args.bill_child)
         return 0
     report = run(
-        args.rows, args.out, args.seed, args.repeat, args.pandas_rows, args.memory_limit, args.keep
+        args.rows,
+        args.out,
+        args.seed,
+        args.repeat,
+        args.pandas_rows,
+        args.memory_limit,
+        args.keep,
+        spark=args.spark,
     )
     target = args.json or args.out / f"bench_{args.rows}.json"
     target.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")

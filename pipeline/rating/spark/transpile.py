@@ -153,9 +153,13 @@ def _check_and_rewrite(node: exp.Expression, model: str) -> exp.Expression:
     if rewrite is not None:
         return rewrite(node)
     if isinstance(node, exp.Func) and type(node) not in KNOWN:
+        # named as the model writes it (sqlglot's own name may be another: list_sort is
+        # ArraySort), and by sqlglot's class, which is what KNOWN lists
+        written = node.sql("duckdb").split("(")[0].lower()
         raise UnknownFunction(
-            f"{model}: function {node.sql_name().lower()}() ({type(node).__name__}) is not "
-            "known on Spark"
+            f"{model}: function {written}() (sqlglot {type(node).__name__}) is not known on "
+            "Spark: check it there, then list it in KNOWN or rewrite it "
+            "(pipeline/rating/spark/transpile.py)"
         )
     if isinstance(node, exp.Cast | exp.TryCast):
         target = node.to.this
