@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime
 import gzip
 
 import duckdb
@@ -252,3 +253,146 @@ def test_r40_a_file_quoting_every_field_rates_like_the_same_file_unquoted(tmp_pa
     assert [(r["cdr_id"], r["row_number"], r["reason"]) for r in rejects] == [
         ("q3", 3, "INVALID_NUMBER")
     ]
+
+
+def _write_bytes(ws, name: str, body: bytes) -> None:
+    path = ws.data / "cdrs" / OCT / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(body)
+
+
+def _csv_line(cdr_id: str, minute: int) -> bytes:
+    return ",".join(line(cdr_id, start=f"2026-10-03T09:{minute:02d}:00+02:00")).encode()
+
+
+def test_r40_line_ends_lf_crlf_and_a_lone_cr_each_end_one_line(ws):
+    header = ",".join(CDR_HEADER).encode()
+    # a file that starts with LF, then CRLF lines; a CRLF file with a lone CR; a CR-only file.
+    # DuckDB's reader numbered the first file's rows 1, 2, 4, 6 and read 'r2' for 'cr2'
+    _write_bytes(
+        ws,
+        "a.csv",
+        header
+        + b"\n"
+        + _csv_line("lf1", 0)
+        + b"\n"
+        + _csv_line("crlf2", 1)
+        + b"\r\n"
+        + _csv_line("crlf3", 2)
+        + b"\r\n"
+        + _csv_line("lf4", 3)
+        + b"\n",
+    )
+    _write_bytes(
+        ws,
+        "b.csv",
+        header
+        + b"\r\n"
+        + _csv_line("cr1", 4)
+        + b"\r"
+        + _csv_line("cr2", 5)
+        + b"\r\n\r\n"
+        + _csv_line("cr4", 6)
+        + b"\r\n",
+    )
+    _write_bytes(ws, "c.csv", header + b"\r" + _csv_line("mac1", 7) + b"\r" + _csv_line("mac2", 8))
+    con = rate(ws, OCT)
+    got = {
+        r["cdr_id"]: (r["source_file"][-5:], r["row_number"])
+        for r in rows(con, "select cdr_id, source_file, row_number from rated_calls")
+    }
+    assert got == {
+        "lf1": ("a.csv", 1),
+        "crlf2": ("a.csv", 2),
+        "crlf3": ("a.csv", 3),
+        "lf4": ("a.csv", 4),
+        "cr1": ("b.csv", 1),
+        "cr2": ("b.csv", 2),
+        "cr4": ("b.csv", 4),  # row 3 is the blank line
+        "mac1": ("c.csv", 1),
+        "mac2": ("c.csv", 2),
+    }
+
+
+def test_r40_a_file_that_is_not_utf8_stops_naming_its_line(ws):
+    from pipeline.core.errors import InputError
+
+    header = ",".join(CDR_HEADER).encode()
+    _write_bytes(ws, "a.csv", header + b"\n" + _csv_line("l1", 0) + b"\n" + b"l2,caf\xe9\n")
+    try:
+        rate(ws, OCT)
+    except InputError as error:
+        assert str(error).endswith(
+            "a.csv: cannot read the file: line 3 is not UTF-8 text (byte 0xe9)"
+        )
+    else:
+        raise AssertionError("a file that is not UTF-8 was read")
+
+
+def test_r41_hour_24_minute_60_and_offsets_beyond_14_hours_are_malformed(ws):
+    starts = {
+        "h24": "2026-10-03T24:00:00+02:00",
+        "m60": "2026-10-03T09:60:00+02:00",
+        "off19": "2026-10-15T09:00:00+19:00",
+        "off0060": "2026-10-15T09:00:00+00:60",
+        "off14": "2026-10-15T23:00:00+14:00",  # the widest offset in use (Kiribati): 09:00Z
+        "offm12": "2026-10-15T09:00:00-12:00",  # 21:00Z
+        "h23": "2026-10-15T23:59:59.999+02:00",
+    }
+    ws.cdrs(OCT, [line(i, start=t) for i, t in starts.items()])
+    con, rejects = _rejects(ws)
+    assert {r["cdr_id"]: (r["reason"], r["detail"]) for r in rejects.values()} == {
+        i: ("MALFORMED", "start_time is not an ISO 8601 timestamp")
+        for i in ("h24", "m60", "off19", "off0060")
+    }
+    assert {
+        r["cdr_id"]: str(r["start_time"].astimezone(datetime.UTC))
+        for r in rows(con, "select cdr_id, start_time from rated_calls")
+    } == {
+        "off14": "2026-10-15 09:00:00+00:00",
+        "offm12": "2026-10-15 21:00:00+00:00",
+        "h23": "2026-10-15 21:59:59.999000+00:00",
+    }
+
+
+def test_r41_raw_text_of_a_rejected_parquet_row_with_typed_columns(ws):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = ws.data / "cdrs" / OCT / "a.parquet"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    utc = datetime.UTC
+    pq.write_table(
+        pa.table(
+            {
+                "cdr_id": ["p1", "p2", "p3"],
+                "sip_account": ["sip-x", "sip-2", "sip-2"],
+                "direction": ["out"] * 3,
+                "caller": ["0145000000"] * 3,
+                "callee": ["0145678910", "+4912345678901", "0145678910"],
+                "start_time": pa.array(
+                    [
+                        datetime.datetime(2026, 10, 3, 7, 1, tzinfo=utc),
+                        datetime.datetime(2026, 12, 3, 7, 2, 0, 500000, tzinfo=utc),
+                        datetime.datetime(2026, 10, 3, 7, 3, 0, 120000, tzinfo=utc),
+                    ],
+                    pa.timestamp("us", tz="UTC"),
+                ),
+                "duration_s": pa.array([60.0, 60.0, 1e12], pa.float64()),
+                "device_id": [None, None, None],
+            }
+        ),
+        path,
+    )
+    con, rejects = _rejects(ws)
+    assert {r["cdr_id"]: (r["reason"], r["raw"]) for r in rejects.values()} == {
+        "p1": ("UNKNOWN_ACCOUNT", "p1,sip-x,out,0145000000,0145678910,2026-10-03 09:01:00+02,60,"),
+        "p2": (
+            "OUT_OF_PERIOD",
+            "p2,sip-2,out,0145000000,+4912345678901,2026-12-03 08:02:00.5+01,60,",
+        ),
+        "p3": (
+            "MALFORMED",
+            "p3,sip-2,out,0145000000,0145678910,2026-10-03 09:03:00.12+02,1000000000000.0,",
+        ),
+    }

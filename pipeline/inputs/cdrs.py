@@ -12,8 +12,10 @@ Blank lines are not records and are not counted.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
+import re
 from pathlib import Path
 
 import duckdb
@@ -27,8 +29,9 @@ REGISTRATION_COLUMNS = contract.REGISTRATIONS.names
 SUFFIXES = (".csv", ".csv.gz", ".parquet")
 _UNIT_SEPARATOR = "\x1f"  # never in a CDR: each line is read whole as one field
 # Lines are read up to this size (DuckDB's default, 2 MB, stopped the whole month on one long
-# line); staging rejects a line longer than LONGEST_CDR as MALFORMED. Not strict: a file
-# mixing CRLF and LF line ends is read line by line (line ends are not an error).
+# line); staging rejects a line longer than LONGEST_CDR as MALFORMED. A line ends at LF, CRLF
+# or a lone CR (as Python's csv module and Spark's text reader read them): a file whose line
+# ends are all LF or all CRLF is read by DuckDB; any other (`scan_text`) line by line here.
 MAX_LINE_BYTES = 64 << 20
 LONGEST_CDR = 65_536
 
@@ -95,11 +98,96 @@ def _positions(path: Path, header: list[str], columns: tuple[str, ...]) -> list[
     return [header.index(c) for c in columns]
 
 
+_SCAN_CHUNK = 16 << 20
+
+
+def scan_text(path: Path) -> bool:
+    """Check a CSV file (gzip or not) in one pass: it must be UTF-8 (else InputError naming
+    the line), and say whether its line ends are irregular: a lone CR, or LF and CRLF both.
+    DuckDB's line reader gets those wrong (measured with DuckDB 1.4 / 2.0: in a file that starts
+    with LF a CRLF counts as two line ends, so every later row number is off by one; in a CRLF
+    file a lone CR swallows the next character), so `_load_csv` reads such a file itself. The
+    UTF-8 check is here for the Spark loader too, whose text reader would replace the bytes."""
+    opener = gzip.open if path.name.endswith(".gz") else open
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    crs = crlfs = lfs = 0
+    ends_with_cr = False
+    try:
+        with opener(path, "rb") as handle:
+            while chunk := handle.read(_SCAN_CHUNK):
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError as exc:
+                    line = lfs + chunk[: exc.start].count(b"\n") + 1
+                    raise InputError(
+                        f"cannot read the file: line {line} is not UTF-8 text "
+                        f"(byte 0x{chunk[exc.start]:02x})",
+                        file=str(path),
+                    ) from exc
+                crs += chunk.count(b"\r")
+                lfs += chunk.count(b"\n")
+                crlfs += chunk.count(b"\r\n") + (ends_with_cr and chunk.startswith(b"\n"))
+                ends_with_cr = chunk.endswith(b"\r")
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            "cannot read the file: it ends inside a UTF-8 character", file=str(path)
+        ) from exc
+    except (OSError, EOFError) as exc:
+        raise InputError(f"cannot read the file: {exc}", file=str(path)) from exc
+    return crs != crlfs or (crlfs > 0 and lfs != crlfs)
+
+
+def _insert_lines(con, path: Path, file_no: int, table: str) -> None:
+    """`<table>_lines` of a file whose line ends are all LF or all CRLF: DuckDB's reader."""
+    con.execute(
+        f"""
+        insert into {table}_lines
+        select * from (
+            select ? as file_no, row_number() over () as row_number, raw
+            from read_csv(?, columns = {{'raw': 'VARCHAR'}}, header = false, skip = 1,
+                          delim = ?, quote = '', escape = '', auto_detect = false,
+                          compression = 'auto', strict_mode = false,
+                          max_line_size = {MAX_LINE_BYTES})
+        )
+        where raw is not null and (not starts_with(raw, ' ') or trim(raw) <> '')
+        """,
+        [file_no, str(path), _UNIT_SEPARATOR],
+    )
+
+
+def _insert_lines_read_here(con, path: Path, file_no: int, table: str) -> None:
+    """`<table>_lines` of a file with irregular line ends: split at LF, CRLF or a lone CR."""
+    import pyarrow as pa
+
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rb") as handle:
+        text = handle.read().decode("utf-8")
+    lines = re.split(r"\r\n|\r|\n", text)
+    if lines and lines[-1] == "":
+        lines.pop()  # the line end of the last line
+    lines = lines[1:]  # the header
+    frame = pa.table({"row_number": pa.array(range(1, len(lines) + 1), pa.int64()), "raw": lines})
+    con.register("irregular_lines", frame)
+    try:
+        con.execute(
+            f"""
+            insert into {table}_lines
+            select ?, row_number, raw from irregular_lines
+            where raw <> '' and (not starts_with(raw, ' ') or trim(raw) <> '')
+            """,
+            [file_no],
+        )
+    finally:
+        con.unregister("irregular_lines")
+
+
 def _load_csv(con, path: Path, rel: str, file_no: int, columns: tuple[str, ...], table: str) -> str:
     """Copy the file's lines, numbered, into `<table>_lines` (under `file_no`: the name is
     not repeated on every line, 10M lines: 0.5 s); the lines with a quote, split by
     `_csv_fields`, into `<table>_quoted`. Return the select that splits the other lines into
     fields (part of the `table` view: the split runs once, where staging reads it)."""
+    irregular = scan_text(path)  # first: a bad byte is named by its line, not its position
     header = _header(path)
     positions = _positions(path, header, columns)
     # a field needs trimming only on a line with a space: the test runs once per line instead
@@ -115,20 +203,10 @@ def _load_csv(con, path: Path, rel: str, file_no: int, columns: tuple[str, ...],
     # one scan of the file: every line whole, numbered in file order (the streaming window
     # keeps the scan order); blank lines are not records but keep their number. trim() copies
     # the line: it runs only on a line that starts with a space (10M lines: 0.9 s saved)
-    con.execute(
-        f"""
-        insert into {table}_lines
-        select * from (
-            select ? as file_no, row_number() over () as row_number, raw
-            from read_csv(?, columns = {{'raw': 'VARCHAR'}}, header = false, skip = 1,
-                          delim = ?, quote = '', escape = '', auto_detect = false,
-                          compression = 'auto', strict_mode = false,
-                          max_line_size = {MAX_LINE_BYTES})
-        )
-        where raw is not null and (not starts_with(raw, ' ') or trim(raw) <> '')
-        """,
-        [file_no, str(path), _UNIT_SEPARATOR],
-    )
+    if irregular:
+        _insert_lines_read_here(con, path, file_no, table)
+    else:
+        _insert_lines(con, path, file_no, table)
     # lines with a quote: split by the CSV rules in SQL (_CSV_FIELD), not by a loop in Python
     # (a switch that quotes every field sends every line here)
     quoted_fields = ", ".join(
@@ -236,8 +314,13 @@ def _parquet_select(con, path: Path, rel: str, columns: tuple[str, ...]) -> str:
 # One field of a CSV line followed by its comma (the line gets a final comma): a quoted field
 # ("" is a quote; text after the closing quote is kept, as Python's csv module does), a quote
 # never closed (the field runs to the end of the line), or plain text up to the next comma.
-_CSV_FIELD = r'("(?:[^"]|"")*"(?:[^",][^,]*)?|"(?:[^"]|"")*|[^,]*),'
-_CSV_CLOSED = r'"(?:[^"]|"")*"(?:[^",].*)?'
+# A quoted text is written `[^"]*(?:""[^"]*)*`, not `(?:[^"]|"")*` (the same strings): Java's
+# regex engine (the Spark loader) recurses once per repetition of a group, once a character
+# there, and a quoted field of 1,700 characters overflowed its stack; here it repeats once
+# per doubled quote.
+_QUOTED_TEXT = r'[^"]*(?:""[^"]*)*'
+_CSV_FIELD = rf'("{_QUOTED_TEXT}"(?:[^",][^,]*)?|"{_QUOTED_TEXT}|[^,]*),'
+_CSV_CLOSED = rf'"{_QUOTED_TEXT}"(?:[^",].*)?'
 # a line whose fields are each "text" or text, with no quote or comma inside: split at commas
 # and strip the quotes (a file quoting every field: 1M lines 0.4 s instead of 1.7 s)
 _CSV_SIMPLE = r'("[^",]*"|[^",]*)(,("[^",]*"|[^",]*))*'
@@ -257,8 +340,8 @@ def _csv_fields(line: str) -> str:
         "when length(f) >= 2 and ends_with(f, '\"') "
         "and not contains(substr(f, 2, length(f) - 2), '\"') then substr(f, 2, length(f) - 2) "
         f"when regexp_full_match(f, '{_CSV_CLOSED}') "
-        'then replace(regexp_extract(f, \'^"((?:[^"]|"")*)"\', 1), \'""\', \'"\') '
-        '|| regexp_extract(f, \'^"(?:[^"]|"")*"(.*)$\', 1) '
+        f"then replace(regexp_extract(f, '^\"({_QUOTED_TEXT})\"', 1), '\"\"', '\"') "
+        f"|| regexp_extract(f, '^\"{_QUOTED_TEXT}\"(.*)$', 1) "
         "else replace(substr(f, 2), '\"\"', '\"') end)"
     )
     return (

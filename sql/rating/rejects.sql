@@ -27,7 +27,18 @@ rating_rejects as (
             concat_ws(
                 ',', coalesce(s.cdr_id, ''), coalesce(s.sip_account, ''),
                 coalesce(s.direction, ''), coalesce(s.caller, ''), coalesce(s.callee, ''),
-                coalesce(s.start_time, cast(s.start_ts as varchar), ''),
+                -- a typed start time printed as in stg_cdrs.sql
+                coalesce(
+                    s.start_time,
+                    strftime(s.start_ts, '%Y-%m-%d %H:%M:%S')
+                    || case
+                        when strftime(s.start_ts, '%f') <> '000000'
+                            then '.' || rtrim(strftime(s.start_ts, '%f'), '0')
+                        else ''
+                    end
+                    || strftime(s.start_ts, '%z'),
+                    ''
+                ),
                 coalesce(s.duration_s, cast(s.duration_n as varchar), ''), coalesce(s.device_id, '')
             )
         ) as raw

@@ -11,7 +11,7 @@ with parsed as (
             when
                 regexp_full_match(
                     start_time,
-                    '\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?'
+                    '\d{4}-\d{2}-\d{2}[T ]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?(Z|[+-](0\d|1[0-4])(:?[0-5]\d)?)?'
                 )
                 then try_cast(start_time as timestamptz)
         end as read_time
@@ -31,8 +31,12 @@ typed as (
         r.caller,
         r.callee,
         r.device_id,
-        coalesce(r.start_time, cast(r.start_ts as varchar)) as start_time_text,
-        coalesce(r.duration_s, cast(r.duration_n as varchar)) as duration_text,
+        -- the text of start_time and duration_s as read (null when a parquet file stores
+        -- them typed: stg_cdrs prints start_ts / duration_n only for the rows it rejects)
+        r.start_time as start_time_text,
+        r.start_ts,
+        r.duration_s as duration_text,
+        r.duration_n,
         coalesce(
             r.start_ts,
             -- A local time without offset in the hour that happens twice (the last Sunday of

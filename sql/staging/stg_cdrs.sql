@@ -121,7 +121,20 @@ final as (
                         concat_ws(
                             ',', coalesce(cdr_id, ''), coalesce(sip_account, ''),
                             coalesce(direction, ''), coalesce(caller, ''), coalesce(callee, ''),
-                            coalesce(start_time_text, ''), coalesce(duration_text, ''),
+                            -- a typed start time printed as DuckDB casts a timestamptz to
+                            -- text, written out because Spark's cast drops the offset
+                            coalesce(
+                                start_time_text,
+                                strftime(start_ts, '%Y-%m-%d %H:%M:%S')
+                                || case
+                                    when strftime(start_ts, '%f') <> '000000'
+                                        then '.' || rtrim(strftime(start_ts, '%f'), '0')
+                                    else ''
+                                end
+                                || strftime(start_ts, '%z'),
+                                ''
+                            ),
+                            coalesce(duration_text, cast(duration_n as varchar), ''),
                             coalesce(device_id, '')
                         )
                     )

@@ -16,7 +16,7 @@ with parsed as (
             when
                 regexp_full_match(
                     registered_at,
-                    '\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?'
+                    '\d{4}-\d{2}-\d{2}[T ]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?(Z|[+-](0\d|1[0-4])(:?[0-5]\d)?)?'
                 )
                 then try_cast(registered_at as timestamptz)
         end as read_registered_at,
@@ -24,7 +24,7 @@ with parsed as (
             when
                 regexp_full_match(
                     expires_at,
-                    '\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?'
+                    '\d{4}-\d{2}-\d{2}[T ]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?(Z|[+-](0\d|1[0-4])(:?[0-5]\d)?)?'
                 )
                 then try_cast(expires_at as timestamptz)
         end as read_expires_at
