@@ -27,6 +27,7 @@ from pipeline.inputs.cdrs import (
     _positions,
     _typed_columns,
     month_files,
+    scan_text,
 )
 from pipeline.rating.spark.transpile import UnknownFunction, to_spark
 
@@ -70,6 +71,9 @@ def _numbered_lines(spark: Any, path: Path) -> Any:
 
 
 def _csv_select(spark: Any, path: Path, rel: str, columns: tuple[str, ...], view: str) -> Any:
+    # UTF-8 checked first (Spark's text reader would replace bad bytes by U+FFFD); the line
+    # ends need nothing: Spark ends a line at LF, CRLF or a lone CR, as the DuckDB loader does
+    scan_text(path)
     header = _header(path)
     positions = _positions(path, header, columns)
     _numbered_lines(spark, path).createOrReplaceTempView(view)
@@ -86,6 +90,45 @@ def _csv_select(spark: Any, path: Path, rel: str, columns: tuple[str, ...], view
         f"{fields}{typed} from (select row_number, raw, {parts} as parts from {view})"
     )
     return spark.sql(to_spark(duck, f"the CSV reader ({rel})"))
+
+
+def _float_text(F: Any, column: str, kind: str) -> Any:
+    """A double as DuckDB prints it (Python's repr: 1000000000000.5, 1e+16, 1e-05, nan, inf),
+    not as Java does (1.0E12, NaN, Infinity): the raw text of a rejected row. Between 1e-4
+    and 1e16 through a decimal (Spark takes a double's shortest digits), beyond from Java's
+    text. Other fractional types (float, decimal) print alike in both engines or are left."""
+    if kind != "DoubleType":
+        return F.col(column).cast("string")
+    x = f"`{column}`"
+    plain = (
+        f"regexp_replace(regexp_replace(cast(cast({x} as decimal(38, 18)) as string), "
+        "'0+$', ''), '[.]$', '.0')"
+    )
+    exponent = f"cast({x} as string)"
+    for pattern, replacement in (
+        ("[.]0E", "E"),
+        ("E-([0-9])$", "E-0$1"),
+        ("E([0-9])$", "E0$1"),
+        ("E-", "e-"),
+        ("E", "e+"),
+    ):
+        exponent = f"regexp_replace({exponent}, '{pattern}', '{replacement}')"
+    return F.expr(
+        f"case when isnan({x}) then 'nan' when {x} = double('inf') then 'inf' "
+        f"when {x} = double('-inf') then '-inf' "
+        f"when abs({x}) >= 1e-4 and abs({x}) < 1e16 then {plain} else {exponent} end"
+    )
+
+
+def _typed_start(F: Any, column: str, kind: str) -> Any:
+    """A parquet start time as an instant. A time without zone (Paris wall clock) in the hour
+    that happens twice is its second occurrence, as DuckDB's cast reads it (and as the models
+    read a text one): Spark's cast gives the first, which is moved on by the hour."""
+    if kind != "TimestampNTZType":
+        return F.col(column).cast("timestamp")
+    first = F.col(column).cast("timestamp")
+    later = first + F.expr("interval 1 hour")
+    return F.when(later.cast("timestamp_ntz") == F.col(column), later).otherwise(first)
 
 
 def _parquet_select(spark: Any, path: Path, rel: str, columns: tuple[str, ...]) -> Any:
@@ -108,12 +151,14 @@ def _parquet_select(spark: Any, path: Path, rel: str, columns: tuple[str, ...]) 
             if native:
                 fields.append(F.lit(None).cast("string").alias(c))
                 typed.append(
-                    F.col(c).cast("timestamp" if name == "start_ts" else "bigint").alias(name)
+                    _typed_start(F, c, kind).alias(name)
+                    if name == "start_ts"
+                    else F.col(c).cast("bigint").alias(name)
                 )
                 continue
             if name == "duration_n" and kind in _SPARK_FRACTIONAL:
                 whole = (F.col(c) == F.floor(F.col(c))) & (F.abs(F.col(c)) < 1e12)
-                fields.append(F.when(whole, None).otherwise(F.col(c).cast("string")).alias(c))
+                fields.append(F.when(whole, None).otherwise(_float_text(F, c, kind)).alias(c))
                 typed.append(F.when(whole, F.col(c).cast("bigint")).alias(name))
                 continue
             typed.append(

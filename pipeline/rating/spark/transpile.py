@@ -103,7 +103,17 @@ def _hash(node: exp.Anonymous) -> exp.Expression:
 
 # DuckDB strftime directives -> Spark datetime pattern letters (the ones the models use).
 # %z: DuckDB prints +02 for Paris; Spark's 'x' prints +02 too (its 'Z' would print +0200).
-_STRFTIME = {"%Y": "yyyy", "%m": "MM", "%d": "dd", "%H": "HH", "%M": "mm", "%S": "ss", "%z": "x"}
+# %f: the microseconds, six digits in both.
+_STRFTIME = {
+    "%Y": "yyyy",
+    "%m": "MM",
+    "%d": "dd",
+    "%H": "HH",
+    "%M": "mm",
+    "%S": "ss",
+    "%f": "SSSSSS",
+    "%z": "x",
+}
 
 
 def _strftime(node: exp.TimeToStr) -> exp.Expression:
