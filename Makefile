@@ -102,8 +102,13 @@ $(SPARK_STAMP): $(STAMP) requirements-spark.lock
 	@echo "Installed: make bill MONTH=... ENGINE=spark"
 
 # both engines on the same inputs, outputs compared (CI runs it after test-all)
+# the edge-case months and sample months on both engines (tests/spark), then the rating rule
+# tests with every month they rate also rated on Spark and compared (BILLING_TEST_ENGINES)
+RULE_TESTS = tests/test_rating_rules.py tests/test_rejects.py tests/test_rating_destinations.py \
+	tests/test_plan_destinations.py
 test-spark: $(SPARK_STAMP)
 	@$(BIN)/pytest -m spark -p no:xdist tests/spark
+	@BILLING_TEST_ENGINES=both $(BIN)/pytest -m "not slow" -p no:xdist $(RULE_TESTS)
 
 lint: $(STAMP)
 	@$(BIN)/ruff check pipeline tests tools bench

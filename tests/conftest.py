@@ -208,12 +208,25 @@ def ws(tmp_path: Path) -> Workspace:
 # --- issue 3 (rating): rate a Workspace month in memory, without issuing anything -----------
 
 
+# `make test-spark` runs the rating rule tests with BILLING_TEST_ENGINES=both: every month a
+# test rates is also rated on Spark and every rating table compared with DuckDB's (issue 19)
+BOTH_ENGINES = os.environ.get("BILLING_TEST_ENGINES") == "both"
+
+
 def rate(ws: Workspace, month: str):
     """A DuckDB connection holding every rating table of `month` (rated_calls, rejects...)."""
     from pipeline.core.dates import Month
     from pipeline.rating.models import rate_folders
 
-    return rate_folders(Month.parse(month), ws.data, ws.rates)
+    con = rate_folders(Month.parse(month), ws.data, ws.rates)
+    if BOTH_ENGINES:
+        from tests.spark.conftest import assert_same, rate_with
+
+        assert_same(
+            rate_with("duckdb", ws.data, month, ws.rates),
+            rate_with("spark", ws.data, month, ws.rates),
+        )
+    return con
 
 
 def rows(con, sql: str, params: list | None = None) -> list[dict]:
