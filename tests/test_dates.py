@@ -57,3 +57,33 @@ def test_month_arithmetic_across_years():
 def test_bad_month_is_a_usage_error(text):
     with pytest.raises(InputError, match="month must be YYYY-MM"):
         Month.parse(text)
+
+
+def test_r1_reference_timestamps_are_read_as_cdr_start_times():
+    """Incidents and claims (pipeline/inputs/reference.py) read a time as stg_cdr_fields.sql
+    reads a CDR's: the repeated hour of DST end is its second occurrence, the missing hour of
+    DST start takes the offset before the change, the fields are bounded."""
+    import datetime as dt
+
+    from pipeline.inputs.reference import parse_timestamp
+
+    def utc(text: str) -> str:
+        return parse_timestamp(text).astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+    assert utc("2026-10-25 02:30:00") == "2026-10-25 01:30:00"  # the second 02:30 (+01:00)
+    assert utc("2026-10-25T02:30:00+02:00") == "2026-10-25 00:30:00"  # the first, explicit
+    assert utc("2026-10-25 01:59:59") == "2026-10-24 23:59:59"  # still summer time
+    assert utc("2026-10-25 03:00") == "2026-10-25 02:00:00"
+    assert utc("2026-03-29 02:30:00") == "2026-03-29 01:30:00"  # does not exist: +01:00
+    assert utc("2026-03-29 03:00:00") == "2026-03-29 01:00:00"
+    assert utc("2026-10-03T09:00:00+02") == "2026-10-03 07:00:00"
+    assert utc("2026-10-15T23:00:00+14:00") == "2026-10-15 09:00:00"
+    for bad in (
+        "2026-10-03T24:00:00",
+        "2026-10-03T09:60",
+        "2026-10-03T09:00:00+19:00",
+        "2026-10-03T09:00:00+00:60",
+        "2026-10-03",
+    ):
+        with pytest.raises(ValueError, match="not an ISO 8601 timestamp"):
+            parse_timestamp(bad)

@@ -60,14 +60,22 @@ def _amount(text: str) -> Decimal:
 
 
 def parse_timestamp(text: str) -> datetime:
-    """ISO 8601 with an offset or Z; without offset it is Europe/Paris local time."""
+    """ISO 8601 with an offset or Z; without offset it is Europe/Paris local time. Read as the
+    CDR models read a start time (sql/staging/stg_cdr_fields.sql): hours 00-23, minutes and
+    seconds 00-59, an offset of at most 14 h; a local time in the hour that happens twice (DST
+    end) is its second occurrence, one in the hour that does not exist (DST start) is read with
+    the offset before the change (02:30 -> 01:30Z)."""
     if not re.fullmatch(
-        r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?", text
+        r"\d{4}-\d{2}-\d{2}[T ]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?"
+        r"(Z|[+-](0\d|1[0-4])(:?[0-5]\d)?)?",
+        text,
     ):
         raise ValueError(f"not an ISO 8601 timestamp: {text!r}")
     value = datetime.fromisoformat(text)
     if value.tzinfo is None:
-        value = value.replace(tzinfo=PARIS)
+        first, second = value.replace(tzinfo=PARIS), value.replace(tzinfo=PARIS, fold=1)
+        # repeated hour: the first occurrence has the larger offset (+02 before +01)
+        value = second if first.utcoffset() > second.utcoffset() else first
     return value
 
 
