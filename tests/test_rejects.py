@@ -396,3 +396,39 @@ def test_r41_raw_text_of_a_rejected_parquet_row_with_typed_columns(ws):
             "p3,sip-2,out,0145000000,0145678910,2026-10-03 09:03:00.12+02,1000000000000.0,",
         ),
     }
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from([b"a", b"\r", b"\n", b"\r\n", "é".encode(), b"\xe9"]), max_size=12),
+    st.integers(min_value=1, max_value=5),
+)
+def test_r40_line_ends_and_utf8_checked_alike_whatever_the_chunk_size(
+    tmp_path_factory, parts, chunk
+):
+    """scan_text reads 16 MB chunks: a CRLF or a UTF-8 character split between two chunks
+    must be judged as in one piece (here chunks of 1-5 bytes)."""
+    import re
+    from unittest import mock
+
+    from pipeline.core.errors import InputError
+    from pipeline.inputs import cdrs
+
+    body = b"".join(parts)
+    path = tmp_path_factory.mktemp("scan") / "a.csv"
+    path.write_bytes(body)
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        expected = "not UTF-8"
+    else:
+        lone_cr = re.search(rb"\r(?!\n)", body) is not None
+        lone_lf = re.search(rb"(?<!\r)\n", body) is not None
+        expected = lone_cr or (b"\r\n" in body and lone_lf)
+    with mock.patch.object(cdrs, "_SCAN_CHUNK", chunk):
+        try:
+            got = cdrs.scan_text(path)
+        except InputError as error:
+            assert "UTF-8" in str(error)
+            got = "not UTF-8"
+    assert got == expected

@@ -33,6 +33,9 @@ _UNIT_SEPARATOR = "\x1f"  # never in a CDR: each line is read whole as one field
 # or a lone CR (as Python's csv module and Spark's text reader read them): a file whose line
 # ends are all LF or all CRLF is read by DuckDB; any other (`scan_text`) line by line here.
 MAX_LINE_BYTES = 64 << 20
+# DuckDB's CSV buffer is 16 times max_line_size by default: 1 GiB a thread, which a 2.7 GB
+# file (30M CDRs) could not get under a 2 GB memory limit. Two lines' worth is enough.
+CSV_BUFFER_BYTES = 2 * MAX_LINE_BYTES
 LONGEST_CDR = 65_536
 
 
@@ -110,24 +113,35 @@ def scan_text(path: Path) -> bool:
     UTF-8 check is here for the Spark loader too, whose text reader would replace the bytes."""
     opener = gzip.open if path.name.endswith(".gz") else open
     decoder = codecs.getincrementaldecoder("utf-8")()
-    crs = crlfs = lfs = 0
-    ends_with_cr = False
+    crs = crlfs = offset = 0
+    ends_with_cr = lone_lf = False
     try:
         with opener(path, "rb") as handle:
             while chunk := handle.read(_SCAN_CHUNK):
                 try:
-                    decoder.decode(chunk)
+                    # ASCII (most CDR files) is UTF-8: checked at memory speed, unless the
+                    # chunk before ended inside a character
+                    if not chunk.isascii() or decoder.getstate()[0]:
+                        decoder.decode(chunk)
                 except UnicodeDecodeError as exc:
-                    line = lfs + chunk[: exc.start].count(b"\n") + 1
                     raise InputError(
-                        f"cannot read the file: line {line} is not UTF-8 text "
-                        f"(byte 0x{chunk[exc.start]:02x})",
+                        f"cannot read the file: line {_line_at(path, offset + exc.start)} is "
+                        f"not UTF-8 text (byte 0x{chunk[exc.start]:02x})",
                         file=str(path),
                     ) from exc
-                crs += chunk.count(b"\r")
-                lfs += chunk.count(b"\n")
-                crlfs += chunk.count(b"\r\n") + (ends_with_cr and chunk.startswith(b"\n"))
+                # counted only where a chunk has a CR (an LF file is looked at by memchr);
+                # a CRLF split between two chunks counts in the second
+                boundary = ends_with_cr and chunk.startswith(b"\n")
+                if chunk.find(b"\r") < 0:
+                    lone_lf = lone_lf or chunk.find(b"\n", 1 if boundary else 0) >= 0
+                    crlfs += boundary
+                else:
+                    in_chunk = chunk.count(b"\r\n") + boundary
+                    crs += chunk.count(b"\r")
+                    crlfs += in_chunk
+                    lone_lf = lone_lf or chunk.count(b"\n") > in_chunk
                 ends_with_cr = chunk.endswith(b"\r")
+                offset += len(chunk)
             decoder.decode(b"", final=True)
     except UnicodeDecodeError as exc:
         raise InputError(
@@ -135,7 +149,14 @@ def scan_text(path: Path) -> bool:
         ) from exc
     except (OSError, EOFError) as exc:
         raise InputError(f"cannot read the file: {exc}", file=str(path)) from exc
-    return crs != crlfs or (crlfs > 0 and lfs != crlfs)
+    return crs != crlfs or (crlfs > 0 and lone_lf)
+
+
+def _line_at(path: Path, position: int) -> int:
+    """The line (1-based, the header is line 1) holding byte `position` of the file."""
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rb") as handle:
+        return handle.read(position).count(b"\n") + 1
 
 
 def _insert_lines(con, path: Path, file_no: int, table: str) -> None:
@@ -148,7 +169,8 @@ def _insert_lines(con, path: Path, file_no: int, table: str) -> None:
             from read_csv(?, columns = {{'raw': 'VARCHAR'}}, header = false, skip = 1,
                           delim = ?, quote = '', escape = '', auto_detect = false,
                           compression = 'auto', strict_mode = false,
-                          max_line_size = {MAX_LINE_BYTES})
+                          max_line_size = {MAX_LINE_BYTES},
+                          buffer_size = {CSV_BUFFER_BYTES})
         )
         where raw is not null and (not starts_with(raw, ' ') or trim(raw) <> '')
         """,
