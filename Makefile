@@ -101,8 +101,8 @@ $(SPARK_STAMP): $(STAMP) requirements-spark.lock
 	@touch $(SPARK_STAMP)
 	@echo "Installed: make bill MONTH=... ENGINE=spark"
 
-# both engines on the same inputs, outputs compared (CI runs it after test-all)
-# the edge-case months and sample months on both engines (tests/spark), then the rating rule
+# both engines on the same inputs, outputs compared (CI runs it after test-all): the edge-case
+# months and sample months on both engines (tests/spark), then the rating rule
 # tests with every month they rate also rated on Spark and compared (BILLING_TEST_ENGINES)
 RULE_TESTS = tests/test_rating_rules.py tests/test_rejects.py tests/test_rating_destinations.py \
 	tests/test_plan_destinations.py

@@ -222,6 +222,8 @@ def rate(ws: Workspace, month: str):
     if BOTH_ENGINES:
         from tests.spark.conftest import assert_same, rate_with
 
+        # both through rate_with: the run writes rated_calls.parquet with the contract's
+        # columns only when it has a scratch folder (rate_folders keeps the full view)
         assert_same(
             rate_with("duckdb", ws.data, month, ws.rates),
             rate_with("spark", ws.data, month, ws.rates),

@@ -432,3 +432,34 @@ def test_r40_line_ends_and_utf8_checked_alike_whatever_the_chunk_size(
             assert "UTF-8" in str(error)
             got = "not UTF-8"
     assert got == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(["h", "a", "é", " ", "\r", "\n", "\r\n"]), max_size=14),
+    st.integers(min_value=1, max_value=5),
+)
+def test_r40_irregular_file_split_into_the_same_lines_whatever_the_chunk_size(
+    tmp_path_factory, parts, chunk
+):
+    """A file with irregular line ends is split a chunk at a time: a CRLF or a character cut
+    between chunks gives the lines of the whole text split at LF, CRLF or CR."""
+    import re
+    from unittest import mock
+
+    from pipeline.inputs import cdrs
+
+    text = "".join(parts)
+    path = tmp_path_factory.mktemp("split") / "a.csv"
+    path.write_bytes(text.encode())
+    lines = re.split(r"\r\n|\r|\n", text)
+    if lines[-1] == "":
+        lines.pop()
+    expected = list(enumerate(lines))[1:]  # the header is line 0
+    with mock.patch.object(cdrs, "_SCAN_CHUNK", chunk):
+        got = [
+            (n, t)
+            for b in cdrs._irregular_batches(path)
+            for n, t in zip(b.column(0).to_pylist(), b.column(1).to_pylist(), strict=True)
+        ]
+    assert got == expected

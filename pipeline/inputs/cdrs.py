@@ -155,8 +155,12 @@ def scan_text(path: Path) -> bool:
 def _line_at(path: Path, position: int) -> int:
     """The line (1-based, the header is line 1) holding byte `position` of the file."""
     opener = gzip.open if path.name.endswith(".gz") else open
+    lines = 1
     with opener(path, "rb") as handle:
-        return handle.read(position).count(b"\n") + 1
+        while position > 0 and (chunk := handle.read(min(position, _SCAN_CHUNK))):
+            lines += chunk.count(b"\n")
+            position -= len(chunk)
+    return lines
 
 
 def _insert_lines(con, path: Path, file_no: int, table: str) -> None:
@@ -178,19 +182,50 @@ def _insert_lines(con, path: Path, file_no: int, table: str) -> None:
     )
 
 
-def _insert_lines_read_here(con, path: Path, file_no: int, table: str) -> None:
-    """`<table>_lines` of a file with irregular line ends: split at LF, CRLF or a lone CR."""
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+def _irregular_batches(path: Path):
+    """(row_number, raw) batches of every line after the header of a file with irregular
+    line ends, split at LF, CRLF or a lone CR, one chunk at a time (memory stays a chunk's,
+    whatever the file). A CR that ends a chunk waits for the next: it may be half a CRLF."""
     import pyarrow as pa
 
     opener = gzip.open if path.name.endswith(".gz") else open
+    decoder = codecs.getincrementaldecoder("utf-8")()  # scan_text has checked the bytes
+    pending, line_no = "", 0  # line 0 is the header
+
+    def batch(lines: list[str]) -> pa.RecordBatch:
+        nonlocal line_no
+        numbers = range(line_no, line_no + len(lines))
+        line_no += len(lines)
+        keep = [(n, t) for n, t in zip(numbers, lines, strict=True) if n > 0]
+        return pa.record_batch(
+            [pa.array([n for n, _ in keep], pa.int64()), pa.array([t for _, t in keep])],
+            names=["row_number", "raw"],
+        )
+
     with opener(path, "rb") as handle:
-        text = handle.read().decode("utf-8")
-    lines = re.split(r"\r\n|\r|\n", text)
-    if lines and lines[-1] == "":
+        while chunk := handle.read(_SCAN_CHUNK):
+            text = pending + decoder.decode(chunk)
+            held = "\r" if text.endswith("\r") else ""
+            lines = _LINE_END.split(text[: len(text) - len(held)])
+            pending = lines.pop() + held  # the last line may go on in the next chunk
+            yield batch(lines)
+    lines = _LINE_END.split(pending + decoder.decode(b"", final=True))
+    if lines[-1] == "":
         lines.pop()  # the line end of the last line
-    lines = lines[1:]  # the header
-    frame = pa.table({"row_number": pa.array(range(1, len(lines) + 1), pa.int64()), "raw": lines})
-    con.register("irregular_lines", frame)
+    yield batch(lines)
+
+
+def _insert_lines_read_here(con, path: Path, file_no: int, table: str) -> None:
+    """`<table>_lines` of a file with irregular line ends (`_irregular_batches`)."""
+    import pyarrow as pa
+
+    schema = pa.schema([("row_number", pa.int64()), ("raw", pa.string())])
+    con.register(
+        "irregular_lines", pa.RecordBatchReader.from_batches(schema, _irregular_batches(path))
+    )
     try:
         con.execute(
             f"""
