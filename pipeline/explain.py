@@ -41,6 +41,7 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "no_device": ("none", "aucun"),
     "number": ("  number: {callee!r} -> {e164} (R11)", "  numéro : {callee!r} -> {e164} (R11)"),
+    "number_e164": ("  number: {e164} (R11)", "  numéro : {e164} (R11)"),
     "invalid": ("not a valid number", "numéro invalide"),
     "destination": (
         "  destination: longest prefix {prefix} -> zone {zone} (R12)",
@@ -51,6 +52,10 @@ TEXT: dict[str, tuple[str, str]] = {
         "{minimum} s, increment {increment} s (R13)",
         "  tarif : {zone} en vigueur depuis le {since} : {price} EUR/min, mise en relation {fee} "
         "EUR, minimum {minimum} s, palier {increment} s (R13)",
+    ),
+    "tariff_version": (
+        "  tariff: {zone} valid from {since} (R13)",
+        "  tarif : {zone} en vigueur depuis le {since} (R13)",
     ),
     "reason": ("  reason: {reason} - {text}", "  motif : {reason} - {text}"),
     "because": ("    because: {why}", "    parce que : {why}"),
@@ -227,28 +232,38 @@ def _explain_rejected(t: _Words, row: dict[str, Any]) -> list[str]:
 
 
 def _explain_rated(t: _Words, row: dict[str, Any], fair_use: dict[str, Any] | None) -> list[str]:
+    # A row of rated_calls.parquet alone (its month's archive could not be rated again,
+    # pipeline.run.explain_call) lacks the device, the number as dialled, the tariff's figures,
+    # the plan and the forwarding allowance: those lines say "?" or are left out.
     g = row.get
     start = g("start_time")
     when = start.astimezone(PARIS).isoformat() if start is not None else "?"
+    day = g("call_date") or (start.astimezone(PARIS).date() if start is not None else "?")
     direction = g("direction")
+    device = (g("device_id") or t.pick(TEXT["no_device"])) if "device_id" in row else "?"
+    e164 = g("callee_e164") or t.pick(TEXT["invalid"])
     lines = [
         t(
             "call",
             direction=t.pick(DIRECTIONS.get(direction, (direction, direction))),
             sip=g("sip_account"),
             customer=g("customer_id"),
-            device=g("device_id") or t.pick(TEXT["no_device"]),
+            device=device,
             when=when,
-            day=g("call_date") or "?",
+            day=day,
             duration=g("duration_s"),
             file=g("source_file"),
             row=g("row_number"),
         ),
-        t("number", callee=g("callee"), e164=g("callee_e164") or t.pick(TEXT["invalid"])),
+        t("number", callee=g("callee"), e164=e164)
+        if "callee" in row
+        else t("number_e164", e164=e164),
     ]
     if g("zone"):
         lines.append(t("destination", prefix=g("prefix"), zone=g("zone")))
-    if g("tariff_valid_from") is not None:
+    if g("tariff_valid_from") is not None and "price_per_min_eur" not in row:
+        lines.append(t("tariff_version", zone=g("zone"), since=g("tariff_valid_from")))
+    elif g("tariff_valid_from") is not None:
         lines.append(
             t(
                 "tariff",
@@ -283,7 +298,8 @@ def _why(t: _Words, row: dict[str, Any], fair_use: dict[str, Any] | None) -> lis
             lines.append(
                 t("limits", sip=g("sip_account"), breaches=fair_use["breaches"], figures=figures)
             )
-    if reason in ("NO_PLAN", "OUT_OF_PLAN", "INCLUDED", "FORWARDING_OVER_FAIR_USE"):
+    plan_known = "plan_subscription_id" in row
+    if plan_known and reason in ("NO_PLAN", "OUT_OF_PLAN", "INCLUDED", "FORWARDING_OVER_FAIR_USE"):
         plan = g("plan_subscription_id")
         if plan is None:
             lines.append(t("no_plan", sip=g("sip_account"), day=g("call_date")))
@@ -298,7 +314,7 @@ def _why(t: _Words, row: dict[str, Any], fair_use: dict[str, Any] | None) -> lis
                 t("plan", plan=plan, day=g("call_date"), zone=g("zone"), where=t.pick(where))
             )
     if reason == "THIRD_PARTY_DEVICE":
-        lines.append(t("third_party", device=g("device_id"), customer=g("customer_id")))
+        lines.append(t("third_party", device=g("device_id") or "?", customer=g("customer_id")))
     if g("direction") == "fwd" and g("forwarding_consumed_before_s") is not None:
         lines.append(
             t(

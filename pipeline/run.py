@@ -27,6 +27,7 @@ from pipeline.billing.documents import Invoice, MonthDocuments
 from pipeline.billing.month import Gates, MonthInputs, compute_month
 from pipeline.billing.snapshot import LedgerSnapshot, Position
 from pipeline.core import clock
+from pipeline.core.contract import RATED_CALLS_BEFORE_2026_12_03
 from pipeline.core.dates import Month, parse_date
 from pipeline.core.errors import BillingError, InputError, ProblemFound
 from pipeline.core.progress import checkpoint, stage
@@ -42,7 +43,7 @@ from pipeline.ledger.changes import changed_inputs
 from pipeline.ledger.compare import compare_months, issued_files_intact, month_differences
 from pipeline.ledger.issued import call_facts, correction_history
 from pipeline.ledger.snapshot import read_snapshot
-from pipeline.rating.models import rated_call_rows
+from pipeline.rating.models import call_facts_rated_again
 from pipeline.validation.gates import GATES, write_report
 
 
@@ -499,24 +500,93 @@ def explain_call(
     or, for a month not issued yet, from its computation (nothing is written)."""
     month = Month.parse(month_text)
     if store.is_issued(out, month):
-        source = (f"issued month {out / str(month)}", f"mois émis {out / str(month)}")[lang == "fr"]
-        rated, rejected, fair_use = call_facts(out / str(month), cdr_id)
-        history, rated, rejected, corrected_fair_use = correction_history(
+        folder = out / str(month)
+        source = (f"issued month {folder}", f"mois émis {folder}")[lang == "fr"]
+        rated, rejected, fair_use = call_facts(folder, cdr_id)
+        history, rated, rejected, corrected_fair_use, corrected = correction_history(
             store.issued_corrections(out, month), cdr_id, rated, rejected, lang
         )
+        notes: list[str] = []
+        if rated and any(c not in rated[0] for c in RATED_CALLS_BEFORE_2026_12_03):
+            rated, notes = _facts_from_archive(
+                out, month, corrected or folder, cdr_id, rated, data, rates, lang
+            )
         text = explain_text(
             month, cdr_id, source, rated, rejected, corrected_fair_use or fair_use, lang
         )
-        return "\n".join([text, *history])
+        return "\n".join([text, *notes, *history])
     source = (
         f"not issued: rated again from {data} and {rates}, nothing written",
         f"mois non émis : valorisé à nouveau depuis {data} et {rates}, rien n'est écrit",
     )[lang == "fr"]
     month, ref = _month_and_reference(month_text, data, rates)
     snapshot = read_snapshot(out).before(month) if out.is_dir() else LedgerSnapshot()
-    with tempfile.TemporaryDirectory(prefix="billing-explain-") as tmp:
-        documents = compute_month(MonthInputs(month, ref, data), snapshot, scratch=Path(tmp))
-        rated = rated_call_rows(documents.rated_calls_file, cdr_id)
-    rejected = [r for r in documents.rejects.to_pylist() if r["cdr_id"] == cdr_id]
-    fair_use = {r["sip_account"]: r for r in documents.fair_use.to_pylist()}
+    rated, rejected, fair_use = call_facts_rated_again(
+        month, ref, data, snapshot.billed_id_files(), cdr_id
+    )
     return explain_text(month, cdr_id, source, rated, rejected, fair_use, lang)
+
+
+ARCHIVE_NOTES = {
+    "en": (
+        "  (the facts rated_calls.parquet does not keep could not be rated again from the "
+        "archive: {problem})",
+        "  WARNING: rated again from the month's archive, this call now gives {fields}: "
+        "run billing audit --month {month}",
+    ),
+    "fr": (
+        "  (les éléments que rated_calls.parquet ne garde pas n'ont pas pu être recalculés "
+        "depuis l'archive : {problem})",
+        "  ATTENTION : valorisé à nouveau depuis l'archive du mois, cet appel donne {fields} : "
+        "lancer billing audit --month {month}",
+    ),
+}
+
+
+def _facts_from_archive(
+    out: Path,
+    month: Month,
+    folder: Path,
+    cdr_id: str,
+    rated: list[dict[str, Any]],
+    data: Path,
+    rates: Path,
+    lang: str,
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The issued rows of `cdr_id` (rated_calls.parquet of `folder`, the month or the correction
+    that last rated it) completed with the facts the file does not keep (issue 18, decision 2),
+    by rating the month again from `folder`'s archived inputs, as an audit does (seconds).
+    The issued values are shown; a recomputed value that differs from them is named in a
+    warning. Returns the rows and the lines to print after the explanation."""
+    no_facts, differs = ARCHIVE_NOTES[lang]
+    record = manifest.read(folder)
+    snapshot = read_snapshot(out)
+    if "correction" in record:
+        view = snapshot.as_of(_correction_record(record)[0])
+    else:
+        view = snapshot.before(month)
+    with tempfile.TemporaryDirectory(prefix="billing-explain-") as tmp:
+        tmp_data, tmp_rates = Path(tmp) / "data", Path(tmp) / "rates"
+        _, problems = restore_inputs(record, folder, data, rates, tmp_data, tmp_rates, month)
+        if problems:
+            return rated, [no_facts.format(problem=problems[0].split("; ")[0])]
+        try:
+            ref = load_reference(tmp_data, tmp_rates)
+            again, _, _ = call_facts_rated_again(
+                month, ref, tmp_data, view.billed_id_files(), cdr_id
+            )
+        except BillingError as exc:
+            return rated, [no_facts.format(problem=str(exc).splitlines()[0])]
+    by_row = {(r["source_file"], r["row_number"]): r for r in again}
+    rows, notes = [], []
+    for row in rated:
+        fresh = by_row.get((row["source_file"], row["row_number"]))
+        if fresh is None:
+            notes.append(differs.format(fields="no rated row", month=month))
+            rows.append(row)
+            continue
+        changed = [f"{k} {fresh[k]!r} (issued {v!r})" for k, v in row.items() if fresh.get(k) != v]
+        if changed:
+            notes.append(differs.format(fields=", ".join(changed), month=month))
+        rows.append({**fresh, **row})
+    return rows, notes

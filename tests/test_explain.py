@@ -3,6 +3,12 @@ row, reason and limit broken, arithmetic; rejects with reason, file, row and raw
 
 from __future__ import annotations
 
+import json
+
+import duckdb
+
+from pipeline.core.contract import RATED_CALLS
+from pipeline.ledger.archive import blob_path
 from tests.scenarios import UK_MOBILE, call, calls
 
 OCT = "2026-10"
@@ -104,3 +110,55 @@ def test_explain_fair_use_limit_broken(ws):
     assert "reason: FAIR_USE_CONCURRENT_CALLS" in r.output
     assert "CONCURRENT_CALLS" in r.output
     assert "max concurrent calls 4 (limit 3)" in r.output
+
+
+def test_explain_issued_month_rates_again_from_its_archive_what_the_file_does_not_keep(ws):
+    # issue 18, decision 2: rated_calls.parquet keeps the contract's columns, the start, the
+    # tariff version and the source row; the device, the number as dialled, the tariff's
+    # figures, the plan and the forwarding allowance come from the month's archive
+    _calls(ws)
+    assert ws.bill(OCT).exit_code == 0
+    issued = ws.out / OCT / "rated_calls.parquet"
+    columns = [r[0] for r in duckdb.sql(f"describe select * from '{issued}'").fetchall()]
+    assert columns == list(RATED_CALLS.names)
+    assert "device_id" not in columns and "price_per_min_eur" not in columns
+    (ws.data / "cdrs" / OCT).rename(ws.root / "moved")  # DATA is not read: the archive is
+    r = _explain(ws, "c2")
+    assert r.exit_code == 0, r.output
+    assert "device D9 is not in devices.csv" in r.output
+    assert "'0899123456' -> 33899123456" in r.output
+    assert "WARNING" not in r.output and "could not" not in r.output
+
+    # an archive that no longer has its hash: the issued facts only, and why
+    record = json.loads((ws.out / OCT / "manifest.json").read_text(encoding="utf-8"))
+    item = next(i for i in record["inputs"] if i["path"].startswith("cdrs/"))
+    blob = blob_path(ws.out / OCT, item["sha256"])
+    blob.chmod(0o644)
+    blob.write_text(blob.read_text(encoding="utf-8").replace(",61,D9", ",62,D9"), "utf-8")
+    r = _explain(ws, "c2")
+    assert r.exit_code == 0, r.output
+    assert "reason: THIRD_PARTY_DEVICE" in r.output
+    assert "amount: 0.8000 EUR (R14)" in r.output  # the issued amount, without its arithmetic
+    assert "could not be rated again from the archive" in r.output
+    assert item["path"] in r.output, r.output
+
+
+def test_explain_issued_month_warns_when_the_archive_now_rates_the_call_otherwise(ws, monkeypatch):
+    # the recomputation completes the issued row; it never replaces an issued value: one that
+    # differs is named, and the issued one is shown
+    import pipeline.run as run
+
+    _calls(ws)
+    assert ws.bill(OCT).exit_code == 0
+    real = run.call_facts_rated_again
+
+    def otherwise(*args):
+        rated, rejected, fair_use = real(*args)
+        return [{**r, "amount": r["amount"] + 1} for r in rated], rejected, fair_use
+
+    monkeypatch.setattr(run, "call_facts_rated_again", otherwise)
+    text = run.explain_call(OCT, "c1", ws.data, ws.out, ws.rates)
+    assert "0.0000 + 0.1800 x 61 / 60 = 0.183 -> 0.1830 EUR" in text
+    assert "WARNING: rated again from the month's archive, this call now gives amount " in text
+    assert "Decimal('1.1830') (issued Decimal('0.1830'))" in text
+    assert "run billing audit --month 2026-10" in text

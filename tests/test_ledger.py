@@ -431,3 +431,53 @@ def test_r64_rated_calls_compared_by_content_not_bytes(tmp_path):
         "rated_calls.parquet: 2 rated call(s) issued, 3 recomputed, 1 recomputed row(s) not as "
         "issued (new cdr_id: c3)"
     ]
+
+
+def test_r64_month_issued_with_the_wider_rated_calls_compares_the_contract_columns(tmp_path):
+    # months issued before issue 18's decision 2 (2026-12-03) kept 11 more facts per call;
+    # today's re-run writes the contract's columns only: the audit compares those, and names
+    # a call whose contract columns changed
+    import duckdb
+
+    from pipeline.core.contract import RATED_CALLS, RATED_CALLS_BEFORE_2026_12_03
+    from pipeline.ledger.compare import _rated_call_changes, rated_calls_differences
+
+    con = duckdb.connect(":memory:")
+    con.execute(
+        "create table narrow as select 'c' || i as cdr_id, 'C1' as customer_id, 'sip-1' as "
+        "sip_account, 'out' as direction, '33145678910' as callee_e164, 'FR_FIXED' as zone, "
+        "'NO_PLAN' as reason, 61 as duration_s, 61 as rated_seconds, 61 as billable_seconds, "
+        "0.0203::decimal(18,4) as amount, timestamptz '2026-10-03 10:00:00+02' as start_time, "
+        "'331' as prefix, date '2025-01-01' as tariff_valid_from, 'cdrs/2026-10/a.csv' as "
+        "source_file, i as row_number from range(1, 3) t(i)"
+    )
+    extra = (
+        "'0145678910' as callee, 'D1' as device_id, date '2026-10-03' as call_date, "
+        "0.0200::decimal(18,4) as price_per_min_eur, 0.0000::decimal(18,4) as "
+        "connection_fee_eur, 1 as min_billable_s, 1 as increment_s, null::bigint as "
+        "forwarding_consumed_before_s, 0 as forwarded_over_s, null::varchar as "
+        "plan_subscription_id, true as national_plan_zone"
+    )
+    new, old, changed = (tmp_path / f"{n}.parquet" for n in ("new", "old", "changed"))
+    con.execute(f"copy narrow to '{new}' (format parquet)")
+    con.execute(f"copy (select *, {extra} from narrow) to '{old}' (format parquet)")
+    con.execute(
+        f"copy (select * replace (case when cdr_id = 'c2' then 0.0204::decimal(18,4) else "
+        f"amount end as amount), {extra} from narrow) to '{changed}' (format parquet)"
+    )
+    described = [r[0] for r in con.execute(f"describe from '{old}'").fetchall()]
+    assert described == list(RATED_CALLS_BEFORE_2026_12_03)
+    assert [r[0] for r in con.execute(f"describe from '{new}'").fetchall()] == list(
+        RATED_CALLS.names
+    )
+    assert rated_calls_differences(old, new) == []
+    assert _rated_call_changes(old, new) == []
+    assert rated_calls_differences(changed, new) == [
+        "rated_calls.parquet: 2 rated call(s) issued, 2 recomputed, 1 recomputed row(s) not as "
+        "issued"
+    ]
+    assert _rated_call_changes(changed, new) == [
+        "rated_calls.parquet: cdr_id c2: amount 0.0204 -> 0.0203"
+    ]
+    # any other set of columns is not compared: it is a difference
+    assert rated_calls_differences(new, old)[0].startswith("rated_calls.parquet: columns issued")

@@ -688,3 +688,37 @@ def test_r13_local_times_without_offset_on_dst_nights(ws):
             "'%Y-%m-%d %H:%M:%S') as utc from rated_calls",
         )
         assert got == [{"utc": utc}], cdr_id
+
+
+def test_r63_usage_line_unit_price_is_its_calls_tariff_version(ws):
+    # rated_calls.parquet keeps the tariff version (zone, tariff_valid_from), not its figures:
+    # the line's unit price is read from that tariff row (issue 18, decision 2)
+    ws.add_zone("98", "TEST_TWO", "test", "2025-01-01", "0.1000", "0.0000", "60", "1", "false")
+    ws.add_rows(
+        "tariffs.csv",
+        [["TEST_TWO", "2026-10-15", "0.2000", "0.0000", "60", "1", "false"]],
+        folder="rates",
+    )
+    ws.add_zone("97", "TEST_ONE", "test", "2025-01-01", "0.0600", "0.0000", "60", "1", "false")
+    ws.add_zone("96", "TEST_FEE", "test", "2025-01-01", "0.0600", "0.0500", "60", "1", "false")
+    ws.cdrs(
+        OCT,
+        [
+            cdr("a1", "sip-2", "+98123456789", at(0, day=14), 60),  # last day of 0.1000
+            cdr("a2", "sip-2", "+98123456789", at(0, day=15), 60),  # first day of 0.2000
+            cdr("b1", "sip-2", "+97123456789", at(2), 90),
+            cdr("b2", "sip-2", "+97123456780", at(4), 30),
+            cdr("c1", "sip-2", "+96123456789", at(6), 60),
+        ],
+    )
+    assert ws.bill(OCT).exit_code == 0
+    usage = {
+        r["zone"]: (r["quantity"], r["billable_seconds"], r["unit_price"], r["amount_ht"])
+        for r in ws.read_csv(OCT, "invoice_lines.csv")
+        if r["kind"] == "usage"
+    }
+    assert usage == {
+        "TEST_TWO": ("2", "120", "", "0.30"),  # two prices: none (0.1000 + 0.2000)
+        "TEST_ONE": ("2", "150", "0.0600", "0.15"),  # 90 s + 30 s at 60 s minimum: 0.09 + 0.06
+        "TEST_FEE": ("1", "60", "", "0.11"),  # a connection fee: none (0.0500 + 0.0600)
+    }

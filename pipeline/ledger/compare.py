@@ -15,7 +15,7 @@ from typing import Any
 import duckdb
 from openpyxl import load_workbook
 
-from pipeline.core.contract import CORRECTIONS_DIR
+from pipeline.core.contract import CORRECTIONS_DIR, RATED_CALLS, RATED_CALLS_BEFORE_2026_12_03
 from pipeline.exports.documents import DOCUMENTS_DIR
 from pipeline.exports.einvoice.check import embedded_xml
 from pipeline.exports.fec import ENCODING, SEPARATOR
@@ -122,6 +122,21 @@ def _document_differences(issued: Path, fresh: Path) -> list[str]:
     return out
 
 
+def _compared_columns(issued: list[str], recomputed: list[str]) -> str | None:
+    """The columns of rated_calls.parquet an audit compares, as a select list: all of them
+    when both files have the same; the recomputed ones when the issued file is one of the
+    months issued before issue 18's decision 2 (2026-12-03), whose file kept more facts per
+    call (contract.RATED_CALLS_BEFORE_2026_12_03) and today's code writes the contract's
+    columns only (contract.RATED_CALLS). None: the files cannot be compared."""
+    if issued == recomputed:
+        return "*"
+    if list(issued) == list(RATED_CALLS_BEFORE_2026_12_03) and list(recomputed) == list(
+        RATED_CALLS.names
+    ):
+        return ", ".join(recomputed)
+    return None
+
+
 def rated_calls_differences(a: Path, b: Path) -> list[str]:
     """rated_calls.parquet compared by content: other bytes with the same rows (a new DuckDB
     writing other metadata) are not a difference."""
@@ -140,16 +155,18 @@ def rated_calls_differences(a: Path, b: Path) -> list[str]:
                 "describe select * from read_parquet($b)", {"b": str(b)}
             ).fetchall()
         ]
-        if cols_a != cols_b:
+        columns = _compared_columns(cols_a, cols_b)
+        if columns is None:
             return [f"rated_calls.parquet: columns issued {cols_a}, recomputed {cols_b}"]
+        a_rows = f"select {columns} from read_parquet($a)"
+        b_rows = f"select {columns} from read_parquet($b)"
         counts = con.execute(
             "select (select count(*) from read_parquet($a)), (select count(*) from read_parquet($b))",
             params,
         ).fetchone()
         changed, gone = con.execute(
-            "select (select count(*) from (select * from read_parquet($b) except all "
-            "select * from read_parquet($a))), (select count(*) from (select * from "
-            "read_parquet($a) except all select * from read_parquet($b)))",
+            f"select (select count(*) from ({b_rows} except all {a_rows})), "
+            f"(select count(*) from ({a_rows} except all {b_rows}))",
             params,
         ).fetchone()
         added = [
@@ -272,8 +289,18 @@ def _rated_call_changes(a: Path, b: Path) -> list[str]:
     """The rated calls whose columns changed, by cdr_id (the counts are in R64's report)."""
     con = duckdb.connect(":memory:")
     try:
-        con.execute("create table a as select * from read_parquet($p)", {"p": str(a)})
-        con.execute("create table b as select * from read_parquet($p)", {"p": str(b)})
+        names = {
+            t: [
+                r[0]
+                for r in con.execute(
+                    "describe select * from read_parquet($p)", {"p": str(p)}
+                ).fetchall()
+            ]
+            for t, p in (("a", a), ("b", b))
+        }
+        columns = _compared_columns(names["a"], names["b"]) or "*"
+        con.execute(f"create table a as select {columns} from read_parquet($p)", {"p": str(a)})
+        con.execute(f"create table b as select {columns} from read_parquet($p)", {"p": str(b)})
         columns = {
             t: [
                 c

@@ -55,13 +55,20 @@ def correction_history(
     rated: list[dict[str, Any]],
     rejected: list[dict[str, Any]],
     lang: str = "en",
-) -> tuple[list[str], list[dict[str, Any]], list[dict[str, Any]], dict[str, dict[str, Any]] | None]:
+) -> tuple[
+    list[str],
+    list[dict[str, Any]],
+    list[dict[str, Any]],
+    dict[str, dict[str, Any]] | None,
+    Path | None,
+]:
     """What the corrections of the month (their folders, in order) did to `cdr_id`: one line
     per correction that rated or rejected it otherwise than before, naming the correction and
     the customer's document; and the call's facts after the last of them (rated, rejected,
-    fair use, None when no correction changed it)."""
+    fair use, and that correction's folder; None, None when no correction changed it)."""
     lines: list[str] = []
     fair_use = None
+    last = None
     for folder in folders:
         now_rated = rated_call_rows(folder / contract.RATED_CALLS_FILE, cdr_id)
         now_rejected = [r for r in _csv(folder / contract.REJECTS.name) if r["cdr_id"] == cdr_id]
@@ -96,6 +103,6 @@ def correction_history(
                 billed=billed,
             )
         )
-        rated, rejected = now_rated, now_rejected
+        rated, rejected, last = now_rated, now_rejected, folder
         fair_use = {r["sip_account"]: r for r in _csv(folder / contract.FAIR_USE.name)} or None
-    return lines, rated, rejected, fair_use
+    return lines, rated, rejected, fair_use, last

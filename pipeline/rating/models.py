@@ -13,7 +13,7 @@ from typing import Any
 
 import duckdb
 
-from pipeline.core.contract import RATED_CALLS, RATED_CALLS_FILE
+from pipeline.core.contract import FAIR_USE, RATED_CALLS, RATED_CALLS_FILE, REJECTS
 from pipeline.core.dates import Month
 from pipeline.core.db import connect, model_sql, run_model, sql_literal
 from pipeline.core.errors import InputError
@@ -138,9 +138,12 @@ def rate_month(
 
 
 def write_rated_calls_file(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-    """sql/rating/rated_calls.sql written as rated_calls.parquet (the data-contract columns
-    and the facts explain shows, contract.RATED_CALLS); `rated_calls` becomes a view over the
-    file. Amounts stay DECIMAL(18,4) (decimal128 in Arrow).
+    """sql/rating/rated_calls.sql written as rated_calls.parquet: the data-contract columns and
+    what an auditor reads per call (contract.RATED_CALLS: start, tariff version, source row;
+    issue 18, decision 2); `rated_calls` becomes a view over the file, so the run's later
+    models read those columns only. Amounts stay DECIMAL(18,4) (decimal128 in Arrow). The
+    model's other columns (the facts `billing explain` adds) are computed again when asked
+    for (call_facts_rated_again).
 
     Deterministic in content, not in row order (issue 18, decision 1): the rows follow DuckDB's
     parallel joins. Audits and R64 compare the file by content (pipeline/ledger/compare.py),
@@ -184,17 +187,67 @@ def rate_folders(
     return con
 
 
+def call_facts_rated_again(
+    month: Month,
+    ref: Any,
+    data: Path,
+    billed_id_files: list[tuple[str, Path]],
+    cdr_id: str,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    """Rate the month in a fresh in-memory database and return what `billing explain` shows of
+    `cdr_id`: its rated rows with every column of sql/rating/rated_calls.sql (more than
+    rated_calls.parquet keeps: the number as dialled, the device, the tariff's figures, the
+    plan, the forwarding allowance used before), in the order of file and row; its reject rows
+    (contract.REJECTS); the fair-use report by SIP account (contract.FAIR_USE). Nothing is
+    written; the whole month is rated (R20-R23 and R21 depend on the account's other calls)."""
+    con = connect()
+    try:
+        register(con, ref)
+        rate_month(
+            con,
+            data,
+            month,
+            billed_id_files,
+            max_call_duration_s=ref.provider["max_call_duration_s"],
+        )
+        rated = _rows(
+            con,
+            "select * from rated_calls where cdr_id = ? order by source_file, row_number",
+            [cdr_id],
+        )
+        rejected = _rows(
+            con,
+            f"select {', '.join(REJECTS.names)} from rejects where cdr_id = ? "
+            "order by source_file, row_number",
+            [cdr_id],
+        )
+        fair_use = {
+            r["sip_account"]: r
+            for r in _rows(
+                con, f"select {', '.join(FAIR_USE.names)} from fair_use_report order by 1", []
+            )
+        }
+        return rated, rejected, fair_use
+    finally:
+        con.close()
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    cursor = con.execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+
+
 def rated_call_rows(path: Path, cdr_id: str) -> list[dict[str, Any]]:
     """The rows of rated_calls.parquet `path` with this cdr_id, values as DuckDB types them
     (timestamps in Europe/Paris, amounts Decimal), in the order of their file and row (the
     file itself has no order)."""
     con = connect()
     try:
-        cursor = con.execute(
+        return _rows(
+            con,
             "select * from read_parquet(?) where cdr_id = ? order by source_file, row_number",
             [str(path), cdr_id],
         )
-        names = [d[0] for d in cursor.description]
-        return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
     finally:
         con.close()

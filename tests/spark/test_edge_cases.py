@@ -85,6 +85,11 @@ def by_row(result: dict[str, Any], name: str = "rejects") -> dict[tuple[str, int
     return {(r["source_file"], r["row_number"]): r for r in _decode(result, name)}
 
 
+def paris_day(call: dict[str, Any]) -> datetime.date:
+    """The call's date in Paris (the day its tariff and plan are looked up on, R13, R15)."""
+    return call["start_time"].astimezone(zoneinfo.ZoneInfo("Europe/Paris")).date()
+
+
 def utc(t: datetime.datetime | None) -> str | None:
     """An instant as UTC text (microseconds shown when there are some)."""
     if t is None:
@@ -465,7 +470,7 @@ def test_r1_dst_end_local_time_without_offset_is_the_second_occurrence(oct_duck)
         "dst-0300": "2026-10-25 02:00:00",
         "dst-z": "2026-10-25 01:30:00",
     }
-    assert {calls[i]["call_date"] for i in got} == {datetime.date(2026, 10, 25)}
+    assert {paris_day(calls[i]) for i in got} == {datetime.date(2026, 10, 25)}
     # a parquet start_time typed as a timestamp is an instant: read as it is (00:30Z is the
     # first 02:30, +02:00)
     assert utc(calls["pq1"]["start_time"]) == "2026-10-25 00:30:00"
@@ -541,9 +546,9 @@ def test_r1_month_boundaries(oct_duck):
     calls = by_id(oct_duck)
     assert utc(calls["first-instant"]["start_time"]) == "2026-09-30 22:00:00"
     assert utc(calls["first-instant-z"]["start_time"]) == "2026-09-30 22:00:00"
-    assert calls["first-instant"]["call_date"] == datetime.date(2026, 10, 1)
+    assert paris_day(calls["first-instant"]) == datetime.date(2026, 10, 1)
     assert utc(calls["last-second"]["start_time"]) == "2026-10-31 22:59:59"
-    assert calls["last-second"]["call_date"] == datetime.date(2026, 10, 31)
+    assert paris_day(calls["last-second"]) == datetime.date(2026, 10, 31)
     rejects = by_row(oct_duck)
     e = "cdrs/2026-10/e.csv"
     assert [(rejects[(e, n)]["reason"], rejects[(e, n)]["detail"]) for n in (1, 2, 3, 4)] == [
@@ -793,7 +798,7 @@ def test_r40_blank_lines_crlf_lf_gzip_parquet_reconcile(oct_duck):
         "2026-10-31 22:59:59",
         61,
     )
-    assert calls["pq3"]["call_date"] == datetime.date(2026, 10, 31)
+    assert paris_day(calls["pq3"]) == datetime.date(2026, 10, 31)
 
 
 def test_r41_malformed_lines_and_quoted_fields(oct_duck):
@@ -802,10 +807,13 @@ def test_r41_malformed_lines_and_quoted_fields(oct_duck):
     staged = by_row(oct_duck, "stg_cdrs")
     # quoted fields: commas and doubled quotes inside, text after a closing quote
     assert (staged[(d, 7)]["caller"], staged[(d, 7)]["device_id"]) == ("01,45", 'dev "x", y')
-    assert (calls["d7"]["device_id"], calls["d7"]["reason"]) == ('dev "x", y', "NO_PLAN")
-    assert (calls["d9"]["callee"], calls["d9"]["callee_e164"]) == ("01 4567 89 17", "33145678917")
+    assert (calls["d7"]["row_number"], calls["d7"]["reason"]) == (7, "NO_PLAN")
+    assert (staged[(d, 9)]["callee"], calls["d9"]["callee_e164"]) == (
+        "01 4567 89 17",
+        "33145678917",
+    )
     # spaces around every field are trimmed
-    assert (calls["d14"]["sip_account"], calls["d14"]["callee"], calls["d14"]["duration_s"]) == (
+    assert (calls["d14"]["sip_account"], staged[(d, 14)]["callee"], calls["d14"]["duration_s"]) == (
         "sip-2",
         "01 45 67 89 18",
         60,
@@ -916,7 +924,7 @@ def test_r1_dst_start_missing_hour_is_read_as_summer_time(march):
         "gap-plus1": "2026-03-29 01:30:00",
         "gap-plus2": "2026-03-29 00:30:00",
     }
-    assert {calls[i]["call_date"] for i in got} == {datetime.date(2026, 3, 29)}
+    assert {paris_day(calls[i]) for i in got} == {datetime.date(2026, 3, 29)}
     regs = {r["row_number"]: r for r in _decode(duck, "stg_registrations")}
     assert (utc(regs[1]["registered_at"]), utc(regs[1]["expires_at"])) == (
         "2026-03-29 01:30:00",
@@ -1250,7 +1258,7 @@ def test_r40_long_quoted_field_is_split_by_spark_too(tmp_path):
     """In a process of its own: the error ends the JVM of the process."""
     ws = Workspace(tmp_path)
     ws.cdrs(OCT, [cdr("lq", "sip-2", FR, at(3, 9), 60, "x" * 2000 + ", y")])
-    duck = by_id(rate_with("duckdb", ws.data, OCT, ws.rates))
+    duck = by_id(rate_with("duckdb", ws.data, OCT, ws.rates), "stg_cdrs")
     assert len(duck["lq"]["device_id"]) == 2003  # the quoted field, comma included
     script = tmp_path / "load.py"
     script.write_text(_LOADER_SCRIPT, encoding="utf-8")
