@@ -26,6 +26,8 @@ def test_r16_sql_decides_the_reasons_in_the_order_of_r16():
 
 def test_r63_usage_lines_bill_exactly_the_charged_reasons():
     sql = (SQL_DIR / "billing" / "usage_lines.sql").read_text()
-    listed = re.findall(r"'([A-Z_]+)'", sql.split("where reason in (", 1)[1].split(")", 1)[0])
+    listed = re.findall(
+        r"'([A-Z_]+)'", re.split(r"where\s+reason in \(", sql, maxsplit=1)[1].split(")", 1)[0]
+    )
     assert tuple(listed) == CHARGED
     assert len(CHARGED) == 8  # R16 reasons 2-7, with the three fair-use breaches
