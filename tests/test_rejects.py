@@ -463,3 +463,44 @@ def test_r40_irregular_file_split_into_the_same_lines_whatever_the_chunk_size(
             for n, t in zip(b.column(0).to_pylist(), b.column(1).to_pylist(), strict=True)
         ]
     assert got == expected
+
+
+def test_r41_rating_rejects_are_every_rating_reject_and_only_those(ws):
+    # the rating rejects (R11 not a number, R12 no destination, R13 no tariff on the call's
+    # day) are every rat_tariffed row with a reject reason, no more, no fewer: the invariant a
+    # cheaper rejects.sql must keep (one that rated only suspect callees' calls was tried on
+    # 2026-12-03: docs/performance.md)
+    ws.add_zone("49", "INTL_DE", "Allemagne", "2026-10-02", "0.0500", "0", "60", "1", "false")
+    ws.cdrs(
+        OCT,
+        [
+            line("empty", callee=""),  # INVALID_NUMBER: an empty callee
+            line("text", callee="abc"),  # INVALID_NUMBER
+            line("nodest", callee="+8801234567890"),  # NO_TARIFF: no prefix (R12)
+            line("day1", callee="+4930123456", start="2026-10-01T23:59:59+02:00"),  # NO_TARIFF
+            line("day2", callee="+4930123456", start="2026-10-02T00:00:00+02:00"),  # rated
+            line("in", direction="in", callee="abc"),  # not chargeable: rated, never rejected
+            line("zero", callee="abc", duration="0"),  # not answered: rated, never rejected
+            line("ok", callee="0145678910"),
+        ],
+    )
+    con, rejects = _rejects(ws)
+    every = rows(
+        con,
+        "select cdr_id, reject_reason as reason, reject_detail as detail from rat_tariffed "
+        "where reject_reason is not null order by cdr_id",
+    )
+    got = sorted(
+        (
+            {"cdr_id": r["cdr_id"], "reason": r["reason"], "detail": r["detail"]}
+            for r in rejects.values()
+        ),
+        key=lambda r: r["cdr_id"],
+    )
+    assert got == every
+    assert [(r["cdr_id"], r["reason"]) for r in got] == [
+        ("day1", "NO_TARIFF"),
+        ("empty", "INVALID_NUMBER"),
+        ("nodest", "NO_TARIFF"),
+        ("text", "INVALID_NUMBER"),
+    ]
