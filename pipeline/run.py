@@ -585,7 +585,9 @@ def _facts_from_archive(
             notes.append(differs.format(fields="no rated row", month=month))
             rows.append(row)
             continue
-        changed = [f"{k} {fresh[k]!r} (issued {v!r})" for k, v in row.items() if fresh.get(k) != v]
+        changed = [
+            f"{k} {fresh.get(k)!r} (issued {v!r})" for k, v in row.items() if fresh.get(k) != v
+        ]
         if changed:
             notes.append(differs.format(fields=", ".join(changed), month=month))
         rows.append({**fresh, **row})
