@@ -472,3 +472,33 @@ def test_r68_sample_story_audit_is_identical_and_november_continues_the_numbers(
     (data / "cdrs" / "2026-11").mkdir()
     assert cli("bill", "--month", "2026-11", *args).exit_code == 0
     assert read(sample_copy / "2026-11", "invoices.csv")[0]["invoice_number"] == "F2026-000079"
+
+
+def test_r65_explain_of_a_month_issued_with_the_wider_rated_calls_after_a_correction(ws):
+    # a month issued before 2026-12-03 kept 27 columns per call, a correction issued since
+    # keeps 16 (issue 18, decision 2): a call the correction did not change has no history
+    # line, and the month's own facts are shown without rating it again
+    import duckdb
+
+    billed(ws, OCT, [call("c1", GB_MOBILE, 61)])
+    late_file(ws, [call("c2", GB_MOBILE, 120, at="10:00:00")])
+    assert correct(ws).exit_code == 0
+    issued = ws.out / OCT / "rated_calls.parquet"
+    wide = ws.root / "wide.parquet"
+    duckdb.sql(
+        f"copy (select *, '0044' as callee, 'D1' as device_id, date '2026-10-03' as call_date, "
+        "0.1800::decimal(18,4) as price_per_min_eur, 0.0000::decimal(18,4) as connection_fee_eur,"
+        " 60 as min_billable_s, 1 as increment_s, null::bigint as forwarding_consumed_before_s, "
+        "0 as forwarded_over_s, 'S1' as plan_subscription_id, false as national_plan_zone "
+        f"from '{issued}') to '{wide}' (format parquet)"
+    )
+    issued.chmod(0o644)
+    wide.replace(issued)
+    args = ["--data", str(ws.data), "--out", str(ws.out), "--rates", str(ws.rates)]
+    result = CliRunner().invoke(main, ["explain", "--month", OCT, "--cdr", "c1", *args])
+    assert result.exit_code == 0, result.output
+    assert "correction 01" not in result.output
+    assert "number: '0044' -> " in result.output  # the wide file's own facts, not recomputed
+    result = CliRunner().invoke(main, ["explain", "--month", OCT, "--cdr", "c2", *args])
+    assert result.exit_code == 0, result.output
+    assert "correction 01 of 2026-10 (dated 2026-11-20): added" in result.output

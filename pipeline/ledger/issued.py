@@ -49,6 +49,13 @@ HISTORY = {
 }
 
 
+def _contract_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rated rows cut to the columns every rated_calls.parquet has (contract.RATED_CALLS): a
+    month issued before 2026-12-03 kept 11 more per call, a correction issued since does not,
+    and the call is not "rated again" for that."""
+    return [{c: r.get(c) for c in contract.RATED_CALLS.names} for r in rows]
+
+
 def correction_history(
     folders: list[Path],
     cdr_id: str,
@@ -72,7 +79,9 @@ def correction_history(
     for folder in folders:
         now_rated = rated_call_rows(folder / contract.RATED_CALLS_FILE, cdr_id)
         now_rejected = [r for r in _csv(folder / contract.REJECTS.name) if r["cdr_id"] == cdr_id]
-        if now_rated == rated and [dict(r) for r in now_rejected] == [dict(r) for r in rejected]:
+        if _contract_rows(now_rated) == _contract_rows(rated) and [
+            dict(r) for r in now_rejected
+        ] == [dict(r) for r in rejected]:
             continue
         record = json.loads((folder / contract.MANIFEST_FILE).read_text(encoding="utf-8"))
         entry = record["correction"]
