@@ -555,7 +555,8 @@ def _facts_from_archive(
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """The issued rows of `cdr_id` (rated_calls.parquet of `folder`, the month or the correction
     that last rated it) completed with the facts the file does not keep (issue 18, decision 2),
-    by rating the month again from `folder`'s archived inputs, as an audit does (seconds).
+    by rating the month again from `folder`'s archived inputs, as an audit does (seconds for a
+    sample month, about the rating stage for a large one).
     The issued values are shown; a recomputed value that differs from them is named in a
     warning. Returns the rows and the lines to print after the explanation."""
     no_facts, differs = ARCHIVE_NOTES[lang]

@@ -51,7 +51,7 @@ def write_month(
         folder / contract.FAIR_USE.name, contract.FAIR_USE.names, arrow_rows(documents.fair_use)
     )
     with stage("outputs", contract.RATED_CALLS_FILE):
-        # written once by the rating, sorted (pipeline.rating.models.write_rated_calls_file)
+        # written once by the rating, unsorted (pipeline.rating.models.write_rated_calls_file)
         shutil.copyfile(documents.rated_calls_file, folder / contract.RATED_CALLS_FILE)
     with stage("exports"):
         exports = write_exports(folder, documents)
