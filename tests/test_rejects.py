@@ -504,3 +504,57 @@ def test_r41_rating_rejects_are_every_rating_reject_and_only_those(ws):
         ("nodest", "NO_TARIFF"),
         ("text", "INVALID_NUMBER"),
     ]
+
+
+def test_r41_staged_cdrs_in_the_scratch_file_are_the_in_memory_table(tmp_path):
+    """A run with a scratch folder writes stg_cdrs to a parquet file there (issue 18, so that
+    it does not fill DuckDB's memory), in no particular order; explain and the tests keep it
+    in memory. Both hold the same rows, typed alike, and rate the sample month alike: every
+    staging and rating reject and every rated call (the rows compared as multisets)."""
+    from pathlib import Path
+
+    from pipeline.core.dates import Month
+    from pipeline.core.db import connect
+    from pipeline.inputs.reference import load_reference, register
+    from pipeline.rating.models import STAGED_CDRS_FILE, rate_folders, rate_month
+
+    samples = Path(__file__).resolve().parents[1] / "data_samples"
+    rates = samples.parent / "rates"
+    month = Month.parse(OCT)
+    in_memory = rate_folders(month, samples, rates)
+    ref = load_reference(samples, rates)
+    con = connect()
+    register(con, ref)
+    rate_month(
+        con,
+        samples,
+        month,
+        [],
+        scratch=tmp_path,
+        max_call_duration_s=ref.provider["max_call_duration_s"],
+    )
+    assert (tmp_path / STAGED_CDRS_FILE).is_file()
+    kinds = dict(
+        con.execute("select table_name, table_type from information_schema.tables").fetchall()
+    )
+    assert kinds["stg_cdrs"] == "VIEW"
+    for table in ("stg_cdrs", "rejects", "rated_calls", "usage_lines"):
+        mine = in_memory.execute(f"describe {table}").fetchall()
+        theirs = con.execute(f"describe {table}").fetchall()
+        if table == "rated_calls":  # the file keeps the contract's columns only
+            names = [r[0] for r in theirs]
+            mine = [r for r in mine if r[0] in names]
+        assert [r[:2] for r in mine] == [r[:2] for r in theirs], table
+        cols = ", ".join(r[0] for r in theirs)
+        a = in_memory.sql(f"select {cols} from {table}").to_arrow_table()
+        con.register("other", a)
+        missing = con.execute(
+            f"select count(*) from (select {cols} from other except all select {cols} from {table})"
+        ).fetchall()[0][0]
+        extra = con.execute(
+            f"select count(*) from (select {cols} from {table} except all select {cols} from other)"
+        ).fetchall()[0][0]
+        con.unregister("other")
+        assert (missing, extra, len(a) > 0) == (0, 0, True), table
+    reasons = {r[0] for r in con.execute("select distinct reason from rejects").fetchall()}
+    assert {"MALFORMED", "DUPLICATE", "INVALID_NUMBER", "NO_TARIFF"} <= reasons

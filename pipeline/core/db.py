@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +63,21 @@ def temp_dir() -> str | None:
     if path:
         os.makedirs(path, exist_ok=True)
     return path or None
+
+
+@contextmanager
+def insertion_order_free(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """DuckDB's `preserve_insertion_order` off for the statements in the block, then back to
+    what it was: for a statement whose output is read by content only (rated_calls.parquet,
+    issue 18 decision 1), DuckDB then writes each thread's rows as they come instead of
+    reassembling the input's order: at 10M calls, writing 16 columns to parquet 19-22 s ->
+    12 s (docs/performance.md). Never for a result that is listed or hashed in its order."""
+    (before,) = con.execute("select current_setting('preserve_insertion_order')").fetchone()
+    con.execute("set preserve_insertion_order = false")
+    try:
+        yield
+    finally:
+        con.execute(f"set preserve_insertion_order = {'true' if before else 'false'}")
 
 
 def sql_literal(text: str) -> str:
