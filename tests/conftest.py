@@ -253,12 +253,18 @@ def rated_by_id(ws: Workspace, month: str) -> dict[str, dict]:
 def rated_calls_table(con) -> None:
     """Turn the run's `rated_calls` view (over its scratch rated_calls.parquet, deleted when the
     run ends) into a table: tests that change rated_calls or read it after the run."""
-    if con.execute(
-        "select count(*) from duckdb_views() where view_name = 'rated_calls'"
-    ).fetchone()[0]:
-        con.execute("create table rated_copy as select * from rated_calls")
-        con.execute("drop view rated_calls")
-        con.execute("alter table rated_copy rename to rated_calls")
+    view_as_table(con, "rated_calls")
+
+
+def view_as_table(con, name: str) -> None:
+    """Turn a view of the run over a file of its scratch folder (rated_calls, stg_cdrs) into a
+    table of the same rows, which the faults of a test can change."""
+    if con.execute("select count(*) from duckdb_views() where view_name = ?", [name]).fetchall()[0][
+        0
+    ]:
+        con.execute(f"create table {name}_copy as select * from {name}")
+        con.execute(f"drop view {name}")
+        con.execute(f"alter table {name}_copy rename to {name}")
 
 
 # --- the committed sample (data_samples/, rates/), billed once per test run ------------------
