@@ -76,6 +76,32 @@ def floor_parquet(path: Path, repeat: int, threads: int | None = None) -> tuple[
     return _median_time(lambda: con.execute(sql, {"f": str(path)}).fetchone(), repeat)
 
 
+def floor_write(
+    path: Path, scratch: Path, repeat: int, threads: int | None = None
+) -> tuple[float, list[float]]:
+    """DuckDB copying every column of the parquet file to a new parquet file (zstd, as the
+    bill writes rated_calls.parquet), nothing computed: what writing one row per call costs
+    at the least. The bill writes every call twice at least (rated_calls.parquet, its 16
+    columns, and the itemised bills) besides reading them: no bill can be a small multiple
+    of the read floor (issue 18)."""
+    con = duckdb.connect(":memory:")
+    if threads:
+        con.execute("set threads = ?", [threads])
+    target = scratch / "floor_write.parquet"
+    sql = (
+        f"copy (select * from read_parquet({_literal(path)})) to {_literal(target)} "
+        "(format parquet, compression zstd)"
+    )
+    try:
+        return _median_time(lambda: con.execute(sql), repeat)
+    finally:
+        target.unlink(missing_ok=True)
+
+
+def _literal(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
 def floor_csv(path: Path, repeat: int, threads: int | None = None) -> tuple[float, list[float]]:
     """DuckDB's own read_csv of the CSV file (types detected), every column."""
     con = duckdb.connect(":memory:")
@@ -322,13 +348,20 @@ def run(
     _say(f"  {month.rows:,} CDRs in {report['generate_s']:.1f} s; floors ...")
     floor, floor_runs = floor_parquet(month.cdr_parquet, repeat)
     csv_floor, csv_floor_runs = floor_csv(month.cdr_csv, repeat)
+    write_floor, write_floor_runs = floor_write(month.cdr_parquet, out, repeat)
     report["floor"] = {
         "parquet_s": floor,
         "parquet_runs": floor_runs,
+        "write_s": write_floor,
+        "write_runs": write_floor_runs,
+        "write_x_floor": write_floor / floor,
         "csv_s": csv_floor,
         "csv_runs": csv_floor_runs,
     }
-    _say(f"  floor parquet {floor:.2f} s, csv {csv_floor:.2f} s; billing ...")
+    _say(
+        f"  floor parquet {floor:.2f} s, csv {csv_floor:.2f} s, write {write_floor:.2f} s; "
+        "billing ..."
+    )
     billed = bill(month.data, out / f"out_{rows}", REPO / "rates", memory_limit)
     stages: dict[str, float] = {}
     stages_cpu: dict[str, float] = {}
@@ -414,6 +447,9 @@ def table(report: dict[str, Any]) -> str:
         f"{'stage':<28}{'seconds':>10}{'x floor':>10}{'CPU s':>10}",
         f"{'floor (parquet, all cols)':<28}{floor:>10.2f}{1:>10.1f}",
     ]
+    if "write_s" in report["floor"]:  # reports written before 2026-12-03 have none
+        write = report["floor"]["write_s"]
+        lines.append(f"{'write floor (copy to parquet)':<28}{write:>10.2f}{write / floor:>10.1f}")
     names = [n for n in STAGES if n in b["stages_s"]] + sorted(set(b["stages_s"]) - set(STAGES))
     for name in names:
         if name in b["stages_s"]:

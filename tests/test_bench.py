@@ -51,6 +51,7 @@ def test_bench_runs_end_to_end_at_20k_rows(tmp_path, capsys):
     )
     assert report["rows"] >= 20_000
     assert report["floor"]["parquet_s"] > 0 and report["floor"]["csv_s"] > 0
+    assert report["floor"]["write_s"] > 0 and not list(tmp_path.rglob("floor_write.parquet"))
     stages = report["bill"]["stages_s"]
     for name in ("load", "staging", "rating", "fair_use", "contracts", "invoices", "exports"):
         assert name in stages, name
