@@ -467,10 +467,11 @@ def _collapsed(
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The frame and parameters great-expectations validates: for a value set that only
     `in_set` expectations read, in columns that no other expectation reads, every value of
-    the set in those columns replaced by one of them, and the set by that value alone. Each of those expectations gives the same result
-    (element, missing and unexpected counts, the unexpected values in their order, their
-    indices: a value stays itself when it is not in the set, a null stays null), and the
-    report still shows `$PARAMETER`; samples are read from the frame as built.
+    the set in those columns replaced by one of them, and the set by that value alone. Each
+    of those expectations gives the same result (element, missing and unexpected counts, the
+    unexpected values in their order, their indices: a value stays itself when it is not in
+    the set, a null stays null), and the report still shows `$PARAMETER`; samples are read
+    from the frame as built.
 
     Why: great-expectations copies an expectation's resolved arguments thousands of times
     while it validates (pydantic `.dict()`), so a set of the 12,781 SIP accounts of the
