@@ -30,7 +30,7 @@ from typing import Any
 
 import duckdb
 
-from pipeline.core.db import DEFAULT_MEMORY_LIMIT
+from pipeline.core.db import DEFAULT_MEMORY_LIMIT, sql_literal
 from pipeline.inputs.cdrs import CDR_COLUMNS
 
 REPO = Path(__file__).resolve().parent.parent
@@ -88,18 +88,14 @@ def floor_write(
     if threads:
         con.execute("set threads = ?", [threads])
     target = scratch / "floor_write.parquet"
+    source, copy = sql_literal(str(path)), sql_literal(str(target))
     sql = (
-        f"copy (select * from read_parquet({_literal(path)})) to {_literal(target)} "
-        "(format parquet, compression zstd)"
+        f"copy (select * from read_parquet({source})) to {copy} (format parquet, compression zstd)"
     )
     try:
         return _median_time(lambda: con.execute(sql), repeat)
     finally:
         target.unlink(missing_ok=True)
-
-
-def _literal(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
 
 
 def floor_csv(path: Path, repeat: int, threads: int | None = None) -> tuple[float, list[float]]:

@@ -259,9 +259,10 @@ def rated_calls_table(con) -> None:
 def view_as_table(con, name: str) -> None:
     """Turn a view of the run over a file of its scratch folder (rated_calls, stg_cdrs) into a
     table of the same rows, which the faults of a test can change."""
-    if con.execute("select count(*) from duckdb_views() where view_name = ?", [name]).fetchall()[0][
-        0
-    ]:
+    (views,) = con.execute(
+        "select count(*) from duckdb_views() where view_name = ?", [name]
+    ).fetchall()[0]
+    if views:
         con.execute(f"create table {name}_copy as select * from {name}")
         con.execute(f"drop view {name}")
         con.execute(f"alter table {name}_copy rename to {name}")

@@ -11,7 +11,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.inputs.cdrs import _csv_fields
-from tests.conftest import CDR_HEADER, Workspace, rate, rows, write_rows
+from tests.conftest import (
+    CDR_HEADER,
+    SAMPLE_DATA,
+    SAMPLE_RATES,
+    Workspace,
+    rate,
+    rows,
+    write_rows,
+)
 
 OCT = "2026-10"
 T = "2026-10-03T09:00:00+02:00"
@@ -511,15 +519,12 @@ def test_r41_staged_cdrs_in_the_scratch_file_are_the_in_memory_table(tmp_path):
     it does not fill DuckDB's memory), in no particular order; explain and the tests keep it
     in memory. Both hold the same rows, typed alike, and rate the sample month alike: every
     staging and rating reject and every rated call (the rows compared as multisets)."""
-    from pathlib import Path
-
     from pipeline.core.dates import Month
     from pipeline.core.db import connect
     from pipeline.inputs.reference import load_reference, register
     from pipeline.rating.models import STAGED_CDRS_FILE, rate_folders, rate_month
 
-    samples = Path(__file__).resolve().parents[1] / "data_samples"
-    rates = samples.parent / "rates"
+    samples, rates = SAMPLE_DATA, SAMPLE_RATES
     month = Month.parse(OCT)
     in_memory = rate_folders(month, samples, rates)
     ref = load_reference(samples, rates)
