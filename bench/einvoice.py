@@ -22,7 +22,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from pipeline.billing.documents import Invoice
+from pipeline.billing.month_documents import Invoice
 from pipeline.core.money import round_line
 from pipeline.exports.einvoice.batch import check_documents, default_workers, render_documents
 from pipeline.exports.einvoice.check import Checker

@@ -23,18 +23,18 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.billing.corrections import CorrectionDocuments, compute_correction
-from pipeline.billing.documents import Invoice, MonthDocuments
+from pipeline.billing.ledger_snapshot import LedgerSnapshot, Position
 from pipeline.billing.month import Gates, MonthInputs, compute_month
-from pipeline.billing.snapshot import LedgerSnapshot, Position
+from pipeline.billing.month_documents import Invoice, MonthDocuments
 from pipeline.core import clock
-from pipeline.core.contract import RATED_CALLS_BEFORE_2026_12_03
+from pipeline.core.data_contract import RATED_CALLS_WITH_RATING_FACTS
 from pipeline.core.dates import Month, parse_date
 from pipeline.core.errors import BillingError, InputError, ProblemFound
 from pipeline.core.progress import checkpoint, stage
 from pipeline.explain import explain_text
 from pipeline.exports.correction import write_correction
 from pipeline.exports.documents import DocumentsResult
-from pipeline.exports.month import write_month
+from pipeline.exports.month_files import write_month
 from pipeline.inputs.cdrs import months_with_usage
 from pipeline.inputs.reference import load_reference
 from pipeline.ledger import manifest, store
@@ -507,7 +507,7 @@ def explain_call(
             store.issued_corrections(out, month), cdr_id, rated, rejected, lang
         )
         notes: list[str] = []
-        if rated and any(c not in rated[0] for c in RATED_CALLS_BEFORE_2026_12_03):
+        if rated and any(c not in rated[0] for c in RATED_CALLS_WITH_RATING_FACTS):
             rated, notes = _facts_from_archive(
                 out, month, corrected or folder, cdr_id, rated, data, rates, lang
             )

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import main
-from pipeline.core import contract
+from pipeline.core import data_contract as contract
 
 # Progress lines (pipeline.core.progress) would mix with the output the tests read; the test
 # of the progress lines turns them on for itself.

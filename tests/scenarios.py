@@ -1,6 +1,6 @@
 """CDR rows shared by several test modules, each written as the line of the CDR file it is
 (cdr_id,sip_account,direction,caller,callee,start_time,duration_s,device_id: the columns of
-pipeline.core.contract.CDRS), so that a test reads like the data it bills.
+pipeline.core.data_contract.CDRS), so that a test reads like the data it bills.
 
 The October 2026 month of the workbook, FEC, itemised, foundation and validation tests, on the
 base data of tests/conftest.py (C1: plan S1 25.00 on sip-1, D1 its own device; C2: no plan):
@@ -8,7 +8,7 @@ base data of tests/conftest.py (C1: plan S1 25.00 on sip-1, D1 its own device; C
 
 from __future__ import annotations
 
-from pipeline.core import contract
+from pipeline.core import data_contract as contract
 
 # C1 calls a UK mobile: out of plan, 61 s at 0.1800 (tariff of 2026-10-01) = 0.1830
 UK_MOBILE = "c1,sip-1,out,0145000000,+44 7911 123456,2026-10-03T09:15:00+02:00,61,D1"

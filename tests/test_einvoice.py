@@ -20,13 +20,13 @@ from hypothesis import strategies as st
 from lxml import etree
 from pypdf import PdfReader
 
-from pipeline.billing.documents import CreditNote, Invoice
 from pipeline.billing.invoicing import (
     MENTION_GOODS_EU,
     MENTION_GOODS_OUTSIDE_EU,
     MENTION_OUTSIDE_EU,
     MENTION_REVERSE_CHARGE,
 )
+from pipeline.billing.month_documents import CreditNote, Invoice
 from pipeline.exports.einvoice.batch import check_documents, render_documents
 from pipeline.exports.einvoice.check import Checker, check_pdf
 from pipeline.exports.einvoice.cii import to_xml

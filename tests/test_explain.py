@@ -7,7 +7,7 @@ import json
 
 import duckdb
 
-from pipeline.core.contract import RATED_CALLS
+from pipeline.core.data_contract import RATED_CALLS
 from pipeline.ledger.archive import blob_path
 from tests.scenarios import UK_MOBILE, call, calls
 

@@ -220,7 +220,7 @@ def test_entry_numbers_per_year_and_from_earlier_fec_files(tmp_path):
 
 
 def test_entries_number_in_document_order_within_each_year():
-    from pipeline.billing.documents import Invoice
+    from pipeline.billing.month_documents import Invoice
 
     def invoice(number: str, day: date) -> Invoice:
         return Invoice(

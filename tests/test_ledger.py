@@ -439,7 +439,7 @@ def test_r64_month_issued_with_the_wider_rated_calls_compares_the_contract_colum
     # a call whose contract columns changed
     import duckdb
 
-    from pipeline.core.contract import RATED_CALLS, RATED_CALLS_BEFORE_2026_12_03
+    from pipeline.core.data_contract import RATED_CALLS, RATED_CALLS_WITH_RATING_FACTS
     from pipeline.ledger.compare import _rated_call_changes, rated_calls_differences
 
     con = duckdb.connect(":memory:")
@@ -466,7 +466,7 @@ def test_r64_month_issued_with_the_wider_rated_calls_compares_the_contract_colum
         f"amount end as amount), {extra} from narrow) to '{changed}' (format parquet)"
     )
     described = [r[0] for r in con.execute(f"describe from '{old}'").fetchall()]
-    assert described == list(RATED_CALLS_BEFORE_2026_12_03)
+    assert described == list(RATED_CALLS_WITH_RATING_FACTS)
     assert [r[0] for r in con.execute(f"describe from '{new}'").fetchall()] == list(
         RATED_CALLS.names
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.core import contract
+from pipeline.core import data_contract as contract
 from tests.conftest import PROVIDER, header, write_rows
 
 

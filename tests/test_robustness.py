@@ -215,7 +215,7 @@ def test_a_full_disk_is_one_line_naming_the_path_and_out_is_unchanged(ws, monkey
     import errno
     import os
 
-    from pipeline.exports import month as month_writer
+    from pipeline.exports import month_files as month_writer
 
     _issue_two_months(ws)
     before = sorted(p.relative_to(ws.out).as_posix() for p in ws.out.rglob("*"))

@@ -10,8 +10,8 @@ from datetime import UTC, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
+from pipeline.billing.ledger_snapshot import LedgerSnapshot
 from pipeline.billing.sla import availability, credit_amounts, credit_tier, report_pct
-from pipeline.billing.snapshot import LedgerSnapshot
 from pipeline.core.dates import Month
 from pipeline.inputs.reference import parse_timestamp
 

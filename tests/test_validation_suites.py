@@ -623,7 +623,7 @@ def break_numbering(docs: Docs) -> None:
 
 
 def break_credit_notes(docs: Docs) -> None:
-    from pipeline.billing.documents import CreditNote
+    from pipeline.billing.month_documents import CreditNote
 
     # the invoices of PREVIOUS, issued in the ledger: F2026-000001 (C1), F2026-000002 (C2)
     def note(number: str, **changes: Any) -> CreditNote:

@@ -35,7 +35,7 @@ from pathlib import Path
 import phonenumbers
 from phonenumbers import PhoneMetadata, PhoneNumber, PhoneNumberType
 
-from pipeline.core import contract
+from pipeline.core import data_contract as contract
 
 # The metadata the committed rates/ were generated from. Another version may move a few
 # prefixes: rebuild, review the diff, and add tariff rows rather than edit used ones (R13).
@@ -669,7 +669,7 @@ def build(out: Path):
     for n in notes:
         print(f"note: {n}", file=sys.stderr)
     tariffs = build_tariffs({z for _, z, _ in dests})
-    # the columns of each file are the data contract's (pipeline/core/contract.py)
+    # the columns of each file are the data contract's (pipeline/core/data_contract.py)
     for file, rows in (
         (contract.DESTINATIONS, dests),
         (contract.TARIFFS, tariffs),

@@ -48,7 +48,7 @@ from stdnum.eu import vat as eu_vat
 from stdnum.fr import siren as fr_siren
 from stdnum.it import iva as it_iva
 
-from pipeline.core import contract
+from pipeline.core import data_contract as contract
 
 SEED = 20261001
 MONTHS = ("2026-09", "2026-10")
@@ -203,7 +203,7 @@ INTL_STYLE = {"paris": {"plus": 50, "plus_sp": 30, "00": 20}, "lyon": {"00": 70,
 CALLER_STYLE = {"paris": "plus", "lyon": "nat", "ssw": "e164"}
 # fmt: on
 
-# the columns of every file are the data contract's (pipeline/core/contract.py)
+# the columns of every file are the data contract's (pipeline/core/data_contract.py)
 CDR_COLUMNS = list(contract.CDRS.names)
 REG_COLUMNS = list(contract.REGISTRATIONS.names)
 

@@ -21,8 +21,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from pipeline.billing.documents import CreditNote, Invoice
-from pipeline.core.contract import DEFAULT_ACCOUNTS
+from pipeline.billing.month_documents import CreditNote, Invoice
+from pipeline.core.data_contract import DEFAULT_ACCOUNTS
 
 JOURNAL_CODE = "VE"
 JOURNAL_LIB = "Ventes"

@@ -26,7 +26,6 @@ from decimal import Decimal
 from typing import Any
 
 from pipeline.billing.accounting import FecLine, entries, fiscal_year
-from pipeline.billing.documents import CreditNote, Invoice, MonthDocuments
 from pipeline.billing.invoicing import (
     PAYMENT_DAYS,
     buyer_mentions,
@@ -36,7 +35,8 @@ from pipeline.billing.invoicing import (
     vat_mention,
     vat_treatment,
 )
-from pipeline.billing.snapshot import LedgerSnapshot, Position
+from pipeline.billing.ledger_snapshot import LedgerSnapshot, Position
+from pipeline.billing.month_documents import CreditNote, Invoice, MonthDocuments
 from pipeline.core.dates import Month
 from pipeline.core.errors import InputError
 from pipeline.core.money import round_line

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from pipeline.billing.documents import Invoice
+from pipeline.billing.month_documents import Invoice
 from pipeline.core.dates import Month
 from pipeline.core.money import round_line
 from pipeline.inputs.reference import EU_COUNTRIES

@@ -19,14 +19,14 @@ import pyarrow as pa
 
 from pipeline.billing.accounting import entries, fiscal_year
 from pipeline.billing.contracts import contract_lines
-from pipeline.billing.documents import MonthDocuments
 from pipeline.billing.invoicing import build_invoices, invoice_date
 from pipeline.billing.labels import zone_labels
+from pipeline.billing.ledger_snapshot import LedgerSnapshot
+from pipeline.billing.month_documents import MonthDocuments
 from pipeline.billing.sla import credit_notes_for_run
-from pipeline.billing.snapshot import LedgerSnapshot
 from pipeline.billing.usage import usage_lines
-from pipeline.core import contract
-from pipeline.core.contract import RATED_CALLS_FILE
+from pipeline.core import data_contract as contract
+from pipeline.core.data_contract import RATED_CALLS_FILE
 from pipeline.core.dates import Month
 from pipeline.core.db import connect
 from pipeline.core.errors import ProblemFound

@@ -19,9 +19,13 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
 
-from pipeline.billing.documents import CreditNote
 from pipeline.billing.invoicing import invoice_date, number
-from pipeline.billing.snapshot import TELEPHONY_RECURRING_KINDS, IssuedInvoice, LedgerSnapshot
+from pipeline.billing.ledger_snapshot import (
+    TELEPHONY_RECURRING_KINDS,
+    IssuedInvoice,
+    LedgerSnapshot,
+)
+from pipeline.billing.month_documents import CreditNote
 from pipeline.core.dates import Month
 from pipeline.core.money import round_line
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from pipeline.billing.accounting import fiscal_year_end, text
 from pipeline.billing.corrections import CorrectionDocuments
-from pipeline.core import contract
+from pipeline.core import data_contract as contract
 from pipeline.exports.documents import DocumentsResult, write_documents
 from pipeline.exports.fec import write_fec
 from pipeline.exports.files import arrow_rows, write_csv

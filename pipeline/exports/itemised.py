@@ -25,7 +25,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.core import contract
+from pipeline.core import data_contract as contract
 from pipeline.core.db import sql_literal
 from pipeline.rating.reasons import CHARGED
 

@@ -19,10 +19,10 @@ from pipeline.billing.accounting import (
     JOURNAL_LIB,
     VAT_ACCOUNT,
 )
-from pipeline.billing.documents import MonthDocuments
 from pipeline.billing.invoicing import KIND_ORDER, invoice_date
 from pipeline.billing.labels import zone_labels
-from pipeline.core.contract import DEFAULT_ACCOUNTS, FAIR_USE, REJECTS, SLA
+from pipeline.billing.month_documents import MonthDocuments
+from pipeline.core.data_contract import DEFAULT_ACCOUNTS, FAIR_USE, REJECTS, SLA
 from pipeline.exports import french
 from pipeline.exports.documents import DOCUMENTS_DIR
 from pipeline.exports.files import arrow_rows

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.core import contract
+from pipeline.core import data_contract as contract
 from pipeline.core.db import sql_literal
 from pipeline.core.errors import InputError
 

@@ -24,7 +24,7 @@ import pyarrow as pa
 from stdnum.eu import vat as eu_vat
 from stdnum.fr import siren as fr_siren
 
-from pipeline.core import contract
+from pipeline.core import data_contract as contract
 from pipeline.core.dates import PARIS, parse_date
 from pipeline.core.errors import InputError
 from pipeline.core.money import to_decimal
@@ -123,7 +123,7 @@ COUNTRY = (_country, pa.string())
 PREFIX = (_prefix, pa.string())
 
 
-# the parser and Arrow type of each column type of the data contract (pipeline.core.contract)
+# the parser and Arrow type of each column type of the data contract (pipeline.core.data_contract)
 TYPES = {
     "text": STR,
     "bool": BOOL,

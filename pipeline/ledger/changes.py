@@ -15,7 +15,7 @@ import io
 from pathlib import Path
 from typing import Any
 
-from pipeline.core.contract import TARIFFS
+from pipeline.core.data_contract import TARIFFS
 from pipeline.core.dates import Month
 from pipeline.inputs.cdrs import month_files
 from pipeline.ledger import manifest, store

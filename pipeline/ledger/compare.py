@@ -15,7 +15,7 @@ from typing import Any
 import duckdb
 from openpyxl import load_workbook
 
-from pipeline.core.contract import CORRECTIONS_DIR, RATED_CALLS, RATED_CALLS_BEFORE_2026_12_03
+from pipeline.core.data_contract import CORRECTIONS_DIR, RATED_CALLS, RATED_CALLS_WITH_RATING_FACTS
 from pipeline.exports.documents import DOCUMENTS_DIR
 from pipeline.exports.einvoice.check import embedded_xml
 from pipeline.exports.fec import ENCODING, SEPARATOR
@@ -126,11 +126,11 @@ def _compared_columns(issued: list[str], recomputed: list[str]) -> str | None:
     """The columns of rated_calls.parquet an audit compares, as a select list: all of them
     when both files have the same; the recomputed ones when the issued file is one of the
     months issued before issue 18's decision 2 (2026-12-03), whose file kept more facts per
-    call (contract.RATED_CALLS_BEFORE_2026_12_03) and today's code writes the contract's
+    call (contract.RATED_CALLS_WITH_RATING_FACTS) and today's code writes the contract's
     columns only (contract.RATED_CALLS). None: the files cannot be compared."""
     if issued == recomputed:
         return "*"
-    if list(issued) == list(RATED_CALLS_BEFORE_2026_12_03) and list(recomputed) == list(
+    if list(issued) == list(RATED_CALLS_WITH_RATING_FACTS) and list(recomputed) == list(
         RATED_CALLS.names
     ):
         return ", ".join(recomputed)

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pipeline.core import contract
+from pipeline.core import data_contract as contract
 from pipeline.rating.models import rated_call_rows
 
 

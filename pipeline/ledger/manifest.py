@@ -15,8 +15,8 @@ from typing import Any
 
 from pipeline import __version__
 from pipeline.billing.corrections import CorrectionDocuments
-from pipeline.billing.documents import MonthDocuments
-from pipeline.core.contract import MANIFEST_FILE
+from pipeline.billing.month_documents import MonthDocuments
+from pipeline.core.data_contract import MANIFEST_FILE
 from pipeline.core.dates import Month
 from pipeline.inputs.cdrs import month_files
 

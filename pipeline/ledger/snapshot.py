@@ -2,7 +2,7 @@
 
 Called by the driver under OUT's lock, after `store.verify` has checked the issued files
 against their manifests; nothing below the driver reads OUT afterwards
-(pipeline.billing.snapshot says what the snapshot holds).
+(pipeline.billing.ledger_snapshot says what the snapshot holds).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import json
 from datetime import date
 from pathlib import Path
 
-from pipeline.billing.snapshot import IssuedCorrection, IssuedMonth, LedgerSnapshot, Position
-from pipeline.core.contract import MANIFEST_FILE, RATED_CALLS_FILE
+from pipeline.billing.ledger_snapshot import IssuedCorrection, IssuedMonth, LedgerSnapshot, Position
+from pipeline.core.data_contract import MANIFEST_FILE, RATED_CALLS_FILE
 from pipeline.core.dates import Month
 from pipeline.exports.fec import ENCODING, ENTRY_NUMBER, FEC_FILE, SEPARATOR
 from pipeline.ledger.store import issued_corrections, issued_months

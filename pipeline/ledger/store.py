@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.core import db
-from pipeline.core.contract import CORRECTIONS_DIR, MANIFEST_FILE
+from pipeline.core.data_contract import CORRECTIONS_DIR, MANIFEST_FILE
 from pipeline.core.dates import Month
 from pipeline.core.errors import InputError, ProblemFound
 from pipeline.core.progress import checkpoint

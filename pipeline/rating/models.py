@@ -13,7 +13,7 @@ from typing import Any
 
 import duckdb
 
-from pipeline.core.contract import FAIR_USE, RATED_CALLS, RATED_CALLS_FILE, REJECTS
+from pipeline.core.data_contract import FAIR_USE, RATED_CALLS, RATED_CALLS_FILE, REJECTS
 from pipeline.core.dates import Month
 from pipeline.core.db import connect, insertion_order_free, model_sql, run_model, sql_literal
 from pipeline.core.errors import InputError

@@ -163,8 +163,8 @@ class Context:
     con: duckdb.DuckDBPyConnection | None
     month: Month
     ref: Any = None
-    billed: Any = None  # pipeline.billing.documents.MonthDocuments
-    snapshot: Any = None  # pipeline.billing.snapshot.LedgerSnapshot: the months before
+    billed: Any = None  # pipeline.billing.month_documents.MonthDocuments
+    snapshot: Any = None  # pipeline.billing.ledger_snapshot.LedgerSnapshot: the months before
 
     @property
     def params(self) -> dict[str, Any]:

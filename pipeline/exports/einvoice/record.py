@@ -40,7 +40,6 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from pipeline.billing.documents import CreditNote, Invoice
 from pipeline.billing.invoicing import (
     CATEGORY_SERVICES,
     GOODS_KINDS,
@@ -51,6 +50,7 @@ from pipeline.billing.invoicing import (
     operation_category,
     seller_mentions,
 )
+from pipeline.billing.month_documents import CreditNote, Invoice
 from pipeline.core.dates import Month
 from pipeline.core.errors import InputError
 

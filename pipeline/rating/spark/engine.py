@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.core.contract import RATED_CALLS, RATED_CALLS_FILE
+from pipeline.core.data_contract import RATED_CALLS, RATED_CALLS_FILE
 from pipeline.core.dates import Month
 from pipeline.core.db import model_sql, sql_literal
 from pipeline.core.progress import stage

@@ -19,7 +19,7 @@ from typing import Any
 import great_expectations.expectations as gxe
 import pandas as pd
 
-from pipeline.core import contract
+from pipeline.core import data_contract as contract
 from pipeline.rating.reasons import R41_ORDER
 from pipeline.validation.expectations import Check, Suite, count_distinct_integers, sql_frame
 

@@ -283,14 +283,15 @@ RATED_CALLS = _output(
     # prefix), its source file and row (issue 18, decision 2). The other facts `billing explain`
     # shows (the number as dialled, the device, the tariff's figures, the plan, the forwarding
     # allowance used before) are recomputed from the month's archive (pipeline.run.explain_call);
-    # months issued before 2026-12-03 carry them too (RATED_CALLS_BEFORE_2026_12_03).
+    # months issued before 2026-12-03 carry them too (RATED_CALLS_WITH_RATING_FACTS).
     """cdr_id customer_id sip_account direction callee_e164 zone reason duration_s
     rated_seconds billable_seconds amount
     start_time prefix tariff_valid_from source_file row_number""",
     key=("cdr_id",),
 )
-# the columns of rated_calls.parquet in the months issued before issue 18's decision 2
-RATED_CALLS_BEFORE_2026_12_03 = (
+# rated_calls.parquet with every rating fact of a call (27 columns): what months issued before
+# issue 18's decision 2 (2026-12-03) carry; audits of them compare the 16 of RATED_CALLS
+RATED_CALLS_WITH_RATING_FACTS = (
     *RATED_CALLS.names,
     *"""callee device_id call_date price_per_min_eur connection_fee_eur min_billable_s
     increment_s forwarding_consumed_before_s forwarded_over_s plan_subscription_id

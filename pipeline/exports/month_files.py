@@ -1,4 +1,4 @@
-"""Write one month's documents (pipeline.billing.documents.MonthDocuments) into a folder:
+"""Write one month's documents (pipeline.billing.month_documents.MonthDocuments) into a folder:
 the data-contract files, then the files for people (docs/exports.md):
 
 - the itemised bills, itemised/{customer_id}.csv (pipeline.exports.itemised);
@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.billing.accounting import fiscal_year_end, text
-from pipeline.billing.documents import MonthDocuments
 from pipeline.billing.invoicing import invoice_date
-from pipeline.core import contract
+from pipeline.billing.month_documents import MonthDocuments
+from pipeline.core import data_contract as contract
 from pipeline.core.db import connect, sql_literal
 from pipeline.core.progress import checkpoint, stage
 from pipeline.exports import workbook
