@@ -1,12 +1,12 @@
 """The benchmark: `make bench [ROWS=10000000]` or `python -m bench.benchmark --rows N`.
 
-In one run, on one seeded synthetic month (pipeline/synth.py):
+In one run, on one seeded synthetic month (bench/synth.py):
 
 1. the floor: DuckDB reading every column of the CDR file (`select count(*), sum(hash(...))`),
    parquet and CSV, median of `--repeat` runs;
 2. the whole `billing bill` of the parquet month, in a child process (its peak RSS is the peak
-   memory), with the time of every stage (pipeline/progress.py) as a multiple of the floor;
-3. loading the CSV month (pipeline/cdrs.py) against DuckDB's own `read_csv` of the same file;
+   memory), with the time of every stage (pipeline/core/progress.py) as a multiple of the floor;
+3. loading the CSV month (pipeline/inputs/cdrs.py) against DuckDB's own `read_csv` of the same file;
 4. the alternative a user would write: a vectorised pandas rating of destinations, tariffs by
    date and amounts (no fair use), on at most `--pandas-rows` rows, scaled to the month.
 
@@ -108,8 +108,8 @@ def floor_csv(path: Path, repeat: int, threads: int | None = None) -> tuple[floa
 
 
 def csv_load(data: Path, repeat: int) -> tuple[float, list[float]]:
-    """The pipeline's CSV loader (pipeline/cdrs.py) on the same file: raw lines numbered, then
-    split into fields and every field hashed, as the floor hashes every column."""
+    """The pipeline's CSV loader (pipeline/inputs/cdrs.py) on the same file: raw lines
+    numbered, then split into fields and every field hashed, as the floor hashes every column."""
     from pipeline.core.db import connect
     from pipeline.inputs.cdrs import load_raw
 

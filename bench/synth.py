@@ -1,4 +1,4 @@
-"""A seeded synthetic month of any size for the benchmark (`make bench`, pipeline/bench.py).
+"""A seeded synthetic month of any size for the benchmark (`make bench`, bench/benchmark.py).
 
 Vectorised: numpy draws the integers (accounts, contact-book entries, times, durations), DuckDB
 turns them into text and writes the files in parallel. No Python loop per CDR, so 10M-30M rows

@@ -205,7 +205,7 @@ def test_r40_every_row_in_one_place_per_file(ws):
     assert calls["a3"]["row_number"] == 6  # after the line of spaces (row 5)
 
 
-# CSV lines with quotes are split in SQL (pipeline/cdrs.py _csv_fields) ----------------------
+# CSV lines with quotes are split in SQL (pipeline/inputs/cdrs.py _csv_fields) ----------------
 
 _SPLIT = duckdb.connect()
 

@@ -1,4 +1,4 @@
-"""R50-R51 on the pure core of pipeline/sla.py: exact, hand-computed values.
+"""R50-R51 on the pure core of pipeline/billing/sla.py: exact, hand-computed values.
 
 October 2026 has 44,700 minutes = 2,682,000 s (DST ends); March 2026 44,580 min (DST starts);
 September and November 2026 43,200 min.

@@ -71,7 +71,7 @@ class CreditNote:
     vat_rate: Decimal
     vat_mention: str
     incident_ids: str = ""
-    # R52 (pipeline/sla.py): what the credit is based on
+    # R52 (pipeline/billing/sla.py): what the credit is based on
     excusable_incident_ids: str = ""
     downtime_minutes: Decimal | None = None
     minutes_in_month: int | None = None

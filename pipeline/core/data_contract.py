@@ -1,5 +1,6 @@
-"""The data contract (shared spec `data-contract.md`) declared once: every file the pipeline
-reads or writes, with its columns in order, their types, which are required, and its key.
+"""The data contract declared once: every file the pipeline reads or writes, with its columns
+in order, their types, which are required, and its key (described for users in docs/inputs.md
+and docs/outputs.md, checked by tests/test_docs.py).
 
 Everything else derives from here: the reference readers and their R42 checks
 (pipeline.inputs.reference adds the parsers of each type and the cross-row checks), the CDR

@@ -13,7 +13,7 @@ no timestamps, no run ids) and returns the summary for manifest.json.
 
 Cost: suites run on small pandas DataFrames (reference tables, and DuckDB aggregates of the
 usage tables), in one ephemeral great-expectations context, without progress bars. The
-suites live in pipeline/expectations/ and import great_expectations lazily (about 3 s).
+suites live in pipeline/validation/expectations/ and import great_expectations lazily (about 3 s).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 -- R40: per input file, rows read = rated + duplicates + rejected. Every file of the month is
 -- listed, an empty one too (0 = 0 + 0 + 0).
--- Reads: raw_cdrs_files (pipeline/cdrs.py), stg_cdrs (one row per record read), rated_calls,
+-- Reads: raw_cdrs_files (pipeline/inputs/cdrs.py), stg_cdrs (one row per record read), rated_calls,
 -- rejects.
 with records as (
     select

@@ -1,7 +1,7 @@
 -- The CDR fields typed, and what makes a row malformed (R41), for stg_cdrs. A view: stg_cdrs
 -- reads it three times (duplicate candidates, their rows, every row) and each read is inlined
 -- with its own filters, instead of DuckDB materialising a copy of every row for a shared CTE.
--- Reads: raw_cdrs (pipeline/cdrs.py).
+-- Reads: raw_cdrs (pipeline/inputs/cdrs.py).
 -- Speed (docs/performance.md): a parquet file's typed start_time / duration_s arrive typed
 -- (start_ts, duration_n) instead of being printed and parsed back.
 with parsed as (

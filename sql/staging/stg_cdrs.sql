@@ -3,7 +3,7 @@
 -- UNKNOWN_ACCOUNT).
 -- INVALID_NUMBER and NO_TARIFF are decided by the rating models.
 -- Reads: stg_cdr_fields (a view over raw_cdrs), billed_cdr_ids, ref_sip_accounts, run_params (the
--- month's instant range [month_start, month_end), R1, one row bound by pipeline/rating.py).
+-- month's instant range [month_start, month_end), R1, one row bound by pipeline/rating/models.py).
 -- A malformed row is not an occurrence of its cdr_id: a later well-formed row with the same id
 -- is rated (or judged on its own), not a duplicate of a row that could not be read.
 -- Speed (docs/performance.md): the raw text is kept only for rows rejected here, a parquet

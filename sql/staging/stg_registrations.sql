@@ -1,6 +1,6 @@
 -- Staged SIP registrations of the month; `problem` names what is wrong with a bad row, and the
 -- run stops on the first one (bad input, exit 2).
--- Reads: raw_registrations (pipeline/cdrs.py).
+-- Reads: raw_registrations (pipeline/inputs/cdrs.py).
 with parsed as (
     select
         source_file,

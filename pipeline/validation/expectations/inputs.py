@@ -1,7 +1,7 @@
 """Input suites: every input of the data contract, over the tables loaded in DuckDB.
 
 Reference data (customers, contracts, rate book...) is small: each table is validated whole.
-Its rows were already parsed and checked one by one when loaded (R42, pipeline/reference.py):
+Its rows were already parsed and checked one by one when loaded (R42, pipeline/inputs/reference.py):
 these suites are the declarative, reported statement of the same contract, run on what was
 actually loaded. Usage (CDRs, registrations) can be millions of rows: it is validated through
 aggregates computed in DuckDB (one row per file, per distinct value), never row by row in
