@@ -333,12 +333,9 @@ def _spend(
         charged = history.charged if history else Decimal(0)
         days = baselines.days if history else 1
 
-        def above(k: Decimal, spend: Decimal = spend, charged: Decimal = charged) -> bool:
-            return spend * days > k * charged
-
-        if not above(factor):
+        if not spend * days > factor * charged:
             continue
-        severity = CRITICAL if above(critical) else WARNING
+        severity = CRITICAL if spend * days > critical * charged else WARNING
         average = charged / days if days else Decimal(0)
         k = critical if severity == CRITICAL else factor
         threshold = max(round_line(k * average), round_line(floor))
