@@ -16,7 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from pipeline.core.dates import Month
-from pipeline.core.db import connect
+from pipeline.core.db import connect, sql_literal
 from pipeline.watch.rules import AccountBaseline, Baselines
 
 
@@ -38,8 +38,7 @@ def read_baselines(files: Sequence[tuple[Month, Path]]) -> Baselines:
         for _, path in files:
             con.execute(
                 "create or replace view month_calls as select sip_account, amount, "
-                "start_time, duration_s from read_parquet(?)",
-                [str(path)],
+                f"start_time, duration_s from read_parquet({sql_literal(str(path))})"
             )
             for account, amount, peak in con.execute(BASELINE_SQL).fetchall():
                 charged[account] = charged.get(account, Decimal(0)) + amount
