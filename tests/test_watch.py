@@ -338,3 +338,45 @@ def test_r27_month_billed_after_a_watch_is_identical(wsw, tmp_path):
     issued = hashes(wsw.out / "2026-11")
     assert issued == hashes(untouched.out / "2026-11")
     assert "rated_calls.parquet" in issued
+
+
+# --- the sample story (data_samples/README.md): the hijacked night of 2026-11-04 -------------
+
+
+def sample_watch(day: str, out: Path):
+    from tests.conftest import SAMPLE_DATA, SAMPLE_RATES
+
+    return cli("watch", "--date", day, "--data", str(SAMPLE_DATA), "--out", str(out),
+               "--rates", str(SAMPLE_RATES))  # fmt: skip
+
+
+def test_r26_sample_hijacked_night_flags_exactly_one_account(tmp_path):
+    result = sample_watch(DAY, tmp_path / "out")
+    assert result.exit_code == 1, result.output
+    folder = tmp_path / "out" / "watch" / DAY
+    with open(folder / "suspend.csv", encoding="utf-8", newline="") as f:
+        assert list(csv.DictReader(f)) == [
+            {
+                "customer_id": "C033",
+                "sip_account": "sip-C033-01",
+                "reason": "HIGH_RISK_DESTINATION;NUMBER_SWEEP;SPEND_SPIKE",
+                "since": "2026-11-04T01:00:00+01:00",
+            }
+        ]
+    with open(folder / "alerts.csv", encoding="utf-8", newline="") as f:
+        assert {(a["sip_account"], a["rule"], a["severity"]) for a in csv.DictReader(f)} == {
+            ("sip-C033-01", "HIGH_RISK_DESTINATION", "critical"),
+            ("sip-C033-01", "NUMBER_SWEEP", "critical"),
+            ("sip-C033-01", "SPEND_SPIKE", "critical"),
+            ("sip-C033-01", "NIGHT_INTERNATIONAL", "warning"),
+            ("sip-C033-01", "CONCURRENCY", "warning"),
+        }
+
+
+@pytest.mark.slow  # the sample's month to date: about 1.5 s
+def test_r26_sample_ordinary_day_flags_nothing_critical(tmp_path):
+    ordinary = sample_watch("2026-11-03", tmp_path / "out")
+    assert ordinary.exit_code == 0, ordinary.output
+    assert (tmp_path / "out" / "watch" / "2026-11-03" / "suspend.csv").read_text() == (
+        "customer_id,sip_account,reason,since\n"
+    )
