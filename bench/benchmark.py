@@ -302,6 +302,28 @@ def pandas_rating(parquet: Path, rates: Path, rows: int) -> tuple[float, int]:
     return time.perf_counter() - start, len(df)
 
 
+# R26: watching one day of the month costs at most a tenth of billing it. The middle of the
+# month: the watch rates the month to date (the bill's models), so a later day costs more
+WATCH_DAY = "2026-10-15"
+
+
+def watch(data: Path, out: Path, bill_s: float) -> dict[str, Any]:
+    """`billing watch --date WATCH_DAY` on the billed month's OUT, timed (in this process)."""
+    from pipeline.run import watch_day
+
+    start = time.perf_counter()
+    result = watch_day(WATCH_DAY, data, out, REPO / "rates")
+    seconds = time.perf_counter() - start
+    return {
+        "date": WATCH_DAY,
+        "day_s": seconds,
+        "x_bill": seconds / bill_s,
+        "calls": result.calls,
+        "alerts": len(result.alerts),
+        "critical": len(result.critical),
+    }
+
+
 def run(
     rows: int,
     out: Path,
@@ -386,7 +408,9 @@ def run(
         / floor,
         "rating_s": stages.get("rating", 0.0),
     }
-    _say(f"  bill {billed['total_s']:.1f} s; CSV load ...")
+    _say(f"  bill {billed['total_s']:.1f} s; watch of {WATCH_DAY} ...")
+    report["watch"] = watch(month.data, out / f"out_{rows}", billed["total_s"])
+    _say(f"  watch {report['watch']['day_s']:.1f} s; CSV load ...")
     load, load_runs = csv_load(month.data_csv, repeat)
     report["csv_load"] = {"seconds": load, "runs": load_runs, "x_read_csv": load / csv_floor}
     _say(f"  CSV load {load:.2f} s; pandas ...")
@@ -460,6 +484,15 @@ def table(report: dict[str, Any]) -> str:
         "time when the machine is shared",
         f"peak memory (RSS of the bill): {b['peak_rss_mb']:,.0f} MB"
         + (f" (memory limit {report['memory_limit']})" if report["memory_limit"] else ""),
+        *(
+            [
+                f"watch of {report['watch']['date']} (the month to date, {report['watch']['calls']:,} "
+                f"calls that day): {report['watch']['day_s']:.2f} s = "
+                f"{report['watch']['x_bill']:.3f} x the whole bill (R26: at most 0.1)"
+            ]
+            if "watch" in report  # reports written before issue 31 have none
+            else []
+        ),
         f"CSV: pipeline load {report['csv_load']['seconds']:.2f} s, DuckDB read_csv "
         f"{report['floor']['csv_s']:.2f} s: {report['csv_load']['x_read_csv']:.1f}x",
         f"pandas rating (destinations, tariffs, amounts; {report['pandas']['rows']:,} rows): "

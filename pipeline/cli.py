@@ -309,5 +309,51 @@ def correct(
         click.echo(f"issued: files in {result.folder}")
 
 
+# --- the fraud watch (R26-R27) ---------------------------------------------------------------
+
+
+@main.command()
+@click.option(
+    "--date",
+    "date_text",
+    required=True,
+    help="The day to watch, YYYY-MM-DD (Europe/Paris); usually yesterday.",
+)
+@click.option("--data", default="data_samples", show_default=True, help=DATA_HELP)
+@click.option("--out", default="out", show_default=True, help=OUT_HELP)
+@click.option("--rates", default="rates", show_default=True, help=RATES_HELP)
+def watch(date_text: str, data: str, out: str, rates: str) -> None:
+    """Fraud watch of one day (R26-R27): rate the calls of the day's month up to the end of
+    the day as the bill would, apply the five rules (high-risk destinations, spend spike,
+    night international calls, number sweep, concurrent calls) and write OUT/watch/D/
+    (alerts.csv, suspend.csv, summary.md). Issues nothing, changes no amount. Exit 0 without
+    a critical alert, 1 with one (accounts to suspend, Article 8.2), 2 bad input.
+    """
+    from pipeline.core.language import say
+    from pipeline.run import watch_day
+
+    result = _call(watch_day, date_text, Path(data), Path(out), Path(rates))
+    finish_progress()
+    critical = result.critical
+    for alert in result.alerts:
+        click.echo(
+            f"{alert.severity}: {alert.sip_account} ({alert.customer_id}) {alert.rule} "
+            f"{alert.value} > {alert.threshold}, {alert.first_cdr_id}..{alert.last_cdr_id}"
+        )
+    accounts = len({a.sip_account for a in critical})
+    click.echo(
+        say(
+            f"{result.day} : {result.calls} appel(s) valorisé(s), {len(result.alerts)} "
+            f"alerte(s) dont {len(critical)} critique(s), {accounts} compte(s) à suspendre "
+            f"(article 8.2) ; fichiers dans {result.folder}",
+            f"{result.day}: {result.calls} call(s) rated, {len(result.alerts)} alert(s), "
+            f"{len(critical)} critical, {accounts} account(s) to suspend (Article 8.2); "
+            f"files in {result.folder}",
+        )
+    )
+    if critical:
+        sys.exit(1)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -26,8 +26,8 @@ from pipeline.billing.corrections import CorrectionDocuments, compute_correction
 from pipeline.billing.ledger_snapshot import LedgerSnapshot, Position
 from pipeline.billing.month import Gates, MonthInputs, compute_month
 from pipeline.billing.month_documents import Invoice, MonthDocuments
-from pipeline.core import clock
-from pipeline.core.data_contract import RATED_CALLS_WITH_RATING_FACTS
+from pipeline.core import clock, db
+from pipeline.core.data_contract import RATED_CALLS_WITH_RATING_FACTS, WATCH_DIR
 from pipeline.core.dates import Month, parse_date
 from pipeline.core.errors import BillingError, InputError, ProblemFound
 from pipeline.core.progress import checkpoint, stage
@@ -36,7 +36,11 @@ from pipeline.exports.correction import write_correction
 from pipeline.exports.documents import DocumentsResult
 from pipeline.exports.month_files import write_month
 from pipeline.inputs.cdrs import months_with_usage
-from pipeline.inputs.reference import load_reference
+from pipeline.inputs.reference import (
+    load_high_risk_prefixes,
+    load_reference,
+    read_watch_settings,
+)
 from pipeline.ledger import manifest, store
 from pipeline.ledger.archive import ARCHIVE_DIR, archive_inputs, restore_inputs
 from pipeline.ledger.changes import changed_inputs
@@ -45,6 +49,10 @@ from pipeline.ledger.issued import call_facts, correction_history
 from pipeline.ledger.snapshot import read_snapshot
 from pipeline.rating.models import call_facts_rated_again
 from pipeline.validation.gates import GATES, write_report
+from pipeline.watch.baselines import baseline_months, read_baselines
+from pipeline.watch.day import rate_day
+from pipeline.watch.files import write_watch
+from pipeline.watch.rules import Alert, Baselines, day_alerts
 
 
 @dataclass
@@ -593,3 +601,66 @@ def _facts_from_archive(
             notes.append(differs.format(fields=", ".join(changed), month=month))
         rows.append({**fresh, **row})
     return rows, notes
+
+
+# --- the fraud watch (R26-R27): `billing watch --date D` ------------------------------------
+
+
+@dataclass
+class WatchResult:
+    day: date
+    folder: Path  # OUT/watch/{D}/
+    calls: int  # the day's rated calls
+    alerts: list[Alert]
+    baselines: Baselines
+
+    @property
+    def critical(self) -> list[Alert]:
+        return [a for a in self.alerts if a.critical]
+
+
+def watch_day(date_text: str, data: Path, out: Path, rates: Path) -> WatchResult:
+    """R26: rate the calls of D's month started up to the end of D (Europe/Paris) as the bill
+    would, apply the five rules against the baselines of the issued months of the last 90
+    days, and write OUT/watch/{D}/ (alerts.csv, suspend.csv, summary.md).
+
+    R27: nothing issued is touched. The ledger is read without OUT's lock (a writer's lock:
+    the watch must run while a month is being issued, and a month is published by one atomic
+    rename, so a reader sees it whole or not at all); nothing is written under a month's
+    folder; the scratch folder is the watch's own, outside OUT (never store.scratch_folder,
+    which clears the scratch of a run holding the lock)."""
+    try:
+        day = parse_date(date_text)
+    except ValueError as exc:
+        raise InputError(f"--date: {exc}") from exc
+    if not data.is_dir():
+        raise InputError(f"data folder {str(data)!r} does not exist or is not a folder")
+    month = Month.of(day)
+    with stage("reference"):
+        ref = load_reference(data, rates)
+        settings = read_watch_settings(data)
+        high_risk = [(r["prefix"], r["label"]) for r in load_high_risk_prefixes(rates).rows]
+    snapshot = read_snapshot(out) if out.is_dir() else LedgerSnapshot()
+    with stage("watch", "baselines"):
+        months = baseline_months(day, snapshot.issued_months, settings["watch_baseline_days"])
+        baselines = read_baselines(
+            [(m, path) for m in months if (path := _latest_rated_calls(snapshot, m)) is not None]
+        )
+    with tempfile.TemporaryDirectory(prefix="billing-watch-", dir=db.temp_dir()) as tmp:
+        calls = rate_day(ref, data, day, snapshot.before(month).billed_id_files(), Path(tmp))
+    with stage("watch", "rules"):
+        alerts = day_alerts(calls, day, baselines, high_risk, settings)
+    folder = out / WATCH_DIR / day.isoformat()
+    with stage("watch", "write"):
+        write_watch(folder, day, calls.num_rows, alerts, baselines)
+    return WatchResult(day, folder, calls.num_rows, alerts, baselines)
+
+
+def _latest_rated_calls(snapshot: LedgerSnapshot, month: Month) -> Path | None:
+    """The rated calls of an issued month as last rated: its latest correction's, else its
+    own (None for a month issued without the file)."""
+    issued = snapshot.month(month)
+    if issued is None:
+        return None
+    files = [c.rated_calls_file for c in issued.corrections if c.rated_calls_file]
+    return files[-1] if files else issued.rated_calls_file

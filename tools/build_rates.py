@@ -677,9 +677,58 @@ def build(out: Path):
         (contract.EQUIPMENT, EQUIPMENT),
     ):
         write_csv(out / file.name, file.names, rows)
+    write_high_risk(out)
     print(
         f"wrote {out}: {len(dests)} destinations, {len(tariffs)} tariff rows, "
         f"{len(PRODUCTS)} products, {len(EQUIPMENT)} equipment rows"
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# The fraud watch's list (R26 HIGH_RISK_DESTINATION): rates/high_risk_prefixes.csv. Public,
+# redistributable facts only: a range of the French numbering plan (ARCEP) and ITU-T E.164
+# country codes (assigned codes, not number ranges). One answered call to any of them is a
+# critical alert, so the list is short: destinations a business customer of a French provider
+# rarely calls, which fraud reports (GSMA, CFCA) keep naming. A provider extends it by adding
+# rows here (prefix, label, the public source), docs/watch.md.
+# --------------------------------------------------------------------------------------------
+
+ITU_E164 = "ITU-T E.164 list of assigned country codes (Annex to ITU Operational Bulletin)"
+HIGH_RISK = [
+    (
+        "3389",
+        "France - numéros à valeur ajoutée 089 (paliers tarifaires les plus élevés)",
+        "ARCEP, plan de numérotation français : numéros à valeur ajoutée 08AB, tranche 089",
+    ),
+    ("239", "IRSF - indicatif UIT 239 (Sao Tomé-et-Principe)", ITU_E164),
+    ("232", "IRSF - indicatif UIT 232 (Sierra Leone)", ITU_E164),
+    ("246", "IRSF - indicatif UIT 246 (Diego Garcia)", ITU_E164),
+    ("247", "IRSF - indicatif UIT 247 (Ascension)", ITU_E164),
+    ("252", "IRSF - indicatif UIT 252 (Somalie)", ITU_E164),
+    ("290", "IRSF - indicatif UIT 290 (Sainte-Hélène)", ITU_E164),
+    ("674", "IRSF - indicatif UIT 674 (Nauru)", ITU_E164),
+    ("675", "IRSF - indicatif UIT 675 (Papouasie-Nouvelle-Guinée)", ITU_E164),
+    ("677", "IRSF - indicatif UIT 677 (Îles Salomon)", ITU_E164),
+    ("678", "IRSF - indicatif UIT 678 (Vanuatu)", ITU_E164),
+    ("682", "IRSF - indicatif UIT 682 (Îles Cook)", ITU_E164),
+    ("683", "IRSF - indicatif UIT 683 (Niue)", ITU_E164),
+    ("686", "IRSF - indicatif UIT 686 (Kiribati)", ITU_E164),
+    ("688", "IRSF - indicatif UIT 688 (Tuvalu)", ITU_E164),
+    ("690", "IRSF - indicatif UIT 690 (Tokelau)", ITU_E164),
+    ("691", "IRSF - indicatif UIT 691 (Micronésie)", ITU_E164),
+    ("692", "IRSF - indicatif UIT 692 (Îles Marshall)", ITU_E164),
+    ("870", "IRSF - indicatif UIT 870 (Inmarsat, satellite)", ITU_E164),
+    ("881", "IRSF - indicatif UIT 881 (systèmes mobiles mondiaux par satellite)", ITU_E164),
+    ("882", "IRSF - indicatif UIT 882 (réseaux internationaux)", ITU_E164),
+    ("883", "IRSF - indicatif UIT 883 (réseaux internationaux)", ITU_E164),
+    ("979", "IRSF - indicatif UIT 979 (numéros internationaux à taux majoré, IPRS)", ITU_E164),
+]
+
+
+def write_high_risk(out: Path) -> None:
+    """rates/high_risk_prefixes.csv, its columns the data contract's (in prefix order)."""
+    write_csv(
+        out / contract.HIGH_RISK_PREFIXES.name, contract.HIGH_RISK_PREFIXES.names, sorted(HIGH_RISK)
     )
 
 

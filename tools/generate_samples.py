@@ -1502,7 +1502,66 @@ def write_all(w: World, out: Path) -> dict[str, int]:
     counts.update(write_cdrs(out, w.files))
     counts.update(write_registrations(out, w))
     counts.update(write_late(out))
+    counts.update(write_watch_month(out, w))
     return counts
+
+
+# --------------------------------------------------------------------------------------------
+# The fraud watch's story (R26, issue 31): a partial November, cdrs/2026-11/, never billed by
+# the sample months (their outputs do not change). Four working days of ordinary traffic, and
+# the night of 2026-11-04 when sip-C033-01 (Comptoir des Épices) is hijacked: from 01:00 to
+# 04:30, five calls at a time to +882 16 numbers (ITU 882, an IRSF favourite), then a sweep
+# of 30 numbers of one +882 range in 45 minutes. `billing watch --date 2026-11-04` flags that
+# account alone as critical; 2026-11-03, an ordinary day, flags nothing critical.
+# --------------------------------------------------------------------------------------------
+WATCH_MONTH = "2026-11"
+WATCH_DAYS = (2, 3, 4, 5)  # Monday 2 to Thursday 5 November 2026 (1 November: a Sunday)
+HIJACKED = "sip-C033-01"
+WATCH_FILE = "cdrs_watch_2026-11.csv"
+
+
+def watch_rows(w: World) -> list[list]:
+    rows: list[tuple[datetime, list]] = []
+    for a in w.accounts.values():
+        rng = w.rng("watch", a.sip)
+        device = a.devices[0].device_id if a.devices else ""
+        for day in WATCH_DAYS:
+            for _ in range(poisson(rng, a.calls)):
+                t = paris(2026, 11, day, 8) + timedelta(seconds=rng.randrange(11 * 3600))
+                direction = "in" if rng.random() < 0.3 else "out"
+                number = "+" + (rng.choice(a.book) if a.book else fr_mobile(rng))
+                dur = 0 if rng.random() < 0.03 else duration(rng, 150, 0.9, 3600)
+                caller, callee = (
+                    (number, "+" + a.did) if direction == "in" else ("+" + a.did, number)
+                )
+                rows.append((t, [a.sip, direction, caller, callee, t, dur, device]))
+    a = w.accounts[HIJACKED]
+    rng = w.rng("watch", "hijack")
+    device = a.devices[0].device_id
+    for stream in range(5):  # five calls at once, 01:00 to about 04:30
+        t = paris(2026, 11, 4, 1) + timedelta(seconds=stream * 20)
+        for _ in range(8):
+            dur = rng.randrange(600, 1500)
+            number = f"+88216{rng.randrange(10**8):08d}"
+            rows.append((t, [a.sip, "out", "+" + a.did, number, t, dur, device]))
+            t += timedelta(seconds=dur + rng.randrange(5, 60))
+    t = paris(2026, 11, 4, 4, 45)
+    for k in range(30):  # the sweep: +882 16 5012 34 00..29, one every 90 s, few answered
+        dur = rng.randrange(20, 90) if k % 4 == 0 else 0
+        rows.append((t, [a.sip, "out", "+" + a.did, f"+8821650123{k:02d}", t, dur, device]))
+        t += timedelta(seconds=90)
+    rows.sort(key=lambda r: (r[0], r[1][0], r[1][1], r[1][3]))
+    return [
+        [f"W202611-{n:06d}", sip, direction, caller, callee, fmt_ts(t, "offset"), dur, device]
+        for n, (_, (sip, direction, caller, callee, t, dur, device)) in enumerate(rows, 1)
+    ]
+
+
+def write_watch_month(out: Path, w: World) -> dict[str, int]:
+    rows = watch_rows(w)
+    path = out / "cdrs" / WATCH_MONTH / WATCH_FILE
+    write_text(path, csv_text(CDR_COLUMNS, rows))
+    return {path.relative_to(out).as_posix(): len(rows)}
 
 
 def check_no_tariff_number() -> None:

@@ -336,3 +336,42 @@ CORRECTION_CHANGES = _output(
 CORRECTIONS_DIR = "corrections"
 RATED_CALLS_FILE = RATED_CALLS.name
 MANIFEST_FILE = "manifest.json"
+
+# --- the fraud watch (R26-R27): rates/high_risk_prefixes.csv, OUT/watch/{D}/ ----------------
+
+# premium-rate and IRSF ranges the watch alerts on (R26 HIGH_RISK_DESTINATION); not an input
+# of billing (R27: an alert never changes an amount), so it is not among RATE_FILES, not in a
+# month's manifest nor its archive (pipeline.ledger.manifest.input_files)
+HIGH_RISK_PREFIXES = _input(
+    "high_risk_prefixes.csv",
+    "rates",
+    "prefix:prefix label source",
+    key=("prefix",),
+    table="ref_high_risk_prefixes",
+)
+WATCH_DIR = "watch"  # OUT/watch/{D}/
+# alerts.csv: the data contract's columns, then when the first and last calls started
+# (Europe/Paris) and what the figures are, for the operations team
+WATCH_ALERTS = _output(
+    "alerts.csv",
+    """sip_account customer_id rule severity value threshold first_cdr_id last_cdr_id
+    first_start_time last_start_time detail""",
+    key=("sip_account", "rule"),
+)
+WATCH_SUSPEND = _output("suspend.csv", "customer_id sip_account reason since", key=("sip_account",))
+WATCH_SUMMARY = "summary.md"
+# provider.toml [watch]: name -> (default, what it is); pipeline.inputs.reference checks them
+WATCH_SETTINGS: dict[str, tuple[str, str]] = {
+    "watch_spend_factor": ("5", "a decimal > 0, the spend spike factor over the daily average"),
+    "watch_spend_critical_factor": ("10", "a decimal > 0, the factor of a critical spend spike"),
+    "watch_spend_floor_eur": ("50", "a decimal >= 0 in euros, no spend spike below it"),
+    "watch_night_calls": ("10", "a whole number >= 0 of night international calls allowed"),
+    "watch_night_start_hour": ("22", "a whole number 0-23, the hour the night starts"),
+    "watch_night_end_hour": ("6", "a whole number 0-23, the hour the night ends"),
+    "watch_sweep_numbers": ("20", "a whole number >= 1 of distinct numbers allowed per window"),
+    "watch_sweep_window_min": ("60", "a whole number of minutes >= 1, the sweep window"),
+    "watch_sweep_last_digits": ("2", "a whole number 1-6, the digits a sweep varies"),
+    "watch_concurrent_calls": ("3", "a whole number >= 1 of calls in progress allowed"),
+    "watch_concurrent_margin": ("2", "a whole number >= 0 over the account's own maximum"),
+    "watch_baseline_days": ("90", "a whole number of days 1-366, the history looked at"),
+}

@@ -16,6 +16,7 @@ import codecs
 import csv
 import gzip
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -319,7 +320,9 @@ def _typed_columns(columns: tuple[str, ...]) -> list[tuple[str, str]]:
     return [TYPED[c] for c in columns if c in TYPED]
 
 
-def _parquet_select(con, path: Path, rel: str, columns: tuple[str, ...]) -> str:
+def _parquet_select(
+    con, path: Path, rel: str, columns: tuple[str, ...], before: datetime | None = None
+) -> str:
     """The select that reads a parquet file as raw rows (a view: nothing is copied). A typed
     start_time or duration_s is passed typed (start_ts, duration_n). `raw` is null: the raw text
     of a parquet row is its fields (trimmed) joined by commas, which the staging and rejects
@@ -337,6 +340,12 @@ def _parquet_select(con, path: Path, rel: str, columns: tuple[str, ...]) -> str:
         raise InputError(f"not a readable parquet file: {first_line(exc)}", file=str(path)) from exc
     _positions(path, list(types), columns)
     fields, typed = [], []
+    where = ""
+    if before is not None and types.get("start_time") in _TIMESTAMP_TYPES:
+        # an instant the driver computed (never user text): a literal, so that DuckDB skips
+        # the row groups whose statistics are after it
+        when = sql_literal(before.astimezone(UTC).isoformat())
+        where = f' where cast("start_time" as timestamptz) < cast({when} as timestamptz)'
     for c in columns:
         if c in TYPED:
             name, sql_type = TYPED[c]
@@ -365,6 +374,7 @@ def _parquet_select(con, path: Path, rel: str, columns: tuple[str, ...]) -> str:
         f"{len(columns)} as expected_fields, "
         + ", ".join(fields + typed)
         + f" from read_parquet({sql_literal(str(path))}, file_row_number = true)"
+        + where
     )
 
 
@@ -423,13 +433,18 @@ def load_raw(
     columns: tuple[str, ...],
     table: str,
     required: bool,
+    before: datetime | None = None,
 ) -> list[str]:
     """Make `table` hold one row per record of every file, and `<table>_files` one row per
     file (an empty file too, for the R40 reconciliation); return the files' relative paths.
 
     CSV lines are copied whole into `<table>_lines` (they must be numbered), the rare quoted
     ones parsed into `<table>_quoted`; `table` is a view that splits the lines into fields and
-    reads the parquet files where they are: each is read once, by staging."""
+    reads the parquet files where they are: each is read once, by staging.
+
+    `before` (the fraud watch, R26): the rows of a parquet file whose typed start time is at
+    or after that instant are left out where they are read, so its row groups after it are
+    skipped; a CSV file is read whole (staging leaves its later calls out of the period)."""
     cols = ", ".join(f"{c} varchar" for c in columns)
     typed_cols = "".join(f", {name} {sql_type}" for name, sql_type in _typed_columns(columns))
     con.execute(f"drop view if exists {table}")
@@ -450,7 +465,7 @@ def load_raw(
         con.execute(f"insert into {table}_files values (?)", [rel])
         try:
             if path.name.endswith(".parquet"):
-                selects.append(_parquet_select(con, path, rel, columns))
+                selects.append(_parquet_select(con, path, rel, columns, before))
             else:
                 selects.append(_load_csv(con, path, rel, len(rels), columns, table))
         except duckdb.Error as exc:

@@ -589,3 +589,78 @@ def register(con: duckdb.DuckDBPyConnection, ref: Reference) -> None:
         con.register(f"_arrow_{name}", to_arrow(table))
         con.execute(f'create or replace table "{name}" as select * from "_arrow_{name}"')
         con.unregister(f"_arrow_{name}")
+
+
+# --- the fraud watch (R26): its rate-book file and provider.toml [watch] ---------------------
+
+
+def _digits_prefix(row: dict[str, Any]) -> str | None:
+    """A high-risk prefix is E.164 digits: the country code first, no `S` short number."""
+    if not row["prefix"].isdigit():
+        return f"prefix {row['prefix']!r}: expected E.164 digits (country code first)"
+    return None
+
+
+HIGH_RISK_PREFIXES = FileSpec(contract.HIGH_RISK_PREFIXES, (_digits_prefix,))
+
+
+def load_high_risk_prefixes(rates: Path) -> Table:
+    """rates/high_risk_prefixes.csv, checked (R42): digits only, no duplicate prefix."""
+    return read_table(rates, HIGH_RISK_PREFIXES)
+
+
+_WHOLE_BOUNDS = {
+    "watch_night_calls": (0, 1_000_000),
+    "watch_night_start_hour": (0, 23),
+    "watch_night_end_hour": (0, 23),
+    "watch_sweep_numbers": (1, 1_000_000),
+    "watch_sweep_window_min": (1, 1440),
+    "watch_sweep_last_digits": (1, 6),
+    "watch_concurrent_calls": (1, 10_000),
+    "watch_concurrent_margin": (0, 10_000),
+    "watch_baseline_days": (1, 366),
+}
+
+
+def read_watch_settings(data: Path) -> dict[str, Any]:
+    """The thresholds of the fraud watch, `[watch]` of provider.toml, each defaulted
+    (contract.WATCH_SETTINGS): factors and the floor as Decimal, the others as int. A bad
+    value or an unknown key stops with one line naming the file and key (R42, exit 2). Read
+    by the watch only: billing's figures never depend on them (R27)."""
+    path = data / contract.PROVIDER_FILE
+    if not path.exists():
+        raise InputError("required file is missing", file=str(path))
+    try:
+        table = tomllib.loads(path.read_text(encoding="utf-8")).get("watch", {})
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"not valid TOML: {exc}", file=str(path)) from exc
+    if not isinstance(table, dict):
+        raise InputError("[watch] must be a table of thresholds", file=str(path))
+    unknown = sorted(set(table) - set(contract.WATCH_SETTINGS))
+    if unknown:
+        raise InputError(
+            f"[watch] {unknown[0]}: unknown key (known: {', '.join(contract.WATCH_SETTINGS)})",
+            file=str(path),
+        )
+    settings: dict[str, Any] = {}
+    for key, (default, what) in contract.WATCH_SETTINGS.items():
+        value = table.get(key, default)
+        try:
+            if isinstance(value, bool) or not isinstance(value, int | float | str):
+                raise ValueError
+            if key in _WHOLE_BOUNDS:
+                low, high = _WHOLE_BOUNDS[key]
+                if isinstance(value, float) or not low <= _int(str(value)) <= high:
+                    raise ValueError
+                settings[key] = int(value)
+            else:
+                number = to_decimal(str(value))
+                positive = key != "watch_spend_floor_eur"
+                if number < 0 or (positive and number == 0):
+                    raise ValueError
+                settings[key] = number
+        except ValueError:
+            raise InputError(
+                f"[watch] {key} = {value!r}: expected {what}", file=str(path)
+            ) from None
+    return settings

@@ -16,7 +16,7 @@ from typing import Any
 from pipeline import __version__
 from pipeline.billing.corrections import CorrectionDocuments
 from pipeline.billing.month_documents import MonthDocuments
-from pipeline.core.data_contract import MANIFEST_FILE
+from pipeline.core.data_contract import HIGH_RISK_PREFIXES, MANIFEST_FILE
 from pipeline.core.dates import Month
 from pipeline.inputs.cdrs import month_files
 
@@ -83,8 +83,17 @@ def input_files(data: Path, rates: Path, month: Month) -> list[tuple[str, Path]]
     ]
     for folder in ("cdrs", "registrations"):
         files += [("data", p) for p in month_files(data, folder, str(month), required=False)]
-    files += [("rates", p) for p in sorted(rates.iterdir()) if p.is_file() and p.suffix == ".csv"]
+    files += [
+        ("rates", p)
+        for p in sorted(rates.iterdir())
+        if p.is_file() and p.suffix == ".csv" and p.name not in NOT_BILLING_INPUTS
+    ]
     return files
+
+
+# rate-book files that no month is billed with: the fraud watch's list (R26-R27: an alert never
+# changes an amount), neither hashed in a month's manifest nor archived with it
+NOT_BILLING_INPUTS = frozenset({HIGH_RISK_PREFIXES.name})
 
 
 def _numbers(docs: list[Any], attr: str) -> list[str]:

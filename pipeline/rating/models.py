@@ -8,6 +8,7 @@ plain SQL that sqlfluff can lint and another engine (Spark) can run unchanged.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -70,14 +71,20 @@ def set_run_params(
     con: duckdb.DuckDBPyConnection,
     month: Month,
     max_call_duration_s: int = DEFAULT_MAX_CALL_DURATION_S,
+    until: datetime | None = None,
 ) -> None:
     """The one-row table `run_params` the models read the month from, and the longest call
-    billed (R41 DURATION_TOO_LONG): bound, never formatted."""
+    billed (R41 DURATION_TOO_LONG): bound, never formatted. `until` (the fraud watch, R26):
+    the period ends there instead of at the month's end, so the models rate the month to date
+    as if its files stopped at that instant (later calls are OUT_OF_PERIOD)."""
+    params = month_params(month)
+    if until is not None:
+        params["month_end"] = min(params["month_end"], until)
     con.execute(
         "create or replace table run_params as select cast($month_start as timestamptz) "
         "as month_start, cast($month_end as timestamptz) as month_end, "
         "cast($max_call_duration_s as bigint) as max_call_duration_s",
-        {**month_params(month), "max_call_duration_s": max_call_duration_s},
+        {**params, "max_call_duration_s": max_call_duration_s},
     )
 
 
@@ -89,6 +96,7 @@ def rate_month(
     scratch: Path | None = None,
     max_call_duration_s: int = DEFAULT_MAX_CALL_DURATION_S,
     engine: str = "duckdb",
+    until: datetime | None = None,
 ) -> list[str]:
     """Load and rate the month; return the CDR files read (relative to data).
 
@@ -100,7 +108,11 @@ def rate_month(
     order, as scratch/rated_calls.parquet (the file the month publishes), read back as a view,
     instead of a table of every call in memory followed by a second pass to write the file
     (docs/performance.md); stg_cdrs is written there too (write_staged_cdrs_file). Without it
-    (explain, tests) both are in-memory tables."""
+    (explain, tests) both are in-memory tables.
+
+    `until` (the fraud watch, R26, DuckDB only): rate the calls started before that instant
+    only (a parquet file's typed start times skip the row groups after it), with the same
+    models up to `rated_calls`, left a view; nothing is written."""
     if engine == "spark":
         if scratch is None:
             raise ValueError("--engine spark needs the run's scratch folder")
@@ -115,7 +127,9 @@ def rate_month(
     if engine != "duckdb":
         raise ValueError(f"unknown engine {engine!r} (duckdb or spark)")
     with stage("load", "cdrs"):
-        files = load_raw(con, data, "cdrs", str(month), CDR_COLUMNS, "raw_cdrs", required=True)
+        files = load_raw(
+            con, data, "cdrs", str(month), CDR_COLUMNS, "raw_cdrs", required=True, before=until
+        )
     with stage("load", "registrations"):
         load_raw(
             con,
@@ -128,8 +142,14 @@ def rate_month(
         )
     with stage("load", "billed_cdr_ids"):
         billed_ids_table(con, billed_id_files)
-    set_run_params(con, month, max_call_duration_s)
+    set_run_params(con, month, max_call_duration_s, until)
     for layer, name in RATING_MODELS:
+        if until is not None and name == "rated_calls":
+            # the watch reads one day of it: a view computes only the rows read, and the
+            # models after it (rejects, reconciliation, lines) are the bill's, not the watch's
+            with stage("rating", name):
+                run_model(con, layer, name, view=True)
+            break
         with stage(STAGES.get(name, "rating"), name):
             if name == "rated_calls" and scratch is not None:
                 write_rated_calls_file(con, scratch / RATED_CALLS_FILE)
