@@ -21,11 +21,11 @@ from lxml import etree
 from pypdf import PdfReader
 
 from pipeline.billing.invoicing import (
-    UNIT_OF_KIND,
     MENTION_GOODS_EU,
     MENTION_GOODS_OUTSIDE_EU,
     MENTION_OUTSIDE_EU,
     MENTION_REVERSE_CHARGE,
+    UNIT_OF_KIND,
 )
 from pipeline.billing.month_documents import CreditNote, Invoice
 from pipeline.exports.einvoice.batch import check_documents, render_documents
