@@ -60,9 +60,11 @@ def synthetic_invoices(count: int, seed: int = 20261101) -> list[Invoice]:
                 amount = Decimal(rng.randint(1, 2000)) / 100
                 calls = rng.randint(1, 200)
                 line = {
-                    "description": f"Communications FR_MOBILE (NO_PLAN) - {calls} appel(s)",
-                    "quantity": calls,
-                    "unit_price": None,
+                    "description": f"Appels vers France - mobile hors forfait : {calls} appels",
+                    "quantity": 1,  # R63: one lot at its amount
+                    "unit": "LS",
+                    "calls": calls,
+                    "unit_price": amount,
                     "billable_seconds": calls * 75,
                     "zone": "FR_MOBILE",
                     "reason": "NO_PLAN",
@@ -76,6 +78,7 @@ def synthetic_invoices(count: int, seed: int = 20261101) -> list[Invoice]:
                 line = {
                     "description": f"{label} - 2026-10",
                     "quantity": 1,
+                    "unit": "MON",
                     "unit_price": price,
                     "billable_seconds": None,
                     "zone": None,

@@ -44,7 +44,12 @@ from pipeline.inputs.reference import (
 from pipeline.ledger import manifest, store
 from pipeline.ledger.archive import ARCHIVE_DIR, archive_inputs, restore_inputs
 from pipeline.ledger.changes import changed_inputs
-from pipeline.ledger.compare import compare_months, issued_files_intact, month_differences
+from pipeline.ledger.compare import (
+    compare_months,
+    issued_files_intact,
+    month_differences,
+    presentation_notes,
+)
 from pipeline.ledger.issued import call_facts, correction_history
 from pipeline.ledger.snapshot import read_snapshot
 from pipeline.rating.models import call_facts_rated_again
@@ -179,6 +184,7 @@ def bill_month(
             if already:
                 try:
                     differences = month_differences(final, staging)
+                    result.warnings += presentation_notes(final, staging)
                 finally:
                     shutil.rmtree(staging, ignore_errors=True)
                 if differences:
@@ -485,6 +491,7 @@ def _rerun(
             problems.append(f"the re-run stopped: {exc}")
         else:
             problems += compare_months(folder, fresh)
+            notes += presentation_notes(folder, fresh)
     return notes, problems
 
 

@@ -139,8 +139,13 @@ def test_an_edited_archived_cdr_is_named_with_the_invoice_lines_that_would_chang
         "customer C1: line F2026-000001/2 usage sip-1 INTL_GB_MOBILE OUT_OF_PLAN: "
     )
     # the description says the billed duration: 1 min 01 s -> 3 min 01 s
-    assert "durée facturée 1 min 01 s' -> " in line and "durée facturée 3 min 01 s'" in line
-    assert "billable_seconds '61' -> '181', amount_ht '0.15' -> '0.45'" in line
+    assert "durée facturée 1 min 01 s, 0,1500 EUR/min' -> " in line
+    assert "durée facturée 3 min 01 s, 0,1500 EUR/min'" in line
+    # R63: a usage line is one lot at its amount, so its unit price changes with it
+    assert (
+        "billable_seconds '61' -> '181', unit_price '0.15' -> '0.45', amount_ht '0.15' -> '0.45'"
+        in line
+    )
     assert "customer C1: invoice F2026-000001: total_ht '25.15' -> '25.45'" in out
     assert "itemised/C1.csv: cdr_id s1: duration_s '61' -> '181'" in out
     assert (

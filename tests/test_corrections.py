@@ -121,6 +121,13 @@ def test_r66_removed_call_is_refunded_by_a_credit_note(ws):
     (line,) = read(folder, "invoice_lines.csv")
     assert line["invoice_number"] == "AV2026-000001"
     assert (line["amount_ht"], line["document_amount_ht"]) == ("-0.36", "0.36")
+    # R63: the credit note shows 1 lot x 0.36; the line says what changed in October
+    shown = "calls billable_seconds quantity unit unit_price".split()
+    assert [line[c] for c in shown] == ["-1", "-120", "1", "LS", "0.36"]
+    assert line["description"] == (
+        "Correction des appels vers Royaume-Uni mobile hors forfait d'octobre 2026 : "
+        "1 appel retiré, -2 min 00 s facturées, -0,36 EUR"
+    )
 
 
 def test_r66_late_fair_use_breach_turns_included_calls_into_charged_ones(ws):
@@ -148,7 +155,18 @@ def test_r66_late_fair_use_breach_turns_included_calls_into_charged_ones(ws):
         ("INTL_GB_FIXED", "FAIR_USE_DISTINCT_NUMBERS"): "0.05",
         ("INTL_GB_FIXED", "OUT_OF_PLAN"): "-0.05",  # a negative line on the invoice
     }
-    assert lines[("FR_FIXED", "FAIR_USE_DISTINCT_NUMBERS")]["quantity"] == "150"
+    # R63: each line says what changed, one lot at its difference (-1 x 0.05: BR-27)
+    shown = "calls billable_seconds quantity unit unit_price description".split()
+    assert [tuple(ln[c] for c in shown) for ln in lines.values()] == [
+        ("150", "9000", "1", "LS", "3.00", "Correction des appels vers France fixe forfait "
+         "suspendu pour usage abusif (plus de 150 numéros distincts) d'octobre 2026 : 150 appels "
+         "ajoutés, +2 h 30 min 00 s facturées, +3,00 EUR"),
+        ("1", "60", "1", "LS", "0.05", "Correction des appels vers Royaume-Uni fixe forfait "
+         "suspendu pour usage abusif (plus de 150 numéros distincts) d'octobre 2026 : 1 appel "
+         "ajouté, +1 min 00 s facturées, +0,05 EUR"),
+        ("-1", "-60", "-1", "LS", "0.05", "Correction des appels vers Royaume-Uni fixe hors "
+         "forfait d'octobre 2026 : 1 appel retiré, -1 min 00 s facturées, -0,05 EUR"),
+    ]  # fmt: skip
     (invoice,) = read(folder, "invoices.csv")  # one supplementary invoice, net 3.00
     assert (invoice["total_ht"], invoice["total_vat"], invoice["total_ttc"]) == (
         "3.00",
@@ -449,6 +467,16 @@ def test_r66_sample_story_a_replayed_mediation_file_for_c004(sample_copy, tmp_pa
         ("FR_MOBILE", "NO_PLAN"): ("3.33", "3.42"),
         ("INTL_GB_MOBILE", "NO_PLAN"): ("0.00", "0.60"),
     }
+    # R63: each line states what changed, one lot at its difference
+    shown = "calls billable_seconds quantity unit unit_price description".split()
+    assert {k: tuple(v[c] for c in shown) for k, v in lines.items()} == {
+        ("FR_MOBILE", "NO_PLAN"): ("1", "120", "1", "LS", "0.09", "Correction des appels vers "
+            "France - mobile hors forfait illimité d'octobre 2026 : 1 appel ajouté, +2 min 00 s "
+            "facturées, +0,09 EUR"),
+        ("INTL_GB_MOBILE", "NO_PLAN"): ("1", "300", "1", "LS", "0.60", "Correction des appels "
+            "vers Royaume-Uni - mobile hors forfait illimité d'octobre 2026 : 1 appel ajouté, "
+            "+5 min 00 s facturées, +0,60 EUR"),
+    }  # fmt: skip
     assert read(folder, "credit_notes.csv") == []
     assert (folder / "documents" / "F2026-000078.pdf").exists()  # an e-invoice too (R70)
 

@@ -25,6 +25,7 @@ from pipeline.billing.invoicing import (
     MENTION_GOODS_OUTSIDE_EU,
     MENTION_OUTSIDE_EU,
     MENTION_REVERSE_CHARGE,
+    UNIT_OF_KIND,
 )
 from pipeline.billing.month_documents import CreditNote, Invoice
 from pipeline.exports.einvoice.batch import check_documents, render_documents
@@ -86,12 +87,14 @@ SWISS = {
 OCTOBER = (date(2026, 10, 1), date(2026, 10, 31))
 
 
-def line(kind, amount, quantity=1, unit_price=None, description=None, **extra):
+def line(kind, amount, quantity=1, unit_price=None, description=None, calls=7, **extra):
+    """A line as pipeline.billing.invoicing presents it (R63): a usage line is one lot at its
+    amount with its `calls`, other lines `quantity` x `unit_price` in the unit of their kind."""
     text = (
         description
         or {
             "subscription": "Illimité nationale fixe et mobile - 2026-10",
-            "usage": "Communications FR_MOBILE (NO_PLAN) - 7 appel(s)",
+            "usage": "Appels vers Mobile France hors forfait : 7 appels, durée facturée 8 min 32 s",
             "equipment_sale": "Vente YEALINK_T54W livrée le 2026-10-07",
             "non_return": "Équipement YEALINK_T31P non restitué au 2026-10-12",
         }[kind]
@@ -106,10 +109,10 @@ def line(kind, amount, quantity=1, unit_price=None, description=None, **extra):
         "zone": "FR_MOBILE" if kind == "usage" else None,
         "reason": "NO_PLAN" if kind == "usage" else None,
         "quantity": quantity,
+        "unit": UNIT_OF_KIND[kind],
+        "calls": calls if kind == "usage" else None,
         "billable_seconds": 512 if kind == "usage" else None,
-        "unit_price": None
-        if kind == "usage"
-        else (unit_price if unit_price is not None else D(amount)),
+        "unit_price": unit_price if unit_price is not None else D(amount),
         "amount_ht": D(amount),
         "period_start": OCTOBER[0],
         "period_end": OCTOBER[1],
@@ -159,7 +162,7 @@ def french_invoice():
     return invoice(
         "F2026-000101",
         FRENCH,
-        [line("subscription", "25.00"), line("usage", "3.47", quantity=7)],
+        [line("subscription", "25.00"), line("usage", "3.47")],
         "28.47",
         "5.69",
         "34.16",

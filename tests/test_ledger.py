@@ -232,10 +232,11 @@ def test_r64_rerun_after_a_rate_was_edited_reports_the_changed_line(premium_octo
     )
     result = ws.bill("2026-10")
     assert result.exit_code == 1, result.output
-    assert (
-        "customer C1: line F2026-000001/2 usage sip-1 FR_PREMIUM OUT_OF_PLAN: "
-        "amount_ht '0.80' -> '0.92'"
-    ) in result.output
+    line = next(ln for ln in result.output.splitlines() if "line F2026-000001/2" in ln)
+    assert line.startswith("customer C1: line F2026-000001/2 usage sip-1 FR_PREMIUM OUT_OF_PLAN: ")
+    # R63: one lot at its amount; the description states the per-minute price that changed
+    assert "0,3400 EUR/min + 0,1200 EUR par appel' -> " in line
+    assert line.endswith("unit_price '0.80' -> '0.92', amount_ht '0.80' -> '0.92'")
     assert "customer C1: invoice F2026-000001: total_ht '25.80' -> '25.92'" in result.output
     assert snapshot(ws.out) == before
 

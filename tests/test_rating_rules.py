@@ -656,7 +656,7 @@ def test_r63_usage_line_per_account_zone_reason_rounded_once(ws):
             r["reference"],
             r["zone"],
             r["reason"],
-            r["quantity"],
+            r["calls"],
             r["billable_seconds"],
             r["amount_ht"],
         )
@@ -690,9 +690,10 @@ def test_r13_local_times_without_offset_on_dst_nights(ws):
         assert got == [{"utc": utc}], cdr_id
 
 
-def test_r63_usage_line_unit_price_is_its_calls_tariff_version(ws):
+def test_r63_usage_line_is_one_lot_stating_its_calls_duration_and_tariff_price(ws):
     # rated_calls.parquet keeps the tariff version (zone, tariff_valid_from), not its figures:
-    # the line's unit price is read from that tariff row (issue 18, decision 2)
+    # the per-minute price the description states is read from that tariff row (issue 18,
+    # decision 2); the line itself is 1 lot (LS) at its amount, quantity x price = amount
     ws.add_zone("98", "TEST_TWO", "test", "2025-01-01", "0.1000", "0.0000", "60", "1", "false")
     ws.add_rows(
         "tariffs.csv",
@@ -713,12 +714,27 @@ def test_r63_usage_line_unit_price_is_its_calls_tariff_version(ws):
     )
     assert ws.bill(OCT).exit_code == 0
     usage = {
-        r["zone"]: (r["quantity"], r["billable_seconds"], r["unit_price"], r["amount_ht"])
+        r["zone"]: (
+            r["calls"],
+            r["billable_seconds"],
+            r["quantity"],
+            r["unit"],
+            r["unit_price"],
+            r["amount_ht"],
+            r["description"],
+        )
         for r in ws.read_csv(OCT, "invoice_lines.csv")
         if r["kind"] == "usage"
     }
+    head = "Appels vers test hors forfait illimité : "
     assert usage == {
-        "TEST_TWO": ("2", "120", "", "0.30"),  # two prices: none (0.1000 + 0.2000)
-        "TEST_ONE": ("2", "150", "0.0600", "0.15"),  # 90 s + 30 s at 60 s minimum: 0.09 + 0.06
-        "TEST_FEE": ("1", "60", "", "0.11"),  # a connection fee: none (0.0500 + 0.0600)
-    }
+        # 60 s at 0.1000 + 60 s at 0.2000 = 0.30: two prices, none stated
+        "TEST_TWO": ("2", "120", "1", "LS", "0.30", "0.30", head + "2 appels, durée facturée "
+                     "2 min 00 s, plusieurs tarifs (voir le détail des appels)"),
+        # 90 s + 30 s at 60 s minimum: 0.0900 + 0.0600 = 0.15
+        "TEST_ONE": ("2", "150", "1", "LS", "0.15", "0.15", head + "2 appels, durée facturée "
+                     "2 min 30 s, 0,0600 EUR/min"),
+        # 0.0500 + 0.0600 = 0.11: the connection fee is stated with the price
+        "TEST_FEE": ("1", "60", "1", "LS", "0.11", "0.11", head + "1 appel, durée facturée "
+                     "1 min 00 s, 0,0600 EUR/min + 0,0500 EUR par appel"),
+    }  # fmt: skip

@@ -29,7 +29,7 @@ def rejects(ws: Workspace) -> dict[str, dict[str, str]]:
 
 def usage(ws: Workspace) -> list[tuple[str, str, str]]:
     return [
-        (ln["zone"], ln["quantity"], ln["amount_ht"])
+        (ln["zone"], ln["calls"], ln["amount_ht"])
         for ln in ws.read_csv(OCT, "invoice_lines.csv")
         if ln["kind"] == "usage"
     ]

@@ -168,8 +168,8 @@ def test_synthese_totals_by_vat_rate_reconciliation_and_chart(october):
 def test_lignes_consommations_rejets(october):
     wb = load_workbook(october[1])
     *lignes, total = rows_of(wb["Lignes"])
-    assert (total[0], total[11]) == ("Total", 55.27)  # 25 + 0.18 + 0.09 + 30
-    assert [(r[0], r[1], r[3], r[7], r[11]) for r in lignes[1:]] == [
+    assert (total[0], total[13]) == ("Total", 55.27)  # 25 + 0.18 + 0.09 + 30
+    assert [(r[0], r[1], r[3], r[7], r[13]) for r in lignes[1:]] == [
         ("F2026-000001", 1, "Abonnement", None, 25),
         ("F2026-000001", 2, "Communications", "Destination non incluse dans le forfait", 0.18),
         ("F2026-000002", 1, "Communications", "Aucun forfait illimité ne couvre l'appel", 0.09),
@@ -263,7 +263,7 @@ def test_large_month_sheets_say_where_the_rest_is(ws, monkeypatch):
             "Suite non affichée : 3 ligne(s) au-delà des 1 lignes que la feuille peut contenir ; "
             "toutes les lignes sont dans le fichier invoice_lines.csv",
         )
-        + (None,) * 13
+        + (None,) * 15
     )
     appels = rows_of(wb["Appels détaillés"])
     assert [r[0] for r in appels] == [
@@ -361,7 +361,7 @@ def test_libreoffice_opens_the_workbook_and_its_totals_match_the_csv_files(octob
     # every line amount, and their sum per invoice
     lines = ws.read_csv("2026-10", "invoice_lines.csv")
     lignes = [r for r in sheets["Lignes"] if r[0] != "Total"]
-    assert [(r[0], r[1], _cents(r[11])) for r in lignes[1:]] == [
+    assert [(r[0], r[1], _cents(r[13])) for r in lignes[1:]] == [
         (ln["invoice_number"], ln["line_no"], Decimal(ln["amount_ht"])) for ln in lines
     ]
 

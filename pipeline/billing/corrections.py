@@ -20,7 +20,8 @@ reference data, and returns the correction's documents. It never reads OUT.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -34,6 +35,12 @@ from pipeline.billing.invoicing import (
     seller_mentions,
     vat_mention,
     vat_treatment,
+)
+from pipeline.billing.labels import (
+    LOT_UNIT,
+    line_correction_description,
+    usage_correction_description,
+    zone_labels,
 )
 from pipeline.billing.ledger_snapshot import LedgerSnapshot, Position
 from pipeline.billing.month_documents import CreditNote, Invoice, MonthDocuments
@@ -61,10 +68,22 @@ class LineChange:
     # the recomputed line as compute_month gives it (None when the line is no longer computed)
     line: dict[str, Any] | None = None
     issued_line: dict[str, str] | None = None
+    # a usage line's calls and billed seconds issued for the month (invoice + corrections)
+    issued_calls: int = 0
+    issued_seconds: int = 0
 
     @property
     def difference(self) -> Decimal:
         return self.recomputed - self.issued
+
+    @property
+    def calls_added(self) -> int:
+        """Calls recomputed minus calls issued (negative: removed); 0 for other lines."""
+        return int((self.line or {}).get("calls") or 0) - self.issued_calls
+
+    @property
+    def seconds_added(self) -> int:
+        return int((self.line or {}).get("billable_seconds") or 0) - self.issued_seconds
 
 
 @dataclass
@@ -102,29 +121,52 @@ def _key(line: dict[str, Any]) -> tuple[str, ...]:
     return tuple(str(line.get(k) or "") for k in LINE_KEY)
 
 
+@dataclass
+class _Issued:
+    """What was issued for one line of a month: its invoice line plus every correction's."""
+
+    amount: Decimal
+    first: dict[str, str]  # the first issued row (the month's invoice line, when it had one)
+    calls: int = 0
+    seconds: int = 0
+
+
+def issued_calls(row: Mapping[str, str]) -> int:
+    """The calls of an issued usage row: its `calls` column, or, in a row written before the
+    lot presentation (no `unit` column, contract.INVOICE_LINES_WITH_CALLS_AS_QUANTITY), its
+    quantity, which was the number of calls (a correction row's: the calls it added)."""
+    if row.get("kind") != "usage":
+        return 0
+    text = row.get("calls") if "unit" in row else row.get("quantity")
+    return int(text) if text else 0
+
+
 def issued_lines(
     snapshot: LedgerSnapshot, month: Month
-) -> dict[str, dict[tuple[str, ...], tuple[Decimal, dict[str, str]]]]:
-    """customer_id -> line key -> (amount issued for the month, the first issued line): the
-    month's invoice lines plus every correction's differences (R65)."""
+) -> dict[str, dict[tuple[str, ...], _Issued]]:
+    """customer_id -> line key -> what was issued for the month: the month's invoice lines
+    plus every correction's differences (R65), amounts, calls and billed seconds summed."""
     issued = snapshot.month(month)
     if issued is None:
         return {}
-    found: dict[str, dict[tuple[str, ...], tuple[Decimal, dict[str, str]]]] = {}
+    found: dict[str, dict[tuple[str, ...], _Issued]] = {}
     rows = list(issued.invoice_lines) + [
         row for c in snapshot.corrections(month) for row in c.invoice_lines
     ]
     for row in rows:
         lines = found.setdefault(row["customer_id"], {})
-        amount, first = lines.get(_key(row), (ZERO, row))
-        lines[_key(row)] = (amount + Decimal(row["amount_ht"]), first)
+        seen = lines.setdefault(_key(row), _Issued(ZERO, dict(row)))
+        seen.amount += Decimal(row["amount_ht"])
+        seen.calls += issued_calls(row)
+        seen.seconds += int(row.get("billable_seconds") or 0)
     return found
 
 
 def line_changes(recomputed: MonthDocuments, snapshot: LedgerSnapshot) -> list[LineChange]:
     """Every (customer, line) whose recomputed amount differs from the issued one, in
-    customer_id then line order."""
+    customer_id then line order, described by what changed (R63)."""
     issued = issued_lines(snapshot, recomputed.month)
+    zones = zone_labels(recomputed.reference["ref_destinations"].rows)
     fresh: dict[str, dict[tuple[str, ...], tuple[Decimal, dict[str, Any]]]] = {}
     for line in recomputed.lines:
         lines = fresh.setdefault(line["customer_id"], {})
@@ -134,14 +176,44 @@ def line_changes(recomputed: MonthDocuments, snapshot: LedgerSnapshot) -> list[L
     for customer_id in sorted(issued.keys() | fresh.keys()):
         old, new = issued.get(customer_id, {}), fresh.get(customer_id, {})
         for key in sorted(old.keys() | new.keys()):
-            was, issued_line = old.get(key, (ZERO, None))
+            was = old.get(key) or _Issued(ZERO, {})
             now, line = new.get(key, (ZERO, None))
-            if was != now:
-                description = (line or issued_line or {}).get("description", "")
-                changes.append(
-                    LineChange(customer_id, *key, description, was, now, line, issued_line)
+            if was.amount != now:
+                change = LineChange(
+                    customer_id,
+                    *key,
+                    "",
+                    was.amount,
+                    now,
+                    line,
+                    was.first or None,
+                    was.calls,
+                    was.seconds,
                 )
+                description = _what_changed(change, recomputed.month, zones)
+                changes.append(replace(change, description=description))
     return changes
+
+
+def _what_changed(change: LineChange, month: Month, zones: Mapping[str, str]) -> str:
+    """R63: a correction line states what changed, never the recomputed month's totals."""
+    if change.kind == "usage":
+        return usage_correction_description(
+            zones.get(change.zone, change.zone),
+            change.reason,
+            month,
+            change.calls_added,
+            change.seconds_added,
+            change.difference,
+        )
+    if change.line is not None:
+        label = change.line["description"]
+    else:
+        label = (change.issued_line or {}).get("description", "")
+        if change.issued_line and "issued_amount_ht" in change.issued_line:
+            # the line was first billed by a correction: its label before " : facturé ..."
+            label = label.removeprefix("Correction ").rsplit(" : facturé ", 1)[0]
+    return line_correction_description(label, change.issued, change.recomputed)
 
 
 def _original(snapshot: LedgerSnapshot, month: Month, customer_id: str) -> dict[str, str] | None:
@@ -161,16 +233,15 @@ def _original(snapshot: LedgerSnapshot, month: Month, customer_id: str) -> dict[
 def _document_line(change: LineChange, document: str, line_no: int, sign: int, month: Month):
     """A line of a correction document: the corrected line's kind, reference, zone and
     reason, the corrected month as its period; amount_ht the difference (the data contract),
-    document_amount_ht what the document shows (the difference, negated on a credit note)."""
+    document_amount_ht what the document shows (the difference, negated on a credit note).
+
+    R63: one lot at the amount the document shows, quantity x unit_price = document_amount_ht:
+    1 x the amount, or -1 x its absolute value for a negative line (EN 16931 BR-27: a price is
+    never negative). A usage line's calls and billable_seconds are the calls and seconds it
+    adds (negative: removes)."""
     line = change.line or {}
-    issued = change.issued_line or {}
-
-    def delta(name: str) -> int | None:
-        new, old = line.get(name), issued.get(name)
-        if new in (None, "") and old in (None, ""):
-            return None
-        return int(new or 0) - int(old or 0)
-
+    shown = change.difference * sign
+    usage = change.kind == "usage"
     return {
         "invoice_number": document,
         "line_no": line_no,
@@ -180,15 +251,17 @@ def _document_line(change: LineChange, document: str, line_no: int, sign: int, m
         "description": change.description,
         "zone": change.zone or None,
         "reason": change.reason or None,
-        "quantity": delta("quantity"),
-        "billable_seconds": delta("billable_seconds"),
-        "unit_price": line.get("unit_price") if line else None,
+        "quantity": -1 if shown < 0 else 1,
+        "unit": LOT_UNIT,
+        "calls": change.calls_added if usage else None,
+        "billable_seconds": change.seconds_added if usage else None,
+        "unit_price": abs(shown),
         "amount_ht": change.difference,
         "period_start": month.first_day,
         "period_end": month.last_day,
         "issued_amount_ht": change.issued,
         "recomputed_amount_ht": change.recomputed,
-        "document_amount_ht": change.difference * sign,
+        "document_amount_ht": shown,
         "telephony_recurring": bool(line.get("telephony_recurring")),
     }
 

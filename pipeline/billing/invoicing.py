@@ -8,6 +8,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from pipeline.billing.labels import (
+    LOT_UNIT,
+    MONTH_UNIT,
+    PIECE_UNIT,
+    UNIT_LABELS,
+    decimal_text,
+)
 from pipeline.billing.month_documents import Invoice
 from pipeline.core.dates import Month
 from pipeline.core.money import round_line
@@ -43,6 +50,16 @@ KIND_ORDER = (
     "usage",
 )
 GOODS_KINDS = frozenset({"non_return", "equipment_sale"})
+# R63: the unit of each kind of line (UN/ECE Rec. 20 codes, pipeline.billing.labels)
+UNIT_OF_KIND = {
+    "subscription": MONTH_UNIT,
+    "early_termination": MONTH_UNIT,
+    "rental": MONTH_UNIT,
+    "rental_early_termination": MONTH_UNIT,
+    "non_return": PIECE_UNIT,
+    "equipment_sale": PIECE_UNIT,
+    "usage": LOT_UNIT,
+}
 CATEGORY_SERVICES = "Prestation de services"
 CATEGORY_GOODS = "Livraison de biens"
 CATEGORY_MIXED = "Mixte (livraison de biens et prestation de services)"
@@ -121,6 +138,31 @@ def buyer_mentions(customer: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def present(line: dict[str, Any]) -> dict[str, Any]:
+    """R63: give a line its unit and make quantity x unit_price = amount_ht exactly (the
+    line, changed in place).
+
+    A subscription or rental month is 1 x the monthly price, months owed on termination n x
+    the monthly price, a sale n x the unit price, a usage line 1 lot x its amount: exact
+    whenever the price has at most 2 decimals. A price with more (the contract columns allow 4)
+    gives an amount rounded to the cent (R2) that n x price is not: such a line shows 1 x the
+    rounded amount in its unit when n is 1, else 1 lot at its amount with "n x price" written
+    in its description (docs/einvoices.md)."""
+    line.setdefault("unit", UNIT_OF_KIND.get(line["kind"], LOT_UNIT))
+    line.setdefault("calls", None)
+    quantity, price, amount = line.get("quantity"), line.get("unit_price"), line["amount_ht"]
+    if quantity is None or price is None:
+        line.update(quantity=1, unit=LOT_UNIT, unit_price=amount)
+    elif quantity * price != amount:
+        if quantity != 1:
+            unit = UNIT_LABELS.get(line["unit"], line["unit"])
+            price_text = decimal_text(price, max(2, -price.as_tuple().exponent))
+            line["description"] += f" ({quantity} {unit} x {price_text} EUR HT)"
+            line["unit"] = LOT_UNIT
+        line.update(quantity=1, unit_price=amount)
+    return line
+
+
 def _line_sort_key(line: dict[str, Any]) -> tuple[Any, ...]:
     return (
         KIND_ORDER.index(line["kind"]),
@@ -141,10 +183,12 @@ def build_invoices(
 ) -> list[Invoice]:
     """Group lines by customer; number invoices in customer_id order from `next_sequence`.
 
+    R63: each line gets its unit and quantity x unit_price = amount (`present`).
     R2: lines are already rounded to cents; the VAT is computed once on the total HT of the
     invoice (one VAT rate per customer, R62) and rounded half away from zero."""
     by_customer: dict[str, list[dict[str, Any]]] = {}
     for line in lines:
+        present(line)
         by_customer.setdefault(line["customer_id"], []).append(line)
     issued = invoice_date(month)
     seller = seller_mentions(provider or {})

@@ -244,11 +244,22 @@ INVOICES = _output(
     early_payment_discount""",
     key=("invoice_number",),
 )
+# R63: quantity x unit_price = amount_ht exactly on every line, in the unit `unit` (UN/ECE
+# Rec. 20: MON a month, LS a lot, H87 a piece; the CII's BT-130). A usage line is 1 LS at its
+# amount; its calls are `calls` and its billed seconds `billable_seconds` (docs/einvoices.md).
 INVOICE_LINES = _output(
     "invoice_lines.csv",
-    """invoice_number line_no customer_id kind reference description zone reason quantity
-    billable_seconds unit_price amount_ht period_start period_end""",
+    """invoice_number line_no customer_id kind reference description zone reason quantity unit
+    calls billable_seconds unit_price amount_ht period_start period_end""",
     key=("invoice_number", "line_no"),
+)
+# invoice_lines.csv as months issued before the lot presentation of usage lines (issue 26,
+# item 2) wrote it: no `unit` nor `calls`, a usage line's quantity was its number of calls and
+# its unit_price the per-minute price (empty when its calls had several). Audits and re-runs of
+# such a month compare its lines on their figures (pipeline.ledger.compare, docs/exports.md);
+# a correction reads the calls of such a line from its quantity.
+INVOICE_LINES_WITH_CALLS_AS_QUANTITY = tuple(
+    n for n in INVOICE_LINES.names if n not in ("unit", "calls")
 )
 CREDIT_NOTES = _output(
     "credit_notes.csv",

@@ -20,7 +20,7 @@ from pipeline.billing.accounting import (
     VAT_ACCOUNT,
 )
 from pipeline.billing.invoicing import KIND_ORDER, invoice_date
-from pipeline.billing.labels import zone_labels
+from pipeline.billing.labels import UNIT_LABELS, zone_labels
 from pipeline.billing.month_documents import MonthDocuments
 from pipeline.core.data_contract import DEFAULT_ACCOUNTS, FAIR_USE, REJECTS, SLA
 from pipeline.exports import french
@@ -43,6 +43,8 @@ from pipeline.exports.xlsx import (
 )
 from pipeline.rating.reasons import CHARGED
 
+# R63: a unit price shows its own decimals, 2 to 4 (25,00 €, 0,0450 €), as invoice_lines.csv
+UNIT_PRICE = '#,##0.00## "€"'
 # Rows of one sheet, header included. Tests lower them to see the note that replaces the rest.
 SHEET_MAX_ROWS = EXCEL_MAX_ROWS
 # The sheet of itemised calls is written when the month's listed calls fit in this many rows
@@ -369,8 +371,10 @@ def write_workbook(
             Column("Zone"),
             Column("Motif"),
             Column("Quantité", INTEGER),
+            Column("Unité"),
+            Column("Appels", INTEGER),
             Column("Secondes facturées", INTEGER),
-            Column("Prix unitaire HT", EURO),
+            Column("Prix unitaire HT", UNIT_PRICE),
             Column("Montant HT", EURO),
             Column("Début de période", DATE),
             Column("Fin de période", DATE),
@@ -386,6 +390,8 @@ def write_workbook(
                 zones.get(ln["zone"], ln["zone"]) if ln["zone"] else None,
                 REASON_LABELS.get(ln["reason"], ln["reason"]) if ln["reason"] else None,
                 ln["quantity"],
+                UNIT_LABELS.get(ln.get("unit"), ln.get("unit")),
+                ln.get("calls"),
                 ln["billable_seconds"],
                 ln["unit_price"],
                 ln["amount_ht"],
@@ -397,7 +403,7 @@ def write_workbook(
         max_rows=max_rows,
         full_data="invoice_lines.csv",
         heading=heading,
-        totals=(11,),
+        totals=(13,),
     )
 
     add_sheet(

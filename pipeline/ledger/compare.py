@@ -13,9 +13,16 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+from lxml import etree
 from openpyxl import load_workbook
 
-from pipeline.core.data_contract import CORRECTIONS_DIR, RATED_CALLS, RATED_CALLS_WITH_RATING_FACTS
+from pipeline.core.data_contract import (
+    CORRECTIONS_DIR,
+    INVOICE_LINES,
+    RATED_CALLS,
+    RATED_CALLS_WITH_RATING_FACTS,
+)
+from pipeline.core.language import say
 from pipeline.exports.documents import DOCUMENTS_DIR
 from pipeline.exports.einvoice.check import embedded_xml
 from pipeline.exports.fec import ENCODING, SEPARATOR
@@ -69,8 +76,68 @@ LINE_KEY = ("customer_id", "kind", "reference", "zone", "reason", "period_start"
 MAX_REPORTED = 50
 
 
+# --- months issued before the lot presentation of usage lines (R63 amended, issue 26) ---------
+# Their invoice_lines.csv has no `unit` nor `calls` column (the data contract's
+# INVOICE_LINES_WITH_CALLS_AS_QUANTITY): a usage line's quantity was its calls, its unit price
+# the per-minute price, its description without the price. Today's code presents the same
+# lines otherwise; an audit or a re-run compares them on their figures and says so once.
+PRESENTATION_COLUMNS = ("quantity", "unit", "unit_price", "description")
+LEGACY_SHEETS = ("Lignes",)  # workbook sheets that show the presentation: not compared
+
+
+def legacy_presentation(folder: Path) -> bool:
+    """The folder's invoice_lines.csv was written before the lot presentation (no `unit`)."""
+    path = folder / INVOICE_LINES.name
+    if not path.exists():
+        return False
+    with open(path, encoding="utf-8", newline="") as handle:
+        header = next(csv.reader(handle), [])
+    return "unit" not in header
+
+
+def _legacy(issued: Path, fresh: Path) -> bool:
+    return legacy_presentation(issued) and not legacy_presentation(fresh)
+
+
+def presentation_notes(issued: Path, fresh: Path) -> list[str]:
+    """The note of an audit or re-run of a month issued under the earlier line presentation."""
+    if not _legacy(issued, fresh):
+        return []
+    return [
+        say(
+            "lignes émises avant la présentation des consommations en lot (R63 amendée) : "
+            "comparées sur leurs chiffres (nature, référence, zone, motif, appels, secondes "
+            "facturées, montant HT, totaux, TVA) ; leurs quantité, unité, prix unitaire et "
+            "libellé, la feuille Lignes des classeurs et le rendu des documents suivent la "
+            "présentation d'alors et n'ont pas été comparés",
+            "lines issued before usage lines were presented as one lot (R63 amended): compared "
+            "on their figures (kind, reference, zone, reason, calls, billable seconds, amount "
+            "HT, totals, VAT); their quantity, unit, unit price and description, the workbooks' "
+            "Lignes sheet and the documents' rendering follow the earlier presentation and "
+            "were not compared",
+        )
+    ]
+
+
+def _figures(row: dict[str, str], legacy: bool) -> dict[str, str]:
+    """A line without its presentation: an earlier usage line's calls were its quantity."""
+    figures = {k: v for k, v in row.items() if k not in PRESENTATION_COLUMNS}
+    if legacy:
+        figures["calls"] = row.get("quantity", "") if row.get("kind") == "usage" else ""
+    return figures
+
+
+def _lines(path: Path, key: tuple[str, ...], figures: bool) -> dict[tuple[str, ...], dict]:
+    rows = read_csv(path)
+    if figures:
+        legacy = legacy_presentation(path.parent)
+        rows = [_figures(r, legacy) for r in rows]
+    return keyed(rows, key)
+
+
 def _document_differences(issued: Path, fresh: Path) -> list[str]:
-    """Invoices and their lines, by customer and line (R64)."""
+    """Invoices and their lines, by customer and line (R64); the lines of a month issued
+    under the earlier presentation by their figures (`presentation_notes`)."""
     out: list[str] = []
     old_inv = {r["customer_id"]: r for r in read_csv(issued / "invoices.csv")}
     new_inv = {r["customer_id"]: r for r in read_csv(fresh / "invoices.csv")}
@@ -88,8 +155,9 @@ def _document_differences(issued: Path, fresh: Path) -> list[str]:
             )
         elif a != b:
             out.append(f"customer {cid}: invoice {a['invoice_number']}: {_field_changes(a, b)}")
-    old_lines = keyed(read_csv(issued / "invoice_lines.csv"), LINE_KEY)
-    new_lines = keyed(read_csv(fresh / "invoice_lines.csv"), LINE_KEY)
+    figures = _legacy(issued, fresh)
+    old_lines = _lines(issued / "invoice_lines.csv", LINE_KEY, figures)
+    new_lines = _lines(fresh / "invoice_lines.csv", LINE_KEY, figures)
 
     def label(row: dict[str, str]) -> str:
         parts = [
@@ -105,7 +173,7 @@ def _document_differences(issued: Path, fresh: Path) -> list[str]:
         if a is None:
             out.append(
                 f"customer {key[0]}: new line {label(b)}: amount_ht {b['amount_ht']} "
-                f"({b['description']})"
+                f"({b.get('description', '')})"
             )
         elif b is None:
             out.append(
@@ -248,6 +316,7 @@ def issued_files_intact(folder: Path, manifest: dict[str, Any]) -> list[str]:
 def compare_months(issued: Path, fresh: Path) -> list[str]:
     """Every difference between an issued month folder and its recomputation."""
     differences = list(month_differences(issued, fresh))
+    legacy = _legacy(issued, fresh)
     covered = set(ISSUED_FILES) | {"manifest.json"}
     names = sorted(
         {p.relative_to(issued).as_posix() for p in issued.rglob("*") if p.is_file()}
@@ -266,13 +335,13 @@ def compare_months(issued: Path, fresh: Path) -> list[str]:
         elif name.startswith("itemised/"):
             differences += _csv_by_key(name, a, b, ("cdr_id",))
         elif name.startswith(DOCUMENTS_DIR + "/") and name.endswith(".pdf"):
-            differences += _einvoice_differences(name, a, b)
+            differences += _einvoice_differences(name, a, b, legacy)
         elif "FEC" in name and name.endswith(".txt"):
             differences += _fec_differences(name, a, b)
         elif name.endswith(".xlsx"):
-            differences += _workbook_differences(name, a, b)
+            differences += _workbook_differences(name, a, b, LEGACY_SHEETS if legacy else ())
         elif name.endswith(".csv"):
-            differences += _csv_by_key(name, a, b, ())
+            differences += _csv_by_key(name, a, b, (), ("description",) if legacy else ())
         else:
             differences.append(f"{name}: content differs")
     if not filecmp.cmp(
@@ -338,8 +407,13 @@ def _limited(name: str, found: list[str]) -> list[str]:
     return found
 
 
-def _csv_by_key(name: str, a: Path, b: Path, key: tuple[str, ...]) -> list[str]:
-    old, new = keyed(read_csv(a), key), keyed(read_csv(b), key)
+def _csv_by_key(
+    name: str, a: Path, b: Path, key: tuple[str, ...], skip: tuple[str, ...] = ()
+) -> list[str]:
+    def rows(path: Path) -> list[dict[str, str]]:
+        return [{k: v for k, v in r.items() if k not in skip} for r in read_csv(path)]
+
+    old, new = keyed(rows(a), key), keyed(rows(b), key)
     what = key[0] if key else "row"
     found = []
     for k in sorted(old.keys() | new.keys()):
@@ -363,10 +437,33 @@ def read_fec(path: Path) -> list[dict[str, str]]:
     return [dict(zip(header, r, strict=True)) for r in rows]
 
 
-def _einvoice_differences(name: str, a: Path, b: Path) -> list[str]:
+_LINE_PRESENTATION = (
+    "//ram:IncludedSupplyChainTradeLineItem/ram:SpecifiedTradeProduct/ram:Name"
+    " | //ram:IncludedSupplyChainTradeLineItem/ram:SpecifiedTradeProduct"
+    "/ram:ApplicableProductCharacteristic"
+)
+_RAM = {"ram": "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"}
+
+
+def _without_line_presentation(xml: bytes | None) -> bytes | None:
+    """factur-x.xml without its lines' names (BT-153) and attributes (BG-32): what the earlier
+    presentation wrote otherwise. Quantities, units, prices and amounts stay."""
+    if xml is None:
+        return None
+    root = etree.fromstring(xml)
+    for element in root.xpath(_LINE_PRESENTATION, namespaces=_RAM):
+        element.getparent().remove(element)
+    return etree.tostring(root)
+
+
+def _einvoice_differences(name: str, a: Path, b: Path, legacy: bool = False) -> list[str]:
     """R72: an e-invoice is compared by its XML (factur-x.xml); the same XML in other PDF
-    bytes is a change of the rendering, said once."""
+    bytes is a change of the rendering, said once. A document of a month issued under the
+    earlier line presentation is compared without its lines' names and attributes, and its
+    rendering is not reported (`presentation_notes` says it once)."""
     old, new = embedded_xml(a.read_bytes()), embedded_xml(b.read_bytes())
+    if legacy and _without_line_presentation(old) == _without_line_presentation(new):
+        return []
     if old == new:
         return [f"{name}: the same factur-x.xml, the PDF's pages differ (rendering changed)"]
     old_lines = (old or b"").decode("utf-8", "replace").splitlines()
@@ -403,14 +500,16 @@ def _fec_differences(name: str, a: Path, b: Path) -> list[str]:
     return _limited(name, found)
 
 
-def _workbook_differences(name: str, a: Path, b: Path) -> list[str]:
+def _workbook_differences(name: str, a: Path, b: Path, skip: tuple[str, ...] = ()) -> list[str]:
+    """Cell by cell, sheet by sheet; the sheets in `skip` are not compared (and then other
+    bytes with the same cells elsewhere are not reported either)."""
     wa, wb = load_workbook(a, read_only=True), load_workbook(b, read_only=True)
     found = []
     try:
         if wa.sheetnames != wb.sheetnames:
             found.append(f"{name}: sheets {wa.sheetnames} issued, {wb.sheetnames} recomputed")
         for sheet in wa.sheetnames:
-            if sheet not in wb.sheetnames:
+            if sheet not in wb.sheetnames or sheet in skip:
                 continue
             rows_a = wa[sheet].iter_rows(values_only=True)
             rows_b = wb[sheet].iter_rows(values_only=True)
@@ -422,7 +521,7 @@ def _workbook_differences(name: str, a: Path, b: Path) -> list[str]:
                     break
                 if ra != rb:
                     found.append(f"{name}: sheet {sheet} row {number}: {ra} -> {rb}")
-        if not found:
+        if not found and not skip:
             found.append(f"{name}: same cells, different bytes (formatting or layout changed)")
     finally:
         wa.close()

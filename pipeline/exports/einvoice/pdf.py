@@ -29,6 +29,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from pipeline.billing.labels import UNIT_LABELS
 from pipeline.exports.einvoice.cii import FILENAME, to_xml
 from pipeline.exports.einvoice.record import CREDIT_NOTE, EInvoice, Party
 from pipeline.inputs.reference import EU_COUNTRIES
@@ -38,7 +39,6 @@ TEMPLATE = TEMPLATE_DIR / "document.typ"
 FX_NS = "urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#"
 FX_VERSION = "1.0"
 FX_LEVEL = "EN 16931"
-UNITS = {"MON": "mois", "LS": "forfait", "H87": "pièce", "C62": "unité"}
 CATEGORIES = {
     "S": "TVA {rate} %",
     "AE": "Autoliquidation",
@@ -315,7 +315,7 @@ def view(record: EInvoice) -> dict[str, Any]:
                 "description": line.bt153_name,
                 "detail": _line_detail(line),
                 "quantity": french(line.bt129_quantity, 0),
-                "unit": UNITS.get(line.bt130_unit, line.bt130_unit),
+                "unit": UNIT_LABELS.get(line.bt130_unit, line.bt130_unit),
                 "price": french(line.bt146_net_price),
                 "amount": money(line.bt131_net_amount),
             }

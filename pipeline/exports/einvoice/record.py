@@ -23,10 +23,12 @@ Decisions where the rules leave a choice (R71):
   opted for debits); the BR-FR schematron does not test it. The PDF then prints the mention
   "Option pour le paiement de la taxe d'après les débits" (art. 242 nonies A, annexe II CGI).
 - Electronic addresses (BT-34/BT-49, BR-FR-12/13/21/23): see `electronic_address`.
-- Usage lines have no unit price in the CSVs: they become quantity 1 of a lot (unit ``LS``) at
-  the line's own amount, so that quantity x price = amount exactly (BR-FR and EN 16931 check
-  it); the calls and billable seconds go to item attributes (BG-32). Subscriptions and rentals
-  are months (``MON``), goods pieces (``H87``).
+- BT-129/130/146 are the line's own quantity, unit and unit price as invoice_lines.csv says
+  them (R63, pipeline.billing.invoicing.present): a usage line is quantity 1 of a lot (``LS``)
+  at its own amount, subscriptions and rentals are months (``MON``), goods pieces (``H87``);
+  quantity x price = amount exactly (BR-FR and EN 16931 check it). A negative line carries its
+  sign in the quantity (BR-27). A usage line's calls and billable seconds are item attributes
+  (BG-32).
 - SLA credit notes carry no lines in our data: they get one line whose amount is the credit's
   amount_ht.
 """
@@ -50,6 +52,7 @@ from pipeline.billing.invoicing import (
     operation_category,
     seller_mentions,
 )
+from pipeline.billing.labels import LOT_UNIT
 from pipeline.billing.month_documents import CreditNote, Invoice
 from pipeline.core.dates import Month
 from pipeline.core.errors import InputError
@@ -65,13 +68,6 @@ VAT_ON_DEBITS_CODE = "5"  # BT-8 in CII (UNTDID 2475 "date of invoice"); 3 in UB
 VAT_ON_DEBITS_MENTION = "Option pour le paiement de la taxe d'après les débits"
 ITEMISED_CODE = "916"  # BT-122 type: additional supporting document (BG-24)
 ITEMISED_NAME = "DOCUMENT_ANNEXE"  # BT-123, from the list of BR-FR-17
-# Units (UN/ECE rec. 20, BT-130): month, lot, piece.
-MONTH_UNIT = "MON"
-LOT_UNIT = "LS"
-PIECE_UNIT = "H87"
-MONTHLY_KINDS = frozenset(
-    {"subscription", "rental", "early_termination", "rental_early_termination"}
-)
 # BAR note (BT-21 "BAR"): how the French platforms treat the document.
 DOMESTIC_B2B = "B2B"
 INTERNATIONAL_B2B = "B2BINT"
@@ -504,36 +500,39 @@ def _notes(mentions: Mapping[str, Any], buyer: Party) -> tuple[Note, ...]:
 
 
 def _quantity_price(line: Mapping[str, Any]) -> tuple[Decimal, str, Decimal]:
-    """(BT-129, BT-130, BT-146) with quantity x price = the line's amount exactly, price >= 0."""
+    """(BT-129, BT-130, BT-146): the line's own quantity, unit and unit price (R63: every file
+    shows the same, quantity x price = the line's amount exactly), the sign carried by the
+    quantity (BR-27: a net price is never negative). A line without them (an SLA credit) is
+    one lot at its amount, -1 lot for a negative amount."""
     amount: Decimal = line["amount_ht"]
-    kind = line["kind"]
-    quantity, price = line.get("quantity"), line.get("unit_price")
-    if kind != "usage" and quantity is not None and price is not None:
+    quantity, unit, price = line.get("quantity"), line.get("unit"), line.get("unit_price")
+    if unit and quantity is not None and price is not None:
         quantity, price = Decimal(quantity), Decimal(price)
-        if quantity * price == amount:
-            unit = LOT_UNIT
-            if kind in GOODS_KINDS:
-                unit = PIECE_UNIT
-            elif kind in MONTHLY_KINDS:
-                unit = MONTH_UNIT
-            if price < 0:  # BR-27: the net price is never negative; the quantity carries it
-                return -quantity, unit, -price
-            return quantity, unit, price
-    # usage, or a line whose quantity and price do not give its amount (a correction's
-    # difference): one lot at the amount, negative lots for negative amounts (R66)
+        if quantity * price != amount:
+            raise EInvoiceError(
+                f"line {line.get('line_no')} ({line.get('description')}): quantity {quantity} "
+                f"x unit price {price} is not its amount {amount} (R63)"
+            )
+        if price < 0:
+            return -quantity, unit, -price
+        return quantity, unit, price
     if amount < 0:
         return Decimal(-1), LOT_UNIT, -amount
     return Decimal(1), LOT_UNIT, amount
 
 
 def _usage_attributes(line: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """BG-32 of a usage line: its calls and billed seconds (on a correction's line: the calls
+    and seconds it adds, negative when removed), zone and reason codes."""
     if line["kind"] != "usage":
         return ()
+    correction = "document_amount_ht" in line
     attributes = []
-    if line.get("quantity") is not None:
-        attributes.append(("Appels", str(line["quantity"])))
+    if line.get("calls") is not None:
+        attributes.append(("Appels ajoutés" if correction else "Appels", str(line["calls"])))
     if line.get("billable_seconds") is not None:
-        attributes.append(("Secondes facturées", str(line["billable_seconds"])))
+        name = "Secondes facturées ajoutées" if correction else "Secondes facturées"
+        attributes.append((name, str(line["billable_seconds"])))
     if line.get("zone"):
         attributes.append(("Zone", str(line["zone"])))
     if line.get("reason"):
