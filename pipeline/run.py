@@ -30,6 +30,7 @@ from pipeline.core import clock
 from pipeline.core.data_contract import RATED_CALLS_WITH_RATING_FACTS
 from pipeline.core.dates import Month, parse_date
 from pipeline.core.errors import BillingError, InputError, ProblemFound
+from pipeline.core.language import language, say
 from pipeline.core.progress import checkpoint, stage
 from pipeline.explain import explain_text
 from pipeline.exports.correction import write_correction
@@ -494,10 +495,12 @@ def _library_notes(issued: dict[str, str] | None) -> list[str]:
 
 
 def explain_call(
-    month_text: str, cdr_id: str, data: Path, out: Path, rates: Path, lang: str = "en"
+    month_text: str, cdr_id: str, data: Path, out: Path, rates: Path, lang: str | None = None
 ) -> str:
-    """The explanation of one call, in English or French: from the issued month's own files,
-    or, for a month not issued yet, from its computation (nothing is written)."""
+    """The explanation of one call, in French or English (default: the language of every
+    message): from the issued month's own files, or, for a month not issued yet, from its
+    computation (nothing is written)."""
+    lang = lang or language()
     month = Month.parse(month_text)
     if store.is_issued(out, month):
         folder = out / str(month)
@@ -583,11 +586,13 @@ def _facts_from_archive(
     for row in rated:
         fresh = by_row.get((row["source_file"], row["row_number"]))
         if fresh is None:
-            notes.append(differs.format(fields="no rated row", month=month))
+            fields = "aucune ligne valorisée" if lang == "fr" else "no rated row"
+            notes.append(differs.format(fields=fields, month=month))
             rows.append(row)
             continue
+        issued = "émis" if lang == "fr" else "issued"
         changed = [
-            f"{k} {fresh.get(k)!r} (issued {v!r})" for k, v in row.items() if fresh.get(k) != v
+            f"{k} {fresh.get(k)!r} ({issued} {v!r})" for k, v in row.items() if fresh.get(k) != v
         ]
         if changed:
             notes.append(differs.format(fields=", ".join(changed), month=month))
