@@ -30,7 +30,7 @@ from pipeline.core import clock
 from pipeline.core.data_contract import RATED_CALLS_WITH_RATING_FACTS
 from pipeline.core.dates import Month, parse_date
 from pipeline.core.errors import BillingError, InputError, ProblemFound
-from pipeline.core.language import language, say
+from pipeline.core.language import language
 from pipeline.core.progress import checkpoint, stage
 from pipeline.explain import explain_text
 from pipeline.exports.correction import write_correction
