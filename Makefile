@@ -13,6 +13,8 @@ MONTH ?=
 DATE  ?=
 DRY_RUN ?=
 CDR   ?=
+# explain's language (fr, en); empty: the language of every message, French unless
+# BILLING_LANG=en (make passes BILLING_LANG=en given on its command line to billing)
 EXPLAIN_LANG ?=
 DATA  ?= data_samples
 OUT   ?= out

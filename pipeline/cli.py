@@ -8,7 +8,6 @@ that stopped the run before anything was issued.
 from __future__ import annotations
 
 import errno
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ import click
 import duckdb
 
 from pipeline.core.errors import BillingError
+from pipeline.core.language import LANGS, say, set_language
 from pipeline.core.progress import finish_progress
 
 DATA_HELP = (
@@ -25,25 +25,23 @@ DATA_HELP = (
 OUT_HELP = "Folder of issued months and the ledger; the month goes to OUT/YYYY-MM (default: out)."
 RATES_HELP = "Rate book: destinations, tariffs, products, equipment (default: rates)."
 MONTH_HELP = "The billing month, YYYY-MM (for example 2026-10)."
+LANG_HELP = (
+    "Language of every message: summaries, warnings, errors, explanations (default: French, "
+    "or BILLING_LANG=en). Codes, rule ids and issued files are the same in both."
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-def main() -> None:
+@click.option("--lang", type=click.Choice(LANGS), default=None, help=LANG_HELP)
+def main(lang: str | None) -> None:
     """Bill hosted-telephony customers for one month.
 
     Reads the month's call records and the contracts, rates every call, and issues the
     invoices and credit notes with their exports under OUT/YYYY-MM/.
     Exit codes: 0 done, 1 a problem was found and reported, 2 bad input (nothing issued).
+    Messages are in French; `billing --lang en ...` or BILLING_LANG=en for English.
     """
-
-
-def _locale_lang() -> str:
-    """'fr' when the user's locale is French (LC_ALL, LC_MESSAGES, LANG), else 'en'."""
-    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        value = os.environ.get(name)
-        if value:
-            return "fr" if value.lower().startswith("fr") else "en"
-    return "en"
+    set_language(lang)  # before anything is said (docs/language.md)
 
 
 def _run_options(ctx: click.Context) -> dict[str, Any]:
@@ -70,20 +68,47 @@ def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
         raise
 
 
+def _fr_amount(text: str) -> str:
+    """'1234.50' -> '1234,50': the decimal comma of a French sentence (the files keep the point)."""
+    return text.replace(".", ",")
+
+
+def _error() -> str:
+    """The prefix of an error line (French typography: a space before the colon)."""
+    return say("erreur : ", "error: ")
+
+
 def _fail(exc: BillingError) -> None:
     finish_progress()
-    click.echo(f"error: {exc}", err=True)
+    click.echo(f"{_error()}{exc}", err=True)
     sys.exit(exc.exit_code)
 
 
+# (French, English) advice for an operating-system error
 _ADVICE = {
-    errno.ENOSPC: "free space on that disk (or set BILLING_TEMP_DIR, or --out, to another one)",
-    errno.EDQUOT: "free space within your quota",
-    errno.EACCES: "make it writable for this user, or choose another --out",
-    errno.EPERM: "make it writable for this user, or choose another --out",
-    errno.EROFS: "the file system is read-only: choose another --out",
-    errno.ENOENT: "check the path",
-    errno.EMFILE: "raise the limit of open files (ulimit -n)",
+    errno.ENOSPC: (
+        "libérez de la place sur ce disque (ou indiquez un autre disque par BILLING_TEMP_DIR "
+        "ou --out)",
+        "free space on that disk (or set BILLING_TEMP_DIR, or --out, to another one)",
+    ),
+    errno.EDQUOT: ("libérez de la place dans votre quota", "free space within your quota"),
+    errno.EACCES: (
+        "rendez-le accessible en écriture à cet utilisateur, ou choisissez un autre --out",
+        "make it writable for this user, or choose another --out",
+    ),
+    errno.EPERM: (
+        "rendez-le accessible en écriture à cet utilisateur, ou choisissez un autre --out",
+        "make it writable for this user, or choose another --out",
+    ),
+    errno.EROFS: (
+        "le système de fichiers est en lecture seule : choisissez un autre --out",
+        "the file system is read-only: choose another --out",
+    ),
+    errno.ENOENT: ("vérifiez le chemin", "check the path"),
+    errno.EMFILE: (
+        "augmentez la limite de fichiers ouverts (ulimit -n)",
+        "raise the limit of open files (ulimit -n)",
+    ),
 }
 
 
@@ -93,17 +118,28 @@ def _environment_error(exc: BaseException) -> None:
     finish_progress()
     if isinstance(exc, OSError):
         what = exc.strerror or str(exc)
-        where = f"{exc.filename}: " if exc.filename else ""
+        # the system's own words (strerror) stay as the C library gives them
+        colon = say(" : ", ": ")
+        where = f"{exc.filename}{colon}" if exc.filename else ""
         name = errno.errorcode.get(exc.errno or 0, "")
-        advice = _ADVICE.get(exc.errno or 0, "fix it")
-        message = f"{where}{what}{f' ({name})' if name else ''}: {advice}, then run again"
+        advice = say(*_ADVICE.get(exc.errno or 0, ("corrigez-le", "fix it")))
+        message = f"{where}{what}{f' ({name})' if name else ''}{colon}{advice}" + say(
+            ", puis relancez", ", then run again"
+        )
     else:
         lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
         first = lines[0] if lines else type(exc).__name__
-        message = f"the database engine stopped: {first[:300]}"
+        message = say(
+            "le moteur de base de données s'est arrêté : ", "the database engine stopped: "
+        )
+        message += first[:300]
         if "space" in first.lower() or "disk" in first.lower():
-            message += " (free space where DuckDB spills: BILLING_TEMP_DIR)"
-    click.echo(f"error: {message}; nothing was issued", err=True)
+            message += say(
+                " (libérez de la place là où DuckDB déborde : BILLING_TEMP_DIR)",
+                " (free space where DuckDB spills: BILLING_TEMP_DIR)",
+            )
+    nothing = say(" ; rien n'a été émis", "; nothing was issued")
+    click.echo(f"{_error()}{message}{nothing}", err=True)
     sys.exit(1)
 
 
@@ -174,17 +210,28 @@ def bill(
     )
     finish_progress()
     for warning in result.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(f"{say('attention : ', 'warning: ')}{warning}", err=True)
     rec = result.reconciliation
     read = sum(r["rows_read"] for r in rec)
     if result.status == "identical":
-        click.echo(f"{result.month}: already issued, identical ({result.folder})")
+        click.echo(
+            say(
+                f"{result.month} : déjà émis, identique ({result.folder})",
+                f"{result.month}: already issued, identical ({result.folder})",
+            )
+        )
         return
+    rated, duplicates = sum(r["rated"] for r in rec), sum(r["duplicates"] for r in rec)
+    rejected = sum(r["rejected"] for r in rec)
     click.echo(
-        f"{result.month}: issued {result.invoices} invoice(s), total {result.total_ttc} EUR TTC; "
-        f"{read} CDR read = {sum(r['rated'] for r in rec)} rated + "
-        f"{sum(r['duplicates'] for r in rec)} duplicates + {sum(r['rejected'] for r in rec)} rejected; "
-        f"files in {result.folder}"
+        say(
+            f"{result.month} : {result.invoices} facture(s) émise(s), total "
+            f"{_fr_amount(result.total_ttc)} EUR TTC ; {read} CDR lus = {rated} valorisés + "
+            f"{duplicates} doublons + {rejected} rejetés ; fichiers dans {result.folder}",
+            f"{result.month}: issued {result.invoices} invoice(s), total {result.total_ttc} EUR "
+            f"TTC; {read} CDR read = {rated} rated + {duplicates} duplicates + {rejected} "
+            f"rejected; files in {result.folder}",
+        )
     )
 
 
@@ -193,10 +240,10 @@ def bill(
 @click.option("--cdr", "cdr_id", required=True, help="The cdr_id to explain.")
 @click.option(
     "--lang",
-    type=click.Choice(["fr", "en"]),
+    type=click.Choice(LANGS),
     default=None,
-    help="Language of the explanation (default: French when the locale is French, else "
-    "English); the codes and rule ids are the same.",
+    help="Language of the explanation (default: the language of every message, French unless "
+    "billing --lang en or BILLING_LANG=en); the codes and rule ids are the same.",
 )
 @click.option("--data", default="data_samples", show_default=True, help=DATA_HELP)
 @click.option("--out", default="out", show_default=True, help=OUT_HELP)
@@ -209,9 +256,9 @@ def explain(month: str, cdr_id: str, lang: str | None, data: str, out: str, rate
     """
     from pipeline.run import explain_call
 
-    text = _call(
-        explain_call, month, cdr_id, Path(data), Path(out), Path(rates), lang or _locale_lang()
-    )
+    if lang:  # explain's own --lang: its errors in that language too
+        set_language(lang)
+    text = _call(explain_call, month, cdr_id, Path(data), Path(out), Path(rates), lang)
     finish_progress()
     click.echo(text)
 
@@ -245,10 +292,14 @@ def audit(ctx: click.Context, month: str, data: str, out: str, rates: str, engin
     )
     finish_progress()
     for note in result.notes:
-        click.echo(f"note: {note}")
+        click.echo(f"{say('note : ', 'note: ')}{note}")
     click.echo(
-        f"{result.month}: identical ({result.inputs} archived input(s) re-run with "
-        f"{result.current_code}; issued with {result.issued_code}; {result.folder})"
+        say(
+            f"{result.month} : identique ({result.inputs} entrée(s) archivée(s) recalculée(s) "
+            f"avec {result.current_code} ; émis avec {result.issued_code} ; {result.folder})",
+            f"{result.month}: identical ({result.inputs} archived input(s) re-run with "
+            f"{result.current_code}; issued with {result.issued_code}; {result.folder})",
+        )
     )
 
 
@@ -302,14 +353,28 @@ def correct(
     for line in result.lines:
         click.echo(line)
     if result.status == "dry run":
-        click.echo("dry run: nothing was written")
+        click.echo(say("simulation : rien n'a été écrit", "dry run: nothing was written"))
     elif result.status == "no document":
-        click.echo("every customer's differences add up to zero: no document issued (R66)")
+        click.echo(
+            say(
+                "les différences de chaque client s'annulent : aucun document émis (R66)",
+                "every customer's differences add up to zero: no document issued (R66)",
+            )
+        )
     elif result.status == "issued":
-        click.echo(f"issued: files in {result.folder}")
+        click.echo(
+            say(f"émis : fichiers dans {result.folder}", f"issued: files in {result.folder}")
+        )
 
 
 # --- the fraud watch (R26-R27) ---------------------------------------------------------------
+
+
+# an alert's severity as the operations team reads it (the code stays in alerts.csv)
+_SEVERITY = {
+    "critical": lambda: say("critique ", "critical"),
+    "warning": lambda: say("attention ", "warning"),
+}
 
 
 @main.command()
@@ -337,7 +402,8 @@ def watch(date_text: str, data: str, out: str, rates: str) -> None:
     critical = result.critical
     for alert in result.alerts:
         click.echo(
-            f"{alert.severity}: {alert.sip_account} ({alert.customer_id}) {alert.rule} "
+            f"{_SEVERITY[alert.severity]()}: {alert.sip_account} ({alert.customer_id}) "
+            f"{alert.rule} "
             f"{alert.value} > {alert.threshold}, {alert.first_cdr_id}..{alert.last_cdr_id}"
         )
     accounts = len({a.sip_account for a in critical})

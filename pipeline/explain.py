@@ -12,12 +12,16 @@ Both paths give the same columns, so the text is the same for the same facts.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 from pipeline.core.dates import PARIS, Month
 from pipeline.core.errors import InputError
+from pipeline.core.language import language
 from pipeline.core.money import fmt, round_call
+from pipeline.exports import french
 
 ALLOWANCE_S = 7200  # R21
 LIMITS = {"distinct_numbers": 150, "max_concurrent_calls": 3, "max_registered_devices": 3}
@@ -187,10 +191,34 @@ REASON_TEXT = {
 }
 
 
+# Details of rejects.csv the workbook does not translate (pipeline.exports.french's list is
+# frozen: a new translation there would change the workbook of an issued month on a re-run).
+_MORE_DETAILS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
+    (
+        re.compile(r"zone (.*) has no tariff valid on (\d{4})-(\d{2})-(\d{2}) \(R13\)"),
+        lambda m: f"la zone {m[1]} n'a aucun tarif en vigueur le {m[4]}/{m[3]}/{m[2]} (R13)",
+    ),
+]
+
+
+def reject_detail(detail: str, lang: str) -> str:
+    """A detail of rejects.csv as explain shows it: stored in English (an issued file's
+    content, compared on re-runs and audits: docs/language.md), said in French when `lang` is
+    French; a detail no pattern knows is shown as stored."""
+    if lang != "fr" or not detail:
+        return detail
+    for pattern, say_fr in _MORE_DETAILS:
+        match = pattern.fullmatch(detail)
+        if match:
+            return say_fr(match)
+    return french.reject_detail(detail) or detail
+
+
 class _Words:
     """The sentences of one language."""
 
     def __init__(self, lang: str) -> None:
+        self.lang = lang
         self.i = LANGS.index(lang)
 
     def __call__(self, key: str, **values: Any) -> str:
@@ -207,12 +235,13 @@ def explain_text(
     rated: list[dict[str, Any]],
     rejected: list[dict[str, Any]],
     fair_use: dict[str, dict[str, Any]],
-    lang: str = "en",
+    lang: str | None = None,
 ) -> str:
     """The explanation of `cdr_id` in `month` from its facts (pipeline.run.explain_call
     gathers them from the issued month or from a computation of a month not issued), in
-    English or French (`lang`); the codes and rule ids are the same in both."""
-    t = _Words(lang)
+    French or English (`lang`; default: the language of every message, French unless
+    `billing --lang en` or BILLING_LANG=en); the codes and rule ids are the same in both."""
+    t = _Words(lang or language())
     if not rated and not rejected:
         raise InputError(t("none", cdr=cdr_id, month=month, source=source))
     lines = [t("head", cdr=cdr_id, month=month, source=source)]
@@ -225,7 +254,7 @@ def explain_text(
 
 def _explain_rejected(t: _Words, row: dict[str, Any]) -> list[str]:
     return [
-        t("rejected", reason=row["reason"], detail=row.get("detail") or ""),
+        t("rejected", reason=row["reason"], detail=reject_detail(row.get("detail") or "", t.lang)),
         t("where", file=row["source_file"], row=row["row_number"]),
         t("raw", raw=row["raw"]),
     ]

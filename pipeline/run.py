@@ -30,6 +30,7 @@ from pipeline.core import clock, db
 from pipeline.core.data_contract import RATED_CALLS_WITH_RATING_FACTS, WATCH_DIR
 from pipeline.core.dates import Month, parse_date
 from pipeline.core.errors import BillingError, InputError, ProblemFound
+from pipeline.core.language import language, say
 from pipeline.core.progress import checkpoint, stage
 from pipeline.explain import explain_text
 from pipeline.exports.correction import write_correction
@@ -85,7 +86,12 @@ class AuditResult:
 def _month_and_reference(month_text: str, data: Path, rates: Path) -> tuple[Month, Any]:
     month = Month.parse(month_text)
     if not data.is_dir():
-        raise InputError(f"data folder {str(data)!r} does not exist or is not a folder")
+        raise InputError(
+            say(
+                f"le dossier de données {str(data)!r} n'existe pas ou n'est pas un dossier",
+                f"data folder {str(data)!r} does not exist or is not a folder",
+            )
+        )
     with stage("reference"):
         return month, load_reference(data, rates)
 
@@ -100,13 +106,19 @@ def _stop_on_broken_documents(einvoices: DocumentsResult) -> list[str]:
     (exit 1), naming the document and the rule; return the warnings (one line each)."""
     if einvoices.findings:
         lines = [
-            f"{number}: {finding}"
+            f"{number}{say(' : ', ': ')}{finding}"
             for number, findings in sorted(einvoices.findings.items())
             for finding in findings[:5]
         ]
+        count = len(einvoices.findings)
         raise ProblemFound(
-            f"{len(einvoices.findings)} e-invoice(s) break the Factur-X XSD or the EN 16931 / "
-            "BR-FR rules; nothing was published:\n" + "\n".join(lines[:20])
+            say(
+                f"{count} facture(s) électronique(s) enfreignent le XSD Factur-X ou les règles "
+                "EN 16931 / BR-FR ; rien n'a été publié :\n",
+                f"{count} e-invoice(s) break the Factur-X XSD or the EN 16931 / BR-FR rules; "
+                "nothing was published:\n",
+            )
+            + "\n".join(lines[:20])
         )
     return einvoices.warnings
 
@@ -189,8 +201,13 @@ def bill_month(
                     shutil.rmtree(staging, ignore_errors=True)
                 if differences:
                     raise ProblemFound(
-                        f"{month} is already issued and the recomputation differs; nothing was "
-                        "rewritten (R64):\n" + "\n".join(differences)
+                        say(
+                            f"{month} est déjà émis et le recalcul diffère ; rien n'a été "
+                            "réécrit (R64) :\n",
+                            f"{month} is already issued and the recomputation differs; nothing "
+                            "was rewritten (R64):\n",
+                        )
+                        + "\n".join(differences)
                     )
                 result.status = "identical"
                 return result
@@ -204,11 +221,18 @@ def _refuse_skipped_usage(data: Path, month: Month) -> None:
     never be billable afterwards (months are issued in order, R60)."""
     earlier = months_with_usage(data, str(month))
     if earlier:
+        folder, months = data / "cdrs" / earlier[0], " ".join([*earlier, str(month)])
         raise InputError(
-            f"the ledger is empty and {earlier[0]} has CDR files in {data / 'cdrs' / earlier[0]} "
-            f"that were never billed: bill it first (make bill MONTH={earlier[0]}, or "
-            f'MONTH="{" ".join([*earlier, str(month)])}"); to start the ledger at {month} on '
-            "purpose (a provider migrating mid-year), bill it with --start-ledger"
+            say(
+                f"le registre est vide et {earlier[0]} a des fichiers CDR dans {folder} jamais "
+                f'facturés : facturez-le d\'abord (make bill MONTH={earlier[0]}, ou MONTH="{months}") ; '
+                f"pour commencer le registre à {month} volontairement (un opérateur qui migre en "
+                "cours d'année), facturez-le avec --start-ledger",
+                f"the ledger is empty and {earlier[0]} has CDR files in {folder} that were never "
+                f'billed: bill it first (make bill MONTH={earlier[0]}, or MONTH="{months}"); to '
+                f"start the ledger at {month} on purpose (a provider migrating mid-year), bill it "
+                "with --start-ledger",
+            )
         )
 
 
@@ -230,9 +254,14 @@ def audit_month(
     month = Month.parse(month_text)
     folder = out / str(month)
     if not store.is_issued(out, month):
+        manifest_path = folder / "manifest.json"
         raise InputError(
-            f"{month} is not an issued month under {out} (no {folder / 'manifest.json'}): "
-            "nothing to audit"
+            say(
+                f"{month} n'est pas un mois émis sous {out} (pas de {manifest_path}) : rien à "
+                "auditer",
+                f"{month} is not an issued month under {out} (no {manifest_path}): nothing to "
+                "audit",
+            )
         )
     if gates is not None:
         gates.preload()
@@ -279,8 +308,9 @@ def audit_month(
 
             more_notes, more = _rerun(correction, record, data, rates, month, correction_again)
             label = correction.relative_to(folder).as_posix()
-            notes += [f"{label}: {n}" for n in more_notes]
-            problems += [f"{label}: {p}" for p in more]
+            colon = say(" : ", ": ")
+            notes += [f"{label}{colon}{n}" for n in more_notes]
+            problems += [f"{label}{colon}{p}" for p in more]
     notes += _library_notes(issued.get("libraries"))
     result = AuditResult(
         month,
@@ -292,8 +322,12 @@ def audit_month(
     )
     if problems:
         raise ProblemFound(
-            f"{month}: the re-run from the archived inputs differs from what was issued "
-            f"(issued with {result.issued_code}, re-run with {result.current_code}):\n"
+            say(
+                f"{month} : le recalcul depuis les entrées archivées diffère de ce qui a été "
+                f"émis (émis avec {result.issued_code}, recalculé avec {result.current_code}) :\n",
+                f"{month}: the re-run from the archived inputs differs from what was issued "
+                f"(issued with {result.issued_code}, re-run with {result.current_code}):\n",
+            )
             + "\n".join(notes + problems)
         )
     return result
@@ -313,7 +347,7 @@ def _parse_date(text: str | None) -> date:
     try:
         return parse_date(text)
     except ValueError as exc:
-        raise InputError(f"--date: {exc}") from exc
+        raise InputError(f"--date{say(' : ', ': ')}{exc}") from exc
 
 
 def correct_month(
@@ -340,8 +374,12 @@ def correct_month(
         verified = store.verify(out)
         if not store.is_issued(out, month):
             raise InputError(
-                f"{month} is not an issued month under {out}: only an issued month can be "
-                f"corrected (bill it with `make bill MONTH={month}`); nothing was written"
+                say(
+                    f"{month} n'est pas un mois émis sous {out} : seul un mois émis peut être "
+                    f"corrigé (facturez-le avec `make bill MONTH={month}`) ; rien n'a été écrit",
+                    f"{month} is not an issued month under {out}: only an issued month can be "
+                    f"corrected (bill it with `make bill MONTH={month}`); nothing was written",
+                )
             )
         snapshot = read_snapshot(out)
         number = len(snapshot.corrections(month)) + 1
@@ -365,7 +403,7 @@ def correct_month(
             staging = store.staging_dir(out, month)
             try:
                 lines += [
-                    f"warning: {w}"
+                    f"{say('attention : ', 'warning: ')}{w}"
                     for w in write_issued_correction(
                         staging, correction, data, rates, check_rules=_rules(gates)
                     )
@@ -415,9 +453,18 @@ def write_issued_correction(
 
 def describe_correction(correction: CorrectionDocuments) -> list[str]:
     """Per customer, the lines that change and the document that corrects them (R66)."""
-    head = f"{correction.month}: correction {correction.number:02d} dated {correction.issued_on}"
+    head = say(
+        f"{correction.month} : correction {correction.number:02d} datée du {correction.issued_on}",
+        f"{correction.month}: correction {correction.number:02d} dated {correction.issued_on}",
+    )
     if not correction.changes:
-        return [f"{head}: nothing to correct (the recomputed lines equal what was issued)"]
+        return [
+            head
+            + say(
+                " : rien à corriger (les lignes recalculées sont celles émises)",
+                ": nothing to correct (the recomputed lines equal what was issued)",
+            )
+        ]
     out = [head]
     documents = {d.customer_id: d for d in [*correction.invoices, *correction.credit_notes]}
     previous = None
@@ -427,8 +474,12 @@ def describe_correction(correction: CorrectionDocuments) -> list[str]:
         previous = c.customer_id
         label = " ".join(p for p in (c.kind, c.reference, c.zone, c.reason) if p)
         out.append(
-            f"customer {c.customer_id}: {label}: issued {c.issued}, recomputed {c.recomputed}, "
-            f"difference {c.difference:+}"
+            say(
+                f"client {c.customer_id} : {label} : émis {c.issued}, recalculé {c.recomputed}, "
+                f"différence {c.difference:+}",
+                f"customer {c.customer_id}: {label}: issued {c.issued}, recomputed "
+                f"{c.recomputed}, difference {c.difference:+}",
+            )
         )
     out.append(_document_text(documents.get(previous)))
     return out
@@ -436,21 +487,28 @@ def describe_correction(correction: CorrectionDocuments) -> list[str]:
 
 def _document_text(document: Any) -> str:
     if document is None:
-        return "  -> the differences add up to 0.00: no document (R66)"
-    if isinstance(document, Invoice):
-        return (
-            f"  -> supplementary invoice {document.invoice_number}: {document.total_ht} HT, "
-            f"{document.total_vat} VAT, {document.total_ttc} TTC, due {document.due_date}"
-            + (
-                f" (completes {document.original_invoice_number})"
-                if document.original_invoice_number
-                else ""
-            )
+        return say(
+            "  -> les différences s'annulent (0.00) : aucun document (R66)",
+            "  -> the differences add up to 0.00: no document (R66)",
         )
-    return (
+    if isinstance(document, Invoice):
+        d = document
+        completes = d.original_invoice_number
+        return say(
+            f"  -> facture complémentaire {d.invoice_number} : {d.total_ht} HT, {d.total_vat} "
+            f"TVA, {d.total_ttc} TTC, échéance {d.due_date}"
+            + (f" (complète {completes})" if completes else ""),
+            f"  -> supplementary invoice {d.invoice_number}: {d.total_ht} HT, {d.total_vat} VAT, "
+            f"{d.total_ttc} TTC, due {d.due_date}"
+            + (f" (completes {completes})" if completes else ""),
+        )
+    return say(
+        f"  -> avoir {document.credit_note_number} : {document.amount_ht} HT, "
+        f"{document.amount_vat} TVA, {document.amount_ttc} TTC "
+        f"(sur {document.original_invoice_number})",
         f"  -> credit note {document.credit_note_number}: {document.amount_ht} HT, "
         f"{document.amount_vat} VAT, {document.amount_ttc} TTC "
-        f"(on {document.original_invoice_number})"
+        f"(on {document.original_invoice_number})",
     )
 
 
@@ -488,7 +546,7 @@ def _rerun(
             fresh.mkdir()
             again(ref, tmp_data, tmp_rates, scratch, fresh)
         except BillingError as exc:
-            problems.append(f"the re-run stopped: {exc}")
+            problems.append(say(f"le recalcul s'est arrêté : {exc}", f"the re-run stopped: {exc}"))
         else:
             problems += compare_months(folder, fresh)
             notes += presentation_notes(folder, fresh)
@@ -499,20 +557,32 @@ def _library_notes(issued: dict[str, str] | None) -> list[str]:
     """What an auditor must know: the libraries that shape the output have other versions
     than the ones the month was issued with."""
     if issued is None:
-        return ["the month's manifest records no library versions (issued before they were)"]
+        return [
+            say(
+                "le manifeste du mois ne relève aucune version de bibliothèque (émis avant "
+                "qu'elles le soient)",
+                "the month's manifest records no library versions (issued before they were)",
+            )
+        ]
     current = manifest.library_versions()
+    missing = say("non installée", "not installed")
     return [
-        f"{name} {issued[name]} when issued, {current.get(name, 'not installed')} now"
+        say(
+            f"{name} {issued[name]} à l'émission, {current.get(name, missing)} maintenant",
+            f"{name} {issued[name]} when issued, {current.get(name, missing)} now",
+        )
         for name in sorted(issued)
         if issued[name] != current.get(name)
     ]
 
 
 def explain_call(
-    month_text: str, cdr_id: str, data: Path, out: Path, rates: Path, lang: str = "en"
+    month_text: str, cdr_id: str, data: Path, out: Path, rates: Path, lang: str | None = None
 ) -> str:
-    """The explanation of one call, in English or French: from the issued month's own files,
-    or, for a month not issued yet, from its computation (nothing is written)."""
+    """The explanation of one call, in French or English (default: the language of every
+    message): from the issued month's own files, or, for a month not issued yet, from its
+    computation (nothing is written)."""
+    lang = lang or language()
     month = Month.parse(month_text)
     if store.is_issued(out, month):
         folder = out / str(month)
@@ -598,11 +668,13 @@ def _facts_from_archive(
     for row in rated:
         fresh = by_row.get((row["source_file"], row["row_number"]))
         if fresh is None:
-            notes.append(differs.format(fields="no rated row", month=month))
+            fields = "aucune ligne valorisée" if lang == "fr" else "no rated row"
+            notes.append(differs.format(fields=fields, month=month))
             rows.append(row)
             continue
+        issued = "émis" if lang == "fr" else "issued"
         changed = [
-            f"{k} {fresh.get(k)!r} (issued {v!r})" for k, v in row.items() if fresh.get(k) != v
+            f"{k} {fresh.get(k)!r} ({issued} {v!r})" for k, v in row.items() if fresh.get(k) != v
         ]
         if changed:
             notes.append(differs.format(fields=", ".join(changed), month=month))
@@ -639,9 +711,14 @@ def watch_day(date_text: str, data: Path, out: Path, rates: Path) -> WatchResult
     try:
         day = parse_date(date_text)
     except ValueError as exc:
-        raise InputError(f"--date: {exc}") from exc
+        raise InputError(f"--date{say(' : ', ': ')}{exc}") from exc
     if not data.is_dir():
-        raise InputError(f"data folder {str(data)!r} does not exist or is not a folder")
+        raise InputError(
+            say(
+                f"le dossier de données {str(data)!r} n'existe pas ou n'est pas un dossier",
+                f"data folder {str(data)!r} does not exist or is not a folder",
+            )
+        )
     month = Month.of(day)
     with stage("reference"):
         ref = load_reference(data, rates)

@@ -17,6 +17,28 @@ from click.testing import CliRunner
 
 from pipeline.cli import main
 from pipeline.core import data_contract as contract
+from pipeline.core import language
+
+# Messages are French by default (issue 26): the suite does not depend on the caller's
+# BILLING_LANG; a test of English messages asks for it (the `english` fixture).
+os.environ.pop(language.ENV, None)
+
+
+@pytest.fixture(autouse=True)
+def _default_language(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test starts in the default language, French: no BILLING_LANG, no language left
+    chosen by an earlier test's `billing --lang`."""
+    monkeypatch.delenv(language.ENV, raising=False)
+    monkeypatch.setattr(language, "_chosen", None)
+
+
+@pytest.fixture
+def english(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Messages in English (BILLING_LANG=en), for a module whose tests assert English words:
+    `pytestmark = pytest.mark.usefixtures("english")`."""
+    monkeypatch.setenv(language.ENV, "en")
+    monkeypatch.setattr(language, "_chosen", None)
+
 
 # Progress lines (pipeline.core.progress) would mix with the output the tests read; the test
 # of the progress lines turns them on for itself.

@@ -24,6 +24,9 @@ OCTOBER = calls(
     "s2,sip-2,out,0145000000,0612345678,2026-10-04T10:17:00+02:00,125,",
 )
 
+# messages asserted in English (issue 26: French is the default, BILLING_LANG=en here)
+pytestmark = pytest.mark.usefixtures("english")
+
 
 def two_months(ws: Workspace) -> None:
     ws.cdrs("2026-09", SEPTEMBER)

@@ -352,7 +352,7 @@ def test_r34_damaged_return_priced_on_the_day_of_the_return():
 
 
 def test_r34_no_catalogue_price_stops_the_run():
-    with pytest.raises(InputError, match="no catalogue price"):
+    with pytest.raises(InputError, match="n'a pas de prix catalogue"):
         catalogue_price(catalogue(None), "PHONE_C", D("2020-01-01"), D("2020-01-01"))
 
 

@@ -19,6 +19,9 @@ from click.testing import CliRunner
 from pipeline.cli import main
 from tests.conftest import CDR_HEADER, Workspace, write_rows
 
+# messages asserted in English (issue 26: French is the default, BILLING_LANG=en here)
+pytestmark = pytest.mark.usefixtures("english")
+
 OCT = "2026-10"
 D = "2026-11-20"
 

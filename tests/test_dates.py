@@ -9,6 +9,9 @@ import pytest
 from pipeline.core.dates import Month, add_months
 from pipeline.core.errors import InputError
 
+# messages asserted in English (issue 26: French is the default, BILLING_LANG=en here)
+pytestmark = pytest.mark.usefixtures("english")
+
 
 @pytest.mark.parametrize(
     "month, minutes",

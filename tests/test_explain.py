@@ -6,10 +6,14 @@ from __future__ import annotations
 import json
 
 import duckdb
+import pytest
 
 from pipeline.core.data_contract import RATED_CALLS
 from pipeline.ledger.archive import blob_path
 from tests.scenarios import UK_MOBILE, call, calls
+
+# messages asserted in English (issue 26: French is the default, BILLING_LANG=en here)
+pytestmark = pytest.mark.usefixtures("english")
 
 OCT = "2026-10"
 

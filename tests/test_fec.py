@@ -18,6 +18,9 @@ from pipeline.ledger.snapshot import read_snapshot
 from tests.conftest import Workspace
 from tests.scenarios import C2_MOBILE, UK_MOBILE, calls, fields
 
+# messages asserted in English (issue 26: French is the default, BILLING_LANG=en here)
+pytestmark = pytest.mark.usefixtures("english")
+
 SIREN = "732829320"  # provider.toml of tests/conftest.py
 
 

@@ -69,8 +69,8 @@ def test_an_empty_ledger_refuses_a_month_after_one_with_cdrs_and_names_it(ws):
     ws.cdrs(OCT, [])
     result = ws.bill(OCT)
     assert result.exit_code == 2
-    assert "the ledger is empty and 2026-09 has CDR files" in result.output
-    assert 'make bill MONTH=2026-09, or MONTH="2026-09 2026-10"' in result.output
+    assert "le registre est vide et 2026-09 a des fichiers CDR" in result.output
+    assert 'make bill MONTH=2026-09, ou MONTH="2026-09 2026-10"' in result.output
     assert not (ws.out / OCT).exists()
     started = CliRunner().invoke(
         main,
@@ -102,7 +102,7 @@ def test_progress_in_a_log_is_one_line_per_phase_in_words_a_finance_user_knows(w
         "Empreintes des fichiers émis...",
     ]
     assert not any("rat_" in ln or "stg_" in ln for ln in lines)  # no model names
-    assert lines[-1].startswith(f"{OCT}: issued")
+    assert lines[-1].startswith(f"{OCT} : ") and "facture(s) émise(s)" in lines[-1]
 
 
 def test_explain_in_french_keeps_the_codes_and_rule_ids(ws):
@@ -124,9 +124,11 @@ def test_explain_in_french_keeps_the_codes_and_rule_ids(ws):
     assert "montant : 0.0000 + 0.0450 x 61 / 60 = 0.04575 -> 0.0458 EUR" in french.output
     english = CliRunner().invoke(main, [*args, "--lang", "en"])
     assert "reason: NO_PLAN - no unlimited plan" in english.output
-    # the default follows the locale
-    assert "motif : NO_PLAN" in CliRunner(env={"LC_ALL": "fr_FR.UTF-8"}).invoke(main, args).output
-    assert "reason: NO_PLAN" in CliRunner(env={"LC_ALL": "C.UTF-8"}).invoke(main, args).output
+    # the default is French whatever the locale (issue 26); BILLING_LANG=en gives English
+    c_locale = CliRunner(env={"LC_ALL": "C.UTF-8", "LANG": "C.UTF-8"})
+    assert "motif : NO_PLAN" in c_locale.invoke(main, args).output
+    english = CliRunner(env={"BILLING_LANG": "en"}).invoke(main, args).output
+    assert "reason: NO_PLAN" in english
 
 
 @pytest.mark.parametrize(

@@ -51,7 +51,7 @@ def test_bill_writes_every_contract_file(billed):
 def test_bad_month_exits_2_and_writes_nothing(ws, month):
     result = ws.bill(month)
     assert result.exit_code == 2
-    assert "month must be YYYY-MM" in result.output
+    assert "erreur : le mois s'écrit AAAA-MM" in result.output
     assert not ws.out.exists()
 
 
@@ -59,7 +59,7 @@ def test_missing_data_folder_exits_2(ws):
     shutil.rmtree(ws.data)
     result = ws.bill("2026-10")
     assert result.exit_code == 2
-    assert "does not exist" in result.output
+    assert "n'existe pas ou n'est pas un dossier" in result.output
     assert not ws.out.exists()
 
 
@@ -69,7 +69,7 @@ def test_r42_duplicate_customer_id_names_file_and_row(ws):
     result = ws.bill("2026-10")
     assert result.exit_code == 2
     # the file's own lines (issue 17): the header is line 1, C1 is on line 2, its copy on line 4
-    assert "customers.csv line 4: duplicate customer_id C1 (first at line 2)" in result.output
+    assert "customers.csv, ligne 4 : customer_id C1 en double (déjà à la ligne 2)" in result.output
     assert len(result.output.strip().splitlines()) == 1
     assert not ws.out.exists()
 
@@ -81,7 +81,9 @@ def test_r42_unknown_customer_in_subscription(ws):
     )
     result = ws.bill("2026-10")
     assert result.exit_code == 2
-    assert "subscriptions.csv line 3: customer_id 'C404' is not a known customer" in result.output
+    assert (
+        "subscriptions.csv, ligne 3 : customer_id 'C404' n'est pas un client connu" in result.output
+    )
 
 
 def test_r42_negative_tariff(ws):
@@ -93,7 +95,7 @@ def test_r42_negative_tariff(ws):
     )
     result = ws.bill("2026-10")
     assert result.exit_code == 2
-    assert "tariffs.csv line 11: price_per_min_eur must not be negative" in result.output
+    assert "tariffs.csv, ligne 11 : price_per_min_eur ne doit pas être négatif" in result.output
 
 
 def test_missing_cdr_month_folder_exits_2(ws):

@@ -19,6 +19,9 @@ from pipeline.core.progress import PAUSE_ENV
 from tests.conftest import Workspace, write_rows
 from tests.scenarios import call
 
+# messages asserted in English (issue 26: French is the default, BILLING_LANG=en here)
+pytestmark = pytest.mark.usefixtures("english")
+
 # C1 calls a premium number: 61 s at FR_PREMIUM (0.12 + 0.34/min, 60 s steps) = 0.80
 PREMIUM_CALL = call("p1,sip-1,out,0145000000,0891234567,2026-10-03T09:15:00+02:00,61,D1")
 

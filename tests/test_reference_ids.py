@@ -9,6 +9,9 @@ import pytest
 from pipeline.core import data_contract as contract
 from tests.conftest import PROVIDER, header, write_rows
 
+# messages asserted in English (issue 26: French is the default, BILLING_LANG=en here)
+pytestmark = pytest.mark.usefixtures("english")
+
 
 def set_customer(ws, row: list[str]) -> None:
     write_rows(

@@ -331,7 +331,7 @@ def test_r40_a_file_that_is_not_utf8_stops_naming_its_line(ws):
         rate(ws, OCT)
     except InputError as error:
         assert str(error).endswith(
-            "a.csv: cannot read the file: line 3 is not UTF-8 text (byte 0xe9)"
+            "a.csv : fichier illisible : la ligne 3 n'est pas du texte UTF-8 (octet 0xe9)"
         )
     else:
         raise AssertionError("a file that is not UTF-8 was read")

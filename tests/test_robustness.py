@@ -11,10 +11,14 @@ import json
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import main
 from tests.conftest import CDR_HEADER, Workspace
+
+# messages asserted in English (issue 26: French is the default, BILLING_LANG=en here)
+pytestmark = pytest.mark.usefixtures("english")
 
 OCT = "2026-10"
 

@@ -26,6 +26,9 @@ from pipeline.validation import gates as validation
 from tests.conftest import Workspace, rate
 from tests.test_validation import MONTH, FaultyGates, calls, snapshot
 
+# messages asserted in English (issue 26: French is the default, BILLING_LANG=en here)
+pytestmark = pytest.mark.usefixtures("english")
+
 PREVIOUS = "2026-09"
 FILE = f"cdrs/{MONTH}/cdrs.csv"
 

@@ -283,15 +283,17 @@ def test_r26_bad_watch_threshold_exit_2(wsw):
     )
     result = watch(wsw)
     assert result.exit_code == 2
-    assert "provider.toml: [watch] watch_night_calls = -1: expected a whole number" in result.output
+    assert (
+        "provider.toml : [watch] watch_night_calls = -1 : attendu un nombre entier" in result.output
+    )
     assert not (wsw.out / "watch").exists()
 
 
 @pytest.mark.parametrize(
     ("row", "problem"),
     [
-        (["S112", "urgences", "x"], "line 3: prefix 'S112': expected E.164 digits"),
-        (["882", "again", "x"], "line 3: duplicate prefix 882 (first at line 2)"),
+        (["S112", "urgences", "x"], ", ligne 3 : préfixe 'S112' : chiffres E.164 attendus"),
+        (["882", "again", "x"], ", ligne 3 : prefix 882 en double (déjà à la ligne 2)"),
     ],
 )
 def test_r26_bad_high_risk_prefix_exit_2(wsw, row, problem):
@@ -299,7 +301,7 @@ def test_r26_bad_high_risk_prefix_exit_2(wsw, row, problem):
     write_rows(wsw.rates / contract.HIGH_RISK_PREFIXES.name, [*HIGH_RISK, row])
     result = watch(wsw)
     assert result.exit_code == 2
-    assert f"high_risk_prefixes.csv {problem}" in result.output
+    assert f"high_risk_prefixes.csv{problem}" in result.output
 
 
 # --- R27: nothing issued is touched, an alert never changes an amount ------------------------

@@ -12,6 +12,7 @@ from typing import Any
 
 from pipeline.core.dates import Month, add_months
 from pipeline.core.errors import InputError
+from pipeline.core.language import say
 from pipeline.core.money import CENT, round_line
 
 RETURN_DAYS = 30  # R34: equipment must come back within 30 days after the rental ends
@@ -153,7 +154,12 @@ def catalogue_price(catalogue: list[dict[str, Any]], model: str, day: date, star
             if v["valid_from"] <= when and (v["valid_to"] is None or when <= v["valid_to"]):
                 return v["sale_price_eur"]
     raise InputError(
-        f"equipment model {model} has no catalogue price on {day} nor at rental start {start} (R34)",
+        say(
+            f"le modèle d'équipement {model} n'a pas de prix catalogue le {day} ni au début de "
+            f"la location le {start} (R34)",
+            f"equipment model {model} has no catalogue price on {day} nor at rental start "
+            f"{start} (R34)",
+        ),
         file="equipment.csv",
     )
 

@@ -46,6 +46,7 @@ from pipeline.billing.ledger_snapshot import LedgerSnapshot, Position
 from pipeline.billing.month_documents import CreditNote, Invoice, MonthDocuments
 from pipeline.core.dates import Month
 from pipeline.core.errors import InputError
+from pipeline.core.language import say
 from pipeline.core.money import round_line
 
 LINE_KEY = ("kind", "reference", "zone", "reason")  # R65: how lines are matched
@@ -274,10 +275,16 @@ def check_date(snapshot: LedgerSnapshot, issued_on: date) -> None:
         latest = snapshot.latest_date(s)
         if latest is not None and issued_on < latest:
             kind = "invoice" if s == "F" else "credit note"
+            kind_fr = "de la dernière facture émise" if s == "F" else "du dernier avoir émis"
             raise InputError(
-                f"--date {issued_on} is before the latest {kind} already issued "
-                f"({latest}): a correction is dated on or after it, so that the {s} numbers "
-                "stay in date order (R67); nothing was written"
+                say(
+                    f"--date {issued_on} est antérieure à la date {kind_fr} "
+                    f"({latest}) : une correction est datée de ce jour ou après, pour que les "
+                    f"numéros {s} restent dans l'ordre des dates (R67) ; rien n'a été écrit",
+                    f"--date {issued_on} is before the latest {kind} already issued "
+                    f"({latest}): a correction is dated on or after it, so that the {s} numbers "
+                    "stay in date order (R67); nothing was written",
+                )
             )
 
 

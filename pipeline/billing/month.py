@@ -30,6 +30,7 @@ from pipeline.core.data_contract import RATED_CALLS_FILE
 from pipeline.core.dates import Month
 from pipeline.core.db import connect
 from pipeline.core.errors import ProblemFound
+from pipeline.core.language import say
 from pipeline.core.progress import checkpoint, stage
 from pipeline.inputs.reference import Reference, register
 from pipeline.rating.models import rate_month
@@ -94,16 +95,23 @@ def check_rejects(
     for reason in rejects.column("reason").to_pylist():
         if reason != "DUPLICATE":
             reasons[reason] = reasons.get(reason, 0) + 1
+    of = say("sur", "of")
     by_file = ", ".join(
-        f"{r['source_file']} {r['rejected']} of {r['rows_read']}"
+        f"{r['source_file']} {r['rejected']} {of} {r['rows_read']}"
         for r in reconciliation
         if r["rejected"]
     )
     counts = ", ".join(f"{k} {v}" for k, v in sorted(reasons.items(), key=lambda kv: -kv[1]))
     raise ProblemFound(
-        f"{inputs.month}: {rejected} of {read} CDR rows rejected ({counts}; {by_file}), over "
-        f"max_rejected_pct = {limit} of provider.toml: nothing was issued; check the files, "
-        "or bill with --accept-rejects to issue the month with these rejects"
+        say(
+            f"{inputs.month} : {rejected} lignes de CDR rejetées sur {read} ({counts} ; "
+            f"{by_file}), au-delà de max_rejected_pct = {limit} de provider.toml : rien n'a été "
+            "émis ; vérifiez les fichiers, ou facturez avec --accept-rejects pour émettre le "
+            "mois avec ces rejets",
+            f"{inputs.month}: {rejected} of {read} CDR rows rejected ({counts}; {by_file}), over "
+            f"max_rejected_pct = {limit} of provider.toml: nothing was issued; check the files, "
+            "or bill with --accept-rejects to issue the month with these rejects",
+        )
     )
 
 
@@ -154,8 +162,12 @@ def compute_month(
         ]
         unbalanced = [r["source_file"] for r in reconciliation if not r["balanced"]]
         if unbalanced:
+            files = ", ".join(unbalanced)
             raise ProblemFound(
-                f"CDR reconciliation does not balance for {', '.join(unbalanced)} (R40)"
+                say(
+                    f"le rapprochement des CDR ne s'équilibre pas pour {files} (R40)",
+                    f"CDR reconciliation does not balance for {files} (R40)",
+                )
             )
         rejects = _table(con, contract.REJECTS.names, "rejects order by source_file, row_number")
         check_rejects(inputs, reconciliation, rejects)

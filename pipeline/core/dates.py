@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from pipeline.core.errors import InputError
+from pipeline.core.language import say
 
 PARIS = ZoneInfo("Europe/Paris")
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
@@ -29,7 +30,12 @@ class Month:
         """'2026-10' -> Month(2026, 10); anything else is a usage error (exit 2)."""
         m = _MONTH_RE.match(text or "")
         if not m or not 1 <= int(m.group(2)) <= 12 or int(m.group(1)) < 1900:
-            raise InputError(f"month must be YYYY-MM with a month from 01 to 12, got {text!r}")
+            raise InputError(
+                say(
+                    f"le mois s'écrit AAAA-MM avec un mois de 01 à 12, lu {text!r}",
+                    f"month must be YYYY-MM with a month from 01 to 12, got {text!r}",
+                )
+            )
         return cls(int(m.group(1)), int(m.group(2)))
 
     @classmethod
@@ -83,5 +89,12 @@ def add_months(day: date, months: int) -> date:
 def parse_date(text: str) -> date:
     """Strict YYYY-MM-DD; raise ValueError otherwise."""
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-        raise ValueError(f"not a date YYYY-MM-DD: {text!r}")
-    return date.fromisoformat(text)
+        raise ValueError(
+            say(f"date AAAA-MM-JJ attendue, lu {text!r}", f"not a date YYYY-MM-DD: {text!r}")
+        )
+    try:
+        return date.fromisoformat(text)
+    except ValueError:  # Python's own words ("month must be in 1..12") said in ours
+        raise ValueError(
+            say(f"date inexistante : {text!r}", f"not a day of the calendar: {text!r}")
+        ) from None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pipeline.core.language import say
+
 
 class BillingError(Exception):
     """Base class: a failure with a one-line message for the user."""
@@ -23,15 +25,17 @@ class InputError(BillingError):
         row: int | None = None,
     ):
         """`line`: the file's own line number (the header is line 1, as a text editor or a
-        spreadsheet shows it); `row`: a row of a parquet file (it has no lines), 1-based."""
+        spreadsheet shows it); `row`: a row of a parquet file (it has no lines), 1-based.
+        Said in the language of messages: "customers.csv line 4: ..." or
+        "customers.csv, ligne 4 : ..." (pipeline.core.language)."""
         where = ""
         if file is not None:
             where = file
             if line is not None:
-                where += f" line {line}"
+                where += say(f", ligne {line}", f" line {line}")
             elif row is not None:
-                where += f" row {row}"
-            where += ": "
+                where += say(f", enregistrement {row}", f" row {row}")
+            where += say(" : ", ": ")
         super().__init__(where + message)
         self.file = file
         self.line = line

@@ -91,6 +91,7 @@ PHASES = {
     "outputs": "Écriture des fichiers du mois",
     "exports": "Écriture des fichiers du mois",
     "documents": "Factures électroniques (Factur-X)",
+    "watch": "Veille fraude : appels du jour",
 }
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipeline.core.language import say
 from pipeline.exports.einvoice.check import Checker
 from pipeline.exports.einvoice.cii import to_xml
 from pipeline.exports.einvoice.pdf import Renderer
@@ -103,11 +104,18 @@ def write_documents(
         result.names.append(f"{DOCUMENTS_DIR}/{number}.pdf")
         missing = [f for f in rules if f.startswith(MISSING_ADDRESS)]
         if missing or not record.bg7_buyer.endpoint_id:
+            buyer = record.bg7_buyer.identifier
             result.warnings.append(
-                f"e-invoice {number}: customer {record.bg7_buyer.identifier} has no electronic address "
-                "(no SIREN, no VAT number): add electronic_address (SCHEME:ID, e.g. "
-                "EM:compta@example.com) to customers.csv to send it through a platform "
-                f"({MISSING_ADDRESS})"
+                say(
+                    f"facture électronique {number} : le client {buyer} n'a pas d'adresse "
+                    "électronique (ni SIREN, ni numéro de TVA) : ajoutez electronic_address "
+                    "(SCHEMA:ID, par ex. EM:compta@example.com) à customers.csv pour l'envoyer "
+                    f"par une plateforme ({MISSING_ADDRESS})",
+                    f"e-invoice {number}: customer {buyer} has no electronic address (no SIREN, "
+                    "no VAT number): add electronic_address (SCHEME:ID, e.g. "
+                    "EM:compta@example.com) to customers.csv to send it through a platform "
+                    f"({MISSING_ADDRESS})",
+                )
             )
         broken = xsd + [f for f in rules if not f.startswith(MISSING_ADDRESS)]
         if broken:

@@ -24,6 +24,7 @@ import duckdb
 from pipeline.core import data_contract as contract
 from pipeline.core.db import sql_literal
 from pipeline.core.errors import InputError
+from pipeline.core.language import say
 
 CDR_COLUMNS = contract.CDRS.names
 REGISTRATION_COLUMNS = contract.REGISTRATIONS.names
@@ -47,14 +48,27 @@ def first_line(exc: BaseException) -> str:
     return text if len(text) <= 300 else text[:297] + "..."
 
 
+def _unreadable(why: object) -> str:
+    """'cannot read the file: ...', the reader's own words (a library's, in English) after it."""
+    return say(f"fichier illisible : {why}", f"cannot read the file: {why}")
+
+
+def _not_parquet(why: object) -> str:
+    return say(f"fichier parquet illisible : {why}", f"not a readable parquet file: {why}")
+
+
 def month_files(data: Path, folder: str, month: str, required: bool) -> list[Path]:
     """Files of data/<folder>/<month>/ in name order (R41: files taken in name order)."""
     directory = data / folder / month
     if not directory.is_dir():
         if required:
             raise InputError(
-                f"no folder {folder}/{month}/ in the data folder: put the month's files there "
-                "(an empty folder means a month without usage)",
+                say(
+                    f"pas de dossier {folder}/{month}/ dans le dossier de données : déposez-y "
+                    "les fichiers du mois (un dossier vide signifie un mois sans consommation)",
+                    f"no folder {folder}/{month}/ in the data folder: put the month's files "
+                    "there (an empty folder means a month without usage)",
+                ),
                 file=str(data),
             )
         return []
@@ -64,7 +78,11 @@ def month_files(data: Path, folder: str, month: str, required: bool) -> list[Pat
             continue
         if not path.name.endswith(SUFFIXES):
             raise InputError(
-                f"not a {folder} file (expected .csv, .csv.gz or .parquet)", file=str(path)
+                say(
+                    f"pas un fichier {folder} (.csv, .csv.gz ou .parquet attendu)",
+                    f"not a {folder} file (expected .csv, .csv.gz or .parquet)",
+                ),
+                file=str(path),
             )
         files.append(path)
     return files
@@ -91,14 +109,17 @@ def _header(path: Path) -> list[str]:
         with opener(path, "rt", encoding="utf-8", newline="") as handle:
             line = handle.readline()
     except (OSError, UnicodeDecodeError, EOFError) as exc:
-        raise InputError(f"cannot read the file: {exc}", file=str(path)) from exc
+        raise InputError(_unreadable(exc), file=str(path)) from exc
     return [h.strip().lstrip("\ufeff") for h in next(csv.reader([line]), [])]
 
 
 def _positions(path: Path, header: list[str], columns: tuple[str, ...]) -> list[int]:
     missing = [c for c in columns if c not in header]
     if missing:
-        raise InputError(f"missing column(s): {', '.join(missing)}", file=str(path))
+        names = ", ".join(missing)
+        raise InputError(
+            say(f"colonne(s) absente(s) : {names}", f"missing column(s): {names}"), file=str(path)
+        )
     return [header.index(c) for c in columns]
 
 
@@ -125,9 +146,14 @@ def scan_text(path: Path) -> bool:
                     if not chunk.isascii() or decoder.getstate()[0]:
                         decoder.decode(chunk)
                 except UnicodeDecodeError as exc:
+                    line, byte = _line_at(path, offset + exc.start), chunk[exc.start]
                     raise InputError(
-                        f"cannot read the file: line {_line_at(path, offset + exc.start)} is "
-                        f"not UTF-8 text (byte 0x{chunk[exc.start]:02x})",
+                        say(
+                            f"fichier illisible : la ligne {line} n'est pas du texte UTF-8 "
+                            f"(octet 0x{byte:02x})",
+                            f"cannot read the file: line {line} is not UTF-8 text "
+                            f"(byte 0x{byte:02x})",
+                        ),
                         file=str(path),
                     ) from exc
                 # counted only where a chunk has a CR (an LF file is looked at by memchr);
@@ -146,10 +172,14 @@ def scan_text(path: Path) -> bool:
             decoder.decode(b"", final=True)
     except UnicodeDecodeError as exc:
         raise InputError(
-            "cannot read the file: it ends inside a UTF-8 character", file=str(path)
+            say(
+                "fichier illisible : il se termine au milieu d'un caractère UTF-8",
+                "cannot read the file: it ends inside a UTF-8 character",
+            ),
+            file=str(path),
         ) from exc
     except (OSError, EOFError) as exc:
-        raise InputError(f"cannot read the file: {exc}", file=str(path)) from exc
+        raise InputError(_unreadable(exc), file=str(path)) from exc
     return crs != crlfs or (crlfs > 0 and lone_lf)
 
 
@@ -337,7 +367,7 @@ def _parquet_select(
             ).fetchall()
         }
     except duckdb.Error as exc:
-        raise InputError(f"not a readable parquet file: {first_line(exc)}", file=str(path)) from exc
+        raise InputError(_not_parquet(first_line(exc)), file=str(path)) from exc
     _positions(path, list(types), columns)
     fields, typed = [], []
     where = ""
@@ -469,7 +499,7 @@ def load_raw(
             else:
                 selects.append(_load_csv(con, path, rel, len(rels), columns, table))
         except duckdb.Error as exc:
-            raise InputError(f"cannot read the file: {first_line(exc)}", file=str(path)) from exc
+            raise InputError(_unreadable(first_line(exc)), file=str(path)) from exc
     con.execute(f"create view {table} as " + " union all ".join(selects))
     return rels
 

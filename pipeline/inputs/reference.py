@@ -27,6 +27,7 @@ from stdnum.fr import siren as fr_siren
 from pipeline.core import data_contract as contract
 from pipeline.core.dates import PARIS, parse_date
 from pipeline.core.errors import InputError
+from pipeline.core.language import say
 from pipeline.core.money import to_decimal
 
 EU_COUNTRIES = frozenset(
@@ -43,19 +44,23 @@ def _bool(text: str) -> bool:
         return True
     if text == "false":
         return False
-    raise ValueError(f"expected true or false, got {text!r}")
+    raise ValueError(
+        say(f"true ou false attendu, lu {text!r}", f"expected true or false, got {text!r}")
+    )
 
 
 def _int(text: str) -> int:
     if not re.fullmatch(r"-?\d+", text):
-        raise ValueError(f"expected a whole number, got {text!r}")
+        raise ValueError(
+            say(f"nombre entier attendu, lu {text!r}", f"expected a whole number, got {text!r}")
+        )
     return int(text)
 
 
 def _amount(text: str) -> Decimal:
     value = to_decimal(text)
     if value.as_tuple().exponent < -4:  # type: ignore[operator]
-        raise ValueError(f"more than 4 decimals: {text!r}")
+        raise ValueError(say(f"plus de 4 décimales : {text!r}", f"more than 4 decimals: {text!r}"))
     return value
 
 
@@ -70,7 +75,12 @@ def parse_timestamp(text: str) -> datetime:
         r"(Z|[+-](0\d|1[0-4])(:?[0-5]\d)?)?",
         text,
     ):
-        raise ValueError(f"not an ISO 8601 timestamp: {text!r}")
+        raise ValueError(
+            say(
+                f"date et heure ISO 8601 attendues, lu {text!r}",
+                f"not an ISO 8601 timestamp: {text!r}",
+            )
+        )
     value = datetime.fromisoformat(text)
     if value.tzinfo is None:
         first, second = value.replace(tzinfo=PARIS), value.replace(tzinfo=PARIS, fold=1)
@@ -85,26 +95,44 @@ def _zones(text: str) -> list[str]:
 
 def _month(text: str) -> str:
     if not _MONTH.match(text):
-        raise ValueError(f"expected a month YYYY-MM, got {text!r}")
+        raise ValueError(
+            say(f"mois AAAA-MM attendu, lu {text!r}", f"expected a month YYYY-MM, got {text!r}")
+        )
     return text
 
 
 def _country(text: str) -> str:
     if not _ISO2.match(text):
-        raise ValueError(f"expected an ISO 3166 alpha-2 country code, got {text!r}")
+        raise ValueError(
+            say(
+                f"code pays ISO 3166 alpha-2 attendu, lu {text!r}",
+                f"expected an ISO 3166 alpha-2 country code, got {text!r}",
+            )
+        )
     return text
 
 
 def _prefix(text: str) -> str:
     if not _DIGITS_PREFIX.match(text):
-        raise ValueError(f"a prefix is E.164 digits or S + digits, got {text!r}")
+        raise ValueError(
+            say(
+                f"un préfixe s'écrit en chiffres E.164 ou S + chiffres, lu {text!r}",
+                f"a prefix is E.164 digits or S + digits, got {text!r}",
+            )
+        )
     return text
 
 
 def _choice(*allowed: str) -> Callable[[str], str]:
     def parse(text: str) -> str:
         if text not in allowed:
-            raise ValueError(f"expected one of {', '.join(allowed)}, got {text!r}")
+            choices = ", ".join(allowed)
+            raise ValueError(
+                say(
+                    f"une valeur parmi {choices} attendue, lu {text!r}",
+                    f"expected one of {choices}, got {text!r}",
+                )
+            )
         return text
 
     return parse
@@ -179,28 +207,33 @@ class FileSpec:
         return tuple(Col.of(c) for c in self.contract.columns)
 
 
-def _bounded(names: tuple[str, ...], allowed: Callable[[Any], bool], what: str):
+def _bounded(names: tuple[str, ...], allowed: Callable[[Any], bool], what: tuple[str, str]):
+    """`what`: (French, English), "ne doit pas être négatif" / "not be negative"."""
+
     def check(row: dict[str, Any]) -> str | None:
         for n in names:
             if row.get(n) is not None and not allowed(row[n]):
-                return f"{n} must {what}, got {row[n]}"
+                return say(f"{n} {what[0]}, lu {row[n]}", f"{n} must {what[1]}, got {row[n]}")
         return None
 
     return check
 
 
 def _non_negative(*names: str) -> Callable[[dict[str, Any]], str | None]:
-    return _bounded(names, lambda v: v >= 0, "not be negative")
+    return _bounded(names, lambda v: v >= 0, ("ne doit pas être négatif", "not be negative"))
 
 
 def _positive(*names: str) -> Callable[[dict[str, Any]], str | None]:
-    return _bounded(names, lambda v: v > 0, "be positive")
+    return _bounded(names, lambda v: v > 0, ("doit être positif", "be positive"))
 
 
 def _ends_after_start(start: str, end: str) -> Callable[[dict[str, Any]], str | None]:
     def check(row: dict[str, Any]) -> str | None:
         if row.get(start) is not None and row.get(end) is not None and row[end] < row[start]:
-            return f"{end} ({row[end]}) is before {start} ({row[start]})"
+            return say(
+                f"{end} ({row[end]}) est antérieur à {start} ({row[start]})",
+                f"{end} ({row[end]}) is before {start} ({row[start]})",
+            )
         return None
 
     return check
@@ -209,7 +242,10 @@ def _ends_after_start(start: str, end: str) -> Callable[[dict[str, Any]], str | 
 def _check_siren(row: dict[str, Any]) -> str | None:
     siren = row.get("siren")
     if siren and not fr_siren.is_valid(siren):
-        return f"siren {siren!r} is not a valid SIREN (9 digits, Luhn checksum)"
+        return say(
+            f"siren {siren!r} n'est pas un SIREN valide (9 chiffres, clé de Luhn)",
+            f"siren {siren!r} is not a valid SIREN (9 digits, Luhn checksum)",
+        )
     return None
 
 
@@ -220,10 +256,16 @@ def _check_vat(row: dict[str, Any]) -> str | None:
         return None
     if country in EU_COUNTRIES:
         if not eu_vat.is_valid(vat):
-            return f"vat_number {vat!r} is not a valid EU VAT number"
+            return say(
+                f"vat_number {vat!r} n'est pas un numéro de TVA intracommunautaire valide",
+                f"vat_number {vat!r} is not a valid EU VAT number",
+            )
         cc = eu_vat.compact(vat)[:2]
         if cc.replace("EL", "GR") != country:
-            return f"vat_number {vat!r} is not from the customer's country {country}"
+            return say(
+                f"vat_number {vat!r} n'est pas du pays du client {country}",
+                f"vat_number {vat!r} is not from the customer's country {country}",
+            )
     return None
 
 
@@ -232,7 +274,10 @@ def _check_siren_matches_vat(row: dict[str, Any]) -> str | None:
     siren, vat = row.get("siren"), row.get("vat_number")
     if siren and vat and row.get("country", "FR") == "FR":
         if eu_vat.compact(vat)[-9:] != fr_siren.compact(siren):
-            return f"vat_number {vat!r} does not belong to siren {siren!r}"
+            return say(
+                f"vat_number {vat!r} n'appartient pas au siren {siren!r}",
+                f"vat_number {vat!r} does not belong to siren {siren!r}",
+            )
     return None
 
 
@@ -240,11 +285,22 @@ def _check_return(row: dict[str, Any]) -> str | None:
     """R33/R34: equipment comes back after the rental ends, in a known condition."""
     if row.get("returned_on") is not None:
         if row.get("notice_date") is None:
-            return "returned_on is set but notice_date is empty: a rental ends on its notice date (R33)"
+            return say(
+                "returned_on est renseigné mais notice_date est vide : une location prend fin "
+                "à sa date de résiliation (R33)",
+                "returned_on is set but notice_date is empty: a rental ends on its notice date "
+                "(R33)",
+            )
         if row.get("return_condition") is None:
-            return "returned_on is set but return_condition is empty (good or damaged, R34)"
+            return say(
+                "returned_on est renseigné mais return_condition est vide (good ou damaged, R34)",
+                "returned_on is set but return_condition is empty (good or damaged, R34)",
+            )
     elif row.get("return_condition") is not None:
-        return "return_condition is set but returned_on is empty (R34)"
+        return say(
+            "return_condition est renseigné mais returned_on est vide (R34)",
+            "return_condition is set but returned_on is empty (R34)",
+        )
     return None
 
 
@@ -325,7 +381,9 @@ def read_table(folder: Path, spec: FileSpec) -> Table:
     if not path.exists():
         if spec.optional_file:
             return Table(spec, path, [], [])
-        raise InputError("required file is missing", file=str(path))
+        raise InputError(
+            say("fichier obligatoire absent", "required file is missing"), file=str(path)
+        )
     raw = path.read_bytes()
     french = _french_excel(raw)
     try:
@@ -333,18 +391,28 @@ def read_table(folder: Path, spec: FileSpec) -> Table:
     except UnicodeDecodeError as exc:
         if not french:
             raise InputError(
-                f"not UTF-8 text ({exc.reason} at byte {exc.start}): save it as CSV UTF-8",
+                say(
+                    f"texte non UTF-8 ({exc.reason} à l'octet {exc.start}) : enregistrez-le en "
+                    "CSV UTF-8",
+                    f"not UTF-8 text ({exc.reason} at byte {exc.start}): save it as CSV UTF-8",
+                ),
                 file=str(path),
             ) from exc
         text = raw.decode("cp1252", errors="replace")  # "CSV (séparateur: point-virgule)"
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=";" if french else ",")
     header = next(reader, None)
     if header is None:
-        raise InputError("empty file, expected a header row", file=str(path))
+        raise InputError(
+            say("fichier vide, ligne d'en-tête attendue", "empty file, expected a header row"),
+            file=str(path),
+        )
     header = [h.strip().lstrip("\ufeff") for h in header]
     missing = [c.name for c in spec.columns if c.required and c.name not in header]
     if missing:
-        raise InputError(f"missing column(s): {', '.join(missing)}", file=str(path))
+        names = ", ".join(missing)
+        raise InputError(
+            say(f"colonne(s) absente(s) : {names}", f"missing column(s): {names}"), file=str(path)
+        )
     index = {name: i for i, name in enumerate(header)}
     rows: list[dict[str, Any]] = []
     numbers: list[int] = []
@@ -358,20 +426,31 @@ def read_table(folder: Path, spec: FileSpec) -> Table:
             continue
         if len(record) != len(header):
             raise InputError(
-                f"{len(record)} fields, the header has {len(header)}", file=str(path), line=number
+                say(
+                    f"{len(record)} champs, l'en-tête en a {len(header)}",
+                    f"{len(record)} fields, the header has {len(header)}",
+                ),
+                file=str(path),
+                line=number,
             )
         row: dict[str, Any] = {}
         for col in spec.columns:
             raw = record[index[col.name]].strip() if col.name in index else ""
             if raw == "":
                 if col.required:
-                    raise InputError(f"{col.name} is empty", file=str(path), line=number)
+                    raise InputError(
+                        say(f"{col.name} est vide", f"{col.name} is empty"),
+                        file=str(path),
+                        line=number,
+                    )
                 row[col.name] = None
                 continue
             try:
                 row[col.name] = col.kind[0](_from_french(raw, col.kind) if french else raw)
             except ValueError as exc:
-                raise InputError(f"{col.name}: {exc}", file=str(path), line=number) from exc
+                raise InputError(
+                    f"{col.name}{say(' : ', ': ')}{exc}", file=str(path), line=number
+                ) from exc
         for check in spec.checks:
             problem = check(row)
             if problem:
@@ -379,9 +458,12 @@ def read_table(folder: Path, spec: FileSpec) -> Table:
         if spec.key:
             key = tuple(row[k] for k in spec.key)
             if key in seen:
+                names, values = "/".join(spec.key), "/".join(map(str, key))
                 raise InputError(
-                    f"duplicate {'/'.join(spec.key)} {'/'.join(map(str, key))} "
-                    f"(first at line {seen[key]})",
+                    say(
+                        f"{names} {values} en double (déjà à la ligne {seen[key]})",
+                        f"duplicate {names} {values} (first at line {seen[key]})",
+                    ),
                     file=str(path),
                     line=number,
                 )
@@ -413,6 +495,13 @@ def _fail(table: Table, index: int, message: str) -> None:
     raise InputError(message, file=file, line=line)
 
 
+def _not_an_account(account: str, customer: str) -> str:
+    return say(
+        f"sip_account {account!r} n'est pas un compte du client {customer}",
+        f"sip_account {account!r} is not an account of customer {customer}",
+    )
+
+
 def _check_references(ref: Reference) -> None:
     """R42: references between files and overlapping versions."""
     customers = {r["customer_id"] for r in ref["ref_customers"].rows}
@@ -422,7 +511,14 @@ def _check_references(ref: Reference) -> None:
     models = {r["equipment_model"] for r in ref["ref_equipment"].rows}
     rentals = {r["rental_id"] for r in ref["ref_rentals"].rows}
 
-    def must(table: str, column: str, allowed: Iterable[str], what: str, optional: bool = False):
+    def must(
+        table: str,
+        column: str,
+        allowed: Iterable[str],
+        what: tuple[str, str],
+        optional: bool = False,
+    ):
+        """`what`: (French, English), ("client connu", "known customer")."""
         allowed = set(allowed)
         t = ref[table]
         for i, r in enumerate(t.rows):
@@ -430,35 +526,63 @@ def _check_references(ref: Reference) -> None:
             if v is None and optional:
                 continue
             if v not in allowed:
-                _fail(t, i, f"{column} {v!r} is not a known {what}")
+                _fail(
+                    t,
+                    i,
+                    say(
+                        f"{column} {v!r} n'est pas un {what[0]}",
+                        f"{column} {v!r} is not a known {what[1]}",
+                    ),
+                )
 
-    must("ref_sip_accounts", "customer_id", customers, "customer (customers.csv)")
-    must("ref_subscriptions", "customer_id", customers, "customer (customers.csv)")
-    must("ref_subscriptions", "product_code", products, "product (products.csv)")
-    must("ref_rentals", "customer_id", customers, "customer (customers.csv)")
-    must("ref_rentals", "equipment_model", models, "equipment model (equipment.csv)")
-    must("ref_rma", "rental_id", rentals, "rental (rentals.csv)")
-    must("ref_equipment_sales", "customer_id", customers, "customer (customers.csv)")
-    must("ref_devices", "customer_id", customers, "customer (customers.csv)")
-    must("ref_incidents", "customer_id", customers, "customer (customers.csv)", optional=True)
-    must("ref_sla_claims", "customer_id", customers, "customer (customers.csv)")
-    must("ref_destinations", "zone", zones, "zone with a tariff (tariffs.csv)")
+    customer = ("client connu (customers.csv)", "customer (customers.csv)")
+    must("ref_sip_accounts", "customer_id", customers, customer)
+    must("ref_subscriptions", "customer_id", customers, customer)
+    must(
+        "ref_subscriptions",
+        "product_code",
+        products,
+        ("produit connu (products.csv)", "product (products.csv)"),
+    )
+    must("ref_rentals", "customer_id", customers, customer)
+    must(
+        "ref_rentals",
+        "equipment_model",
+        models,
+        ("modèle d'équipement connu (equipment.csv)", "equipment model (equipment.csv)"),
+    )
+    must("ref_rma", "rental_id", rentals, ("location connue (rentals.csv)", "rental (rentals.csv)"))
+    must("ref_equipment_sales", "customer_id", customers, customer)
+    must("ref_devices", "customer_id", customers, customer)
+    must("ref_incidents", "customer_id", customers, customer, optional=True)
+    must("ref_sla_claims", "customer_id", customers, customer)
+    must(
+        "ref_destinations",
+        "zone",
+        zones,
+        ("zone tarifée connue (tariffs.csv)", "zone with a tariff (tariffs.csv)"),
+    )
 
     subs = ref["ref_subscriptions"]
     for i, r in enumerate(subs.rows):
         acc = r["sip_account"]
         if acc is not None and accounts.get(acc) != r["customer_id"]:
-            _fail(subs, i, f"sip_account {acc!r} is not an account of customer {r['customer_id']}")
+            _fail(subs, i, _not_an_account(acc, r["customer_id"]))
         for z in r["included_intl_zones"] or []:
             if z not in zones:
-                _fail(subs, i, f"included_intl_zones: {z!r} is not a zone of tariffs.csv")
+                _fail(
+                    subs,
+                    i,
+                    say(
+                        f"included_intl_zones : {z!r} n'est pas une zone de tariffs.csv",
+                        f"included_intl_zones: {z!r} is not a zone of tariffs.csv",
+                    ),
+                )
     devices = ref["ref_devices"]
     for i, r in enumerate(devices.rows):
         acc = r["sip_account"]
         if acc is not None and accounts.get(acc) != r["customer_id"]:
-            _fail(
-                devices, i, f"sip_account {acc!r} is not an account of customer {r['customer_id']}"
-            )
+            _fail(devices, i, _not_an_account(acc, r["customer_id"]))
 
     # equipment catalogue versions must not overlap (R34 needs one price per day)
     eq = ref["ref_equipment"]
@@ -470,36 +594,73 @@ def _check_references(ref: Reference) -> None:
         for a, b in zip(idx, idx[1:], strict=False):
             end = eq.rows[a]["valid_to"]
             if end is None or end >= eq.rows[b]["valid_from"]:
-                _fail(eq, b, f"version overlaps the one at line {eq.row_numbers[a]}")
+                _fail(
+                    eq,
+                    b,
+                    say(
+                        f"version qui chevauche celle de la ligne {eq.row_numbers[a]}",
+                        f"version overlaps the one at line {eq.row_numbers[a]}",
+                    ),
+                )
 
 
 PROVIDER_KEYS = contract.PROVIDER_KEYS
 # Optional settings of provider.toml: name -> (default, lowest, highest, what it is).
 PROVIDER_SETTINGS = {
     # R41 DURATION_TOO_LONG: a call longer than this is a switch glitch, never billed
-    "max_call_duration_s": (86_400, 1, 31 * 86_400, "the longest call billed, in seconds"),
+    "max_call_duration_s": (
+        86_400,
+        1,
+        31 * 86_400,
+        ("l'appel le plus long facturé, en secondes", "the longest call billed, in seconds"),
+    ),
     # a month whose rejected rows (duplicates apart) exceed this share of its CDR rows is not
     # issued (exit 1) unless `--accept-rejects` is given (docs/robustness.md)
-    "max_rejected_pct": (50, 0, 100, "the highest share of rejected CDR rows, in percent"),
+    "max_rejected_pct": (
+        50,
+        0,
+        100,
+        (
+            "la part maximale de lignes de CDR rejetées, en pourcentage",
+            "the highest share of rejected CDR rows, in percent",
+        ),
+    ),
 }
 
 
 def read_provider(folder: Path) -> dict[str, Any]:
     path = folder / "provider.toml"
     if not path.exists():
-        raise InputError("required file is missing", file=str(path))
+        raise InputError(
+            say("fichier obligatoire absent", "required file is missing"), file=str(path)
+        )
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"not valid TOML: {exc}", file=str(path)) from exc
+        raise InputError(
+            say(f"TOML invalide : {exc}", f"not valid TOML: {exc}"), file=str(path)
+        ) from exc
     missing = [k for k in PROVIDER_KEYS if not data.get(k)]
     if missing:
-        raise InputError(f"missing key(s): {', '.join(missing)}", file=str(path))
+        keys = ", ".join(missing)
+        raise InputError(
+            say(f"clé(s) absente(s) : {keys}", f"missing key(s): {keys}"), file=str(path)
+        )
     if not fr_siren.is_valid(str(data["siren"])):
-        raise InputError(f"siren {data['siren']!r} is not a valid SIREN", file=str(path))
+        raise InputError(
+            say(
+                f"siren {data['siren']!r} n'est pas un SIREN valide",
+                f"siren {data['siren']!r} is not a valid SIREN",
+            ),
+            file=str(path),
+        )
     if not eu_vat.is_valid(str(data["vat_number"])):
         raise InputError(
-            f"vat_number {data['vat_number']!r} is not a valid VAT number", file=str(path)
+            say(
+                f"vat_number {data['vat_number']!r} n'est pas un numéro de TVA valide",
+                f"vat_number {data['vat_number']!r} is not a valid VAT number",
+            ),
+            file=str(path),
         )
     problem = _check_siren_matches_vat(
         {"siren": str(data["siren"]), "vat_number": str(data["vat_number"])}
@@ -508,24 +669,37 @@ def read_provider(folder: Path) -> dict[str, Any]:
         raise InputError(problem, file=str(path))
     # R5 fixes the payment term, and the recovery indemnity is fixed by law (art. D441-5 C. com.)
     if "payment_terms_days" in data and str(data["payment_terms_days"]) != "30":
+        days = data["payment_terms_days"]
         raise InputError(
-            f"payment_terms_days {data['payment_terms_days']!r}: invoices are due 30 days after their date (R5)",
+            say(
+                f"payment_terms_days {days!r} : les factures sont payables à 30 jours de leur "
+                "date (R5)",
+                f"payment_terms_days {days!r}: invoices are due 30 days after their date (R5)",
+            ),
             file=str(path),
         )
     if "recovery_indemnity_eur" in data and str(data["recovery_indemnity_eur"]) not in (
         "40",
         "40.00",
     ):
+        indemnity = data["recovery_indemnity_eur"]
         raise InputError(
-            f"recovery_indemnity_eur {data['recovery_indemnity_eur']!r}: the fixed indemnity for "
-            "recovery costs is 40 EUR (art. D441-5 du Code de commerce)",
+            say(
+                f"recovery_indemnity_eur {indemnity!r} : l'indemnité forfaitaire pour frais de "
+                "recouvrement est de 40 EUR (art. D441-5 du Code de commerce)",
+                f"recovery_indemnity_eur {indemnity!r}: the fixed indemnity for recovery costs "
+                "is 40 EUR (art. D441-5 du Code de commerce)",
+            ),
             file=str(path),
         )
     for key, (default, low, high, what) in PROVIDER_SETTINGS.items():
         value = data.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             raise InputError(
-                f"{key} = {value!r}: expected {what}, a whole number from {low} to {high}",
+                say(
+                    f"{key} = {value!r} : {what[0]} attendu, un nombre entier de {low} à {high}",
+                    f"{key} = {value!r}: expected {what[1]}, a whole number from {low} to {high}",
+                ),
                 file=str(path),
             )
         data[key] = value
@@ -543,8 +717,12 @@ def _year_end(text: Any, path: Path) -> tuple[int, int]:
         date(2024, int(match.group(1)), int(match.group(2)))  # a leap year: 02-29 is a day
     except ValueError:
         raise InputError(
-            f"fiscal_year_end = {text!r}: expected the closing day of the fiscal year as MM-DD "
-            '(for example "12-31" or "06-30")',
+            say(
+                f"fiscal_year_end = {text!r} : jour de clôture de l'exercice attendu, au format "
+                'MM-JJ (par exemple "12-31" ou "06-30")',
+                f"fiscal_year_end = {text!r}: expected the closing day of the fiscal year as "
+                'MM-DD (for example "12-31" or "06-30")',
+            ),
             file=str(path),
         ) from None
     return int(match.group(1)), int(match.group(2))
@@ -555,14 +733,24 @@ def _accounts(table: Any, path: Path) -> dict[str, tuple[str, str]]:
     "706000 Prestations de services"; the kinds not given keep the defaults (contract.DEFAULT_ACCOUNTS)."""
     accounts = dict(contract.DEFAULT_ACCOUNTS)
     if not isinstance(table, dict):
-        raise InputError("[accounts] must be a table of line kind = account", file=str(path))
+        raise InputError(
+            say(
+                "[accounts] doit être une table nature de ligne = compte",
+                "[accounts] must be a table of line kind = account",
+            ),
+            file=str(path),
+        )
     for kind, value in table.items():
         match = re.fullmatch(r"(\d{3,12})(?:\s+(.+))?", str(value).strip())
         if kind not in contract.DEFAULT_ACCOUNTS or match is None:
+            kinds = ", ".join(contract.DEFAULT_ACCOUNTS)
             raise InputError(
-                f"accounts.{kind} = {value!r}: expected one of the line kinds "
-                f"({', '.join(contract.DEFAULT_ACCOUNTS)}) = an account number, optionally "
-                "followed by its label",
+                say(
+                    f"accounts.{kind} = {value!r} : une des natures de ligne ({kinds}) = un "
+                    "numéro de compte attendu, suivi éventuellement de son libellé",
+                    f"accounts.{kind} = {value!r}: expected one of the line kinds ({kinds}) = an "
+                    "account number, optionally followed by its label",
+                ),
                 file=str(path),
             )
         default = contract.DEFAULT_ACCOUNTS[kind]
@@ -573,9 +761,18 @@ def _accounts(table: Any, path: Path) -> dict[str, tuple[str, str]]:
 
 def load_reference(data: Path, rates: Path) -> Reference:
     """Read and check every reference file; raise InputError on the first problem (R42)."""
-    for folder, what in ((data, "data folder"), (rates, "rates folder")):
+    folders = (
+        (data, "le dossier de données", "data folder"),
+        (rates, "le dossier des tarifs", "rates folder"),
+    )
+    for folder, fr, en in folders:
         if not folder.is_dir():
-            raise InputError(f"{what} {str(folder)!r} does not exist or is not a folder")
+            raise InputError(
+                say(
+                    f"{fr} {str(folder)!r} n'existe pas ou n'est pas un dossier",
+                    f"{en} {str(folder)!r} does not exist or is not a folder",
+                )
+            )
     tables = {s.table: read_table(data, s) for s in DATA_FILES}
     tables.update({s.table: read_table(rates, s) for s in RATE_FILES})
     ref = Reference(tables, read_provider(data))
@@ -597,7 +794,10 @@ def register(con: duckdb.DuckDBPyConnection, ref: Reference) -> None:
 def _digits_prefix(row: dict[str, Any]) -> str | None:
     """A high-risk prefix is E.164 digits: the country code first, no `S` short number."""
     if not row["prefix"].isdigit():
-        return f"prefix {row['prefix']!r}: expected E.164 digits (country code first)"
+        return say(
+            f"préfixe {row['prefix']!r} : chiffres E.164 attendus (indicatif du pays d'abord)",
+            f"prefix {row['prefix']!r}: expected E.164 digits (country code first)",
+        )
     return None
 
 
@@ -608,6 +808,22 @@ def load_high_risk_prefixes(rates: Path) -> Table:
     """rates/high_risk_prefixes.csv, checked (R42): digits only, no duplicate prefix."""
     return read_table(rates, HIGH_RISK_PREFIXES)
 
+
+# what each [watch] key expects, in French (contract.WATCH_SETTINGS says it in English)
+_WATCH_WHAT_FR = {
+    "watch_spend_factor": "un décimal > 0, le facteur du pic de dépense sur la moyenne par jour",
+    "watch_spend_critical_factor": "un décimal > 0, le facteur d'un pic de dépense critique",
+    "watch_spend_floor_eur": "un décimal >= 0 en euros, pas de pic de dépense en dessous",
+    "watch_night_calls": "un nombre entier >= 0 d'appels internationaux de nuit admis",
+    "watch_night_start_hour": "un nombre entier de 0 à 23, l'heure où commence la nuit",
+    "watch_night_end_hour": "un nombre entier de 0 à 23, l'heure où finit la nuit",
+    "watch_sweep_numbers": "un nombre entier >= 1 de numéros distincts admis par fenêtre",
+    "watch_sweep_window_min": "un nombre entier de minutes >= 1, la fenêtre du balayage",
+    "watch_sweep_last_digits": "un nombre entier de 1 à 6, les chiffres que varie un balayage",
+    "watch_concurrent_calls": "un nombre entier >= 1 d'appels simultanés admis",
+    "watch_concurrent_margin": "un nombre entier >= 0 au-dessus du maximum propre du compte",
+    "watch_baseline_days": "un nombre entier de jours de 1 à 366, l'historique examiné",
+}
 
 _WHOLE_BOUNDS = {
     "watch_night_calls": (0, 1_000_000),
@@ -629,17 +845,27 @@ def read_watch_settings(data: Path) -> dict[str, Any]:
     by the watch only: billing's figures never depend on them (R27)."""
     path = data / contract.PROVIDER_FILE
     if not path.exists():
-        raise InputError("required file is missing", file=str(path))
+        raise InputError(
+            say("fichier obligatoire absent", "required file is missing"), file=str(path)
+        )
     try:
         table = tomllib.loads(path.read_text(encoding="utf-8")).get("watch", {})
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"not valid TOML: {exc}", file=str(path)) from exc
+        raise InputError(
+            say(f"TOML invalide : {exc}", f"not valid TOML: {exc}"), file=str(path)
+        ) from exc
     if not isinstance(table, dict):
-        raise InputError("[watch] must be a table of thresholds", file=str(path))
+        raise InputError(
+            say("[watch] doit être une table de seuils", "[watch] must be a table of thresholds"),
+            file=str(path),
+        )
     unknown = sorted(set(table) - set(contract.WATCH_SETTINGS))
     if unknown:
         raise InputError(
-            f"[watch] {unknown[0]}: unknown key (known: {', '.join(contract.WATCH_SETTINGS)})",
+            say(
+                f"[watch] {unknown[0]} : clé inconnue (connues : {', '.join(contract.WATCH_SETTINGS)})",
+                f"[watch] {unknown[0]}: unknown key (known: {', '.join(contract.WATCH_SETTINGS)})",
+            ),
             file=str(path),
         )
     settings: dict[str, Any] = {}
@@ -661,6 +887,10 @@ def read_watch_settings(data: Path) -> dict[str, Any]:
                 settings[key] = number
         except ValueError:
             raise InputError(
-                f"[watch] {key} = {value!r}: expected {what}", file=str(path)
+                say(
+                    f"[watch] {key} = {value!r} : attendu {_WATCH_WHAT_FR[key]}",
+                    f"[watch] {key} = {value!r}: expected {what}",
+                ),
+                file=str(path),
             ) from None
     return settings

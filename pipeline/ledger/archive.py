@@ -19,6 +19,7 @@ from typing import Any
 
 from pipeline.core.dates import Month
 from pipeline.core.errors import ProblemFound
+from pipeline.core.language import say
 from pipeline.ledger.manifest import sha256
 
 ARCHIVE_DIR = "archive"
@@ -54,8 +55,12 @@ def archive_inputs(
         if digest.hexdigest() != item["sha256"]:
             tmp.unlink()
             raise ProblemFound(
-                f"{source} changed while the month was being billed (its sha256 is no longer "
-                "the one recorded at the start); nothing was issued: run again"
+                say(
+                    f"{source} a changé pendant la facturation du mois (son sha256 n'est plus "
+                    "celui relevé au début) ; rien n'a été émis : relancez",
+                    f"{source} changed while the month was being billed (its sha256 is no "
+                    "longer the one recorded at the start); nothing was issued: run again",
+                )
             )
         os.replace(tmp, target)
 
@@ -86,26 +91,43 @@ def restore_inputs(
         target.parent.mkdir(parents=True, exist_ok=True)
         if blob.exists():
             if sha256(blob) != item["sha256"]:
+                where = blob.relative_to(folder.parent).as_posix()
                 problems.append(
-                    f"{label}: archive no longer matches its recorded hash "
-                    f"({blob.relative_to(folder.parent).as_posix()}); the re-run uses the altered content"
+                    say(
+                        f"{label} : l'archive ne correspond plus à son empreinte relevée "
+                        f"({where}) ; le recalcul utilise le contenu modifié",
+                        f"{label}: archive no longer matches its recorded hash ({where}); the "
+                        "re-run uses the altered content",
+                    )
                 )
             os.symlink(blob.resolve(), target)
             continue
         original = source_path(data, rates, item)
         if original.is_file() and sha256(original) == item["sha256"]:
             notes.append(
-                f"{label}: not in the month's {ARCHIVE_DIR}/, taken from {original} (same hash)"
+                say(
+                    f"{label} : absent de {ARCHIVE_DIR}/ du mois, pris dans {original} (même "
+                    "empreinte)",
+                    f"{label}: not in the month's {ARCHIVE_DIR}/, taken from {original} (same "
+                    "hash)",
+                )
             )
             os.symlink(original.resolve(), target)
         elif original.is_file():
             problems.append(
-                f"{label}: not in the month's {ARCHIVE_DIR}/, and {original} no longer matches "
-                "its recorded hash; the re-run uses it as it is now"
+                say(
+                    f"{label} : absent de {ARCHIVE_DIR}/ du mois, et {original} ne correspond "
+                    "plus à son empreinte relevée ; le recalcul l'utilise tel qu'il est",
+                    f"{label}: not in the month's {ARCHIVE_DIR}/, and {original} no longer "
+                    "matches its recorded hash; the re-run uses it as it is now",
+                )
             )
             os.symlink(original.resolve(), target)
         else:
             problems.append(
-                f"{label}: not in the month's {ARCHIVE_DIR}/ and not found at {original}"
+                say(
+                    f"{label} : absent de {ARCHIVE_DIR}/ du mois et introuvable à {original}",
+                    f"{label}: not in the month's {ARCHIVE_DIR}/ and not found at {original}",
+                )
             )
     return notes, problems

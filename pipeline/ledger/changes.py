@@ -17,6 +17,7 @@ from typing import Any
 
 from pipeline.core.data_contract import TARIFFS
 from pipeline.core.dates import Month
+from pipeline.core.language import say
 from pipeline.inputs.cdrs import month_files
 from pipeline.ledger import manifest, store
 from pipeline.ledger.archive import blob_path
@@ -66,9 +67,15 @@ def changed_inputs(out: Path, data: Path, tariffs: list[dict[str, Any]]) -> list
             for name in current.keys() & recorded.keys()
             if manifest.sha256(current[name]) != recorded[name]
         )
+        verbs = (
+            (added, "ajouté(s)", "added"),
+            (removed, "supprimé(s)", "removed"),
+            (changed, "modifié(s)", "changed"),
+        )
         what = [
-            f"{len(names)} CDR file(s) {verb} ({', '.join(n.removeprefix(prefix) for n in names[:3])})"
-            for names, verb in ((added, "added"), (removed, "removed"), (changed, "changed"))
+            say(f"{len(names)} fichier(s) CDR {fr} ", f"{len(names)} CDR file(s) {en} ")
+            + f"({', '.join(n.removeprefix(prefix) for n in names[:3])})"
+            for names, fr, en in verbs
             if names
         ]
         archived = _archived_tariffs(folder, record)
@@ -80,13 +87,24 @@ def changed_inputs(out: Path, data: Path, tariffs: list[dict[str, Any]]) -> list
             }
             new_rows = sorted(valid - archived)
             if new_rows:
+                since = say("depuis le", "from")
+                rows = ", ".join(f"{z} {since} {d}" for z, d in new_rows[:3])
                 what.append(
-                    f"{len(new_rows)} tariff row(s) valid in the month added "
-                    f"({', '.join(f'{z} from {d}' for z, d in new_rows[:3])})"
+                    say(
+                        f"{len(new_rows)} ligne(s) de tarif en vigueur dans le mois ajoutée(s) "
+                        f"({rows})",
+                        f"{len(new_rows)} tariff row(s) valid in the month added ({rows})",
+                    )
                 )
         if what:
             warnings.append(
-                f"{month} was issued from other inputs: {'; '.join(what)}; its invoices are "
-                f"not changed: run `make correct MONTH={month}` to bill or refund the difference"
+                say(
+                    f"{month} a été émis à partir d'autres entrées : {' ; '.join(what)} ; ses "
+                    f"factures ne changent pas : lancez `make correct MONTH={month}` pour "
+                    "facturer ou rembourser la différence",
+                    f"{month} was issued from other inputs: {'; '.join(what)}; its invoices are "
+                    f"not changed: run `make correct MONTH={month}` to bill or refund the "
+                    "difference",
+                )
             )
     return warnings

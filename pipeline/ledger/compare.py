@@ -145,16 +145,29 @@ def _document_differences(issued: Path, fresh: Path) -> list[str]:
         a, b = old_inv.get(cid), new_inv.get(cid)
         if a is None:
             out.append(
-                f"customer {cid}: no invoice was issued, the recomputation gives one "
-                f"(total_ht {b['total_ht']})"
+                say(
+                    f"client {cid} : aucune facture émise, le recalcul en donne une "
+                    f"(total_ht {b['total_ht']})",
+                    f"customer {cid}: no invoice was issued, the recomputation gives one "
+                    f"(total_ht {b['total_ht']})",
+                )
             )
         elif b is None:
             out.append(
-                f"customer {cid}: invoice {a['invoice_number']} was issued, the "
-                "recomputation gives none"
+                say(
+                    f"client {cid} : facture {a['invoice_number']} émise, le recalcul n'en "
+                    "donne aucune",
+                    f"customer {cid}: invoice {a['invoice_number']} was issued, the "
+                    "recomputation gives none",
+                )
             )
         elif a != b:
-            out.append(f"customer {cid}: invoice {a['invoice_number']}: {_field_changes(a, b)}")
+            out.append(
+                say(
+                    f"client {cid} : facture {a['invoice_number']} : {_field_changes(a, b)}",
+                    f"customer {cid}: invoice {a['invoice_number']}: {_field_changes(a, b)}",
+                )
+            )
     figures = _legacy(issued, fresh)
     old_lines = _lines(issued / "invoice_lines.csv", LINE_KEY, figures)
     new_lines = _lines(fresh / "invoice_lines.csv", LINE_KEY, figures)
@@ -172,20 +185,32 @@ def _document_differences(issued: Path, fresh: Path) -> list[str]:
         a, b = old_lines.get(key), new_lines.get(key)
         if a is None:
             out.append(
-                f"customer {key[0]}: new line {label(b)}: amount_ht {b['amount_ht']} "
-                f"({b.get('description', '')})"
+                say(
+                    f"client {key[0]} : nouvelle ligne {label(b)} : amount_ht {b['amount_ht']} "
+                    f"({b.get('description', '')})",
+                    f"customer {key[0]}: new line {label(b)}: amount_ht {b['amount_ht']} "
+                    f"({b.get('description', '')})",
+                )
             )
         elif b is None:
+            line = f"{a['invoice_number']}/{a['line_no']} {label(a)}"
             out.append(
-                f"customer {key[0]}: line {a['invoice_number']}/{a['line_no']} {label(a)} "
-                f"is no longer computed (amount_ht {a['amount_ht']})"
+                say(
+                    f"client {key[0]} : la ligne {line} n'est plus calculée "
+                    f"(amount_ht {a['amount_ht']})",
+                    f"customer {key[0]}: line {line} is no longer computed "
+                    f"(amount_ht {a['amount_ht']})",
+                )
             )
         else:
             changes = _field_changes(a, b, skip=("invoice_number", "line_no"))
             if changes:
+                line = f"{a['invoice_number']}/{a['line_no']} {label(a)}"
                 out.append(
-                    f"customer {key[0]}: line {a['invoice_number']}/{a['line_no']} "
-                    f"{label(a)}: {changes}"
+                    say(
+                        f"client {key[0]} : ligne {line} : {changes}",
+                        f"customer {key[0]}: line {line}: {changes}",
+                    )
                 )
     return out
 
@@ -225,7 +250,12 @@ def rated_calls_differences(a: Path, b: Path) -> list[str]:
         ]
         columns = _compared_columns(cols_a, cols_b)
         if columns is None:
-            return [f"rated_calls.parquet: columns issued {cols_a}, recomputed {cols_b}"]
+            return [
+                say(
+                    f"rated_calls.parquet : colonnes émises {cols_a}, recalculées {cols_b}",
+                    f"rated_calls.parquet: columns issued {cols_a}, recomputed {cols_b}",
+                )
+            ]
         a_rows = f"select {columns} from read_parquet($a)"
         b_rows = f"select {columns} from read_parquet($b)"
         counts = con.execute(
@@ -249,12 +279,15 @@ def rated_calls_differences(a: Path, b: Path) -> list[str]:
         con.close()
     if counts[0] == counts[1] and changed == 0 and gone == 0:
         return []
-    text = (
+    text = say(
+        f"rated_calls.parquet : {counts[0]} appel(s) valorisé(s) émis, {counts[1]} recalculé(s), "
+        f"{changed} ligne(s) recalculée(s) différente(s) de l'émis",
         f"rated_calls.parquet: {counts[0]} rated call(s) issued, {counts[1]} recomputed, "
-        f"{changed} recomputed row(s) not as issued"
+        f"{changed} recomputed row(s) not as issued",
     )
     if added:
-        text += f" (new cdr_id: {', '.join(map(str, added))})"
+        ids = ", ".join(map(str, added))
+        text += say(f" (nouveaux cdr_id : {ids})", f" (new cdr_id: {ids})")
     return [text]
 
 
@@ -275,7 +308,9 @@ def month_differences(issued: Path, fresh: Path) -> list[str]:
         if not a.exists() and not b.exists():
             continue  # a correction has no sla.csv nor fair_use.csv
         if not a.exists():
-            differences.append(f"{name}: missing from the issued month")
+            differences.append(
+                say(f"{name} : absent du mois émis", f"{name}: missing from the issued month")
+            )
         elif name == "rated_calls.parquet":
             differences += rated_calls_differences(a, b)
         else:
@@ -283,13 +318,22 @@ def month_differences(issued: Path, fresh: Path) -> list[str]:
             removed = [r for r in old if r not in new]
             added = [r for r in new if r not in old]
             differences.append(
-                f"{name}: {len(removed)} issued row(s) differ, {len(added)} new row(s)"
+                say(
+                    f"{name} : {len(removed)} ligne(s) émise(s) différente(s), {len(added)} "
+                    "nouvelle(s) ligne(s)",
+                    f"{name}: {len(removed)} issued row(s) differ, {len(added)} new row(s)",
+                )
             )
-            differences += [f"  issued:     {','.join(r.values())}" for r in removed[:10]]
-            differences += [f"  recomputed: {','.join(r.values())}" for r in added[:10]]
+            issued_, again = (
+                say("  émis :     ", "  issued:     "),
+                say("  recalculé : ", "  recomputed: "),
+            )
+            differences += [f"{issued_}{','.join(r.values())}" for r in removed[:10]]
+            differences += [f"{again}{','.join(r.values())}" for r in added[:10]]
     if len(differences) > MAX_REPORTED:
+        more = len(differences) - MAX_REPORTED
         differences = differences[:MAX_REPORTED] + [
-            f"... and {len(differences) - MAX_REPORTED} more"
+            say(f"... et {more} autres", f"... and {more} more")
         ]
     return differences
 
@@ -306,7 +350,12 @@ def issued_files_intact(folder: Path, manifest: dict[str, Any]) -> list[str]:
             continue  # inputs: checked against the manifest's inputs by restore_inputs
         digest = recorded.get(rel)
         if digest is not None and digest != sha256(path):
-            problems.append(f"{rel}: the issued file no longer matches its recorded hash")
+            problems.append(
+                say(
+                    f"{rel} : le fichier émis ne correspond plus à son empreinte relevée",
+                    f"{rel}: the issued file no longer matches its recorded hash",
+                )
+            )
     return problems
 
 
@@ -327,9 +376,19 @@ def compare_months(issued: Path, fresh: Path) -> list[str]:
             continue  # inputs are checked by restore_inputs; corrections by their own audit
         a, b = issued / name, fresh / name
         if not a.exists():
-            differences.append(f"{name}: not issued, the recomputation writes it")
+            differences.append(
+                say(
+                    f"{name} : non émis, le recalcul l'écrit",
+                    f"{name}: not issued, the recomputation writes it",
+                )
+            )
         elif not b.exists():
-            differences.append(f"{name}: issued, the recomputation no longer writes it")
+            differences.append(
+                say(
+                    f"{name} : émis, le recalcul ne l'écrit plus",
+                    f"{name}: issued, the recomputation no longer writes it",
+                )
+            )
         elif filecmp.cmp(a, b, shallow=False):
             continue
         elif name.startswith("itemised/"):
@@ -343,7 +402,7 @@ def compare_months(issued: Path, fresh: Path) -> list[str]:
         elif name.endswith(".csv"):
             differences += _csv_by_key(name, a, b, (), ("description",) if legacy else ())
         else:
-            differences.append(f"{name}: content differs")
+            differences.append(say(f"{name} : contenu différent", f"{name}: content differs"))
     if not filecmp.cmp(
         issued / "rated_calls.parquet", fresh / "rated_calls.parquet", shallow=False
     ):
@@ -397,14 +456,30 @@ def _rated_call_changes(a: Path, b: Path) -> list[str]:
             for c in shared
             if old_row.get(c) != new_row.get(c)
         )
-        found.append(f"rated_calls.parquet: cdr_id {cdr_id}: {fields}")
+        found.append(
+            f"rated_calls.parquet{say(' : ', ': ')}cdr_id {cdr_id}{say(' : ', ': ')}{fields}"
+        )
     return found
 
 
 def _limited(name: str, found: list[str]) -> list[str]:
     if len(found) > MAX_PER_FILE:
-        found = found[:MAX_PER_FILE] + [f"{name}: ... and {len(found) - MAX_PER_FILE} more"]
+        more = len(found) - MAX_PER_FILE
+        found = found[:MAX_PER_FILE] + [
+            say(f"{name} : ... et {more} autres", f"{name}: ... and {more} more")
+        ]
     return found
+
+
+def _dropped(name: str, label: str) -> str:
+    return say(
+        f"{name} : {label} a été émis, le recalcul ne le donne plus",
+        f"{name}: {label} was issued, the recomputation drops it",
+    )
+
+
+def _changed(name: str, label: str, fields: str) -> str:
+    return say(f"{name} : {label} : {fields}", f"{name}: {label}: {fields}")
 
 
 def _csv_by_key(
@@ -414,18 +489,22 @@ def _csv_by_key(
         return [{k: v for k, v in r.items() if k not in skip} for r in read_csv(path)]
 
     old, new = keyed(rows(a), key), keyed(rows(b), key)
-    what = key[0] if key else "row"
+    what = key[0] if key else say("ligne", "row")
     found = []
     for k in sorted(old.keys() | new.keys()):
         label = f"{what} {k[0]}"
         if k not in new:
-            found.append(f"{name}: {label} was issued, the recomputation drops it")
+            found.append(_dropped(name, label))
         elif k not in old:
+            fields = _field_changes({}, new[k])
             found.append(
-                f"{name}: {label} is new in the recomputation ({_field_changes({}, new[k])})"
+                say(
+                    f"{name} : {label} est nouveau dans le recalcul ({fields})",
+                    f"{name}: {label} is new in the recomputation ({fields})",
+                )
             )
         elif old[k] != new[k]:
-            found.append(f"{name}: {label}: {_field_changes(old[k], new[k])}")
+            found.append(_changed(name, label, _field_changes(old[k], new[k])))
     return _limited(name, found)
 
 
@@ -465,17 +544,28 @@ def _einvoice_differences(name: str, a: Path, b: Path, legacy: bool = False) -> 
     if legacy and _without_line_presentation(old) == _without_line_presentation(new):
         return []
     if old == new:
-        return [f"{name}: the same factur-x.xml, the PDF's pages differ (rendering changed)"]
+        return [
+            say(
+                f"{name} : même factur-x.xml, les pages du PDF diffèrent (le rendu a changé)",
+                f"{name}: the same factur-x.xml, the PDF's pages differ (rendering changed)",
+            )
+        ]
     old_lines = (old or b"").decode("utf-8", "replace").splitlines()
     new_lines = (new or b"").decode("utf-8", "replace").splitlines()
+    line = say("ligne", "line")
     changed = [
-        f"{name}: factur-x.xml line {i}: {x.strip()[:80]!r} -> {y.strip()[:80]!r}"
+        _changed(name, f"factur-x.xml {line} {i}", f"{x.strip()[:80]!r} -> {y.strip()[:80]!r}")
         for i, (x, y) in enumerate(zip(old_lines, new_lines, strict=False), start=1)
         if x != y
     ]
     if len(old_lines) != len(new_lines):
         changed.append(
-            f"{name}: factur-x.xml has {len(old_lines)} lines issued, {len(new_lines)} recomputed"
+            say(
+                f"{name} : factur-x.xml a {len(old_lines)} lignes émises, {len(new_lines)} "
+                "recalculées",
+                f"{name}: factur-x.xml has {len(old_lines)} lines issued, {len(new_lines)} "
+                "recomputed",
+            )
         )
     return _limited(name, changed)
 
@@ -490,13 +580,20 @@ def _fec_differences(name: str, a: Path, b: Path) -> list[str]:
     old, new = by_entry(a), by_entry(b)
     found = []
     for k in sorted(old.keys() | new.keys()):
-        label = f"entry {k[0]} ({k[1]}) account {k[2]}"
+        label = say(
+            f"écriture {k[0]} ({k[1]}) compte {k[2]}", f"entry {k[0]} ({k[1]}) account {k[2]}"
+        )
         if k not in new:
-            found.append(f"{name}: {label} was issued, the recomputation drops it")
+            found.append(_dropped(name, label))
         elif k not in old:
-            found.append(f"{name}: {label} is new in the recomputation")
+            found.append(
+                say(
+                    f"{name} : {label} est nouvelle dans le recalcul",
+                    f"{name}: {label} is new in the recomputation",
+                )
+            )
         elif old[k] != new[k]:
-            found.append(f"{name}: {label}: {_field_changes(old[k], new[k])}")
+            found.append(_changed(name, label, _field_changes(old[k], new[k])))
     return _limited(name, found)
 
 
@@ -507,7 +604,12 @@ def _workbook_differences(name: str, a: Path, b: Path, skip: tuple[str, ...] = (
     found = []
     try:
         if wa.sheetnames != wb.sheetnames:
-            found.append(f"{name}: sheets {wa.sheetnames} issued, {wb.sheetnames} recomputed")
+            found.append(
+                say(
+                    f"{name} : feuilles {wa.sheetnames} émises, {wb.sheetnames} recalculées",
+                    f"{name}: sheets {wa.sheetnames} issued, {wb.sheetnames} recomputed",
+                )
+            )
         for sheet in wa.sheetnames:
             if sheet not in wb.sheetnames or sheet in skip:
                 continue
@@ -520,9 +622,20 @@ def _workbook_differences(name: str, a: Path, b: Path, skip: tuple[str, ...] = (
                 if ra is None and rb is None:
                     break
                 if ra != rb:
-                    found.append(f"{name}: sheet {sheet} row {number}: {ra} -> {rb}")
+                    found.append(
+                        say(
+                            f"{name} : feuille {sheet} ligne {number} : {ra} -> {rb}",
+                            f"{name}: sheet {sheet} row {number}: {ra} -> {rb}",
+                        )
+                    )
         if not found and not skip:
-            found.append(f"{name}: same cells, different bytes (formatting or layout changed)")
+            found.append(
+                say(
+                    f"{name} : mêmes cellules, octets différents (mise en forme ou mise en page "
+                    "modifiée)",
+                    f"{name}: same cells, different bytes (formatting or layout changed)",
+                )
+            )
     finally:
         wa.close()
         wb.close()
@@ -532,9 +645,11 @@ def _workbook_differences(name: str, a: Path, b: Path, skip: tuple[str, ...] = (
 def _manifest_differences(a: Path, b: Path) -> list[str]:
     old = json.loads(a.read_text(encoding="utf-8"))
     new = json.loads(b.read_text(encoding="utf-8"))
+    was, now = say("émis", "issued"), say("recalculé", "recomputed")
     return [
-        f"manifest.json: {key}: {json.dumps(old.get(key), sort_keys=True)} issued, "
-        f"{json.dumps(new.get(key), sort_keys=True)} recomputed"
+        f"manifest.json{say(' : ', ': ')}{key}{say(' : ', ': ')}"
+        f"{json.dumps(old.get(key), sort_keys=True)} {was}, "
+        f"{json.dumps(new.get(key), sort_keys=True)} {now}"
         for key in MANIFEST_KEYS
         if old.get(key) != new.get(key)
     ]

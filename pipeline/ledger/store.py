@@ -32,6 +32,7 @@ from pipeline.core import db
 from pipeline.core.data_contract import CORRECTIONS_DIR, MANIFEST_FILE
 from pipeline.core.dates import Month
 from pipeline.core.errors import InputError, ProblemFound
+from pipeline.core.language import say
 from pipeline.core.progress import checkpoint
 from pipeline.ledger.manifest import sha256
 
@@ -53,14 +54,24 @@ def locked(out: Path) -> Iterator[None]:
         out.mkdir(parents=True, exist_ok=True)
         handle = open(out / LOCK_FILE, "a+")  # noqa: SIM115 - held for the whole run
     except OSError as exc:
-        raise InputError(f"cannot use {out} as the output folder: {exc}") from exc
+        raise InputError(
+            say(
+                f"impossible d'utiliser {out} comme dossier de sortie : {exc}",
+                f"cannot use {out} as the output folder: {exc}",
+            )
+        ) from exc
     try:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
             raise InputError(
-                f"another billing run is using {out} right now (lock {out / LOCK_FILE}); "
-                "nothing was done: wait for it to finish and run again"
+                say(
+                    f"une autre facturation utilise {out} en ce moment (verrou "
+                    f"{out / LOCK_FILE}) ; rien n'a été fait : attendez qu'elle se termine et "
+                    "relancez",
+                    f"another billing run is using {out} right now (lock {out / LOCK_FILE}); "
+                    "nothing was done: wait for it to finish and run again",
+                )
             ) from exc
         for stale in out.glob(STAGING_PREFIX + "*"):
             _remove_tree(stale)  # left by a run that was killed
@@ -90,21 +101,33 @@ def check_month_order(out: Path, month: Month) -> bool:
     folder = out / str(month)
     if folder.exists() and not (folder / "manifest.json").exists():
         raise ProblemFound(
-            f"{folder} exists but is not an issued month (no manifest.json); it was not made by "
-            "this program: move it away and run again"
+            say(
+                f"{folder} existe mais n'est pas un mois émis (pas de manifest.json) ; il n'a pas "
+                "été créé par ce programme : déplacez-le et relancez",
+                f"{folder} exists but is not an issued month (no manifest.json); it was not made "
+                "by this program: move it away and run again",
+            )
         )
     issued = issued_months(out)
     if month in issued:
         return True
     if issued and month < issued[-1]:
         raise InputError(
-            f"{issued[-1]} is already issued: {month} can no longer be issued without breaking "
-            "the invoice number order (R60)"
+            say(
+                f"{issued[-1]} est déjà émis : {month} ne peut plus être émis sans rompre "
+                "l'ordre des numéros de facture (R60)",
+                f"{issued[-1]} is already issued: {month} can no longer be issued without "
+                "breaking the invoice number order (R60)",
+            )
         )
     if issued and month != issued[-1].plus(1):
         raise InputError(
-            f"the last issued month is {issued[-1]}: bill {issued[-1].plus(1)} before {month} "
-            "(months are issued in order, none skipped, R60)"
+            say(
+                f"le dernier mois émis est {issued[-1]} : facturez {issued[-1].plus(1)} avant "
+                f"{month} (les mois sont émis dans l'ordre, sans en sauter, R60)",
+                f"the last issued month is {issued[-1]}: bill {issued[-1].plus(1)} before "
+                f"{month} (months are issued in order, none skipped, R60)",
+            )
         )
     return False
 
@@ -150,7 +173,7 @@ def _issued_folders(out: Path, before: Month | None) -> tuple[list[Path], list[s
                 ]["position"]
                 key = (Month.parse(position["last_month"]), int(position["corrections_before"]))
             except (OSError, ValueError, KeyError, TypeError, InputError) as exc:
-                problems.append(f"{folder / MANIFEST_FILE}: unreadable ({exc})")
+                problems.append(_unreadable(folder / MANIFEST_FILE, exc))
                 continue
             if before is None or key[0] < before:
                 keyed.append((key, folder))
@@ -179,6 +202,10 @@ def _read_cache(out: Path) -> dict[str, list[Any]]:
         return {}
 
 
+def _unreadable(path: Path, exc: BaseException) -> str:
+    return say(f"{path} : illisible ({exc})", f"{path}: unreadable ({exc})")
+
+
 def verify(out: Path, before: Month | None = None) -> dict[str, list[Any]]:
     """The issued months and their corrections (those issued before month `before` when
     given) are intact: every file their manifest lists exists with its sha256, and each series
@@ -192,39 +219,62 @@ def verify(out: Path, before: Month | None = None) -> dict[str, list[Any]]:
         try:
             outputs = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))["outputs"]
         except (OSError, ValueError, KeyError) as exc:
-            problems.append(f"{folder / MANIFEST_FILE}: unreadable ({exc})")
+            problems.append(_unreadable(folder / MANIFEST_FILE, exc))
             continue
         for name, digest in sorted(outputs.items()):
             path = folder / name
             rel = path.relative_to(out).as_posix()
             if not path.is_file():
-                problems.append(f"{path}: removed since it was issued (listed in its manifest)")
+                problems.append(
+                    say(
+                        f"{path} : supprimé depuis son émission (il figure dans son manifeste)",
+                        f"{path}: removed since it was issued (listed in its manifest)",
+                    )
+                )
                 continue
             key = _stat_key(path)
             known = cache.get(rel)
             actual = known[4] if known and known[:4] == key else sha256(path)
             if actual != digest:
-                problems.append(f"{path}: changed since it was issued (sha256 differs)")
+                problems.append(
+                    say(
+                        f"{path} : modifié depuis son émission (son sha256 diffère)",
+                        f"{path}: changed since it was issued (sha256 differs)",
+                    )
+                )
                 continue
             verified[rel] = [*key, digest]
         for series, column, file in SERIES:
             for doc in _read_column(folder / file, column):
                 match = _NUMBER.match(doc)
                 if not match or match.group(1) != series:
-                    problems.append(f"{folder / file}: {doc!r} is not a {series} number")
+                    problems.append(
+                        say(
+                            f"{folder / file} : {doc!r} n'est pas un numéro {series}",
+                            f"{folder / file}: {doc!r} is not a {series} number",
+                        )
+                    )
                     continue
                 key_ = (series, match.group(2))
                 expected = seen.get(key_, 0) + 1
                 if int(match.group(3)) != expected:
+                    wanted = f"{series}{key_[1]}-{expected:06d}"
                     problems.append(
-                        f"{folder / file}: {doc} breaks the sequence, expected "
-                        f"{series}{key_[1]}-{expected:06d} (R60)"
+                        say(
+                            f"{folder / file} : {doc} rompt la séquence, {wanted} attendu (R60)",
+                            f"{folder / file}: {doc} breaks the sequence, expected {wanted} (R60)",
+                        )
                     )
                 seen[key_] = int(match.group(3))
     if problems:
         raise ProblemFound(
-            f"the ledger under {out} is damaged; nothing was done (restore the files from a "
-            "backup, or move the damaged month away):\n" + "\n".join(problems[:20])
+            say(
+                f"le registre sous {out} est endommagé ; rien n'a été fait (restaurez les "
+                "fichiers depuis une sauvegarde, ou déplacez le mois endommagé) :\n",
+                f"the ledger under {out} is damaged; nothing was done (restore the files from a "
+                "backup, or move the damaged month away):\n",
+            )
+            + "\n".join(problems[:20])
         )
     return verified
 
@@ -277,8 +327,12 @@ def correction_dir(out: Path, month: Month, number: int) -> Path:
     final = parent / f"{number:02d}"
     if final.exists():
         raise ProblemFound(
-            f"{final} exists but is not an issued correction (no {MANIFEST_FILE}); it was not "
-            "made by this program: move it away and run again"
+            say(
+                f"{final} existe mais n'est pas une correction émise (pas de {MANIFEST_FILE}) ; "
+                "il n'a pas été créé par ce programme : déplacez-le et relancez",
+                f"{final} exists but is not an issued correction (no {MANIFEST_FILE}); it was "
+                "not made by this program: move it away and run again",
+            )
         )
     return final
 

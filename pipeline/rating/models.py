@@ -8,6 +8,7 @@ plain SQL that sqlfluff can lint and another engine (Spark) can run unchanged.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from pipeline.core.data_contract import FAIR_USE, RATED_CALLS, RATED_CALLS_FILE,
 from pipeline.core.dates import Month
 from pipeline.core.db import connect, insertion_order_free, model_sql, run_model, sql_literal
 from pipeline.core.errors import InputError
+from pipeline.core.language import language
 from pipeline.core.progress import stage
 from pipeline.inputs.cdrs import CDR_COLUMNS, REGISTRATION_COLUMNS, billed_ids_table, load_raw
 from pipeline.inputs.reference import load_reference, register
@@ -209,9 +211,32 @@ def _stop_on_bad_registration(con: duckdb.DuckDBPyConnection, data: Path) -> Non
         "where problem is not null order by source_file, row_number limit 1"
     ).fetchone()
     if bad:
+        problem = _registration_problem(bad[2])
         if bad[0].endswith(".parquet"):
-            raise InputError(bad[2], file=str(data / bad[0]), row=bad[1])
-        raise InputError(bad[2], file=str(data / bad[0]), line=bad[1] + 1)  # after the header
+            raise InputError(problem, file=str(data / bad[0]), row=bad[1])
+        raise InputError(problem, file=str(data / bad[0]), line=bad[1] + 1)  # after the header
+
+
+# the problems of sql/staging/stg_registrations.sql in French (the model says them in English)
+_REGISTRATION_PROBLEMS = (
+    (re.compile(r"has (\d+) fields, the header has (\d+)"), "{0} champs, l'en-tête en a {1}"),
+    (re.compile(r"(\w+) is empty"), "{0} est vide"),
+    (
+        re.compile(r"(\w+) is not an ISO 8601 timestamp"),
+        "{0} n'est pas une date et heure ISO 8601",
+    ),
+    (re.compile(r"expires_at is before registered_at"), "expires_at est antérieur à registered_at"),
+)
+
+
+def _registration_problem(problem: str) -> str:
+    """A bad registration row's problem in the language of messages."""
+    if language() == "fr":
+        for pattern, french in _REGISTRATION_PROBLEMS:
+            match = pattern.fullmatch(problem)
+            if match:
+                return french.format(*match.groups())
+    return problem
 
 
 def rate_folders(

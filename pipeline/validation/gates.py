@@ -34,6 +34,7 @@ import pandas as pd
 
 from pipeline.core.dates import Month
 from pipeline.core.errors import InputError, ProblemFound
+from pipeline.core.language import language, say
 
 SAMPLE_ROWS = 5
 _PARTIAL_VALUES = 20
@@ -145,12 +146,20 @@ class ValidationReport:
     def failure_message(self) -> str:
         failures = self.failures
         stats = self.statistics()
+        stage = {"inputs": "des entrées", "outputs": "des sorties"}.get(self.stage, self.stage)
         lines = [
-            f"{self.stage} validation of {self.month} failed: {stats['failed']} of "
-            f"{stats['expectations']} expectation(s) not met"
+            say(
+                f"la validation {stage} de {self.month} a échoué : {stats['failed']} attente(s) "
+                f"sur {stats['expectations']} non satisfaite(s)",
+                f"{self.stage} validation of {self.month} failed: {stats['failed']} of "
+                f"{stats['expectations']} expectation(s) not met",
+            )
         ]
+        # each failure as validation/report.md names it (its description is the suite's, in
+        # English, as the issued report keeps it); what was observed in the language of messages
         for e in failures:
-            lines.append(f"- {e.name} [{e.rule}] {e.description}: {_observed(e)}")
+            observed = _observed(e, language())
+            lines.append(f"- {e.name} [{e.rule}] {e.description}{say(' : ', ': ')}{observed}")
             lines += [f"    {s}" for s in e.samples]
         return "\n".join(lines)
 
@@ -291,19 +300,27 @@ def _columns(kwargs: dict[str, Any]) -> list[str]:
     return names
 
 
-def _observed(e: ExpectationResult) -> str:
+def _observed(e: ExpectationResult, lang: str = "en") -> str:
+    """What an expectation observed: in English in validation/report.md (an issued file, its
+    words unchanged), in French in a French message (`lang`)."""
+    fr = lang == "fr"
     if e.error:
-        return f"error: {e.error}"
+        return f"{'erreur : ' if fr else 'error: '}{e.error}"
     r = e.result
     if r.get("unexpected_count") is not None:
-        text = f"{r['unexpected_count']} unexpected of {r.get('element_count')} row(s)"
+        count, rows = r["unexpected_count"], r.get("element_count")
+        text = (
+            f"{count} inattendue(s) sur {rows} ligne(s)"
+            if fr
+            else f"{count} unexpected of {rows} row(s)"
+        )
         values = r.get("partial_unexpected_list") or []
         if values:
-            text += f", e.g. {', '.join(map(str, values[:SAMPLE_ROWS]))}"
+            text += f"{', par ex.' if fr else ', e.g.'} {', '.join(map(str, values[:SAMPLE_ROWS]))}"
         return text
     if r.get("observed_value") is not None:
-        return f"observed {r['observed_value']}"
-    return "not met"
+        return f"{'observé' if fr else 'observed'} {r['observed_value']}"
+    return "non satisfaite" if fr else "not met"
 
 
 def _sample_rows(
@@ -558,7 +575,9 @@ def validate_inputs(
     ctx = Context(con=con, month=_month(month), ref=ref)
     report = run_suites("inputs", input_suites(), ctx, only)
     if not report.success:
-        error = InputError(report.failure_message() + "\nnothing was issued")
+        error = InputError(
+            report.failure_message() + say("\nrien n'a été émis", "\nnothing was issued")
+        )
         error.report = report  # type: ignore[attr-defined]
         raise error
     return report
@@ -583,7 +602,9 @@ def validate_outputs(
     )
     report = run_suites("outputs", output_suites(), ctx, only)
     if not report.success:
-        error = ProblemFound(report.failure_message() + "\nnothing was published")
+        error = ProblemFound(
+            report.failure_message() + say("\nrien n'a été publié", "\nnothing was published")
+        )
         error.report = report  # type: ignore[attr-defined]
         raise error
     return report

@@ -1225,7 +1225,7 @@ def _invalid_utf8(tmp_path: Path) -> Workspace:
 
 def test_r40_a_cdr_file_that_is_not_utf8_stops_duckdb(tmp_path):
     ws = _invalid_utf8(tmp_path)
-    with pytest.raises(InputError, match="cannot read the file"):
+    with pytest.raises(InputError, match="fichier illisible"):
         rate_with("duckdb", ws.data, OCT, ws.rates)
 
 

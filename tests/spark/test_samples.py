@@ -31,7 +31,7 @@ def spark_out(tmp_path_factory) -> Path:
     for month, gates in zip(SAMPLE_MONTHS, (None, WithoutEinvoiceRules()), strict=True):
         result = cli(*sample_args("bill", month, out), "--engine", "spark", gates=gates)
         assert result.exit_code == 0, result.output
-        assert "issued" in result.output
+        assert "émise(s)" in result.output
     return out
 
 
@@ -88,4 +88,4 @@ def test_a_month_issued_with_duckdb_audits_identical_on_spark(sample_out):
         gates=WithoutEinvoiceRules(),
     )
     assert result.exit_code == 0, result.output
-    assert "2026-10: identical" in result.output
+    assert "2026-10 : identique" in result.output

@@ -56,6 +56,7 @@ from pipeline.billing.labels import LOT_UNIT
 from pipeline.billing.month_documents import CreditNote, Invoice
 from pipeline.core.dates import Month
 from pipeline.core.errors import InputError
+from pipeline.core.language import say
 
 SPECIFICATION = "urn:cen.eu:en16931:2017"  # BT-24, Factur-X profile EN 16931
 INVOICE = "380"  # BT-3, UNTDID 1001: commercial invoice (R70: also supplementary invoices)
@@ -318,7 +319,12 @@ def vat_category(rate: Decimal, mention: str, goods: bool) -> tuple[str, str | N
         if goods:
             return "G", MENTION_GOODS_OUTSIDE_EU, "VATEX-EU-G"
         return "E", MENTION_OUTSIDE_EU, None
-    raise EInvoiceError(f"VAT rate {rate} without a known R62 mention: {mention!r}")
+    raise EInvoiceError(
+        say(
+            f"taux de TVA {rate} sans mention R62 connue : {mention!r}",
+            f"VAT rate {rate} without a known R62 mention: {mention!r}",
+        )
+    )
 
 
 def business_process(kinds: set[str]) -> str:
@@ -409,7 +415,12 @@ def _seller(provider: Mapping[str, Any], frozen: Mapping[str, Any]) -> Party:
 
     name, siren = pick("name"), pick("siren")
     if not name or not siren:
-        raise EInvoiceError("provider.toml needs name and siren (BT-27, BT-30)")
+        raise EInvoiceError(
+            say(
+                "provider.toml doit donner name et siren (BT-27, BT-30)",
+                "provider.toml needs name and siren (BT-27, BT-30)",
+            )
+        )
     country = _text(provider.get("country")) or "FR"
     capital = pick("share_capital_eur")
     rcs = pick("rcs")
@@ -459,7 +470,12 @@ def _buyer(
     customer: Mapping[str, Any] | None,
 ) -> Party:
     if not name or not country:
-        raise EInvoiceError(f"customer {customer_id}: name and country are needed (BT-44, BT-55)")
+        raise EInvoiceError(
+            say(
+                f"client {customer_id} : name et country sont nécessaires (BT-44, BT-55)",
+                f"customer {customer_id}: name and country are needed (BT-44, BT-55)",
+            )
+        )
     siren = compact(siren) if siren else None
     scheme, endpoint = electronic_address(country, siren, vat_number, customer)
     return Party(
@@ -562,7 +578,12 @@ def _breakdown(
         amount = ZERO
         if rate > 0:
             if len(keys) != 1:
-                raise EInvoiceError("a document with French VAT has one VAT category (R62)")
+                raise EInvoiceError(
+                    say(
+                        "un document soumis à la TVA française a une seule catégorie de TVA (R62)",
+                        "a document with French VAT has one VAT category (R62)",
+                    )
+                )
             basis, amount = total_ht, total_vat
         reason, code = exemptions.get(category, (None, None))
         result.append(
@@ -582,7 +603,12 @@ def _breakdown(
 def _vat_point(provider: Mapping[str, Any], kinds: set[str], rate: Decimal) -> str | None:
     on_debits = provider.get("vat_on_debits", False)
     if not isinstance(on_debits, bool):
-        raise EInvoiceError("provider.toml: vat_on_debits must be true or false")
+        raise EInvoiceError(
+            say(
+                "provider.toml : vat_on_debits doit valoir true ou false",
+                "provider.toml: vat_on_debits must be true or false",
+            )
+        )
     if on_debits and rate > 0 and kinds - GOODS_KINDS:
         return VAT_ON_DEBITS_CODE
     return None

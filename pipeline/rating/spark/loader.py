@@ -24,8 +24,10 @@ from pipeline.inputs.cdrs import (
     TYPED,
     _csv_fields,
     _header,
+    _not_parquet,
     _positions,
     _typed_columns,
+    _unreadable,
     month_files,
     scan_text,
 )
@@ -138,9 +140,7 @@ def _parquet_select(spark: Any, path: Path, rel: str, columns: tuple[str, ...]) 
         frame = spark.read.parquet(str(path))
         types = {f.name: type(f.dataType).__name__ for f in frame.schema.fields}
     except Exception as exc:  # noqa: BLE001 - Spark's reader errors have no common base
-        raise InputError(
-            f"not a readable parquet file: {str(exc).splitlines()[0]}", file=str(path)
-        ) from exc
+        raise InputError(_not_parquet(str(exc).splitlines()[0]), file=str(path)) from exc
     _positions(path, list(types), columns)
     fields, typed = [], []
     for c in columns:
@@ -199,9 +199,7 @@ def load_raw(
         except (InputError, UnknownFunction):
             raise
         except Exception as exc:  # noqa: BLE001
-            raise InputError(
-                f"cannot read the file: {str(exc).splitlines()[0]}", file=str(path)
-            ) from exc
+            raise InputError(_unreadable(str(exc).splitlines()[0]), file=str(path)) from exc
     schema = (
         "source_file string, row_number bigint, raw string, n_fields bigint, "
         "expected_fields bigint, "

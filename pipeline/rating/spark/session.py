@@ -16,6 +16,7 @@ import shutil
 from typing import Any
 
 from pipeline.core.errors import InputError
+from pipeline.core.language import say
 
 SETTINGS = {
     "BILLING_SPARK_MASTER": "Spark master of --engine spark (default local[*]: every core of "
@@ -47,11 +48,16 @@ def spark_available() -> str | None:
     try:
         import pyspark  # noqa: F401
     except ImportError:
-        return "pyspark is not installed: run make install-spark (docs/spark.md)"
+        return say(
+            "pyspark n'est pas installé : lancez make install-spark (docs/spark.md)",
+            "pyspark is not installed: run make install-spark (docs/spark.md)",
+        )
     if not (os.environ.get("JAVA_HOME") or shutil.which("java")):
-        return (
+        return say(
+            "Java 17 n'est pas installé (Spark en a besoin) : lancez make install-spark, ou "
+            "installez openjdk-17-jre-headless (docs/spark.md)",
             "Java 17 is not installed (Spark runs on it): run make install-spark, or install "
-            "openjdk-17-jre-headless (docs/spark.md)"
+            "openjdk-17-jre-headless (docs/spark.md)",
         )
     return None
 
