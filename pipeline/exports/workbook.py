@@ -5,7 +5,8 @@ pipeline.exports.xlsx.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -271,6 +272,16 @@ def _call_row(call: Call, zones: dict[str, str]) -> list[Any]:
     ]
 
 
+@dataclass(frozen=True)
+class _Month:
+    """What every sheet of the month's workbook is written with."""
+
+    billed: MonthDocuments
+    zones: dict[str, str]  # zone code -> its French label
+    heading: str  # the page header: the seller and the month
+    max_rows: int  # rows of one sheet, header included
+
+
 def write_workbook(
     path: Path,
     billed: MonthDocuments,
@@ -281,23 +292,29 @@ def write_workbook(
     calls_max_rows: int | None = None,
 ) -> None:
     """The accountants' workbook: values only, French sheet names and headers, a glossary."""
-    max_rows = max_rows or SHEET_MAX_ROWS
-    calls_max_rows = min(calls_max_rows or CALLS_SHEET_MAX_ROWS, max_rows)
-    fits = calls_total <= calls_max_rows - 1 and len(calls) == calls_total
-    names = billed.customer_names
-    zones = _zones(billed)
-    # usage invoiced per (zone, reason): each line rounded to the cent (R63), against the sum of
-    # the calls' 4-decimal amounts on the Consommations sheet (the difference is the rounding)
-    invoiced: dict[tuple[Any, Any], Decimal] = {}
-    for ln in billed.lines:
-        if ln["kind"] == "usage":
-            key = (ln["zone"], ln["reason"])
-            invoiced[key] = invoiced.get(key, Decimal("0.00")) + ln["amount_ht"]
     seller = billed.reference.provider.get("name", "") if billed.reference else ""
-    heading = f"{seller} - facturation de {billed.month}".strip(" -")
+    month = _Month(
+        billed,
+        _zones(billed),
+        f"{seller} - facturation de {billed.month}".strip(" -"),
+        max_rows or SHEET_MAX_ROWS,
+    )
     wb = new_workbook()
+    _synthese_sheet(wb, month)
+    _factures_sheet(wb, month)
+    _lignes_sheet(wb, month)
+    _avoirs_sheet(wb, month)
+    _consommations_sheet(wb, month)
+    _fair_use_sheet(wb, month)
+    _rejets_sheet(wb, month)
+    _sla_sheet(wb, month)
+    _calls_sheet(wb, month, calls, calls_total, calls_max_rows)
+    _glossaire_sheet(wb, month)
+    save_deterministic(wb, path)
 
-    rows, (first, last) = synthese_rows(billed)
+
+def _synthese_sheet(wb: Any, month: _Month) -> None:
+    rows, (first, last) = synthese_rows(month.billed)
     ws = add_sheet(
         wb,
         "Synthèse",
@@ -310,12 +327,15 @@ def write_workbook(
             Column("Montant TTC", EURO),
         ],
         rows,
-        heading=heading,
+        heading=month.heading,
         one_page=True,
     )
     if last >= first:
         _revenue_chart(ws, first, last)
 
+
+def _factures_sheet(wb: Any, month: _Month) -> None:
+    names = month.billed.customer_names
     add_sheet(
         wb,
         "Factures",
@@ -348,58 +368,58 @@ def write_workbook(
                 i.vat_mention,
                 f"{DOCUMENTS_DIR}/{i.invoice_number}.pdf",
             ]
-            for i in billed.invoices
+            for i in month.billed.invoices
         ),
-        max_rows=max_rows,
+        max_rows=month.max_rows,
         full_data="invoices.csv",
-        heading=heading,
+        heading=month.heading,
         totals=(6, 7, 8),
     )
 
+
+# The Lignes sheet: its columns, and the cell of each column for one invoice line, side by side
+# (a new column is one entry here). Totals: the columns whose header is in LINE_TOTALS.
+LINE_COLUMNS: tuple[tuple[Column, Callable[[dict[str, Any], dict[str, str]], Any]], ...] = (
+    (Column("N° facture"), lambda ln, zones: ln["invoice_number"]),
+    (Column("N° ligne", INTEGER), lambda ln, zones: ln["line_no"]),
+    (Column("Client"), lambda ln, zones: ln["customer_id"]),
+    (Column("Nature"), lambda ln, zones: KIND_LABELS.get(ln["kind"], ln["kind"])),
+    (Column("Référence"), lambda ln, zones: ln["reference"]),
+    (Column("Libellé", width=50), lambda ln, zones: ln["description"]),
+    (
+        Column("Zone"),
+        lambda ln, zones: zones.get(ln["zone"], ln["zone"]) if ln["zone"] else None,
+    ),
+    (
+        Column("Motif"),
+        lambda ln, zones: REASON_LABELS.get(ln["reason"], ln["reason"]) if ln["reason"] else None,
+    ),
+    (Column("Quantité", INTEGER), lambda ln, zones: ln["quantity"]),
+    (Column("Secondes facturées", INTEGER), lambda ln, zones: ln["billable_seconds"]),
+    (Column("Prix unitaire HT", EURO), lambda ln, zones: ln["unit_price"]),
+    (Column("Montant HT", EURO), lambda ln, zones: ln["amount_ht"]),
+    (Column("Début de période", DATE), lambda ln, zones: ln.get("period_start")),
+    (Column("Fin de période", DATE), lambda ln, zones: ln.get("period_end")),
+)
+LINE_TOTALS = ("Montant HT",)
+
+
+def _lignes_sheet(wb: Any, month: _Month) -> None:
+    columns = [column for column, _ in LINE_COLUMNS]
     add_sheet(
         wb,
         "Lignes",
-        [
-            Column("N° facture"),
-            Column("N° ligne", INTEGER),
-            Column("Client"),
-            Column("Nature"),
-            Column("Référence"),
-            Column("Libellé", width=50),
-            Column("Zone"),
-            Column("Motif"),
-            Column("Quantité", INTEGER),
-            Column("Secondes facturées", INTEGER),
-            Column("Prix unitaire HT", EURO),
-            Column("Montant HT", EURO),
-            Column("Début de période", DATE),
-            Column("Fin de période", DATE),
-        ],
-        (
-            [
-                ln["invoice_number"],
-                ln["line_no"],
-                ln["customer_id"],
-                KIND_LABELS.get(ln["kind"], ln["kind"]),
-                ln["reference"],
-                ln["description"],
-                zones.get(ln["zone"], ln["zone"]) if ln["zone"] else None,
-                REASON_LABELS.get(ln["reason"], ln["reason"]) if ln["reason"] else None,
-                ln["quantity"],
-                ln["billable_seconds"],
-                ln["unit_price"],
-                ln["amount_ht"],
-                ln.get("period_start"),
-                ln.get("period_end"),
-            ]
-            for ln in billed.lines
-        ),
-        max_rows=max_rows,
+        columns,
+        ([cell(ln, month.zones) for _, cell in LINE_COLUMNS] for ln in month.billed.lines),
+        max_rows=month.max_rows,
         full_data="invoice_lines.csv",
-        heading=heading,
-        totals=(11,),
+        heading=month.heading,
+        totals=tuple(i for i, c in enumerate(columns) if c.header in LINE_TOTALS),
     )
 
+
+def _avoirs_sheet(wb: Any, month: _Month) -> None:
+    names = month.billed.customer_names
     add_sheet(
         wb,
         "Avoirs",
@@ -436,14 +456,24 @@ def write_workbook(
                 c.vat_rate,
                 f"{DOCUMENTS_DIR}/{c.credit_note_number}.pdf",
             ]
-            for c in billed.credit_notes
+            for c in month.billed.credit_notes
         ),
-        max_rows=max_rows,
+        max_rows=month.max_rows,
         full_data="credit_notes.csv",
-        heading=heading,
+        heading=month.heading,
         totals=(9, 10, 11),
     )
 
+
+def _consommations_sheet(wb: Any, month: _Month) -> None:
+    # usage invoiced per (zone, reason): each line rounded to the cent (R63), against the sum of
+    # the calls' 4-decimal amounts on the Consommations sheet (the difference is the rounding)
+    invoiced: dict[tuple[Any, Any], Decimal] = {}
+    for ln in month.billed.lines:
+        if ln["kind"] == "usage":
+            key = (ln["zone"], ln["reason"])
+            invoiced[key] = invoiced.get(key, Decimal("0.00")) + ln["amount_ht"]
+    zones = month.zones
     add_sheet(
         wb,
         "Consommations",
@@ -470,14 +500,16 @@ def write_workbook(
                 invoiced.get((zone, reason), Decimal("0.00")),
                 invoiced.get((zone, reason), Decimal("0.00")) - amount,
             ]
-            for zone, reason, n, duration, billable, amount in billed.usage_summary
+            for zone, reason, n, duration, billable, amount in month.billed.usage_summary
         ),
-        max_rows=max_rows,
+        max_rows=month.max_rows,
         full_data="rated_calls.parquet",
-        heading=heading,
+        heading=month.heading,
         totals=(3, 4, 5, 6, 7, 8),
     )
 
+
+def _fair_use_sheet(wb: Any, month: _Month) -> None:
     add_sheet(
         wb,
         "Fair-use",
@@ -487,13 +519,15 @@ def write_workbook(
                 french.breaches(v) if c == "breaches" else v
                 for c, v in zip(FAIR_USE.names, r, strict=True)
             ]
-            for r in arrow_rows(billed.fair_use)
+            for r in arrow_rows(month.billed.fair_use)
         ),
-        max_rows=max_rows,
+        max_rows=month.max_rows,
         full_data="fair_use.csv",
-        heading=heading,
+        heading=month.heading,
     )
 
+
+def _rejets_sheet(wb: Any, month: _Month) -> None:
     reject_rows = (
         [
             REJECT_LABELS.get(v, v)
@@ -503,28 +537,40 @@ def write_workbook(
             else v
             for c, v in zip(REJECTS.names, r, strict=True)
         ]
-        for r in arrow_rows(billed.rejects)
+        for r in arrow_rows(month.billed.rejects)
     )
     add_sheet(
         wb,
         "Rejets",
         _mapped(REJECTS.names),
         reject_rows,
-        max_rows=max_rows,
+        max_rows=month.max_rows,
         full_data="rejects.csv",
-        heading=heading,
+        heading=month.heading,
     )
 
+
+def _sla_sheet(wb: Any, month: _Month) -> None:
     add_sheet(
         wb,
         "SLA",
         _mapped(SLA.names),
-        ([_sla_cell(row, c) for c in SLA.names] for row in billed.sla_rows),
-        max_rows=max_rows,
+        ([_sla_cell(row, c) for c in SLA.names] for row in month.billed.sla_rows),
+        max_rows=month.max_rows,
         full_data="sla.csv",
-        heading=heading,
+        heading=month.heading,
     )
 
+
+def _calls_sheet(
+    wb: Any,
+    month: _Month,
+    calls: Sequence[Call],
+    calls_total: int,
+    calls_max_rows: int | None,
+) -> None:
+    calls_max_rows = min(calls_max_rows or CALLS_SHEET_MAX_ROWS, month.max_rows)
+    fits = calls_total <= calls_max_rows - 1 and len(calls) == calls_total
     add_sheet(
         wb,
         "Appels détaillés",
@@ -541,10 +587,10 @@ def write_workbook(
             Column("Montant HT", EURO4),
             Column("Identifiant d'appel"),
         ],
-        (_call_row(c, zones) for c in calls) if fits else [],
+        (_call_row(c, month.zones) for c in calls) if fits else [],
         max_rows=calls_max_rows,
         # a list to read and filter on screen: printed, it would run to hundreds of pages
-        heading=f"{heading} - liste à consulter à l'écran, non destinée à l'impression",
+        heading=f"{month.heading} - liste à consulter à l'écran, non destinée à l'impression",
         note=None
         if fits
         else (
@@ -554,14 +600,15 @@ def write_workbook(
         ),
     )
 
+
+def _glossaire_sheet(wb: Any, month: _Month) -> None:
     add_sheet(
         wb,
         "Glossaire",
         [Column("Terme", width=34), Column("Signification", width=100)],
-        glossary_rows(billed),
-        heading=heading,
+        glossary_rows(month.billed),
+        heading=month.heading,
     )
-    save_deterministic(wb, path)
 
 
 def _zones(billed: MonthDocuments) -> dict[str, str]:
