@@ -476,7 +476,7 @@ def _rerun(
         except BillingError as exc:
             problems.append(f"the re-run stopped: {exc}")
         else:
-            problems += compare_months(folder, fresh)
+            problems += compare_months(folder, fresh, notes)
     return notes, problems
 
 

@@ -29,7 +29,6 @@ SHEETS = [
     "Fair-use",
     "Rejets",
     "SLA",
-    "Appels détaillés",
     "Glossaire",
 ]
 INJECTED_NAME = '=HYPERLINK("http://evil.example","clic")'
@@ -88,7 +87,7 @@ def test_sheets_headers_frozen_filtered(october):
     for name in SHEETS:
         assert wb[name].freeze_panes == "A2", name
     assert factures.auto_filter.ref == "A1:L4"
-    assert factures.column_dimensions["K"].width == 40
+    assert factures.column_dimensions["K"].width == 30  # Mention TVA, wrapped (issue 26)
     assert factures.column_dimensions["A"].width == 14  # "F2026-000001" + 2
 
 
@@ -152,17 +151,24 @@ def test_synthese_totals_by_vat_rate_reconciliation_and_chart(october):
         body[("Appels (CDR)", "Contrôle : lues = valorisées + doublons + rejetées")][0]
         == "équilibré"
     )
+    # the call detail is a file of its own, named here (issue 26)
+    assert body[("Appels (CDR)", "Appels détaillés")] == (
+        "billing_2026-10_appels.xlsx",
+        None,
+        None,
+        None,
+    )
     assert body[("Chiffre d'affaires HT par nature", "Abonnement")] == (2, 55, None, None)
     assert body[("Chiffre d'affaires HT par nature", "Communications")] == (2, 0.27, None, None)
-    # a native bar chart over the revenue rows (16 and 17 of the sheet)
+    # a native bar chart over the revenue rows (17 and 18 of the sheet)
     with zipfile.ZipFile(path) as z:
         charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
         assert charts == ["xl/charts/chart1.xml"]
         xml = z.read(charts[0]).decode()
     assert "<barChart>" in xml
-    assert "<val><numRef><f>'Synthèse'!$D$16:$D$17</f></numRef></val>" in xml
-    assert "<cat><strRef><f>'Synthèse'!$B$16:$B$17</f></strRef></cat>" in xml
-    assert rows[15][1] == "Abonnement" and rows[16][1] == "Communications"
+    assert "<val><numRef><f>'Synthèse'!$D$17:$D$18</f></numRef></val>" in xml
+    assert "<cat><strRef><f>'Synthèse'!$B$17:$B$18</f></strRef></cat>" in xml
+    assert rows[16][1] == "Abonnement" and rows[17][1] == "Communications"
 
 
 def test_lignes_consommations_rejets(october):
@@ -265,7 +271,9 @@ def test_large_month_sheets_say_where_the_rest_is(ws, monkeypatch):
         )
         + (None,) * 13
     )
-    appels = rows_of(wb["Appels détaillés"])
+    appels = rows_of(
+        load_workbook(ws.out / "2026-10" / "billing_2026-10_appels.xlsx")[exports.CALLS_SHEET]
+    )
     assert [r[0] for r in appels] == [
         "Client",
         "Les 3 appels détaillés du mois dépassent les 2 lignes prévues pour cette feuille : ils "
@@ -378,7 +386,7 @@ def test_libreoffice_reads_the_native_chart(october, tmp_path):
     with zipfile.ZipFile(outdir / f"{xlsx.stem}.ods") as z:
         chart = z.read("Object 1/content.xml").decode()
     assert 'chart:class="chart:bar"' in chart
-    assert 'table:cell-range-address="Synthèse.B16:Synthèse.B17 Synthèse.D16:Synthèse.D17"' in chart
+    assert 'table:cell-range-address="Synthèse.B17:Synthèse.B18 Synthèse.D17:Synthèse.D18"' in chart
 
 
 def test_avoirs_sla_and_net_totals(ws):
@@ -489,6 +497,7 @@ def test_rows_rendered_without_openpyxl_cells_give_the_same_bytes(tmp_path, monk
     ]
     columns = [
         Column("texte"),
+        Column("libellé", width=12, wrap=True),  # wraps, its rows grow to fit (issue 26)
         Column("montant", EURO),
         Column("montant4", EURO4),
         Column("date", DATE),

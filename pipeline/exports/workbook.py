@@ -1,6 +1,6 @@
 """The accountants' workbook, OUT/YYYY-MM/billing_YYYY-MM.xlsx, in French: its sheets, their
-columns and labels, the glossary (docs/exports.md). The generic xlsx writer is
-pipeline.exports.xlsx.
+columns and labels, the glossary; and beside it the call detail, billing_YYYY-MM_appels.xlsx
+(docs/exports.md). The generic xlsx writer is pipeline.exports.xlsx.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pipeline.billing.accounting import (
 from pipeline.billing.invoicing import KIND_ORDER, invoice_date
 from pipeline.billing.labels import zone_labels
 from pipeline.billing.month_documents import MonthDocuments
-from pipeline.core.data_contract import DEFAULT_ACCOUNTS, FAIR_USE, REJECTS, SLA
+from pipeline.core.data_contract import CALLS_WORKBOOK, DEFAULT_ACCOUNTS, FAIR_USE, REJECTS, SLA
 from pipeline.exports import french
 from pipeline.exports.documents import DOCUMENTS_DIR
 from pipeline.exports.files import arrow_rows
@@ -46,9 +46,12 @@ from pipeline.rating.reasons import CHARGED
 
 # Rows of one sheet, header included. Tests lower them to see the note that replaces the rest.
 SHEET_MAX_ROWS = EXCEL_MAX_ROWS
-# The sheet of itemised calls is written when the month's listed calls fit in this many rows
-# (header included); otherwise it holds one note saying that they are in itemised/*.csv.
+# The call detail (billing_YYYY-MM_appels.xlsx) lists the month's calls when they fit in this
+# many rows (header included); otherwise it holds one note saying that they are in itemised/*.csv.
 CALLS_SHEET_MAX_ROWS = 100_001
+# The call detail's sheet; until issue 26, a sheet of the workbook itself (pipeline.ledger.compare
+# audits the months issued then against billing_YYYY-MM_appels.xlsx).
+CALLS_SHEET = "Appels détaillés"
 
 KIND_LABELS = {
     "subscription": "Abonnement",
@@ -93,29 +96,34 @@ HEADERS: dict[str, Column] = {
     "max_registered_devices": Column("Terminaux enregistrés (max)", INTEGER),
     "forwarded_seconds": Column("Renvois (secondes)", INTEGER),
     "forwarded_over_seconds": Column("Renvois au-delà de 2 h (secondes)", INTEGER),
-    "breaches": Column("Limites dépassées"),
-    "source_file": Column("Fichier"),
+    "breaches": Column("Limites dépassées", width=30, wrap=True),
+    "source_file": Column("Fichier", width=30, wrap=True),
     "row_number": Column("N° de ligne", INTEGER),
     "cdr_id": Column("Identifiant d'appel"),
-    "reason": Column("Motif"),
-    "detail": Column("Détail"),
-    "raw": Column("Contenu brut", width=60),
+    "reason": Column("Motif", width=28, wrap=True),
+    "detail": Column("Détail", width=32, wrap=True),
+    "raw": Column("Contenu brut", width=40, wrap=True),
     "service_month": Column("Mois de service"),
     "minutes_in_month": Column("Minutes du mois", INTEGER),
     "downtime_minutes": Column("Minutes d'indisponibilité", "0.0000"),
     "availability_pct": Column("Disponibilité (%)", "0.0000"),
     "credit_pct": Column("Avoir (% des abonnements)", "0"),
-    "claim_status": Column("Statut de la réclamation"),
+    "claim_status": Column("Statut de la réclamation", width=24, wrap=True),
     "claim_received_on": Column("Réclamation reçue le", DATE),
-    "claim_detail": Column("Détail de la réclamation"),
+    "claim_detail": Column("Détail de la réclamation", width=32, wrap=True),
     "sla_eligible": Column("Éligible SLA"),
     "downtime_seconds": Column("Secondes d'indisponibilité", "0.####"),
-    "incident_ids": Column("Incidents"),
-    "excusable_incident_ids": Column("Incidents excusables"),
+    "incident_ids": Column("Incidents", width=24, wrap=True),
+    "excusable_incident_ids": Column("Incidents excusables", width=24, wrap=True),
     "telephony_charges_ht": Column("Abonnements téléphonie HT", EURO),
     "original_invoice_number": Column("Facture d'origine"),
     "credit_note_number": Column("N° avoir"),
 }
+
+
+def calls_file(month: Any) -> str:
+    """The name of the month's call detail, billing_YYYY-MM_appels.xlsx."""
+    return CALLS_WORKBOOK.name.format(month=month)
 
 
 def _pct_text(rate: Decimal) -> str:
@@ -218,6 +226,8 @@ def synthese_rows(billed: MonthDocuments) -> tuple[list[list[Any]], tuple[int, i
             None,
             None,
         ],
+        # the calls listed on the itemised bills are in their own file (issue 26)
+        ["Appels (CDR)", CALLS_SHEET, calls_file(billed.month), None, None, None],
     ]
     lines = billed.lines
     kinds = [k for k in KIND_ORDER if any(ln["kind"] == k for ln in lines)]
@@ -282,23 +292,20 @@ class _Month:
     max_rows: int  # rows of one sheet, header included
 
 
-def write_workbook(
-    path: Path,
-    billed: MonthDocuments,
-    *,
-    calls: Sequence[Call] = (),
-    calls_total: int = 0,
-    max_rows: int | None = None,
-    calls_max_rows: int | None = None,
-) -> None:
-    """The accountants' workbook: values only, French sheet names and headers, a glossary."""
+def _month(billed: MonthDocuments, max_rows: int | None) -> _Month:
     seller = billed.reference.provider.get("name", "") if billed.reference else ""
-    month = _Month(
+    return _Month(
         billed,
         _zones(billed),
         f"{seller} - facturation de {billed.month}".strip(" -"),
         max_rows or SHEET_MAX_ROWS,
     )
+
+
+def write_workbook(path: Path, billed: MonthDocuments, *, max_rows: int | None = None) -> None:
+    """The accountants' workbook: values only, French sheet names and headers, a glossary;
+    ready to print (the call detail is a file of its own: write_calls_workbook)."""
+    month = _month(billed, max_rows)
     wb = new_workbook()
     _synthese_sheet(wb, month)
     _factures_sheet(wb, month)
@@ -308,8 +315,23 @@ def write_workbook(
     _fair_use_sheet(wb, month)
     _rejets_sheet(wb, month)
     _sla_sheet(wb, month)
-    _calls_sheet(wb, month, calls, calls_total, calls_max_rows)
     _glossaire_sheet(wb, month)
+    save_deterministic(wb, path)
+
+
+def write_calls_workbook(
+    path: Path,
+    billed: MonthDocuments,
+    *,
+    calls: Sequence[Call] = (),
+    calls_total: int = 0,
+    max_rows: int | None = None,
+    calls_max_rows: int | None = None,
+) -> None:
+    """The call detail, billing_YYYY-MM_appels.xlsx: every listed call of the month, every
+    customer, to read and filter on screen (the itemised bills' calls, masked the same way)."""
+    wb = new_workbook()
+    _calls_sheet(wb, _month(billed, max_rows), calls, calls_total, calls_max_rows)
     save_deterministic(wb, path)
 
 
@@ -342,7 +364,7 @@ def _factures_sheet(wb: Any, month: _Month) -> None:
         [
             Column("N° facture"),
             Column("Client"),
-            Column("Raison sociale"),
+            Column("Raison sociale", width=28, wrap=True),
             Column("Date de facture", DATE),
             Column("Échéance", DATE),
             Column("Période"),
@@ -350,7 +372,7 @@ def _factures_sheet(wb: Any, month: _Month) -> None:
             Column("TVA", EURO),
             Column("Total TTC", EURO),
             Column("Taux de TVA", PERCENT),
-            Column("Mention TVA", width=40),
+            Column("Mention TVA", width=30, wrap=True),
             Column("Facture électronique (Factur-X)"),
         ],
         (
@@ -383,15 +405,18 @@ LINE_COLUMNS: tuple[tuple[Column, Callable[[dict[str, Any], dict[str, str]], Any
     (Column("N° facture"), lambda ln, zones: ln["invoice_number"]),
     (Column("N° ligne", INTEGER), lambda ln, zones: ln["line_no"]),
     (Column("Client"), lambda ln, zones: ln["customer_id"]),
-    (Column("Nature"), lambda ln, zones: KIND_LABELS.get(ln["kind"], ln["kind"])),
-    (Column("Référence"), lambda ln, zones: ln["reference"]),
-    (Column("Libellé", width=50), lambda ln, zones: ln["description"]),
     (
-        Column("Zone"),
+        Column("Nature", width=14, wrap=True),
+        lambda ln, zones: KIND_LABELS.get(ln["kind"], ln["kind"]),
+    ),
+    (Column("Référence"), lambda ln, zones: ln["reference"]),
+    (Column("Libellé", width=46, wrap=True), lambda ln, zones: ln["description"]),
+    (
+        Column("Zone", width=20, wrap=True),
         lambda ln, zones: zones.get(ln["zone"], ln["zone"]) if ln["zone"] else None,
     ),
     (
-        Column("Motif"),
+        Column("Motif", width=24, wrap=True),
         lambda ln, zones: REASON_LABELS.get(ln["reason"], ln["reason"]) if ln["reason"] else None,
     ),
     (Column("Quantité", INTEGER), lambda ln, zones: ln["quantity"]),
@@ -478,8 +503,8 @@ def _consommations_sheet(wb: Any, month: _Month) -> None:
         wb,
         "Consommations",
         [
-            Column("Zone"),
-            Column("Motif"),
+            Column("Zone", width=24, wrap=True),
+            Column("Motif", width=26, wrap=True),
             Column("Facturé"),
             Column("Appels", INTEGER),
             Column("Durée (secondes)", INTEGER),
@@ -573,7 +598,7 @@ def _calls_sheet(
     fits = calls_total <= calls_max_rows - 1 and len(calls) == calls_total
     add_sheet(
         wb,
-        "Appels détaillés",
+        CALLS_SHEET,
         [
             Column("Client"),
             Column("Compte SIP"),
@@ -605,7 +630,7 @@ def _glossaire_sheet(wb: Any, month: _Month) -> None:
     add_sheet(
         wb,
         "Glossaire",
-        [Column("Terme", width=34), Column("Signification", width=100)],
+        [Column("Terme", width=34, wrap=True), Column("Signification", width=90, wrap=True)],
         glossary_rows(month.billed),
         heading=month.heading,
     )
@@ -664,11 +689,12 @@ def glossary_rows(billed: MonthDocuments) -> list[list[str]]:
         ["Rejets", "Lignes d'appels écartées avec leur motif : doublons et rejets (rejects.csv)."],
         ["SLA", "Disponibilité du service par client et réclamations traitées (sla.csv)."],
         [
-            "Appels détaillés",
-            "Facture détaillée : appels facturés et appels inclus dans le forfait, "
-            "par client (itemised/{client}.csv). Les appels gratuits, entrants et non aboutis n'y "
-            "figurent pas. Les quatre derniers chiffres des numéros sont masqués sauf demande du "
-            "client.",
+            CALLS_SHEET,
+            f"Dans le fichier {calls_file(billed.month)}, à côté de ce classeur (une liste à "
+            "consulter et filtrer à l'écran, non destinée à l'impression) : facture détaillée, "
+            "appels facturés et appels inclus dans le forfait, tous clients, comme les fichiers "
+            "itemised/{client}.csv. Les appels gratuits, entrants et non aboutis n'y figurent "
+            "pas. Les quatre derniers chiffres des numéros sont masqués sauf demande du client.",
         ],
         ["HT / TVA / TTC", "Hors taxes / taxe sur la valeur ajoutée / toutes taxes comprises."],
         [

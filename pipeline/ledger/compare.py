@@ -9,16 +9,23 @@ from __future__ import annotations
 import csv
 import filecmp
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import duckdb
 from openpyxl import load_workbook
 
-from pipeline.core.data_contract import CORRECTIONS_DIR, RATED_CALLS, RATED_CALLS_WITH_RATING_FACTS
+from pipeline.core.data_contract import (
+    CALLS_WORKBOOK,
+    CORRECTIONS_DIR,
+    RATED_CALLS,
+    RATED_CALLS_WITH_RATING_FACTS,
+)
 from pipeline.exports.documents import DOCUMENTS_DIR
 from pipeline.exports.einvoice.check import embedded_xml
 from pipeline.exports.fec import ENCODING, SEPARATOR
+from pipeline.exports.workbook import CALLS_SHEET
 from pipeline.ledger.archive import ARCHIVE_DIR
 from pipeline.ledger.manifest import sha256
 
@@ -245,9 +252,13 @@ def issued_files_intact(folder: Path, manifest: dict[str, Any]) -> list[str]:
 # --- comparison ------------------------------------------------------------------------------
 
 
-def compare_months(issued: Path, fresh: Path) -> list[str]:
-    """Every difference between an issued month folder and its recomputation."""
+def compare_months(issued: Path, fresh: Path, notes: list[str] | None = None) -> list[str]:
+    """Every difference between an issued month folder and its recomputation; what is worth
+    saying but is not a difference is added to `notes` (a workbook laid out otherwise, the
+    call detail of a month issued before it had its own file)."""
+    notes = [] if notes is None else notes
     differences = list(month_differences(issued, fresh))
+    moved = _calls_moved_out(issued, fresh)
     covered = set(ISSUED_FILES) | {"manifest.json"}
     names = sorted(
         {p.relative_to(issued).as_posix() for p in issued.rglob("*") if p.is_file()}
@@ -257,7 +268,15 @@ def compare_months(issued: Path, fresh: Path) -> list[str]:
         if name in covered or name.startswith((ARCHIVE_DIR + "/", CORRECTIONS_DIR + "/")):
             continue  # inputs are checked by restore_inputs; corrections by their own audit
         a, b = issued / name, fresh / name
-        if not a.exists():
+        if name in moved:
+            notes.append(
+                f"{name}: not issued: the call detail was then the sheet {CALLS_SHEET!r} of "
+                f"{moved[name]}, compared with it cell by cell"
+            )
+            differences += _workbook_differences(
+                name, issued / moved[name], b, notes, (CALLS_SHEET,)
+            )
+        elif not a.exists():
             differences.append(f"{name}: not issued, the recomputation writes it")
         elif not b.exists():
             differences.append(f"{name}: issued, the recomputation no longer writes it")
@@ -269,8 +288,14 @@ def compare_months(issued: Path, fresh: Path) -> list[str]:
             differences += _einvoice_differences(name, a, b)
         elif "FEC" in name and name.endswith(".txt"):
             differences += _fec_differences(name, a, b)
+        elif name.endswith(".xlsx") and name in moved.values():
+            notes.append(
+                f"{name}: issued with the call detail as its sheet {CALLS_SHEET!r} (before issue "
+                "26); its other sheets compared without the rows that name the call detail"
+            )
+            differences += _workbook_differences(name, a, b, notes, calls_moved=True)
         elif name.endswith(".xlsx"):
-            differences += _workbook_differences(name, a, b)
+            differences += _workbook_differences(name, a, b, notes)
         elif name.endswith(".csv"):
             differences += _csv_by_key(name, a, b, ())
         else:
@@ -403,17 +428,52 @@ def _fec_differences(name: str, a: Path, b: Path) -> list[str]:
     return _limited(name, found)
 
 
-def _workbook_differences(name: str, a: Path, b: Path) -> list[str]:
+# the workbook's sheets that name the call detail (a row of each), and the file's own name
+_NAMES_CALLS = ("Synthèse", "Glossaire")
+_WORKBOOK_NAME = re.compile(r"billing_(\d{4}-\d{2})\.xlsx")
+
+
+def _calls_moved_out(issued: Path, fresh: Path) -> dict[str, str]:
+    """A month issued before issue 26 has the call detail as a sheet of its workbook, today's
+    code writes it to billing_YYYY-MM_appels.xlsx: {that file: the workbook} when so."""
+    moved = {}
+    for book in issued.glob("billing_*.xlsx"):
+        match = _WORKBOOK_NAME.fullmatch(book.name)
+        calls = CALLS_WORKBOOK.name.format(month=match.group(1)) if match else ""
+        if match and not (issued / calls).exists() and (fresh / calls).exists():
+            moved[calls] = book.name
+    return moved
+
+
+def _workbook_differences(
+    name: str,
+    a: Path,
+    b: Path,
+    notes: list[str],
+    sheets: tuple[str, ...] = (),
+    calls_moved: bool = False,
+) -> list[str]:
+    """Two workbooks compared cell by cell (values; formats, widths, row heights and print
+    settings are layout: a note when only they differ). `sheets`: only these sheets.
+    `calls_moved`: `a` was issued with the call detail as a sheet (before issue 26), compared
+    without it, and without the rows of the Synthèse and the Glossaire that name it."""
     wa, wb = load_workbook(a, read_only=True), load_workbook(b, read_only=True)
     found = []
     try:
-        if wa.sheetnames != wb.sheetnames:
-            found.append(f"{name}: sheets {wa.sheetnames} issued, {wb.sheetnames} recomputed")
-        for sheet in wa.sheetnames:
-            if sheet not in wb.sheetnames:
+        names_a = [s for s in wa.sheetnames if not sheets or s in sheets]
+        names_b = [s for s in wb.sheetnames if not sheets or s in sheets]
+        if calls_moved:
+            names_a = [s for s in names_a if s != CALLS_SHEET]
+        if names_a != names_b:
+            found.append(f"{name}: sheets {names_a} issued, {names_b} recomputed")
+        for sheet in names_a:
+            if sheet not in names_b:
                 continue
             rows_a = wa[sheet].iter_rows(values_only=True)
             rows_b = wb[sheet].iter_rows(values_only=True)
+            if calls_moved and sheet in _NAMES_CALLS:
+                rows_a = (r for r in rows_a if CALLS_SHEET not in r)
+                rows_b = (r for r in rows_b if CALLS_SHEET not in r)
             number = 0
             while len(found) <= MAX_PER_FILE:
                 number += 1
@@ -422,8 +482,10 @@ def _workbook_differences(name: str, a: Path, b: Path) -> list[str]:
                     break
                 if ra != rb:
                     found.append(f"{name}: sheet {sheet} row {number}: {ra} -> {rb}")
-        if not found:
-            found.append(f"{name}: same cells, different bytes (formatting or layout changed)")
+        if not found and not sheets and not filecmp.cmp(a, b, shallow=False):
+            notes.append(
+                f"{name}: same cells, other bytes (formats, widths or print settings changed)"
+            )
     finally:
         wa.close()
         wb.close()
