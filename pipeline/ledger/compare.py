@@ -433,6 +433,13 @@ _NAMES_CALLS = ("Synthèse", "Glossaire")
 _WORKBOOK_NAME = re.compile(r"billing_(\d{4}-\d{2})\.xlsx")
 
 
+def _trimmed(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    end = len(row)
+    while end and row[end - 1] is None:
+        end -= 1
+    return row[:end]
+
+
 def _calls_moved_out(issued: Path, fresh: Path) -> dict[str, str]:
     """A month issued before issue 26 has the call detail as a sheet of its workbook, today's
     code writes it to billing_YYYY-MM_appels.xlsx: {that file: the workbook} when so."""
@@ -469,8 +476,10 @@ def _workbook_differences(
         for sheet in names_a:
             if sheet not in names_b:
                 continue
-            rows_a = wa[sheet].iter_rows(values_only=True)
-            rows_b = wb[sheet].iter_rows(values_only=True)
+            # cell by cell: an empty cell is no cell (a row read back is as long as the
+            # sheet's recorded width, which another writer records otherwise)
+            rows_a = (_trimmed(r) for r in wa[sheet].iter_rows(values_only=True))
+            rows_b = (_trimmed(r) for r in wb[sheet].iter_rows(values_only=True))
             if calls_moved and sheet in _NAMES_CALLS:
                 rows_a = (r for r in rows_a if CALLS_SHEET not in r)
                 rows_b = (r for r in rows_b if CALLS_SHEET not in r)
