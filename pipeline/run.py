@@ -548,7 +548,7 @@ def _rerun(
         except BillingError as exc:
             problems.append(say(f"le recalcul s'est arrêté : {exc}", f"the re-run stopped: {exc}"))
         else:
-            problems += compare_months(folder, fresh)
+            problems += compare_months(folder, fresh, notes)
             notes += presentation_notes(folder, fresh)
     return notes, problems
 

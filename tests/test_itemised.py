@@ -109,7 +109,7 @@ def test_customer_flag_allows_full_numbers(ws):
 
 
 def test_workbook_sheet_of_calls_is_masked_too(billed):
-    wb = load_workbook(billed.out / "2026-10" / "billing_2026-10.xlsx")
+    wb = load_workbook(billed.out / "2026-10" / "billing_2026-10_appels.xlsx")
     rows = [r for r in wb["Appels détaillés"].iter_rows(values_only=True)]
     assert [(r[0], r[4], r[6], r[10]) for r in rows[1:]] == [
         ("C1", "0044791112XXXX", "Destination non incluse dans le forfait", "c1"),

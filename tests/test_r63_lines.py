@@ -425,12 +425,14 @@ def test_r63_audit_of_a_month_issued_in_the_earlier_presentation_is_identical_wi
     assert (usage["quantity"], usage["unit_price"], usage["amount_ht"]) == ("2", "0.1800", "0.54")
     audit = _cli(ws, "audit")
     assert audit.exit_code == 0, audit.output
-    assert f"{OCT}: identical" in audit.output
-    assert "note: lignes émises avant la présentation des consommations en lot (R63" in audit.output
+    assert f"{OCT} : identique" in audit.output
+    assert (
+        "note : lignes émises avant la présentation des consommations en lot (R63" in audit.output
+    )
     # billing it again (R64) is identical too, and says so
     again = ws.bill(OCT)
     assert again.exit_code == 0, again.output
-    assert "already issued, identical" in again.output
+    assert "déjà émis, identique" in again.output
     assert "n'ont pas été comparés" in again.output
     # a correction reads the calls issued from the earlier quantity: c2 removed is one call
     # removed (not two: the new presentation's calls column is absent from the issued row)
@@ -485,5 +487,5 @@ def test_r63_lines_of_the_earlier_presentation_are_still_compared_on_their_figur
         + [[(new | {"calls": "3"}).get(n, "") for n in contract.INVOICE_LINES.names]],
     )
     assert month_differences(issued, fresh) == [
-        "customer C1: line F2026-000001/1 usage sip-1 INTL_GB_MOBILE OUT_OF_PLAN: calls '2' -> '3'"
+        "client C1 : ligne F2026-000001/1 usage sip-1 INTL_GB_MOBILE OUT_OF_PLAN : calls '2' -> '3'"
     ]

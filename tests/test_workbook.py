@@ -4,6 +4,7 @@ in a real spreadsheet program (LibreOffice, headless, each sheet converted to CS
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 import subprocess
 import time
@@ -29,7 +30,6 @@ SHEETS = [
     "Fair-use",
     "Rejets",
     "SLA",
-    "Appels détaillés",
     "Glossaire",
 ]
 INJECTED_NAME = '=HYPERLINK("http://evil.example","clic")'
@@ -88,7 +88,7 @@ def test_sheets_headers_frozen_filtered(october):
     for name in SHEETS:
         assert wb[name].freeze_panes == "A2", name
     assert factures.auto_filter.ref == "A1:L4"
-    assert factures.column_dimensions["K"].width == 40
+    assert factures.column_dimensions["K"].width == 30  # Mention TVA, wrapped (issue 26)
     assert factures.column_dimensions["A"].width == 14  # "F2026-000001" + 2
 
 
@@ -152,17 +152,24 @@ def test_synthese_totals_by_vat_rate_reconciliation_and_chart(october):
         body[("Appels (CDR)", "Contrôle : lues = valorisées + doublons + rejetées")][0]
         == "équilibré"
     )
+    # the call detail is a file of its own, named here (issue 26)
+    assert body[("Appels (CDR)", "Appels détaillés")] == (
+        "billing_2026-10_appels.xlsx",
+        None,
+        None,
+        None,
+    )
     assert body[("Chiffre d'affaires HT par nature", "Abonnement")] == (2, 55, None, None)
     assert body[("Chiffre d'affaires HT par nature", "Communications")] == (2, 0.27, None, None)
-    # a native bar chart over the revenue rows (16 and 17 of the sheet)
+    # a native bar chart over the revenue rows (17 and 18 of the sheet)
     with zipfile.ZipFile(path) as z:
         charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
         assert charts == ["xl/charts/chart1.xml"]
         xml = z.read(charts[0]).decode()
     assert "<barChart>" in xml
-    assert "<val><numRef><f>'Synthèse'!$D$16:$D$17</f></numRef></val>" in xml
-    assert "<cat><strRef><f>'Synthèse'!$B$16:$B$17</f></strRef></cat>" in xml
-    assert rows[15][1] == "Abonnement" and rows[16][1] == "Communications"
+    assert "<val><numRef><f>'Synthèse'!$D$17:$D$18</f></numRef></val>" in xml
+    assert "<cat><strRef><f>'Synthèse'!$B$17:$B$18</f></strRef></cat>" in xml
+    assert rows[16][1] == "Abonnement" and rows[17][1] == "Communications"
 
 
 def test_lignes_consommations_rejets(october):
@@ -265,7 +272,9 @@ def test_large_month_sheets_say_where_the_rest_is(ws, monkeypatch):
         )
         + (None,) * 15
     )
-    appels = rows_of(wb["Appels détaillés"])
+    appels = rows_of(
+        load_workbook(ws.out / "2026-10" / "billing_2026-10_appels.xlsx")[exports.CALLS_SHEET]
+    )
     assert [r[0] for r in appels] == [
         "Client",
         "Les 3 appels détaillés du mois dépassent les 2 lignes prévues pour cette feuille : ils "
@@ -378,7 +387,7 @@ def test_libreoffice_reads_the_native_chart(october, tmp_path):
     with zipfile.ZipFile(outdir / f"{xlsx.stem}.ods") as z:
         chart = z.read("Object 1/content.xml").decode()
     assert 'chart:class="chart:bar"' in chart
-    assert 'table:cell-range-address="Synthèse.B16:Synthèse.B17 Synthèse.D16:Synthèse.D17"' in chart
+    assert 'table:cell-range-address="Synthèse.B17:Synthèse.B18 Synthèse.D17:Synthèse.D18"' in chart
 
 
 def test_avoirs_sla_and_net_totals(ws):
@@ -489,6 +498,7 @@ def test_rows_rendered_without_openpyxl_cells_give_the_same_bytes(tmp_path, monk
     ]
     columns = [
         Column("texte"),
+        Column("libellé", width=12, wrap=True),  # wraps, its rows grow to fit (issue 26)
         Column("montant", EURO),
         Column("montant4", EURO4),
         Column("date", DATE),
@@ -508,3 +518,194 @@ def test_rows_rendered_without_openpyxl_cells_give_the_same_bytes(tmp_path, monk
         return (tmp_path / name).read_bytes()
 
     assert write("fast.xlsx", True) == write("openpyxl.xlsx", False)
+
+
+# --- issue 26 item 4: a workbook that prints; the call detail in its own file ----------------
+
+
+def _listed_calls(ws: Workspace, month: str) -> list[tuple]:
+    """The rated calls an itemised bill lists (not NOT_CHARGEABLE, not FREE), by customer,
+    start and cdr_id: (customer, cdr_id, billable seconds, amount)."""
+    import duckdb
+
+    parquet = ws.out / month / "rated_calls.parquet"
+    return duckdb.sql(
+        "select customer_id, cdr_id, billable_seconds, amount from read_parquet($p) "
+        "where reason not in ('NOT_CHARGEABLE', 'FREE') order by customer_id, start_time, cdr_id",
+        params={"p": str(parquet)},
+    ).fetchall()
+
+
+def test_issue26_workbook_without_the_call_detail_which_has_its_own_file(october):
+    ws, path, _ = october
+    wb = load_workbook(path)
+    assert wb.sheetnames == SHEETS  # no "Appels détaillés"
+    calls_path = ws.out / "2026-10" / "billing_2026-10_appels.xlsx"
+    calls = load_workbook(calls_path)
+    assert calls.sheetnames == ["Appels détaillés"]
+    header, *rows = rows_of(calls["Appels détaillés"])
+    assert header == (
+        "Client",
+        "Compte SIP",
+        "Date et heure (Paris)",
+        "Sens",
+        "Numéro appelé",
+        "Zone",
+        "Motif",
+        "Durée (secondes)",
+        "Secondes facturées",
+        "Montant HT",
+        "Identifiant d'appel",
+    )
+    # one row per listed call, equal to the rated calls: C1's UK mobile (0.18) and Paris
+    # (included) calls, C2's French mobile (0.09); incoming, emergency and rejected are not
+    assert [(r[0], r[10], r[8], Decimal(str(r[9]))) for r in rows] == [
+        (c, i, s, Decimal(a)) for c, i, s, a in _listed_calls(ws, "2026-10")
+    ]
+    assert [(r[0], r[10], Decimal(str(r[9]))) for r in rows] == [
+        ("C1", "c1", Decimal("0.183")),
+        ("C1", "c2", Decimal("0")),
+        ("C2", "c5", Decimal("0.0938")),
+    ]
+    # the workbook names the file, in the Glossaire too
+    glossaire = {r[0]: r[1] for r in rows_of(wb["Glossaire"])[1:]}
+    assert glossaire["Appels détaillés"].startswith(
+        "Dans le fichier billing_2026-10_appels.xlsx, à côté de ce classeur"
+    )
+    # a new output of the month: hashed in the manifest, named in its exports
+    manifest = json.loads((ws.out / "2026-10" / "manifest.json").read_text(encoding="utf-8"))
+    assert "billing_2026-10_appels.xlsx" in manifest["outputs"]
+    assert manifest["exports"]["calls_workbook"] == "billing_2026-10_appels.xlsx"
+
+
+def test_issue26_workbook_wraps_the_texts_that_were_cut(october):
+    wb = load_workbook(october[1])
+    mention = "TVA 0 % - Autoliquidation - TVA due par le preneur, art. 283-2 du CGI"
+    synthese = wb["Synthèse"]
+    row = next(r for r in synthese.iter_rows(min_row=2) if str(r[1].value).startswith(mention))
+    # 98 characters in a column 40 wide: wrapped on 3 lines of 15 points
+    assert synthese.column_dimensions["B"].width == 40
+    assert row[1].alignment.wrap_text is True
+    assert synthese.row_dimensions[row[1].row].height == 45
+    factures = wb["Factures"]
+    c2 = next(r for r in factures.iter_rows(min_row=2) if r[1].value == "C2")
+    assert (factures.column_dimensions["K"].width, c2[10].alignment.wrap_text) == (30, True)
+    assert factures.row_dimensions[c2[10].row].height == 45  # 3 lines of the reverse charge
+    lignes = wb["Lignes"]
+    assert lignes["F1"].value == "Libellé" and lignes.column_dimensions["F"].width == 46
+    assert all(lignes.cell(r, 6).alignment.wrap_text for r in range(2, lignes.max_row))
+    assert lignes["A1"].alignment.wrap_text is True  # headers wrap by words
+    assert lignes.row_dimensions[1].height == 45  # "Prix unitaire HT" in 10: 3 lines
+    glossaire = wb["Glossaire"]
+    assert [glossaire.column_dimensions[c].width for c in "AB"] == [34, 90]
+    assert glossaire["B2"].alignment.wrap_text is True
+    # print settings: A4, landscape when wide, fitted to the width only, header row repeated,
+    # page numbers in the footer
+    for name in SHEETS:
+        sheet = wb[name]
+        assert sheet.page_setup.paperSize == 9, name  # A4
+        assert sheet.page_setup.orientation == "landscape", name
+        assert sheet.page_setup.fitToWidth == 1, name
+        assert sheet.page_setup.fitToHeight == (1 if name == "Synthèse" else 0), name
+        assert sheet.print_title_rows == "$1:$1", name  # the header row on every page
+        assert sheet.oddFooter.center.text == "Page &P / &N", name
+
+
+def _legacy_month(folder: Path) -> None:
+    """Turn a month written by today's code into one issued before issue 26: the call detail
+    as the sheet "Appels détaillés" of the workbook (before the Glossaire), no file of its own,
+    no Synthèse row naming it, the Glossaire's old text."""
+    from openpyxl import Workbook
+
+    book, calls = folder / "billing_2026-10.xlsx", folder / "billing_2026-10_appels.xlsx"
+    new, detail = load_workbook(book), load_workbook(calls)["Appels détaillés"]
+    old = Workbook()
+    old.remove(old.active)
+    for sheet in new.worksheets:
+        if sheet.title == "Glossaire":
+            copy = old.create_sheet("Appels détaillés")
+            for values in rows_of(detail):
+                copy.append(values)
+        copy = old.create_sheet(sheet.title)
+        for values in rows_of(sheet):
+            if sheet.title == "Synthèse" and values[1] == "Appels détaillés":
+                continue
+            if sheet.title == "Glossaire" and values[0] == "Appels détaillés":
+                values = ("Appels détaillés", "Facture détaillée : appels facturés, par client.")
+            copy.append(values)
+    book.unlink()
+    old.save(book)
+    calls.unlink()
+
+
+def test_issue26_workbook_audit_of_a_month_issued_with_the_call_detail_as_a_sheet(
+    october, tmp_path
+):
+    from pipeline.ledger.compare import compare_months
+
+    ws = october[0]
+    fresh = ws.out / "2026-10"
+    issued = tmp_path / "issued"
+    shutil.copytree(fresh, issued)
+    for path in [issued, *issued.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    _legacy_month(issued)
+    notes: list[str] = []
+    assert compare_months(issued, fresh, notes) == []
+    assert notes == [
+        "billing_2026-10.xlsx : émis avec le détail des appels en feuille 'Appels détaillés' "
+        "(avant l'issue 26) ; ses autres feuilles comparées sans les lignes qui le nomment",
+        "billing_2026-10.xlsx : mêmes cellules, autres octets (formats, largeurs ou mise en page "
+        "modifiés)",
+        "billing_2026-10_appels.xlsx : non émis : le détail des appels était alors la feuille "
+        "'Appels détaillés' de billing_2026-10.xlsx, comparée avec lui cellule par cellule",
+    ]
+    # a call that differs is a difference, found in the old sheet
+    book = load_workbook(issued / "billing_2026-10.xlsx")
+    book["Appels détaillés"]["J2"] = 0.5
+    book.save(issued / "billing_2026-10.xlsx")
+    found = compare_months(issued, fresh, [])
+    assert len(found) == 1
+    assert found[0].startswith(
+        "billing_2026-10_appels.xlsx : feuille Appels détaillés ligne 2 : ('C1', 'sip-1'"
+    )
+    assert "0.5, 'c1') -> (" in found[0] and found[0].endswith("0.183, 'c1')")
+
+
+def test_issue26_workbook_audit_same_cells_other_layout_is_a_note(october, tmp_path):
+    from pipeline.ledger.compare import compare_months
+
+    ws = october[0]
+    fresh = ws.out / "2026-10"
+    issued = tmp_path / "issued"
+    shutil.copytree(fresh, issued)
+    for path in [issued, *issued.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    book = load_workbook(issued / "billing_2026-10.xlsx")
+    book["Lignes"].column_dimensions["F"].width = 50  # the width before issue 26
+    book["Lignes"].page_setup.orientation = "portrait"
+    book.save(issued / "billing_2026-10.xlsx")
+    notes: list[str] = []
+    assert compare_months(issued, fresh, notes) == []
+    assert notes == [
+        "billing_2026-10.xlsx : mêmes cellules, autres octets (formats, largeurs ou mise en page "
+        "modifiés)"
+    ]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    shutil.which("soffice") is None,
+    reason="LibreOffice (soffice) is not installed: apt-get install libreoffice-calc",
+)
+def test_issue26_workbook_sample_october_prints_in_at_most_40_pages(sample_out, tmp_path):
+    from pypdf import PdfReader
+
+    xlsx = sample_out / "2026-10" / "billing_2026-10.xlsx"
+    _soffice(xlsx, tmp_path, "pdf")
+    pages = PdfReader(tmp_path / "billing_2026-10.pdf").pages
+    # 297 before issue 26 (282 of them the call detail); 34 measured after
+    assert len(pages) <= 40
+    first_lines = [page.extract_text().split("\n", 1)[0] for page in pages]
+    assert "Appels détaillés" not in first_lines
+    assert first_lines[0].startswith("Synthèse")

@@ -315,6 +315,15 @@ ITEMISED = _output(
     billable_seconds amount""",
     key=("cdr_id",),
 )
+# every listed call of the month (the itemised bills' calls, every customer) in one workbook
+# for the screen, beside the accountants' workbook billing_{month}.xlsx (issue 26): these
+# columns in this order, under French headers (docs/exports.md)
+CALLS_WORKBOOK = _output(
+    "billing_{month}_appels.xlsx",
+    """customer_id sip_account start_time direction called_number zone reason duration_s
+    billable_seconds amount cdr_id""",
+    key=("cdr_id",),
+)
 # --- outputs of a correction: OUT/YYYY-MM/corrections/NN/ (R65-R68) --------------------------
 
 CORRECTION_INVOICES = _output(

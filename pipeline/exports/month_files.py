@@ -3,7 +3,8 @@ the data-contract files, then the files for people (docs/exports.md):
 
 - the itemised bills, itemised/{customer_id}.csv (pipeline.exports.itemised);
 - the FEC, {SIREN}FEC{YYYYMMDD}.txt (pipeline.exports.fec);
-- the accountants' workbook, billing_YYYY-MM.xlsx (pipeline.exports.workbook);
+- the accountants' workbook, billing_YYYY-MM.xlsx, and the call detail beside it,
+  billing_YYYY-MM_appels.xlsx (pipeline.exports.workbook);
 - the e-invoices, documents/{number}.pdf (pipeline.exports.documents).
 
 The folder is the month's staging folder under OUT (the ledger publishes it) or a temporary
@@ -68,8 +69,8 @@ def write_month(
 
 
 def write_exports(folder: Path, documents: MonthDocuments) -> dict[str, Any]:
-    """The itemised bills, the FEC and the workbook."""
-    # the listed calls are kept for the workbook's sheet only when they all fit in it
+    """The itemised bills, the FEC, the workbook and the call detail."""
+    # the listed calls are kept for the call detail only when they all fit in it
     con = connect()
     try:
         con.execute(
@@ -90,9 +91,12 @@ def write_exports(folder: Path, documents: MonthDocuments) -> dict[str, Any]:
     )
     fec = write_fec(folder, siren, closing, documents.fec_entries)
     book = folder / f"billing_{documents.month}.xlsx"
-    workbook.write_workbook(book, documents, calls=kept, calls_total=sum(counts.values()))
+    workbook.write_workbook(book, documents)
+    calls = folder / workbook.calls_file(documents.month)
+    workbook.write_calls_workbook(calls, documents, calls=kept, calls_total=sum(counts.values()))
     return {
         "workbook": book.name,
+        "calls_workbook": calls.name,
         "fec": fec.name,
         "itemised": {"customers": len(counts), "calls": sum(counts.values())},
     }

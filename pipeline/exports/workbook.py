@@ -1,11 +1,12 @@
 """The accountants' workbook, OUT/YYYY-MM/billing_YYYY-MM.xlsx, in French: its sheets, their
-columns and labels, the glossary (docs/exports.md). The generic xlsx writer is
-pipeline.exports.xlsx.
+columns and labels, the glossary; and beside it the call detail, billing_YYYY-MM_appels.xlsx
+(docs/exports.md). The generic xlsx writer is pipeline.exports.xlsx.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from pipeline.billing.accounting import (
 from pipeline.billing.invoicing import KIND_ORDER, invoice_date
 from pipeline.billing.labels import UNIT_LABELS, zone_labels
 from pipeline.billing.month_documents import MonthDocuments
-from pipeline.core.data_contract import DEFAULT_ACCOUNTS, FAIR_USE, REJECTS, SLA
+from pipeline.core.data_contract import CALLS_WORKBOOK, DEFAULT_ACCOUNTS, FAIR_USE, REJECTS, SLA
 from pipeline.exports import french
 from pipeline.exports.documents import DOCUMENTS_DIR
 from pipeline.exports.files import arrow_rows
@@ -47,9 +48,12 @@ from pipeline.rating.reasons import CHARGED
 UNIT_PRICE = '#,##0.00## "€"'
 # Rows of one sheet, header included. Tests lower them to see the note that replaces the rest.
 SHEET_MAX_ROWS = EXCEL_MAX_ROWS
-# The sheet of itemised calls is written when the month's listed calls fit in this many rows
-# (header included); otherwise it holds one note saying that they are in itemised/*.csv.
+# The call detail (billing_YYYY-MM_appels.xlsx) lists the month's calls when they fit in this
+# many rows (header included); otherwise it holds one note saying that they are in itemised/*.csv.
 CALLS_SHEET_MAX_ROWS = 100_001
+# The call detail's sheet; until issue 26, a sheet of the workbook itself (pipeline.ledger.compare
+# audits the months issued then against billing_YYYY-MM_appels.xlsx).
+CALLS_SHEET = "Appels détaillés"
 
 KIND_LABELS = {
     "subscription": "Abonnement",
@@ -94,29 +98,34 @@ HEADERS: dict[str, Column] = {
     "max_registered_devices": Column("Terminaux enregistrés (max)", INTEGER),
     "forwarded_seconds": Column("Renvois (secondes)", INTEGER),
     "forwarded_over_seconds": Column("Renvois au-delà de 2 h (secondes)", INTEGER),
-    "breaches": Column("Limites dépassées"),
-    "source_file": Column("Fichier"),
+    "breaches": Column("Limites dépassées", width=30, wrap=True),
+    "source_file": Column("Fichier", width=30, wrap=True),
     "row_number": Column("N° de ligne", INTEGER),
     "cdr_id": Column("Identifiant d'appel"),
-    "reason": Column("Motif"),
-    "detail": Column("Détail"),
-    "raw": Column("Contenu brut", width=60),
+    "reason": Column("Motif", width=28, wrap=True),
+    "detail": Column("Détail", width=32, wrap=True),
+    "raw": Column("Contenu brut", width=40, wrap=True),
     "service_month": Column("Mois de service"),
     "minutes_in_month": Column("Minutes du mois", INTEGER),
     "downtime_minutes": Column("Minutes d'indisponibilité", "0.0000"),
     "availability_pct": Column("Disponibilité (%)", "0.0000"),
     "credit_pct": Column("Avoir (% des abonnements)", "0"),
-    "claim_status": Column("Statut de la réclamation"),
+    "claim_status": Column("Statut de la réclamation", width=24, wrap=True),
     "claim_received_on": Column("Réclamation reçue le", DATE),
-    "claim_detail": Column("Détail de la réclamation"),
+    "claim_detail": Column("Détail de la réclamation", width=32, wrap=True),
     "sla_eligible": Column("Éligible SLA"),
     "downtime_seconds": Column("Secondes d'indisponibilité", "0.####"),
-    "incident_ids": Column("Incidents"),
-    "excusable_incident_ids": Column("Incidents excusables"),
+    "incident_ids": Column("Incidents", width=24, wrap=True),
+    "excusable_incident_ids": Column("Incidents excusables", width=24, wrap=True),
     "telephony_charges_ht": Column("Abonnements téléphonie HT", EURO),
     "original_invoice_number": Column("Facture d'origine"),
     "credit_note_number": Column("N° avoir"),
 }
+
+
+def calls_file(month: Any) -> str:
+    """The name of the month's call detail, billing_YYYY-MM_appels.xlsx."""
+    return CALLS_WORKBOOK.name.format(month=month)
 
 
 def _pct_text(rate: Decimal) -> str:
@@ -219,6 +228,8 @@ def synthese_rows(billed: MonthDocuments) -> tuple[list[list[Any]], tuple[int, i
             None,
             None,
         ],
+        # the calls listed on the itemised bills are in their own file (issue 26)
+        ["Appels (CDR)", CALLS_SHEET, calls_file(billed.month), None, None, None],
     ]
     lines = billed.lines
     kinds = [k for k in KIND_ORDER if any(ln["kind"] == k for ln in lines)]
@@ -273,7 +284,44 @@ def _call_row(call: Call, zones: dict[str, str]) -> list[Any]:
     ]
 
 
-def write_workbook(
+@dataclass(frozen=True)
+class _Month:
+    """What every sheet of the month's workbook is written with."""
+
+    billed: MonthDocuments
+    zones: dict[str, str]  # zone code -> its French label
+    heading: str  # the page header: the seller and the month
+    max_rows: int  # rows of one sheet, header included
+
+
+def _month(billed: MonthDocuments, max_rows: int | None) -> _Month:
+    seller = billed.reference.provider.get("name", "") if billed.reference else ""
+    return _Month(
+        billed,
+        _zones(billed),
+        f"{seller} - facturation de {billed.month}".strip(" -"),
+        max_rows or SHEET_MAX_ROWS,
+    )
+
+
+def write_workbook(path: Path, billed: MonthDocuments, *, max_rows: int | None = None) -> None:
+    """The accountants' workbook: values only, French sheet names and headers, a glossary;
+    ready to print (the call detail is a file of its own: write_calls_workbook)."""
+    month = _month(billed, max_rows)
+    wb = new_workbook()
+    _synthese_sheet(wb, month)
+    _factures_sheet(wb, month)
+    _lignes_sheet(wb, month)
+    _avoirs_sheet(wb, month)
+    _consommations_sheet(wb, month)
+    _fair_use_sheet(wb, month)
+    _rejets_sheet(wb, month)
+    _sla_sheet(wb, month)
+    _glossaire_sheet(wb, month)
+    save_deterministic(wb, path)
+
+
+def write_calls_workbook(
     path: Path,
     billed: MonthDocuments,
     *,
@@ -282,24 +330,15 @@ def write_workbook(
     max_rows: int | None = None,
     calls_max_rows: int | None = None,
 ) -> None:
-    """The accountants' workbook: values only, French sheet names and headers, a glossary."""
-    max_rows = max_rows or SHEET_MAX_ROWS
-    calls_max_rows = min(calls_max_rows or CALLS_SHEET_MAX_ROWS, max_rows)
-    fits = calls_total <= calls_max_rows - 1 and len(calls) == calls_total
-    names = billed.customer_names
-    zones = _zones(billed)
-    # usage invoiced per (zone, reason): each line rounded to the cent (R63), against the sum of
-    # the calls' 4-decimal amounts on the Consommations sheet (the difference is the rounding)
-    invoiced: dict[tuple[Any, Any], Decimal] = {}
-    for ln in billed.lines:
-        if ln["kind"] == "usage":
-            key = (ln["zone"], ln["reason"])
-            invoiced[key] = invoiced.get(key, Decimal("0.00")) + ln["amount_ht"]
-    seller = billed.reference.provider.get("name", "") if billed.reference else ""
-    heading = f"{seller} - facturation de {billed.month}".strip(" -")
+    """The call detail, billing_YYYY-MM_appels.xlsx: every listed call of the month, every
+    customer, to read and filter on screen (the itemised bills' calls, masked the same way)."""
     wb = new_workbook()
+    _calls_sheet(wb, _month(billed, max_rows), calls, calls_total, calls_max_rows)
+    save_deterministic(wb, path)
 
-    rows, (first, last) = synthese_rows(billed)
+
+def _synthese_sheet(wb: Any, month: _Month) -> None:
+    rows, (first, last) = synthese_rows(month.billed)
     ws = add_sheet(
         wb,
         "Synthèse",
@@ -312,19 +351,22 @@ def write_workbook(
             Column("Montant TTC", EURO),
         ],
         rows,
-        heading=heading,
+        heading=month.heading,
         one_page=True,
     )
     if last >= first:
         _revenue_chart(ws, first, last)
 
+
+def _factures_sheet(wb: Any, month: _Month) -> None:
+    names = month.billed.customer_names
     add_sheet(
         wb,
         "Factures",
         [
             Column("N° facture"),
             Column("Client"),
-            Column("Raison sociale"),
+            Column("Raison sociale", width=28, wrap=True),
             Column("Date de facture", DATE),
             Column("Échéance", DATE),
             Column("Période"),
@@ -332,7 +374,7 @@ def write_workbook(
             Column("TVA", EURO),
             Column("Total TTC", EURO),
             Column("Taux de TVA", PERCENT),
-            Column("Mention TVA", width=40),
+            Column("Mention TVA", width=30, wrap=True),
             Column("Facture électronique (Factur-X)"),
         ],
         (
@@ -350,62 +392,63 @@ def write_workbook(
                 i.vat_mention,
                 f"{DOCUMENTS_DIR}/{i.invoice_number}.pdf",
             ]
-            for i in billed.invoices
+            for i in month.billed.invoices
         ),
-        max_rows=max_rows,
+        max_rows=month.max_rows,
         full_data="invoices.csv",
-        heading=heading,
+        heading=month.heading,
         totals=(6, 7, 8),
     )
 
+
+# The Lignes sheet: its columns, and the cell of each column for one invoice line, side by side
+# (a new column is one entry here). Totals: the columns whose header is in LINE_TOTALS.
+LINE_COLUMNS: tuple[tuple[Column, Callable[[dict[str, Any], dict[str, str]], Any]], ...] = (
+    (Column("N° facture"), lambda ln, zones: ln["invoice_number"]),
+    (Column("N° ligne", INTEGER), lambda ln, zones: ln["line_no"]),
+    (Column("Client"), lambda ln, zones: ln["customer_id"]),
+    (
+        Column("Nature", width=14, wrap=True),
+        lambda ln, zones: KIND_LABELS.get(ln["kind"], ln["kind"]),
+    ),
+    (Column("Référence"), lambda ln, zones: ln["reference"]),
+    (Column("Libellé", width=46, wrap=True), lambda ln, zones: ln["description"]),
+    (
+        Column("Zone", width=20, wrap=True),
+        lambda ln, zones: zones.get(ln["zone"], ln["zone"]) if ln["zone"] else None,
+    ),
+    (
+        Column("Motif", width=24, wrap=True),
+        lambda ln, zones: REASON_LABELS.get(ln["reason"], ln["reason"]) if ln["reason"] else None,
+    ),
+    (Column("Quantité", INTEGER), lambda ln, zones: ln["quantity"]),
+    (Column("Unité"), lambda ln, zones: UNIT_LABELS.get(ln.get("unit"), ln.get("unit"))),
+    (Column("Appels", INTEGER), lambda ln, zones: ln.get("calls")),
+    (Column("Secondes facturées", INTEGER), lambda ln, zones: ln["billable_seconds"]),
+    (Column("Prix unitaire HT", UNIT_PRICE), lambda ln, zones: ln["unit_price"]),
+    (Column("Montant HT", EURO), lambda ln, zones: ln["amount_ht"]),
+    (Column("Début de période", DATE), lambda ln, zones: ln.get("period_start")),
+    (Column("Fin de période", DATE), lambda ln, zones: ln.get("period_end")),
+)
+LINE_TOTALS = ("Montant HT",)
+
+
+def _lignes_sheet(wb: Any, month: _Month) -> None:
+    columns = [column for column, _ in LINE_COLUMNS]
     add_sheet(
         wb,
         "Lignes",
-        [
-            Column("N° facture"),
-            Column("N° ligne", INTEGER),
-            Column("Client"),
-            Column("Nature"),
-            Column("Référence"),
-            Column("Libellé", width=50),
-            Column("Zone"),
-            Column("Motif"),
-            Column("Quantité", INTEGER),
-            Column("Unité"),
-            Column("Appels", INTEGER),
-            Column("Secondes facturées", INTEGER),
-            Column("Prix unitaire HT", UNIT_PRICE),
-            Column("Montant HT", EURO),
-            Column("Début de période", DATE),
-            Column("Fin de période", DATE),
-        ],
-        (
-            [
-                ln["invoice_number"],
-                ln["line_no"],
-                ln["customer_id"],
-                KIND_LABELS.get(ln["kind"], ln["kind"]),
-                ln["reference"],
-                ln["description"],
-                zones.get(ln["zone"], ln["zone"]) if ln["zone"] else None,
-                REASON_LABELS.get(ln["reason"], ln["reason"]) if ln["reason"] else None,
-                ln["quantity"],
-                UNIT_LABELS.get(ln.get("unit"), ln.get("unit")),
-                ln.get("calls"),
-                ln["billable_seconds"],
-                ln["unit_price"],
-                ln["amount_ht"],
-                ln.get("period_start"),
-                ln.get("period_end"),
-            ]
-            for ln in billed.lines
-        ),
-        max_rows=max_rows,
+        columns,
+        ([cell(ln, month.zones) for _, cell in LINE_COLUMNS] for ln in month.billed.lines),
+        max_rows=month.max_rows,
         full_data="invoice_lines.csv",
-        heading=heading,
-        totals=(13,),
+        heading=month.heading,
+        totals=tuple(i for i, c in enumerate(columns) if c.header in LINE_TOTALS),
     )
 
+
+def _avoirs_sheet(wb: Any, month: _Month) -> None:
+    names = month.billed.customer_names
     add_sheet(
         wb,
         "Avoirs",
@@ -442,20 +485,30 @@ def write_workbook(
                 c.vat_rate,
                 f"{DOCUMENTS_DIR}/{c.credit_note_number}.pdf",
             ]
-            for c in billed.credit_notes
+            for c in month.billed.credit_notes
         ),
-        max_rows=max_rows,
+        max_rows=month.max_rows,
         full_data="credit_notes.csv",
-        heading=heading,
+        heading=month.heading,
         totals=(9, 10, 11),
     )
 
+
+def _consommations_sheet(wb: Any, month: _Month) -> None:
+    # usage invoiced per (zone, reason): each line rounded to the cent (R63), against the sum of
+    # the calls' 4-decimal amounts on the Consommations sheet (the difference is the rounding)
+    invoiced: dict[tuple[Any, Any], Decimal] = {}
+    for ln in month.billed.lines:
+        if ln["kind"] == "usage":
+            key = (ln["zone"], ln["reason"])
+            invoiced[key] = invoiced.get(key, Decimal("0.00")) + ln["amount_ht"]
+    zones = month.zones
     add_sheet(
         wb,
         "Consommations",
         [
-            Column("Zone"),
-            Column("Motif"),
+            Column("Zone", width=24, wrap=True),
+            Column("Motif", width=26, wrap=True),
             Column("Facturé"),
             Column("Appels", INTEGER),
             Column("Durée (secondes)", INTEGER),
@@ -476,14 +529,16 @@ def write_workbook(
                 invoiced.get((zone, reason), Decimal("0.00")),
                 invoiced.get((zone, reason), Decimal("0.00")) - amount,
             ]
-            for zone, reason, n, duration, billable, amount in billed.usage_summary
+            for zone, reason, n, duration, billable, amount in month.billed.usage_summary
         ),
-        max_rows=max_rows,
+        max_rows=month.max_rows,
         full_data="rated_calls.parquet",
-        heading=heading,
+        heading=month.heading,
         totals=(3, 4, 5, 6, 7, 8),
     )
 
+
+def _fair_use_sheet(wb: Any, month: _Month) -> None:
     add_sheet(
         wb,
         "Fair-use",
@@ -493,13 +548,15 @@ def write_workbook(
                 french.breaches(v) if c == "breaches" else v
                 for c, v in zip(FAIR_USE.names, r, strict=True)
             ]
-            for r in arrow_rows(billed.fair_use)
+            for r in arrow_rows(month.billed.fair_use)
         ),
-        max_rows=max_rows,
+        max_rows=month.max_rows,
         full_data="fair_use.csv",
-        heading=heading,
+        heading=month.heading,
     )
 
+
+def _rejets_sheet(wb: Any, month: _Month) -> None:
     reject_rows = (
         [
             REJECT_LABELS.get(v, v)
@@ -509,31 +566,43 @@ def write_workbook(
             else v
             for c, v in zip(REJECTS.names, r, strict=True)
         ]
-        for r in arrow_rows(billed.rejects)
+        for r in arrow_rows(month.billed.rejects)
     )
     add_sheet(
         wb,
         "Rejets",
         _mapped(REJECTS.names),
         reject_rows,
-        max_rows=max_rows,
+        max_rows=month.max_rows,
         full_data="rejects.csv",
-        heading=heading,
+        heading=month.heading,
     )
 
+
+def _sla_sheet(wb: Any, month: _Month) -> None:
     add_sheet(
         wb,
         "SLA",
         _mapped(SLA.names),
-        ([_sla_cell(row, c) for c in SLA.names] for row in billed.sla_rows),
-        max_rows=max_rows,
+        ([_sla_cell(row, c) for c in SLA.names] for row in month.billed.sla_rows),
+        max_rows=month.max_rows,
         full_data="sla.csv",
-        heading=heading,
+        heading=month.heading,
     )
 
+
+def _calls_sheet(
+    wb: Any,
+    month: _Month,
+    calls: Sequence[Call],
+    calls_total: int,
+    calls_max_rows: int | None,
+) -> None:
+    calls_max_rows = min(calls_max_rows or CALLS_SHEET_MAX_ROWS, month.max_rows)
+    fits = calls_total <= calls_max_rows - 1 and len(calls) == calls_total
     add_sheet(
         wb,
-        "Appels détaillés",
+        CALLS_SHEET,
         [
             Column("Client"),
             Column("Compte SIP"),
@@ -547,10 +616,10 @@ def write_workbook(
             Column("Montant HT", EURO4),
             Column("Identifiant d'appel"),
         ],
-        (_call_row(c, zones) for c in calls) if fits else [],
+        (_call_row(c, month.zones) for c in calls) if fits else [],
         max_rows=calls_max_rows,
         # a list to read and filter on screen: printed, it would run to hundreds of pages
-        heading=f"{heading} - liste à consulter à l'écran, non destinée à l'impression",
+        heading=f"{month.heading} - liste à consulter à l'écran, non destinée à l'impression",
         note=None
         if fits
         else (
@@ -560,14 +629,15 @@ def write_workbook(
         ),
     )
 
+
+def _glossaire_sheet(wb: Any, month: _Month) -> None:
     add_sheet(
         wb,
         "Glossaire",
-        [Column("Terme", width=34), Column("Signification", width=100)],
-        glossary_rows(billed),
-        heading=heading,
+        [Column("Terme", width=34, wrap=True), Column("Signification", width=90, wrap=True)],
+        glossary_rows(month.billed),
+        heading=month.heading,
     )
-    save_deterministic(wb, path)
 
 
 def _zones(billed: MonthDocuments) -> dict[str, str]:
@@ -623,11 +693,12 @@ def glossary_rows(billed: MonthDocuments) -> list[list[str]]:
         ["Rejets", "Lignes d'appels écartées avec leur motif : doublons et rejets (rejects.csv)."],
         ["SLA", "Disponibilité du service par client et réclamations traitées (sla.csv)."],
         [
-            "Appels détaillés",
-            "Facture détaillée : appels facturés et appels inclus dans le forfait, "
-            "par client (itemised/{client}.csv). Les appels gratuits, entrants et non aboutis n'y "
-            "figurent pas. Les quatre derniers chiffres des numéros sont masqués sauf demande du "
-            "client.",
+            CALLS_SHEET,
+            f"Dans le fichier {calls_file(billed.month)}, à côté de ce classeur (une liste à "
+            "consulter et filtrer à l'écran, non destinée à l'impression) : facture détaillée, "
+            "appels facturés et appels inclus dans le forfait, tous clients, comme les fichiers "
+            "itemised/{client}.csv. Les appels gratuits, entrants et non aboutis n'y figurent "
+            "pas. Les quatre derniers chiffres des numéros sont masqués sauf demande du client.",
         ],
         ["HT / TVA / TTC", "Hors taxes / taxe sur la valeur ajoutée / toutes taxes comprises."],
         [

@@ -7,7 +7,11 @@ hold every cell in memory):
 - real numbers (Decimal, written exactly) with a euro format, real dates;
 - text that a spreadsheet would take for a formula (=, +, -, @, tab, CR) stays text: the
   cell is forced to the string type and carries the quote prefix;
-- frozen header row, autofilter, widths from the header and the first rows;
+- frozen header row (its long headers wrap), autofilter, widths from the first rows and the
+  header's longest word;
+- a text longer than its column wraps (`Column.wrap`, or a text column whose first rows hold
+  texts wider than it can be), in rows made tall enough for it: nothing is cut, on screen or
+  printed;
 - a sheet never silently loses rows: beyond `max_rows` (Excel's 1,048,576 by default) the last
   row is a note saying how many rows are left out and which file holds them all;
 - same content, same bytes (`save_deterministic`).
@@ -30,7 +34,7 @@ from xml.etree.ElementTree import _escape_cdata  # what et_xmlfile escapes cell 
 from openpyxl import LXML, Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
+from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
@@ -50,16 +54,21 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _BOLD = Font(bold=True)
 _ITALIC = Font(italic=True)
 _WIDTH_SAMPLE = 200  # rows looked at to size the columns
-_MAX_WIDTH = 60
+_MAX_WIDTH = 40  # a longer text wraps (issue 26: the sheets must print readably)
+_WRAP = Alignment(wrap_text=True)
+_LINE_HEIGHT = 15  # points per line of the default font (Calibri 11)
 
 
 @dataclass(frozen=True)
 class Column:
-    """One column of a sheet: French header, number format, optional fixed width."""
+    """One column of a sheet: French header, number format, optional fixed width; `wrap`: its
+    texts wrap within the width (the row grows to fit) rather than being cut by the next cell.
+    """
 
     header: str
     number_format: str | None = None
     width: float | None = None
+    wrap: bool = False
 
 
 @dataclass(frozen=True)
@@ -95,9 +104,11 @@ def clean_text(text: str) -> str:
     return text
 
 
-def _cell(ws: Any, value: Any, number_format: str | None) -> Any:
+def _cell(ws: Any, value: Any, number_format: str | None, wrap: bool = False) -> Any:
     if isinstance(value, Styled):
         value, number_format = value.value, value.number_format
+    if isinstance(value, bool):
+        value = "oui" if value else "non"
     if isinstance(value, str):
         value = clean_text(value)
         if value.startswith(_FORMULA_START):
@@ -106,10 +117,14 @@ def _cell(ws: Any, value: Any, number_format: str | None) -> Any:
             cell = WriteOnlyCell(ws, value)
             cell.data_type = "s"
             cell.quotePrefix = True
+            if wrap:
+                cell.alignment = _WRAP
+            return cell
+        if wrap:
+            cell = WriteOnlyCell(ws, value)
+            cell.alignment = _WRAP
             return cell
         return value
-    if isinstance(value, bool):
-        return "oui" if value else "non"
     if number_format and isinstance(value, (int, Decimal, date, datetime)):
         cell = WriteOnlyCell(ws, value)
         cell.number_format = number_format
@@ -204,26 +219,35 @@ class _RowRenderer:
     the row goes through openpyxl.
     """
 
-    def __init__(self, ws: Any, columns: Sequence[Column]) -> None:
+    def __init__(self, ws: Any, columns: Sequence[Column], wraps: Sequence[bool]) -> None:
         self.ws = ws
         self.formats = [c.number_format for c in columns]
+        self.wraps = list(wraps)
         self.letters = [get_column_letter(i) for i in range(1, len(columns) + 1)]
         self.epoch = ws.parent.epoch
         self.styles: dict[tuple[Any, ...], str] = {}  # key -> ' s="N"' or ''
 
-    def _style(self, key: tuple[Any, ...], value: Any, number_format: str | None) -> str:
-        if number_format is None and key[0] != "quoted":
+    def _style(
+        self, key: tuple[Any, ...], value: Any, number_format: str | None, wrap: bool = False
+    ) -> str:
+        if number_format is None and key[0] != "text":
             return ""  # a plain value: _cell builds no cell, openpyxl writes no style
         style = self.styles.get(key)
         if style is None:
-            cell = _cell(self.ws, value, number_format)
+            cell = _cell(self.ws, value, number_format, wrap)
             style = f' s="{cell.style_id}"' if cell.has_style else ""
             self.styles[key] = style
         return style
 
     def render(self, values: Sequence[Any], row_idx: int) -> _RenderedRow | None:
-        parts = [f'<row r="{row_idx}">']
-        for value, number_format, letter in zip(values, self.formats, self.letters, strict=True):
+        # the row's attributes as openpyxl's write_row sets them: its number, then its height
+        attributes = "".join(
+            f' {name}="{value}"' for name, value in self.ws.row_dimensions.get(row_idx, ())
+        )
+        parts = [f'<row r="{row_idx}"{attributes}>']
+        for value, number_format, letter, wrap in zip(
+            values, self.formats, self.letters, self.wraps, strict=True
+        ):
             if isinstance(value, Styled):
                 value, number_format = value.value, value.number_format
             if value is None:
@@ -237,8 +261,9 @@ class _RowRenderer:
                 if len(text) > 32767 or text in ERROR_CODES:
                     return None
                 style = ""
-                if text.startswith(_FORMULA_START):
-                    style = self._style(("quoted",), text, None)
+                quoted = text.startswith(_FORMULA_START)
+                if quoted or wrap:
+                    style = self._style(("text", quoted, wrap), text, None, wrap)
                 if not text:
                     parts.append(f'<c r="{ref}"{style} t="inlineStr" />')
                     continue
@@ -293,16 +318,20 @@ def add_sheet(
     if max_rows < 3:
         raise ValueError("a sheet needs room for a header, one row and a note")
     ws = _create_sheet(wb, title)
-    renderer = _RowRenderer(ws, columns) if isinstance(ws, _Sheet) else None
     iterator: Iterator[Sequence[Any]] = iter(rows)
     head = list(islice(iterator, _WIDTH_SAMPLE))
     widths = []
+    wraps = []
     for i, col in enumerate(columns):
-        if col.width is not None:
-            widths.append(col.width)
-            continue
-        longest = max([len(col.header)] + [_width(r[i], col.number_format) for r in head])
-        widths.append(min(_MAX_WIDTH, max(8, longest + 2)))
+        longest = max(_width(r[i], col.number_format) for r in head) if head else 0
+        # a header wraps by words: the column is as wide as its longest word, or its values
+        fitted = max(8, longest + 2, max(map(len, col.header.split()), default=0) + 2)
+        width = col.width if col.width is not None else min(_MAX_WIDTH, fitted)
+        widths.append(width)
+        # a text column whose first rows hold texts wider than it wraps them
+        wraps.append(col.wrap or (col.number_format is None and longest > width))
+    wrapped = [i for i, wrap in enumerate(wraps) if wrap]
+    renderer = _RowRenderer(ws, columns, wraps) if isinstance(ws, _Sheet) else None
     for i, w in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(i)].width = w
     _print_setup(ws, sum(widths), heading, one_page)
@@ -312,7 +341,11 @@ def add_sheet(
         cell = WriteOnlyCell(ws, clean_text(col.header))
         cell.data_type = "s"
         cell.font = _BOLD
+        cell.alignment = _WRAP
         header.append(cell)
+    lines = max(_wrapped_lines(c.header, w, 0.9) for c, w in zip(columns, widths, strict=True))
+    if lines > 1:
+        ws.row_dimensions[1].height = lines * _LINE_HEIGHT
     ws.append(header)
     written = 0
     sums: dict[int, Any] = {}
@@ -331,11 +364,19 @@ def add_sheet(
         for i in totals:
             if isinstance(row[i], (int, Decimal)) and not isinstance(row[i], bool):
                 sums[i] = sums.get(i, 0) + row[i]
+        lines = max((_wrapped_lines(row[i], widths[i]) for i in wrapped), default=1)
+        if lines > 1:
+            ws.row_dimensions[written + 2].height = lines * _LINE_HEIGHT
         rendered = renderer.render(row, written + 2) if renderer is not None else None
         if rendered is not None:
             ws.append(rendered)
         else:
-            ws.append([_cell(ws, v, c.number_format) for v, c in zip(row, columns, strict=True)])
+            ws.append(
+                [
+                    _cell(ws, v, c.number_format, wrap)
+                    for v, c, wrap in zip(row, columns, wraps, strict=True)
+                ]
+            )
         written += 1
         row = following
     else:
@@ -349,6 +390,33 @@ def add_sheet(
             row[i] = _bold(ws, sums.get(i, 0), columns[i].number_format)
         ws.append(row)
     return ws
+
+
+def _wrapped_lines(value: Any, width: float, per_unit: float = 1.1) -> int:
+    """Lines a text takes when wrapped by words in a column `width` wide (1 for anything
+    else). The width is in digits of the default font, wider than most letters: Excel
+    (Calibri) fits about 1.2 characters of French text per unit of width, LibreOffice without
+    Calibri (DejaVu Sans, measured on the sample October's Lignes) 1.15; a line is counted as
+    holding `per_unit` characters per unit (1.1; 0.9 for the bold headers), so that rows are
+    high enough in both."""
+    if isinstance(value, Styled):
+        value = value.value
+    per_line = max(1, int(width * per_unit))
+    if not isinstance(value, str) or ("\n" not in value and len(value) <= per_line):
+        return 1
+    lines = 0
+    for paragraph in value.split("\n"):
+        used = 0
+        lines += 1
+        for word in paragraph.split(" "):
+            if used and used + 1 + len(word) <= per_line:
+                used += 1 + len(word)
+                continue
+            if used:
+                lines += 1
+            lines += (len(word) - 1) // per_line if word else 0
+            used = len(word) % per_line or (per_line if word else 0)
+    return lines
 
 
 # a portrait A4 page holds about this many characters of column width at 100 %

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import filecmp
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from lxml import etree
 from openpyxl import load_workbook
 
 from pipeline.core.data_contract import (
+    CALLS_WORKBOOK,
     CORRECTIONS_DIR,
     INVOICE_LINES,
     RATED_CALLS,
@@ -26,6 +28,7 @@ from pipeline.core.language import say
 from pipeline.exports.documents import DOCUMENTS_DIR
 from pipeline.exports.einvoice.check import embedded_xml
 from pipeline.exports.fec import ENCODING, SEPARATOR
+from pipeline.exports.workbook import CALLS_SHEET
 from pipeline.ledger.archive import ARCHIVE_DIR
 from pipeline.ledger.manifest import sha256
 
@@ -362,10 +365,14 @@ def issued_files_intact(folder: Path, manifest: dict[str, Any]) -> list[str]:
 # --- comparison ------------------------------------------------------------------------------
 
 
-def compare_months(issued: Path, fresh: Path) -> list[str]:
-    """Every difference between an issued month folder and its recomputation."""
+def compare_months(issued: Path, fresh: Path, notes: list[str] | None = None) -> list[str]:
+    """Every difference between an issued month folder and its recomputation; what is worth
+    saying but is not a difference is added to `notes` (a workbook laid out otherwise, the
+    call detail of a month issued before it had its own file)."""
+    notes = [] if notes is None else notes
     differences = list(month_differences(issued, fresh))
     legacy = _legacy(issued, fresh)
+    moved = _calls_moved_out(issued, fresh)
     covered = set(ISSUED_FILES) | {"manifest.json"}
     names = sorted(
         {p.relative_to(issued).as_posix() for p in issued.rglob("*") if p.is_file()}
@@ -375,7 +382,19 @@ def compare_months(issued: Path, fresh: Path) -> list[str]:
         if name in covered or name.startswith((ARCHIVE_DIR + "/", CORRECTIONS_DIR + "/")):
             continue  # inputs are checked by restore_inputs; corrections by their own audit
         a, b = issued / name, fresh / name
-        if not a.exists():
+        if name in moved:
+            notes.append(
+                say(
+                    f"{name} : non émis : le détail des appels était alors la feuille "
+                    f"{CALLS_SHEET!r} de {moved[name]}, comparée avec lui cellule par cellule",
+                    f"{name}: not issued: the call detail was then the sheet {CALLS_SHEET!r} of "
+                    f"{moved[name]}, compared with it cell by cell",
+                )
+            )
+            differences += _workbook_differences(
+                name, issued / moved[name], b, notes, (CALLS_SHEET,)
+            )
+        elif not a.exists():
             differences.append(
                 say(
                     f"{name} : non émis, le recalcul l'écrit",
@@ -397,8 +416,23 @@ def compare_months(issued: Path, fresh: Path) -> list[str]:
             differences += _einvoice_differences(name, a, b, legacy)
         elif "FEC" in name and name.endswith(".txt"):
             differences += _fec_differences(name, a, b)
+        elif name.endswith(".xlsx") and name in moved.values():
+            notes.append(
+                say(
+                    f"{name} : émis avec le détail des appels en feuille {CALLS_SHEET!r} (avant "
+                    "l'issue 26) ; ses autres feuilles comparées sans les lignes qui le nomment",
+                    f"{name}: issued with the call detail as its sheet {CALLS_SHEET!r} (before "
+                    "issue 26); its other sheets compared without the rows that name the call "
+                    "detail",
+                )
+            )
+            differences += _workbook_differences(
+                name, a, b, notes, calls_moved=True, skip=LEGACY_SHEETS if legacy else ()
+            )
         elif name.endswith(".xlsx"):
-            differences += _workbook_differences(name, a, b, LEGACY_SHEETS if legacy else ())
+            differences += _workbook_differences(
+                name, a, b, notes, skip=LEGACY_SHEETS if legacy else ()
+            )
         elif name.endswith(".csv"):
             differences += _csv_by_key(name, a, b, (), ("description",) if legacy else ())
         else:
@@ -597,24 +631,69 @@ def _fec_differences(name: str, a: Path, b: Path) -> list[str]:
     return _limited(name, found)
 
 
-def _workbook_differences(name: str, a: Path, b: Path, skip: tuple[str, ...] = ()) -> list[str]:
-    """Cell by cell, sheet by sheet; the sheets in `skip` are not compared (and then other
-    bytes with the same cells elsewhere are not reported either)."""
+# the workbook's sheets that name the call detail (a row of each), and the file's own name
+_NAMES_CALLS = ("Synthèse", "Glossaire")
+_WORKBOOK_NAME = re.compile(r"billing_(\d{4}-\d{2})\.xlsx")
+
+
+def _trimmed(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    end = len(row)
+    while end and row[end - 1] is None:
+        end -= 1
+    return row[:end]
+
+
+def _calls_moved_out(issued: Path, fresh: Path) -> dict[str, str]:
+    """A month issued before issue 26 has the call detail as a sheet of its workbook, today's
+    code writes it to billing_YYYY-MM_appels.xlsx: {that file: the workbook} when so."""
+    moved = {}
+    for book in issued.glob("billing_*.xlsx"):
+        match = _WORKBOOK_NAME.fullmatch(book.name)
+        calls = CALLS_WORKBOOK.name.format(month=match.group(1)) if match else ""
+        if match and not (issued / calls).exists() and (fresh / calls).exists():
+            moved[calls] = book.name
+    return moved
+
+
+def _workbook_differences(
+    name: str,
+    a: Path,
+    b: Path,
+    notes: list[str],
+    sheets: tuple[str, ...] = (),
+    calls_moved: bool = False,
+    skip: tuple[str, ...] = (),
+) -> list[str]:
+    """Two workbooks compared cell by cell (values; formats, widths, row heights and print
+    settings are layout: a note when only they differ). `sheets`: only these sheets.
+    `calls_moved`: `a` was issued with the call detail as a sheet (before issue 26), compared
+    without it, and without the rows of the Synthèse and the Glossaire that name it. `skip`:
+    sheets not compared (the Lignes sheet of a month issued before the lot presentation, R63),
+    and then no note of other bytes either."""
     wa, wb = load_workbook(a, read_only=True), load_workbook(b, read_only=True)
     found = []
     try:
-        if wa.sheetnames != wb.sheetnames:
+        names_a = [s for s in wa.sheetnames if not sheets or s in sheets]
+        names_b = [s for s in wb.sheetnames if not sheets or s in sheets]
+        if calls_moved:
+            names_a = [s for s in names_a if s != CALLS_SHEET]
+        if names_a != names_b:
             found.append(
                 say(
-                    f"{name} : feuilles {wa.sheetnames} émises, {wb.sheetnames} recalculées",
-                    f"{name}: sheets {wa.sheetnames} issued, {wb.sheetnames} recomputed",
+                    f"{name} : feuilles {names_a} émises, {names_b} recalculées",
+                    f"{name}: sheets {names_a} issued, {names_b} recomputed",
                 )
             )
-        for sheet in wa.sheetnames:
-            if sheet not in wb.sheetnames or sheet in skip:
+        for sheet in names_a:
+            if sheet not in names_b or sheet in skip:
                 continue
-            rows_a = wa[sheet].iter_rows(values_only=True)
-            rows_b = wb[sheet].iter_rows(values_only=True)
+            # cell by cell: an empty cell is no cell (a row read back is as long as the
+            # sheet's recorded width, which another writer records otherwise)
+            rows_a = (_trimmed(r) for r in wa[sheet].iter_rows(values_only=True))
+            rows_b = (_trimmed(r) for r in wb[sheet].iter_rows(values_only=True))
+            if calls_moved and sheet in _NAMES_CALLS:
+                rows_a = (r for r in rows_a if CALLS_SHEET not in r)
+                rows_b = (r for r in rows_b if CALLS_SHEET not in r)
             number = 0
             while len(found) <= MAX_PER_FILE:
                 number += 1
@@ -628,12 +707,12 @@ def _workbook_differences(name: str, a: Path, b: Path, skip: tuple[str, ...] = (
                             f"{name}: sheet {sheet} row {number}: {ra} -> {rb}",
                         )
                     )
-        if not found and not skip:
-            found.append(
+        if not found and not sheets and not skip and not filecmp.cmp(a, b, shallow=False):
+            notes.append(
                 say(
-                    f"{name} : mêmes cellules, octets différents (mise en forme ou mise en page "
-                    "modifiée)",
-                    f"{name}: same cells, different bytes (formatting or layout changed)",
+                    f"{name} : mêmes cellules, autres octets (formats, largeurs ou mise en page "
+                    "modifiés)",
+                    f"{name}: same cells, other bytes (formats, widths or print settings changed)",
                 )
             )
     finally:

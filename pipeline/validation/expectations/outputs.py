@@ -427,8 +427,9 @@ def _parameters(ctx: Any) -> dict[str, Any]:
 # --- suites --------------------------------------------------------------------------------
 
 
-def output_suites() -> tuple[Suite, ...]:
-    invoices = Suite(
+def invoices_suite() -> Suite:
+    """invoices.csv: numbers, dates, totals and VAT of each invoice of the run."""
+    return Suite(
         name="outputs.invoices",
         dataset="invoices.csv: one row per invoice of the run (amounts in exact cents)",
         build=invoices_frame,
@@ -486,7 +487,11 @@ def output_suites() -> tuple[Suite, ...]:
             at_least("non_zero_lines", 1, "R61", "an invoice has at least one non-zero line"),
         ),
     )
-    lines = Suite(
+
+
+def invoice_lines_suite() -> Suite:
+    """invoice_lines.csv: each line belongs to an invoice of the run, amounts exact."""
+    return Suite(
         name="outputs.invoice_lines",
         dataset="invoice_lines.csv: one row per invoice line (amounts in exact cents)",
         build=lines_frame,
@@ -522,7 +527,11 @@ def output_suites() -> tuple[Suite, ...]:
             at_least("quantity", 0, "R63", "quantities are not negative"),
         ),
     )
-    usage = Suite(
+
+
+def usage_lines_suite() -> Suite:
+    """The usage lines of invoice_lines.csv against the calls of rated_calls.parquet (R63)."""
+    return Suite(
         name="outputs.usage_lines",
         dataset="usage lines against rated calls: one row per SIP account, zone and reason",
         build=usage_frame,
@@ -538,7 +547,11 @@ def output_suites() -> tuple[Suite, ...]:
             ),
         ),
     )
-    numbering = Suite(
+
+
+def numbering_suite() -> Suite:
+    """The numbers of invoices.csv and credit_notes.csv, with the ledger's (R60)."""
+    return Suite(
         name="outputs.numbering",
         dataset="every invoice and credit-note number: the ledger's (OUT/) and this run's",
         build=numbering_frame,
@@ -569,7 +582,11 @@ def output_suites() -> tuple[Suite, ...]:
             ),
         ),
     )
-    credit_notes = Suite(
+
+
+def credit_notes_suite() -> Suite:
+    """credit_notes.csv: each credit note against the issued invoice it credits."""
+    return Suite(
         name="outputs.credit_notes",
         dataset="credit_notes.csv: one row per credit note, with its original invoice (ledger)",
         build=credit_notes_frame,
@@ -643,7 +660,11 @@ def output_suites() -> tuple[Suite, ...]:
             in_set("amounts_exact", [True], "R2", "amounts have at most 2 decimals"),
         ),
     )
-    rated = Suite(
+
+
+def rated_calls_suite() -> Suite:
+    """rated_calls.parquet: reasons, zones and amounts per direction, zone and reason."""
+    return Suite(
         name="outputs.rated_calls",
         dataset="rated_calls.parquet: one row per (direction, zone, reason), aggregated in DuckDB",
         build=sql_frame(RATED_GROUPS_SQL),
@@ -690,7 +711,12 @@ def output_suites() -> tuple[Suite, ...]:
             ),
         ),
     )
-    reconciliation = Suite(
+
+
+def reconciliation_suite() -> Suite:
+    """The CDR files read against where their rows ended (R40): rated_calls.parquet,
+    rejects.csv and the reported reconciliation (manifest.json, workbook)."""
+    return Suite(
         name="outputs.reconciliation",
         dataset="CDR files: rows read (raw) against where each row ended, aggregated in DuckDB",
         build=reconciliation_frame,
@@ -730,4 +756,16 @@ def output_suites() -> tuple[Suite, ...]:
             ),
         ),
     )
-    return invoices, lines, usage, numbering, credit_notes, rated, reconciliation
+
+
+def output_suites() -> tuple[Suite, ...]:
+    """Every output suite, in the order of the report."""
+    return (
+        invoices_suite(),
+        invoice_lines_suite(),
+        usage_lines_suite(),
+        numbering_suite(),
+        credit_notes_suite(),
+        rated_calls_suite(),
+        reconciliation_suite(),
+    )
