@@ -5,7 +5,7 @@ Every physical line after the header becomes one row of `raw_cdrs`, with its fil
 and a reject can be traced to its line. Typing and rejects happen in sql/staging/stg_cdrs.sql.
 
 CSV fast path: a line is split on commas in SQL. A line that contains a double quote is split
-by the CSV quoting rules, in SQL too (`_csv_fields`): no Python loop over lines, even for a
+by the CSV quoting rules, in SQL too (`csv_fields`): no Python loop over lines, even for a
 switch that quotes every field.
 Blank lines are not records and are not counted.
 """
@@ -16,6 +16,7 @@ import codecs
 import csv
 import gzip
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -94,11 +95,31 @@ def _header(path: Path) -> list[str]:
     return [h.strip().lstrip("\ufeff") for h in next(csv.reader([line]), [])]
 
 
-def _positions(path: Path, header: list[str], columns: tuple[str, ...]) -> list[int]:
-    missing = [c for c in columns if c not in header]
+def column_positions(path: Path, names: list[str], columns: tuple[str, ...]) -> list[int]:
+    """Where each of `columns` is among `names` (a CSV header, a parquet file's columns),
+    0-based, in the order of `columns`; InputError naming `path` when one is missing. The
+    DuckDB and Spark loaders both check a file's columns here."""
+    missing = [c for c in columns if c not in names]
     if missing:
         raise InputError(f"missing column(s): {', '.join(missing)}", file=str(path))
-    return [header.index(c) for c in columns]
+    return [names.index(c) for c in columns]
+
+
+@dataclass(frozen=True)
+class CsvColumns:
+    """What a CSV file's header says about its lines: how many fields a line has, and where
+    each column a loader reads is in it."""
+
+    fields: int  # the header's fields: a line with another number of fields is MALFORMED
+    positions: list[int]  # 0-based, in the order of the columns asked for
+
+
+def csv_columns(path: Path, columns: tuple[str, ...]) -> CsvColumns:
+    """The header of a CSV file (gzip or not) read, and `columns` found in it (InputError
+    naming the file when it cannot be read or a column is missing): the same reading for the
+    DuckDB loader (`load_raw`) and the Spark one (pipeline.rating.spark.loader)."""
+    header = _header(path)
+    return CsvColumns(len(header), column_positions(path, header, columns))
 
 
 _SCAN_CHUNK = 16 << 20
@@ -242,11 +263,11 @@ def _insert_lines_read_here(con, path: Path, file_no: int, table: str) -> None:
 def _load_csv(con, path: Path, rel: str, file_no: int, columns: tuple[str, ...], table: str) -> str:
     """Copy the file's lines, numbered, into `<table>_lines` (under `file_no`: the name is
     not repeated on every line, 10M lines: 0.5 s); the lines with a quote, split by
-    `_csv_fields`, into `<table>_quoted`. Return the select that splits the other lines into
+    `csv_fields`, into `<table>_quoted`. Return the select that splits the other lines into
     fields (part of the `table` view: the split runs once, where staging reads it)."""
     irregular = scan_text(path)  # first: a bad byte is named by its line, not its position
-    header = _header(path)
-    positions = _positions(path, header, columns)
+    layout = csv_columns(path, columns)
+    positions = layout.positions
     # a field needs trimming only on a line with a space: the test runs once per line instead
     # of twice per field (10M lines: 0.45 s)
     field_exprs = ", ".join(
@@ -255,7 +276,7 @@ def _load_csv(con, path: Path, rel: str, file_no: int, columns: tuple[str, ...],
         for c, p in zip(columns, positions, strict=True)
     )
     typed_nulls = "".join(
-        f", cast(null as {sql_type}) as {name}" for name, sql_type in _typed_columns(columns)
+        f", cast(null as {sql_type}) as {name}" for name, sql_type in typed_columns(columns)
     )
     # one scan of the file: every line whole, numbered in file order (the streaming window
     # keeps the scan order); blank lines are not records but keep their number. trim() copies
@@ -273,9 +294,9 @@ def _load_csv(con, path: Path, rel: str, file_no: int, columns: tuple[str, ...],
         f"""
         insert into {table}_quoted by name
         select ? as source_file, row_number, raw, len(parts) as n_fields,
-            {len(header)} as expected_fields, {quoted_fields}
+            {layout.fields} as expected_fields, {quoted_fields}
         from (
-            select row_number, raw, {_csv_fields("raw")} as parts
+            select row_number, raw, {csv_fields("raw")} as parts
             from {table}_lines where file_no = ? and contains(raw, '"')
         )
         """,
@@ -283,7 +304,7 @@ def _load_csv(con, path: Path, rel: str, file_no: int, columns: tuple[str, ...],
     )
     return (
         f"select {sql_literal(rel)} as source_file, row_number, raw, len(parts) as n_fields, "
-        f"{len(header)} as expected_fields, {field_exprs}{typed_nulls} "
+        f"{layout.fields} as expected_fields, {field_exprs}{typed_nulls} "
         f"from (select row_number, raw, string_split(raw, ',') as parts, "
         f"contains(raw, ' ') as spaced "
         f"from {table}_lines where file_no = {file_no} and not contains(raw, '\"'))"
@@ -315,7 +336,9 @@ _INTEGER_TYPES = (
 )
 
 
-def _typed_columns(columns: tuple[str, ...]) -> list[tuple[str, str]]:
+def typed_columns(columns: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(name, SQL type) of the typed copies (TYPED) of `columns`, in their order: the last
+    columns of the raw schema, in both loaders."""
     return [TYPED[c] for c in columns if c in TYPED]
 
 
@@ -335,7 +358,7 @@ def _parquet_select(con, path: Path, rel: str, columns: tuple[str, ...]) -> str:
         }
     except duckdb.Error as exc:
         raise InputError(f"not a readable parquet file: {first_line(exc)}", file=str(path)) from exc
-    _positions(path, list(types), columns)
+    column_positions(path, list(types), columns)
     fields, typed = [], []
     for c in columns:
         if c in TYPED:
@@ -383,9 +406,10 @@ _CSV_CLOSED = rf'"{_QUOTED_TEXT}"(?:[^",].*)?'
 _CSV_SIMPLE = r'("[^",]*"|[^",]*)(,("[^",]*"|[^",]*))*'
 
 
-def _csv_fields(line: str) -> str:
+def csv_fields(line: str) -> str:
     """SQL: the list of the fields of CSV `line` (a varchar expression), quotes removed, as
-    Python's csv.reader gives them (tests/test_rejects.py compares the two on random lines)."""
+    Python's csv.reader gives them (tests/test_rejects.py compares the two on random lines).
+    The Spark loader runs the same SQL, transpiled."""
     simple = (
         f"list_transform(string_split({line}, ','), lambda p: "
         "case when length(p) >= 2 and starts_with(p, '\"') and ends_with(p, '\"') "
@@ -431,7 +455,7 @@ def load_raw(
     ones parsed into `<table>_quoted`; `table` is a view that splits the lines into fields and
     reads the parquet files where they are: each is read once, by staging."""
     cols = ", ".join(f"{c} varchar" for c in columns)
-    typed_cols = "".join(f", {name} {sql_type}" for name, sql_type in _typed_columns(columns))
+    typed_cols = "".join(f", {name} {sql_type}" for name, sql_type in typed_columns(columns))
     con.execute(f"drop view if exists {table}")
     con.execute(f"drop table if exists {table}")
     con.execute(
