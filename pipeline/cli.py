@@ -161,8 +161,8 @@ def engine_option(fn: Any) -> Any:
 
 
 ACCEPT_REJECTS_HELP = (
-    "Issue the month even if its rejected CDR rows exceed max_rejected_pct of provider.toml "
-    "(default 50 %); the manifest records it."
+    "Issue even if a CDR file, or the month, has more than max_rejected_pct of provider.toml "
+    "(default 50 %) of its rows rejected, duplicates apart (R43); the manifest records it."
 )
 
 

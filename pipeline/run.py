@@ -13,9 +13,11 @@ Every command follows the same one-way flow:
 
 from __future__ import annotations
 
+import shlex
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -24,14 +26,21 @@ from typing import Any
 
 from pipeline.billing.corrections import CorrectionDocuments, compute_correction
 from pipeline.billing.ledger_snapshot import LedgerSnapshot, Position
-from pipeline.billing.month import Gates, MonthInputs, compute_month
+from pipeline.billing.month import (
+    Gates,
+    MonthInputs,
+    RejectsOverLimit,
+    compute_month,
+    percent,
+    rejects_over_limit,
+)
 from pipeline.billing.month_documents import Invoice, MonthDocuments
 from pipeline.core import clock, db
 from pipeline.core.data_contract import RATED_CALLS_WITH_RATING_FACTS, WATCH_DIR
 from pipeline.core.dates import Month, parse_date
 from pipeline.core.errors import BillingError, InputError, ProblemFound
 from pipeline.core.language import language, say
-from pipeline.core.progress import checkpoint, stage
+from pipeline.core.progress import checkpoint, comparing, stage
 from pipeline.explain import explain_text
 from pipeline.exports.correction import write_correction
 from pipeline.exports.documents import DocumentsResult
@@ -168,12 +177,25 @@ def bill_month(
         snapshot = read_snapshot(out).before(month)
         warnings = [] if already else changed_inputs(out, data, ref["ref_tariffs"].rows)
         final = out / str(month)
-        with store.scratch_folder(out, month) as scratch:
+        # a month billed again is computed as it was issued (with its acceptance of rejects,
+        # R43) and compared: nothing is issued, so its rejects never stop it
+        issued = manifest.read(final) if already else {}
+        accept = accept_rejects or bool(issued.get("accepted_rejects"))
+        with (
+            store.scratch_folder(out, month) as scratch,
+            comparing() if already else nullcontext(),
+            _rejects_advice("bill", month, data, out, rates),
+        ):
             documents = compute_month(
-                MonthInputs(month, ref, data, accept_rejects, engine),
+                MonthInputs(month, ref, data, accept, engine, stop_on_rejects=not already),
                 snapshot,
                 scratch=scratch,
                 gates=gates,
+            )
+            warnings += (
+                _rejects_not_accepted(issued, documents)
+                if already
+                else _rejects_accepted(documents)
             )
             staging = store.staging_dir(out, month)
             try:
@@ -195,7 +217,8 @@ def bill_month(
             )
             if already:
                 try:
-                    differences = month_differences(final, staging)
+                    with stage("compare"):
+                        differences = month_differences(final, staging)
                     result.warnings += presentation_notes(final, staging)
                 finally:
                     shutil.rmtree(staging, ignore_errors=True)
@@ -208,12 +231,131 @@ def bill_month(
                             "was rewritten (R64):\n",
                         )
                         + "\n".join(differences)
+                        + "\n"
+                        + _correct_advice(month, data, out, rates)
                     )
                 result.status = "identical"
                 return result
             store.publish(staging, final)
             store.remember(out, verified, final)
     return result
+
+
+# the folders `billing` and `make` take when none is given
+_DEFAULT_FOLDERS = (
+    ("data", "DATA", "data_samples"),
+    ("out", "OUT", "out"),
+    ("rates", "RATES", "rates"),
+)
+
+
+def _folders(data: Path, out: Path, rates: Path, make: bool) -> str:
+    """The folder options of a command line that differ from the defaults."""
+    parts = []
+    for (option, variable, default), path in zip(_DEFAULT_FOLDERS, (data, out, rates), strict=True):
+        if str(path) != default:
+            parts.append(
+                f"{variable}={shlex.quote(str(path))}"
+                if make
+                else f"--{option} {shlex.quote(str(path))}"
+            )
+    return "".join(f" {p}" for p in parts)
+
+
+def _billing_command(
+    command: str, month: Month, data: Path, out: Path, rates: Path, *flags: str
+) -> str:
+    """`billing <command> --month M [folders] [flags]`, as the user can run it again."""
+    folders = _folders(data, out, rates, make=False)
+    return f"billing {command} --month {month}{folders}" + "".join(f" {f}" for f in flags)
+
+
+def _correct_advice(month: Month, data: Path, out: Path, rates: Path) -> str:
+    """R64 -> R65: what to do with a month billed again whose recomputation differs."""
+    make = f"make correct MONTH={month}{_folders(data, out, rates, make=True)}"
+    billing = _billing_command("correct", month, data, out, rates)
+    return say(
+        "Pour émettre ces différences (une facture rectificative ou un avoir par client dont le "
+        f"total change, R65) : {make} (DRY_RUN=1 montre d'abord les documents, sans rien "
+        f"écrire), ou {billing} [--dry-run]",
+        "To issue these differences (a supplementary invoice or a credit note per customer "
+        f"whose total changes, R65): {make} (DRY_RUN=1 shows the documents first, writing "
+        f"nothing), or {billing} [--dry-run]",
+    )
+
+
+@contextmanager
+def _rejects_advice(
+    command: str, month: Month, data: Path, out: Path, rates: Path, *flags: str
+) -> Iterator[None]:
+    """R43: a run stopped by its rejects says how to issue anyway (`--accept-rejects`)."""
+    try:
+        yield
+    except RejectsOverLimit as exc:
+        again = _billing_command(command, month, data, out, rates, *flags, "--accept-rejects")
+        what = (
+            say("le mois", "the month")
+            if command == "bill"
+            else say("la correction", "the correction")
+        )
+        raise RejectsOverLimit(
+            f"{exc}\n"
+            + say(
+                "Vérifier ces fichiers (un export dont le format a changé ?) et relancer ; ou "
+                f"émettre {what} avec ces rejets, ce que manifest.json enregistre : {again}",
+                "Check these files (an export whose format changed?) and run again; or issue "
+                f"{what} with these rejects, which manifest.json records: {again}",
+            )
+        ) from None
+
+
+def _over_limit_text(f: dict[str, Any], limit: int) -> str:
+    share = percent(f["rejected"], f["rows_read"], limit)
+    return say(
+        f"{f['source_file']} : {f['rejected']} lignes rejetées sur {f['rows_read']} lues "
+        f"({share} %)",
+        f"{f['source_file']}: {f['rejected']} of {f['rows_read']} rows rejected ({share}%)",
+    )
+
+
+def _rejects_accepted(documents: MonthDocuments) -> list[str]:
+    """R43: the files a month is issued with although mostly rejected (`--accept-rejects`),
+    one warning each."""
+    if not documents.accepted_rejects:
+        return []
+    limit = documents.reference.provider["max_rejected_pct"]
+    lines = []
+    for f in rejects_over_limit(documents.reconciliation, documents.rejects, limit):
+        text = _over_limit_text(f, limit)
+        lines.append(
+            say(
+                f"R43 : émis avec --accept-rejects (enregistré dans manifest.json) : {text}",
+                f"R43: issued with --accept-rejects (recorded in manifest.json): {text}",
+            )
+        )
+    return lines
+
+
+def _rejects_not_accepted(record: dict[str, Any], documents: MonthDocuments) -> list[str]:
+    """R43 on a month issued before it checked each file: the files over the limit of a month
+    whose manifest records no `--accept-rejects` (a re-run or an audit still compares it)."""
+    if record.get("accepted_rejects"):
+        return []
+    limit = documents.reference.provider["max_rejected_pct"]
+    lines = []
+    for f in rejects_over_limit(documents.reconciliation, documents.rejects, limit):
+        text = _over_limit_text(f, limit)
+        lines.append(
+            say(
+                f"R43 : {text}, plus que max_rejected_pct = {limit} : ce mois a été émis sans "
+                "--accept-rejects, avant que R43 ne contrôle chaque fichier ; billing bill "
+                "l'arrêterait aujourd'hui",
+                f"R43: {text}, over max_rejected_pct = {limit}: this month was issued without "
+                "--accept-rejects, before R43 checked each file; billing bill would stop it "
+                "today",
+            )
+        )
+    return lines
 
 
 def _refuse_skipped_usage(data: Path, month: Month) -> None:
@@ -270,16 +412,23 @@ def audit_month(
         store.verify(out, before=month)
         snapshot = read_snapshot(out)
 
+        rejects_notes: list[str] = []
+
         def month_again(ref: Any, tmp_data: Path, tmp_rates: Path, scratch: Path, fresh: Path):
+            # with the acceptance of rejects it was issued with (R43); an audit never stops on
+            # them: it compares
+            accepted = bool(issued.get("accepted_rejects"))
             documents = compute_month(
-                MonthInputs(month, ref, tmp_data, bool(issued.get("accepted_rejects")), engine),
+                MonthInputs(month, ref, tmp_data, accepted, engine, stop_on_rejects=False),
                 snapshot.before(month),
                 scratch=scratch,
                 gates=gates,
             )
+            rejects_notes.extend(_rejects_not_accepted(issued, documents))
             write_issued_month(fresh, documents, tmp_data, tmp_rates)
 
         notes, problems = _rerun(folder, issued, data, rates, month, month_again)
+        notes += rejects_notes
         for correction in store.issued_corrections(out, month):
             record = manifest.read(correction)
             position, number, issued_on = _correction_record(record)
@@ -297,7 +446,7 @@ def audit_month(
                 accept: bool = bool(record.get("accepted_rejects")),
             ):
                 fixed = _correction(
-                    MonthInputs(month, ref, tmp_data, accept, engine),
+                    MonthInputs(month, ref, tmp_data, accept, engine, stop_on_rejects=False),
                     view,
                     issued_on,
                     number,
@@ -383,7 +532,11 @@ def correct_month(
             )
         snapshot = read_snapshot(out)
         number = len(snapshot.corrections(month)) + 1
-        with store.scratch_folder(out, month) as scratch:
+        dry = ("--dry-run",) if dry_run else ()
+        with (
+            store.scratch_folder(out, month) as scratch,
+            _rejects_advice("correct", month, data, out, rates, *dry),
+        ):
             correction = _correction(
                 MonthInputs(month, ref, data, accept_rejects, engine),
                 snapshot,
@@ -540,16 +693,20 @@ def _rerun(
             record, folder, data, rates, tmp_data, tmp_rates, month
         )
         problems += input_problems
-        try:
-            ref = load_reference(tmp_data, tmp_rates)
-            scratch.mkdir()
-            fresh.mkdir()
-            again(ref, tmp_data, tmp_rates, scratch, fresh)
-        except BillingError as exc:
-            problems.append(say(f"le recalcul s'est arrêté : {exc}", f"the re-run stopped: {exc}"))
-        else:
-            problems += compare_months(folder, fresh, notes)
-            notes += presentation_notes(folder, fresh)
+        with comparing():  # the recomputation is written into `fresh` only
+            try:
+                ref = load_reference(tmp_data, tmp_rates)
+                scratch.mkdir()
+                fresh.mkdir()
+                again(ref, tmp_data, tmp_rates, scratch, fresh)
+            except BillingError as exc:
+                problems.append(
+                    say(f"le recalcul s'est arrêté : {exc}", f"the re-run stopped: {exc}")
+                )
+            else:
+                with stage("compare"):
+                    problems += compare_months(folder, fresh, notes)
+                    notes += presentation_notes(folder, fresh)
     return notes, problems
 
 

@@ -10,7 +10,7 @@ import duckdb
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.inputs.cdrs import _csv_fields
+from pipeline.inputs.cdrs import csv_fields
 from tests.conftest import (
     CDR_HEADER,
     SAMPLE_DATA,
@@ -205,13 +205,13 @@ def test_r40_every_row_in_one_place_per_file(ws):
     assert calls["a3"]["row_number"] == 6  # after the line of spaces (row 5)
 
 
-# CSV lines with quotes are split in SQL (pipeline/inputs/cdrs.py _csv_fields) ----------------
+# CSV lines with quotes are split in SQL (pipeline/inputs/cdrs.py csv_fields) ------------------
 
 _SPLIT = duckdb.connect()
 
 
 def _sql_fields(line: str) -> list[str]:
-    return _SPLIT.execute(f"select {_csv_fields('$1')}", [line]).fetchone()[0]
+    return _SPLIT.execute(f"select {csv_fields('$1')}", [line]).fetchone()[0]
 
 
 def test_r40_quoted_fields_are_split_like_python_csv():

@@ -93,7 +93,8 @@ def test_a_month_mostly_rejected_is_not_issued_without_accept_rejects(ws):
     ws.cdrs(OCT, [fr_call("ok", 60), fr_call("x1", "abc"), fr_call("x2", "1.5"), fr_call("x3", "")])
     result = ws.bill(OCT)
     assert result.exit_code == 1
-    assert f"{OCT}: 3 of 4 CDR rows rejected (MALFORMED 3; cdrs/{OCT}/cdrs.csv 3 of 4)" in (
+    assert f"{OCT}: 1 CDR file has more than 50% of its rows rejected" in result.output
+    assert f"cdrs/{OCT}/cdrs.csv: 3 of 4 rows rejected (75%); reasons: MALFORMED 3" in (
         result.output
     )
     assert "--accept-rejects" in result.output

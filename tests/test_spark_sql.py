@@ -65,7 +65,7 @@ def test_a_list_index_past_the_end_stays_null_on_spark():
 
 
 def test_the_csv_readers_field_split_transpiles():
-    from pipeline.inputs.cdrs import _csv_fields
+    from pipeline.inputs.cdrs import csv_fields
 
-    spark = to_spark(f"select {_csv_fields('raw')} as parts from lines")
+    spark = to_spark(f"select {csv_fields('raw')} as parts from lines")
     assert "REGEXP_EXTRACT_ALL" in spark and "TRANSFORM" in spark and "RLIKE" in spark

@@ -5,7 +5,9 @@ active (`recording()`, used by the benchmark). Progress goes to stderr in words 
 knows, one line per phase of the run (PHASES: "Valorisation des appels", not the SQL model's
 name): on a terminal the line of the current phase shows its elapsed time, ticking; in a log
 (cron, CI) each phase is one line when it starts, and its time when the run moves on.
-`BILLING_PROGRESS=0` hides it. Nothing here touches the results of a run.
+A run that only compares with what was issued (an audit, a month billed again) says so
+(`comparing()`: "Calcul des fichiers du mois pour comparaison", not "Écriture des fichiers du
+mois"). `BILLING_PROGRESS=0` hides it. Nothing here touches the results of a run.
 """
 
 from __future__ import annotations
@@ -92,7 +94,40 @@ PHASES = {
     "exports": "Écriture des fichiers du mois",
     "documents": "Factures électroniques (Factur-X)",
     "watch": "Veille fraude : appels du jour",
+    "compare": "Comparaison avec les fichiers émis",
 }
+# The same phases in a run that only compares with what was issued (`comparing()`: an audit,
+# a month billed again, R64): its files are computed into a temporary folder, never issued.
+COMPARING_PHASES = {
+    ("validation", "outputs"): "Contrôle des documents recalculés",
+    "outputs": "Calcul des fichiers du mois pour comparaison",
+    "exports": "Calcul des fichiers du mois pour comparaison",
+    "documents": "Calcul des factures électroniques (Factur-X) pour comparaison",
+    ("manifest", "output hashes"): "Empreintes des fichiers recalculés pour comparaison",
+}
+_comparing = False
+
+
+@contextmanager
+def comparing() -> Iterator[None]:
+    """Inside the block the run computes a month's files only to compare them with the issued
+    ones (nothing is issued): the phases that would write them say so (COMPARING_PHASES)."""
+    global _comparing
+    previous, _comparing = _comparing, True
+    try:
+        yield
+    finally:
+        _comparing = previous
+
+
+def phase_label(group: str, step: str) -> str:
+    """The words of the progress line of a step (PHASES, COMPARING_PHASES when comparing)."""
+    for key in ((group, step), group):
+        if _comparing and key in COMPARING_PHASES:
+            return COMPARING_PHASES[key]
+        if key in PHASES:
+            return PHASES[key]
+    return group
 
 
 def progress_mode() -> str | None:
@@ -114,7 +149,7 @@ class _Phases:
         self.ticker: _Ticker | None = None
 
     def enter(self, group: str, step: str) -> None:
-        label = PHASES.get((group, step)) or PHASES.get(group, group)
+        label = phase_label(group, step)
         if label == self.name:
             return
         self.finish()

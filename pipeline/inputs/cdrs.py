@@ -5,7 +5,7 @@ Every physical line after the header becomes one row of `raw_cdrs`, with its fil
 and a reject can be traced to its line. Typing and rejects happen in sql/staging/stg_cdrs.sql.
 
 CSV fast path: a line is split on commas in SQL. A line that contains a double quote is split
-by the CSV quoting rules, in SQL too (`_csv_fields`): no Python loop over lines, even for a
+by the CSV quoting rules, in SQL too (`csv_fields`): no Python loop over lines, even for a
 switch that quotes every field.
 Blank lines are not records and are not counted.
 """
@@ -16,6 +16,7 @@ import codecs
 import csv
 import gzip
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -48,12 +49,13 @@ def first_line(exc: BaseException) -> str:
     return text if len(text) <= 300 else text[:297] + "..."
 
 
-def _unreadable(why: object) -> str:
+def unreadable(why: object) -> str:
     """'cannot read the file: ...', the reader's own words (a library's, in English) after it."""
     return say(f"fichier illisible : {why}", f"cannot read the file: {why}")
 
 
-def _not_parquet(why: object) -> str:
+def not_parquet(why: object) -> str:
+    """'not a readable parquet file: ...', the reader's own words after it."""
     return say(f"fichier parquet illisible : {why}", f"not a readable parquet file: {why}")
 
 
@@ -109,18 +111,39 @@ def _header(path: Path) -> list[str]:
         with opener(path, "rt", encoding="utf-8", newline="") as handle:
             line = handle.readline()
     except (OSError, UnicodeDecodeError, EOFError) as exc:
-        raise InputError(_unreadable(exc), file=str(path)) from exc
+        raise InputError(unreadable(exc), file=str(path)) from exc
     return [h.strip().lstrip("\ufeff") for h in next(csv.reader([line]), [])]
 
 
-def _positions(path: Path, header: list[str], columns: tuple[str, ...]) -> list[int]:
-    missing = [c for c in columns if c not in header]
+def column_positions(path: Path, names: list[str], columns: tuple[str, ...]) -> list[int]:
+    """Where each of `columns` is among `names` (a CSV header, a parquet file's columns),
+    0-based, in the order of `columns`; InputError naming `path` when one is missing. The
+    DuckDB and Spark loaders both check a file's columns here."""
+    missing = [c for c in columns if c not in names]
     if missing:
-        names = ", ".join(missing)
+        missing_names = ", ".join(missing)
         raise InputError(
-            say(f"colonne(s) absente(s) : {names}", f"missing column(s): {names}"), file=str(path)
+            say(f"colonne(s) absente(s) : {missing_names}", f"missing column(s): {missing_names}"),
+            file=str(path),
         )
-    return [header.index(c) for c in columns]
+    return [names.index(c) for c in columns]
+
+
+@dataclass(frozen=True)
+class CsvColumns:
+    """What a CSV file's header says about its lines: how many fields a line has, and where
+    each column a loader reads is in it."""
+
+    fields: int  # the header's fields: a line with another number of fields is MALFORMED
+    positions: list[int]  # 0-based, in the order of the columns asked for
+
+
+def csv_columns(path: Path, columns: tuple[str, ...]) -> CsvColumns:
+    """The header of a CSV file (gzip or not) read, and `columns` found in it (InputError
+    naming the file when it cannot be read or a column is missing): the same reading for the
+    DuckDB loader (`load_raw`) and the Spark one (pipeline.rating.spark.loader)."""
+    header = _header(path)
+    return CsvColumns(len(header), column_positions(path, header, columns))
 
 
 _SCAN_CHUNK = 16 << 20
@@ -179,7 +202,7 @@ def scan_text(path: Path) -> bool:
             file=str(path),
         ) from exc
     except (OSError, EOFError) as exc:
-        raise InputError(_unreadable(exc), file=str(path)) from exc
+        raise InputError(unreadable(exc), file=str(path)) from exc
     return crs != crlfs or (crlfs > 0 and lone_lf)
 
 
@@ -273,11 +296,11 @@ def _insert_lines_read_here(con, path: Path, file_no: int, table: str) -> None:
 def _load_csv(con, path: Path, rel: str, file_no: int, columns: tuple[str, ...], table: str) -> str:
     """Copy the file's lines, numbered, into `<table>_lines` (under `file_no`: the name is
     not repeated on every line, 10M lines: 0.5 s); the lines with a quote, split by
-    `_csv_fields`, into `<table>_quoted`. Return the select that splits the other lines into
+    `csv_fields`, into `<table>_quoted`. Return the select that splits the other lines into
     fields (part of the `table` view: the split runs once, where staging reads it)."""
     irregular = scan_text(path)  # first: a bad byte is named by its line, not its position
-    header = _header(path)
-    positions = _positions(path, header, columns)
+    layout = csv_columns(path, columns)
+    positions = layout.positions
     # a field needs trimming only on a line with a space: the test runs once per line instead
     # of twice per field (10M lines: 0.45 s)
     field_exprs = ", ".join(
@@ -286,7 +309,7 @@ def _load_csv(con, path: Path, rel: str, file_no: int, columns: tuple[str, ...],
         for c, p in zip(columns, positions, strict=True)
     )
     typed_nulls = "".join(
-        f", cast(null as {sql_type}) as {name}" for name, sql_type in _typed_columns(columns)
+        f", cast(null as {sql_type}) as {name}" for name, sql_type in typed_columns(columns)
     )
     # one scan of the file: every line whole, numbered in file order (the streaming window
     # keeps the scan order); blank lines are not records but keep their number. trim() copies
@@ -304,9 +327,9 @@ def _load_csv(con, path: Path, rel: str, file_no: int, columns: tuple[str, ...],
         f"""
         insert into {table}_quoted by name
         select ? as source_file, row_number, raw, len(parts) as n_fields,
-            {len(header)} as expected_fields, {quoted_fields}
+            {layout.fields} as expected_fields, {quoted_fields}
         from (
-            select row_number, raw, {_csv_fields("raw")} as parts
+            select row_number, raw, {csv_fields("raw")} as parts
             from {table}_lines where file_no = ? and contains(raw, '"')
         )
         """,
@@ -314,7 +337,7 @@ def _load_csv(con, path: Path, rel: str, file_no: int, columns: tuple[str, ...],
     )
     return (
         f"select {sql_literal(rel)} as source_file, row_number, raw, len(parts) as n_fields, "
-        f"{len(header)} as expected_fields, {field_exprs}{typed_nulls} "
+        f"{layout.fields} as expected_fields, {field_exprs}{typed_nulls} "
         f"from (select row_number, raw, string_split(raw, ',') as parts, "
         f"contains(raw, ' ') as spaced "
         f"from {table}_lines where file_no = {file_no} and not contains(raw, '\"'))"
@@ -346,7 +369,9 @@ _INTEGER_TYPES = (
 )
 
 
-def _typed_columns(columns: tuple[str, ...]) -> list[tuple[str, str]]:
+def typed_columns(columns: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(name, SQL type) of the typed copies (TYPED) of `columns`, in their order: the last
+    columns of the raw schema, in both loaders."""
     return [TYPED[c] for c in columns if c in TYPED]
 
 
@@ -367,8 +392,8 @@ def _parquet_select(
             ).fetchall()
         }
     except duckdb.Error as exc:
-        raise InputError(_not_parquet(first_line(exc)), file=str(path)) from exc
-    _positions(path, list(types), columns)
+        raise InputError(not_parquet(first_line(exc)), file=str(path)) from exc
+    column_positions(path, list(types), columns)
     fields, typed = [], []
     where = ""
     if before is not None and types.get("start_time") in _TIMESTAMP_TYPES:
@@ -423,9 +448,10 @@ _CSV_CLOSED = rf'"{_QUOTED_TEXT}"(?:[^",].*)?'
 _CSV_SIMPLE = r'("[^",]*"|[^",]*)(,("[^",]*"|[^",]*))*'
 
 
-def _csv_fields(line: str) -> str:
+def csv_fields(line: str) -> str:
     """SQL: the list of the fields of CSV `line` (a varchar expression), quotes removed, as
-    Python's csv.reader gives them (tests/test_rejects.py compares the two on random lines)."""
+    Python's csv.reader gives them (tests/test_rejects.py compares the two on random lines).
+    The Spark loader runs the same SQL, transpiled."""
     simple = (
         f"list_transform(string_split({line}, ','), lambda p: "
         "case when length(p) >= 2 and starts_with(p, '\"') and ends_with(p, '\"') "
@@ -476,7 +502,7 @@ def load_raw(
     or after that instant are left out where they are read, so its row groups after it are
     skipped; a CSV file is read whole (staging leaves its later calls out of the period)."""
     cols = ", ".join(f"{c} varchar" for c in columns)
-    typed_cols = "".join(f", {name} {sql_type}" for name, sql_type in _typed_columns(columns))
+    typed_cols = "".join(f", {name} {sql_type}" for name, sql_type in typed_columns(columns))
     con.execute(f"drop view if exists {table}")
     con.execute(f"drop table if exists {table}")
     con.execute(
@@ -499,7 +525,7 @@ def load_raw(
             else:
                 selects.append(_load_csv(con, path, rel, len(rels), columns, table))
         except duckdb.Error as exc:
-            raise InputError(_unreadable(first_line(exc)), file=str(path)) from exc
+            raise InputError(unreadable(first_line(exc)), file=str(path)) from exc
     con.execute(f"create view {table} as " + " union all ".join(selects))
     return rels
 

@@ -1,7 +1,8 @@
 """manifest.json of an issued month: what it was computed from (every input with its sha256,
 the code version and the versions of the libraries that shape the output), what it holds
-(row counts, the CDR reconciliation, the numbers issued, the validation summary) and the
-sha256 of every file it publishes."""
+(row counts, the CDR reconciliation, the numbers issued, the validation summary, whether it
+was issued with `--accept-rejects` and the files that needed it, R43) and the sha256 of every
+file it publishes."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from typing import Any
 
 from pipeline import __version__
 from pipeline.billing.corrections import CorrectionDocuments
+from pipeline.billing.month import rejects_over_limit
 from pipeline.billing.month_documents import MonthDocuments
 from pipeline.core.data_contract import HIGH_RISK_PREFIXES, MANIFEST_FILE
 from pipeline.core.dates import Month
@@ -101,9 +103,25 @@ def _numbers(docs: list[Any], attr: str) -> list[str]:
     return [values[0], values[-1]] if values else []
 
 
+def accepted_rejects(documents: MonthDocuments) -> dict[str, Any]:
+    """R43, a month issued with `--accept-rejects`: the limit and the CDR files over it, each
+    with its rows read, rejected (duplicates apart) and reasons. Written only then: an audit
+    does not compare it (it follows from the reconciliation, which is compared, and from
+    provider.toml, whose hash is), so the months issued before it existed audit the same."""
+    limit = documents.reference.provider["max_rejected_pct"]
+    files = rejects_over_limit(documents.reconciliation, documents.rejects, limit)
+    return {
+        "max_rejected_pct": limit,
+        "files": [
+            {k: f[k] for k in ("source_file", "rows_read", "rejected", "reasons") if k in f}
+            for f in files
+        ],
+    }
+
+
 def build(documents: MonthDocuments, data: Path, rates: Path) -> dict[str, Any]:
     """The manifest of a month before its files are written (`seal` adds their hashes)."""
-    return {
+    record = {
         "month": str(documents.month),
         "code_version": code_version(),
         "libraries": library_versions(),
@@ -131,6 +149,9 @@ def build(documents: MonthDocuments, data: Path, rates: Path) -> dict[str, Any]:
             "rejects": documents.rejects.num_rows if documents.rejects is not None else 0,
         },
     }
+    if documents.accepted_rejects:
+        record["rejects_over_limit"] = accepted_rejects(documents)
+    return record
 
 
 def build_correction(correction: CorrectionDocuments, data: Path, rates: Path) -> dict[str, Any]:

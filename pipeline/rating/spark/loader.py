@@ -5,7 +5,8 @@ text, start_ts / duration_n typed when a parquet file stores them typed).
 The same rules as the DuckDB loader, on the same files: files in name order, row N of a CSV
 is its line N+1 (the header is line 1) and keeps its number when blank lines are skipped, a
 line with a quote is split by the CSV rules, fields are trimmed and empty means null. The
-field splitting is the DuckDB loader's own SQL (`_csv_fields`, `_trimmed`), transpiled.
+field splitting is the DuckDB loader's own SQL (`csv_fields`), transpiled, and the header is
+read and checked by the same function (`csv_columns`).
 
 Row numbers without a pass through Python: each line gets Spark's monotonically increasing
 id (the partition in the upper bits, the line's position in its partition in the lower 33),
@@ -22,14 +23,14 @@ from typing import Any
 from pipeline.core.errors import InputError
 from pipeline.inputs.cdrs import (
     TYPED,
-    _csv_fields,
-    _header,
-    _not_parquet,
-    _positions,
-    _typed_columns,
-    _unreadable,
+    column_positions,
+    csv_columns,
+    csv_fields,
     month_files,
+    not_parquet,
     scan_text,
+    typed_columns,
+    unreadable,
 )
 from pipeline.rating.spark.transpile import UnknownFunction, to_spark
 
@@ -76,19 +77,19 @@ def _csv_select(spark: Any, path: Path, rel: str, columns: tuple[str, ...], view
     # UTF-8 checked first (Spark's text reader would replace bad bytes by U+FFFD); the line
     # ends need nothing: Spark ends a line at LF, CRLF or a lone CR, as the DuckDB loader does
     scan_text(path)
-    header = _header(path)
-    positions = _positions(path, header, columns)
+    layout = csv_columns(path, columns)
     _numbered_lines(spark, path).createOrReplaceTempView(view)
     parts = (
-        f"case when contains(raw, '\"') then {_csv_fields('raw')} else string_split(raw, ',') end"
+        f"case when contains(raw, '\"') then {csv_fields('raw')} else string_split(raw, ',') end"
     )
     fields = ", ".join(
-        f"{_trim(f'parts[{p + 1}]')} as {c}" for c, p in zip(columns, positions, strict=True)
+        f"{_trim(f'parts[{p + 1}]')} as {c}" for c, p in zip(columns, layout.positions, strict=True)
     )
-    typed = "".join(f", cast(null as {t}) as {n}" for n, t in _typed_columns(columns))
+    typed = "".join(f", cast(null as {t}) as {n}" for n, t in typed_columns(columns))
     duck = (
         f"select {_quote(rel)} as source_file, row_number, raw, "
-        f"cast(array_length(parts) as bigint) as n_fields, cast({len(header)} as bigint) as expected_fields, "
+        "cast(array_length(parts) as bigint) as n_fields, "
+        f"cast({layout.fields} as bigint) as expected_fields, "
         f"{fields}{typed} from (select row_number, raw, {parts} as parts from {view})"
     )
     return spark.sql(to_spark(duck, f"the CSV reader ({rel})"))
@@ -140,8 +141,8 @@ def _parquet_select(spark: Any, path: Path, rel: str, columns: tuple[str, ...]) 
         frame = spark.read.parquet(str(path))
         types = {f.name: type(f.dataType).__name__ for f in frame.schema.fields}
     except Exception as exc:  # noqa: BLE001 - Spark's reader errors have no common base
-        raise InputError(_not_parquet(str(exc).splitlines()[0]), file=str(path)) from exc
-    _positions(path, list(types), columns)
+        raise InputError(not_parquet(str(exc).splitlines()[0]), file=str(path)) from exc
+    column_positions(path, list(types), columns)
     fields, typed = [], []
     for c in columns:
         if c in TYPED:
@@ -199,13 +200,13 @@ def load_raw(
         except (InputError, UnknownFunction):
             raise
         except Exception as exc:  # noqa: BLE001
-            raise InputError(_unreadable(str(exc).splitlines()[0]), file=str(path)) from exc
+            raise InputError(unreadable(str(exc).splitlines()[0]), file=str(path)) from exc
     schema = (
         "source_file string, row_number bigint, raw string, n_fields bigint, "
         "expected_fields bigint, "
         + ", ".join(f"{c} string" for c in columns)
         + "".join(
-            f", {n} {'timestamp' if t == 'timestamptz' else t}" for n, t in _typed_columns(columns)
+            f", {n} {'timestamp' if t == 'timestamptz' else t}" for n, t in typed_columns(columns)
         )
     )
     union = spark.createDataFrame([], schema)

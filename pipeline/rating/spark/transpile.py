@@ -48,7 +48,7 @@ KNOWN: frozenset[type[exp.Expression]] = frozenset(
         exp.Lead,
         exp.Explode,
         exp.RegexpReplace,
-        # the CSV reader's field splitting (pipeline.inputs.cdrs._csv_fields, loader.py)
+        # the CSV reader's field splitting (pipeline.inputs.cdrs.csv_fields, loader.py)
         exp.Nullif,
         exp.Trim,
         exp.Contains,
