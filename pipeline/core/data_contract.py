@@ -83,7 +83,7 @@ CUSTOMERS = _input(
     electronic_address?
     payment_method?:choice=transfer|sepa_debit iban?""",
     # payment_method: transfer (empty: the default) or sepa_debit (R80); iban: the account it
-    # pays from (checked, ISO 13616), for matching transfers (R84)
+    # pays from (checked, ISO 13616), for matching transfers (bank statements, to come)
     # itemised_full_numbers: the itemised bills show full called numbers (not masked);
     # electronic_address: SCHEME:ID, where its e-invoices are sent (BT-49, docs/einvoices.md)
     key=("customer_id",),
@@ -401,7 +401,7 @@ WATCH_SETTINGS: dict[str, tuple[str, str]] = {
     "watch_baseline_days": ("90", "a whole number of days 1-366, the history looked at"),
 }
 
-# --- receivables (R80-R86): provider.toml keys, OUT/receivables/ -----------------------------
+# --- receivables (R80-R83): provider.toml keys, OUT/receivables/ -----------------------------
 
 # provider.toml receivables keys: name -> (default, what it is); pipeline.inputs.receivables
 # checks them. creditor_id (the ICS) has no default: required as soon as a customer pays by

@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-# event kinds of this stage (R84-R86 add payment_received, debit_returned...)
+# event kinds of this stage (bank statements and reports will add payment_received...)
 DOCUMENT_ISSUED = "document_issued"  # an invoice (+TTC) or a credit note (-TTC) entered
 ALLOCATION = "allocation"  # a credit note's credit allocated to an invoice (R85)
 COLLECTION_SENT = "collection_sent"  # an invoice's open balance in a pain.008 file (R82)
