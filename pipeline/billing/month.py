@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 
 from pipeline.billing.accounting import entries, fiscal_year
 from pipeline.billing.contracts import contract_lines
+from pipeline.billing.debit import apply_debit
 from pipeline.billing.invoicing import build_invoices, invoice_date
 from pipeline.billing.labels import zone_labels
 from pipeline.billing.ledger_snapshot import LedgerSnapshot
@@ -304,6 +305,7 @@ def compute_month(
             )
         with stage("sla"):
             credit_notes, sla_rows = credit_notes_for_run(ref, month, snapshot, invoices)
+        apply_debit(invoices, credit_notes, ref)  # R81
         year_end = ref.provider["fiscal_year_end"]
         years = sorted(
             {fiscal_year(issued_on, year_end)}

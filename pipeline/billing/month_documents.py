@@ -53,6 +53,14 @@ class Invoice:
     original_invoice_number: str = ""
     original_invoice_date: date | None = None
     corrected_month: str = ""
+    # R81, a customer paying by SEPA direct debit (pipeline.billing.debit): the mandate (RUM,
+    # BT-89), the creditor identifier (ICS, BT-90), the debited account (BT-91) and the debit
+    # date; empty for a customer paying by transfer
+    payment_method: str = ""
+    mandate_id: str = ""
+    creditor_id: str = ""
+    debited_iban: str = ""
+    debit_date: date | None = None
 
 
 @dataclass
@@ -80,6 +88,8 @@ class CreditNote:
     # a correction's credit note (R66): its lines (the differences negated) and the month
     corrected_month: str = ""
     lines: list[dict[str, Any]] = field(default_factory=list)
+    # R81: "sepa_debit" when the customer pays by direct debit (deducted from the next debit)
+    payment_method: str = ""
 
 
 @dataclass

@@ -80,7 +80,10 @@ CUSTOMERS = _input(
     """customer_id name country:country telecom_professional:bool sla_eligible:bool
     siren? vat_number? address?
     itemised_full_numbers?:bool
-    electronic_address?""",
+    electronic_address?
+    payment_method?:choice=transfer|sepa_debit iban?""",
+    # payment_method: transfer (empty: the default) or sepa_debit (R80); iban: the account it
+    # pays from (checked, ISO 13616), for matching transfers (bank statements, to come)
     # itemised_full_numbers: the itemised bills show full called numbers (not masked);
     # electronic_address: SCHEME:ID, where its e-invoices are sent (BT-49, docs/einvoices.md)
     key=("customer_id",),
@@ -147,6 +150,16 @@ SLA_CLAIMS = _input(
     "customer_id service_month:month received_on:date",
     table="ref_sla_claims",
 )
+# R80: the SEPA direct debit mandates (optional file): mandate_id is the RUM
+MANDATES = _input(
+    "mandates.csv",
+    "data",
+    """mandate_id customer_id iban signed_on:date scheme:choice=CORE|B2B bic?
+    revoked_on?:date""",
+    key=("mandate_id",),
+    table="ref_mandates",
+    optional=True,
+)
 DATA_FILES = (
     CUSTOMERS,
     SIP_ACCOUNTS,
@@ -157,6 +170,7 @@ DATA_FILES = (
     DEVICES,
     INCIDENTS,
     SLA_CLAIMS,
+    MANDATES,
 )
 PROVIDER_FILE = "provider.toml"
 # provider.toml: the seller on every invoice (required keys)
@@ -395,3 +409,32 @@ WATCH_SETTINGS: dict[str, tuple[str, str]] = {
     "watch_concurrent_margin": ("2", "a whole number >= 0 over the account's own maximum"),
     "watch_baseline_days": ("90", "a whole number of days 1-366, the history looked at"),
 }
+
+# --- receivables (R80-R83): provider.toml keys, OUT/receivables/ -----------------------------
+
+# provider.toml receivables keys: name -> (default, what it is); pipeline.inputs.receivables
+# checks them. creditor_id (the ICS) has no default: required as soon as a customer pays by
+# SEPA direct debit.
+RECEIVABLES_SETTINGS: dict[str, tuple[int, str]] = {
+    "prenotification_days": (14, "a whole number of days 0-60, the pre-notification period"),
+    "collection_horizon_days": (5, "a whole number of days 0-31 looked ahead by collect"),
+}
+RECEIVABLES_DIR = "receivables"  # OUT/receivables/
+JOURNAL_DIR = "journal"  # OUT/receivables/journal/NNNNNN-{sha256[:16]}.json
+COLLECTIONS_DIR = "collections"  # OUT/receivables/collections/{D}-{NN}/
+PAIN008_FILE = "pain.008.xml"
+COLLECTION = _output(
+    "collection.csv",
+    """invoice_number customer_id mandate_id sequence_type collection_date amount scheme
+    debit_date iban""",
+    key=("invoice_number",),
+)
+# invoices.csv of a month (or a correction) with a debited customer carries these after the
+# columns of INVOICES (R81); a month without one keeps its columns as before, byte for byte
+INVOICE_DEBIT_COLUMNS = (
+    "payment_method",
+    "mandate_id",
+    "creditor_id",
+    "debited_iban",
+    "debit_date",
+)

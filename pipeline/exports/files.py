@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from pipeline.core.data_contract import INVOICE_DEBIT_COLUMNS
 from pipeline.core.money import fmt
 
 
@@ -45,3 +46,11 @@ def arrow_rows(table: Any) -> Iterator[tuple[Any, ...]]:
     """The rows of an Arrow table as tuples, in column order (Decimal stays Decimal)."""
     for batch in table.to_batches(50_000):
         yield from zip(*(column.to_pylist() for column in batch.columns), strict=True)
+
+
+def invoice_columns(columns: Sequence[str], invoices: Iterable[Any]) -> tuple[str, ...]:
+    """The columns of an invoices.csv: the data contract's, then the R81 columns
+    (contract.INVOICE_DEBIT_COLUMNS) when one of its invoices is paid by SEPA direct debit, so
+    that a month without one is written exactly as before."""
+    debited = any(getattr(i, "payment_method", "") for i in invoices)
+    return (*columns, *INVOICE_DEBIT_COLUMNS) if debited else tuple(columns)

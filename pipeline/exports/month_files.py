@@ -27,7 +27,7 @@ from pipeline.core.progress import checkpoint, stage
 from pipeline.exports import workbook
 from pipeline.exports.documents import DocumentsResult, write_documents
 from pipeline.exports.fec import write_fec
-from pipeline.exports.files import arrow_rows, write_csv
+from pipeline.exports.files import arrow_rows, invoice_columns, write_csv
 from pipeline.exports.itemised import write_itemised
 
 
@@ -37,7 +37,9 @@ def write_month(
     """Write every file of the month into `folder`; return the manifest's `exports` entry and
     what the e-invoices' checks found (`check_rules`: the schematrons too)."""
     write_csv(
-        folder / contract.INVOICES.name, contract.INVOICES.names, map(vars, documents.invoices)
+        folder / contract.INVOICES.name,
+        invoice_columns(contract.INVOICES.names, documents.invoices),
+        map(vars, documents.invoices),
     )
     checkpoint("staging")
     write_csv(folder / contract.INVOICE_LINES.name, contract.INVOICE_LINES.names, documents.lines)

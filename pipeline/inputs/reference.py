@@ -29,6 +29,12 @@ from pipeline.core.dates import PARIS, parse_date
 from pipeline.core.errors import InputError
 from pipeline.core.language import say
 from pipeline.core.money import to_decimal
+from pipeline.inputs.receivables import (
+    CUSTOMER_CHECKS,
+    MANDATE_CHECKS,
+    check_receivables,
+    receivables_settings,
+)
 
 EU_COUNTRIES = frozenset(
     "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK".split()
@@ -313,7 +319,8 @@ def _check_vat_identity(row: dict[str, Any]) -> str | None:
 
 # R42 checks of each row, by file; the columns, types and keys are the data contract's
 CHECKS: dict[str, tuple[Callable[[dict[str, Any]], str | None], ...]] = {
-    "customers.csv": (_check_siren, _check_vat_identity),
+    "customers.csv": (_check_siren, _check_vat_identity, *CUSTOMER_CHECKS),
+    "mandates.csv": MANDATE_CHECKS,  # R80
     "subscriptions.csv": (
         _non_negative("monthly_price_eur", "commitment_months"),
         _ends_after_start("order_date", "notice_date"),
@@ -777,6 +784,9 @@ def load_reference(data: Path, rates: Path) -> Reference:
     tables.update({s.table: read_table(rates, s) for s in RATE_FILES})
     ref = Reference(tables, read_provider(data))
     _check_references(ref)
+    provider_path = str(data / contract.PROVIDER_FILE)
+    ref.provider.update(receivables_settings(ref.provider, provider_path))  # R80
+    check_receivables(ref["ref_customers"], ref["ref_mandates"], ref.provider, provider_path)
     return ref
 
 

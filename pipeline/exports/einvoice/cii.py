@@ -127,10 +127,20 @@ def to_xml(record: EInvoice) -> bytes:
 
     w.open("ram:ApplicableHeaderTradeSettlement")
     payment = record.bg16_payment
+    if payment is not None and payment.is_direct_debit:
+        w.leaf("ram:CreditorReferenceID", payment.bt90_creditor_id)  # BT-90 (R81)
     if payment is not None:
         w.leaf("ram:PaymentReference", payment.remittance)
     w.leaf("ram:InvoiceCurrencyCode", record.bt5_currency)
-    if payment is not None:
+    if payment is not None and payment.is_direct_debit:
+        w.open("ram:SpecifiedTradeSettlementPaymentMeans")
+        w.leaf("ram:TypeCode", payment.code)
+        w.leaf("ram:Information", "Prélèvement SEPA")
+        w.open("ram:PayerPartyDebtorFinancialAccount")
+        w.leaf("ram:IBANID", payment.bt91_debited_account)  # BT-91
+        w.close("ram:PayerPartyDebtorFinancialAccount")
+        w.close("ram:SpecifiedTradeSettlementPaymentMeans")
+    elif payment is not None:
         w.open("ram:SpecifiedTradeSettlementPaymentMeans")
         w.leaf("ram:TypeCode", payment.code)
         w.leaf("ram:Information", "Virement SEPA")
@@ -150,6 +160,8 @@ def to_xml(record: EInvoice) -> bytes:
     w.leaf("ram:Description", record.bt20_payment_terms)
     if record.bt9_due_date is not None:
         w.date("ram:DueDateDateTime", record.bt9_due_date)
+    if payment is not None and payment.bt89_mandate:
+        w.leaf("ram:DirectDebitMandateID", payment.bt89_mandate)  # BT-89
     w.close("ram:SpecifiedTradePaymentTerms")
     w.open("ram:SpecifiedTradeSettlementHeaderMonetarySummation")
     w.leaf("ram:LineTotalAmount", _amount(record.bt106_line_total))

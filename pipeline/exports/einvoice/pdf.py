@@ -29,6 +29,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from pipeline.billing.debit import mask_iban
 from pipeline.billing.labels import UNIT_LABELS
 from pipeline.exports.einvoice.cii import FILENAME, to_xml
 from pipeline.exports.einvoice.record import CREDIT_NOTE, EInvoice, Party
@@ -284,7 +285,14 @@ def view(record: EInvoice) -> dict[str, Any]:
     ]
     due_label = "Montant de l'avoir TTC" if credit else "Net à payer TTC"
     payment = [record.bt20_payment_terms]
-    if record.bg16_payment:
+    if record.bg16_payment and record.bg16_payment.is_direct_debit:
+        debit = record.bg16_payment
+        payment.append(
+            f"Prélèvement SEPA - mandat (RUM) : {debit.bt89_mandate} - ICS : "
+            f"{debit.bt90_creditor_id} - compte débité : "
+            f"{mask_iban(debit.bt91_debited_account or '')}"
+        )
+    elif record.bg16_payment:
         iban = " ".join(
             record.bg16_payment.iban[i : i + 4] for i in range(0, len(record.bg16_payment.iban), 4)
         )

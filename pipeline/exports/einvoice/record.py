@@ -65,6 +65,7 @@ CURRENCY = "EUR"  # R2: euro only
 SIREN_SCHEME = "0002"  # ISO 6523 ICD of the SIREN (BT-30-1 / BT-47-1, BR-FR-10/11/32)
 FRENCH_ADDRESS_SCHEME = "0225"  # EAS of the French directory of electronic addresses
 SEPA_CREDIT_TRANSFER = "58"  # BT-81, UNTDID 4461
+SEPA_DIRECT_DEBIT = "59"  # BT-81, UNTDID 4461 (R81)
 VAT_ON_DEBITS_CODE = "5"  # BT-8 in CII (UNTDID 2475 "date of invoice"); 3 in UBL
 VAT_ON_DEBITS_MENTION = "Option pour le paiement de la taxe d'après les débits"
 ITEMISED_CODE = "916"  # BT-122 type: additional supporting document (BG-24)
@@ -185,6 +186,16 @@ class PaymentMeans:
     remittance: str
     iban: str
     bic: str | None
+    # R81, code 59 (SEPA direct debit): BT-89 mandate reference, BT-90 creditor identifier
+    # (ICS), BT-91 debited account (the payer's IBAN; `iban` is then empty), the debit date
+    bt89_mandate: str | None = None
+    bt90_creditor_id: str | None = None
+    bt91_debited_account: str | None = None
+    debit_date: date | None = None
+
+    @property
+    def is_direct_debit(self) -> bool:
+        return self.code == SEPA_DIRECT_DEBIT
 
 
 @dataclass(frozen=True)
@@ -693,10 +704,7 @@ def _invoice_record(
         bt2_issue_date=inv.invoice_date,
         bt3_type_code=INVOICE,
         bt9_due_date=inv.due_date,
-        bt20_payment_terms=(
-            f"Paiement par virement SEPA au plus tard le {inv.due_date:%d/%m/%Y}, "
-            f"référence {inv.invoice_number}"
-        ),
+        bt20_payment_terms=_payment_terms(inv),
         bt23_business_process=business_process(kinds),
         bg1_notes=_notes(mentions, buyer),
         bg3_preceding=(PrecedingInvoice(preceding[0], preceding[1]),) if preceding else (),
@@ -718,9 +726,34 @@ def _invoice_record(
     )
 
 
+def _payment_terms(inv: Invoice) -> str:
+    if getattr(inv, "payment_method", "") == "sepa_debit" and inv.debit_date is not None:
+        # R81: the invoice is the pre-notification of the debit
+        return (
+            f"Paiement par prélèvement SEPA le {inv.debit_date:%d/%m/%Y} (échéance "
+            f"{inv.due_date:%d/%m/%Y}), mandat {inv.mandate_id}, créancier {inv.creditor_id}, "
+            f"référence {inv.invoice_number}"
+        )
+    return (
+        f"Paiement par virement SEPA au plus tard le {inv.due_date:%d/%m/%Y}, "
+        f"référence {inv.invoice_number}"
+    )
+
+
 def _payment(
     number: str, frozen: Mapping[str, Any], provider: Mapping[str, Any]
 ) -> PaymentMeans | None:
+    if frozen.get("payment_method") == "sepa_debit":
+        return PaymentMeans(
+            SEPA_DIRECT_DEBIT,
+            number,
+            "",
+            None,
+            bt89_mandate=frozen["mandate_id"],
+            bt90_creditor_id=frozen["creditor_id"],
+            bt91_debited_account=frozen["debited_iban"],
+            debit_date=frozen["debit_date"],
+        )
     iban = _text(frozen.get("seller_iban")) or _text(provider.get("iban"))
     if not iban:
         return None
@@ -780,6 +813,12 @@ def _credit_note_record(
         f"Avoir sur la facture {note.original_invoice_number} du "
         f"{note.original_invoice_date:%d/%m/%Y}, déduit de vos prochains règlements"
     )
+    if getattr(note, "payment_method", "") == "sepa_debit":
+        # R81: a debited customer's credit note is deducted from its next debit
+        terms = (
+            f"Avoir sur la facture {note.original_invoice_number} du "
+            f"{note.original_invoice_date:%d/%m/%Y}, déduit de votre prochain prélèvement SEPA"
+        )
     return EInvoice(
         bt1_number=note.credit_note_number,
         bt2_issue_date=note.credit_note_date,

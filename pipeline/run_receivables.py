@@ -1,0 +1,124 @@
+"""The driver of the receivables commands (R80-R83): `billing collect`, and the journal's
+"document issued" events of `bill` and `correct`. Beside pipeline/run.py to keep it from
+growing; the same one-way flow:
+
+1. read the reference data (R42, R80: bad data stops here, exit 2);
+2. under OUT's lock, verify the issued months (store.verify) and the receivables journal
+   (pipeline.ledger.journal.read_journal: an edited or deleted event stops the run, exit 1),
+   read the ledger and the journal once;
+3. compute (pipeline.receivables: pure functions of the snapshots);
+4. record: one journal file per run, and for `collect` the collection's folder, published in
+   the same step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from pipeline.core import data_contract as contract
+from pipeline.core.dates import parse_date
+from pipeline.core.errors import InputError
+from pipeline.core.language import say
+from pipeline.core.progress import stage
+from pipeline.inputs.reference import load_reference
+from pipeline.ledger import journal as ledger_journal
+from pipeline.ledger import store
+from pipeline.ledger.snapshot import read_snapshot
+from pipeline.receivables.collect import (
+    Transaction,
+    collection_events,
+    collection_name,
+    plan_collection,
+)
+from pipeline.receivables.compute import Balances, new_events
+from pipeline.receivables.files import write_collection
+from pipeline.receivables.journal import Journal
+
+
+def record_documents(out: Path, journal: Journal, command: str) -> Journal:
+    """Called by `bill` and `correct` under the lock after they publish: the documents just
+    issued (and any issued before the journal existed) enter the journal, with the
+    allocations of credit notes they make possible (R83, R85)."""
+    events = new_events(read_snapshot(out), journal, ledger_journal.document_sources(out))
+    return ledger_journal.append(out, journal, events, command) if events else journal
+
+
+@dataclass
+class CollectResult:
+    day: date
+    status: str  # "collected", "nothing to collect", "dry run"
+    name: str = ""
+    folder: Path | None = None
+    transactions: list[Transaction] = field(default_factory=list)
+
+    @property
+    def total(self) -> Decimal:
+        return sum((t.amount for t in self.transactions), Decimal("0.00"))
+
+    def lines(self) -> list[str]:
+        return [
+            f"{t.invoice_number} {t.customer_id} {t.mandate_id} {t.sequence_type} "
+            f"{t.collection_date} {t.amount}"
+            for t in self.transactions
+        ]
+
+
+def collect(
+    date_text: str, data: Path, out: Path, rates: Path, *, dry_run: bool = False
+) -> CollectResult:
+    """R82: `billing collect --date D [--dry-run]`."""
+    try:
+        day = parse_date(date_text)
+    except ValueError as exc:
+        raise InputError(f"--date: {exc}") from exc
+    with stage("reference"):
+        ref = load_reference(data, rates)
+    with store.locked(out):
+        store.verify(out)
+        journal = ledger_journal.read_journal(out)
+        command = f"collect --date {day}"
+        # documents not yet in the journal (months issued before it existed) enter it in the
+        # same file as the collection, so that a run with nothing to collect writes nothing
+        pending = new_events(read_snapshot(out), journal, ledger_journal.document_sources(out))
+        balances = Balances([*journal.events, *pending])
+        transactions = plan_collection(balances, day, ref, ref.provider["collection_horizon_days"])
+        name = collection_name(day, balances.collections)
+        if not transactions:
+            return CollectResult(day, "nothing to collect")
+        if dry_run:
+            return CollectResult(day, "dry run", name, None, transactions)
+        staging = ledger_journal.collection_staging(out, name)
+        head = journal.files[-1].name if journal.files else ""
+        write_collection(staging, transactions, name, day, ref.provider, head)
+        manifest = staging / contract.MANIFEST_FILE
+        source = f"{contract.RECEIVABLES_DIR}/{contract.COLLECTIONS_DIR}/{name}/manifest.json"
+        events = pending + collection_events(
+            transactions, day, name, source, ledger_journal.sha256(manifest)
+        )
+        ledger_journal.append(out, journal, events, command)
+        folder = ledger_journal.publish_collection(out, staging)
+    return CollectResult(day, "collected", name, folder, transactions)
+
+
+def collect_message(result: CollectResult) -> str:
+    if result.status == "nothing to collect":
+        return say(
+            f"{result.day} : rien à prélever (rien n'est écrit)",
+            f"{result.day}: nothing to collect (nothing written)",
+        )
+    count = len(result.transactions)
+    if result.status == "dry run":
+        return say(
+            f"essai : {count} prélèvement(s), {result.total} EUR, seraient envoyés en "
+            f"{result.name} ; rien n'est écrit",
+            f"dry run: {count} debit(s), {result.total} EUR, would be sent as {result.name}; "
+            "nothing written",
+        )
+    return say(
+        f"{result.day} : {count} prélèvement(s), {result.total} EUR ; fichiers dans "
+        f"{result.folder}",
+        f"{result.day}: {count} debit(s), {result.total} EUR; files in {result.folder}",
+    )
