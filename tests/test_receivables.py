@@ -85,7 +85,10 @@ def test_r80_an_iban_with_a_bad_checksum_is_refused_with_file_and_line(ws):
     _debited(ws, [[*MANDATE[:2], "FR7630006000011234567890188", *MANDATE[3:]]])
     result = ws.bill("2026-09")
     assert result.exit_code == 2
-    assert f"{ws.table('mandates.csv')} line 2: iban 'FR7630006000011234567890188'" in result.output
+    assert (
+        f"{ws.table('mandates.csv')}, ligne 2 : iban 'FR7630006000011234567890188' : IBAN invalide"
+        in result.output
+    )
     assert not ws.out.exists() or not any(ws.out.glob("2026-*"))
 
 
@@ -93,7 +96,10 @@ def test_r80_a_bad_creditor_identifier_is_refused(ws):
     _debited(ws, ics="FR08ZZZ552008")
     result = ws.bill("2026-09")
     assert result.exit_code == 2
-    assert "provider.toml: creditor_id = 'FR08ZZZ552008'" in result.output
+    assert (
+        "provider.toml : creditor_id = 'FR08ZZZ552008' : ce n'est pas un identifiant créancier"
+        in result.output
+    )
 
 
 def test_r80_two_mandates_in_force_are_refused(ws):
@@ -102,7 +108,10 @@ def test_r80_two_mandates_in_force_are_refused(ws):
     ws.cdrs("2026-09", [])
     result = ws.bill("2026-09")
     assert result.exit_code == 2
-    assert f"{ws.table('mandates.csv')} line 3:" in result.output
+    assert (
+        f"{ws.table('mandates.csv')}, ligne 3 : deux mandats du client C1 sont en vigueur"
+        in result.output
+    )
     assert "RUM-C1-001" in result.output and "RUM-C1-002" in result.output
     assert not (ws.out / "2026-09").exists()
 

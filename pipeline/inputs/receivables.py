@@ -54,7 +54,7 @@ def _check_customer_iban(row: dict[str, Any]) -> str | None:
     if row.get("iban"):
         problem = iban_problem(row["iban"])
         if problem:
-            return f"iban {row['iban']!r}: {problem}"
+            return f"iban {row['iban']!r}{say(' : ', ': ')}{problem}"
     return None
 
 
@@ -69,12 +69,12 @@ def _check_mandate(row: dict[str, Any]) -> str | None:
         )
     problem = iban_problem(row["iban"])
     if problem:
-        return f"iban {row['iban']!r}: {problem}"
+        return f"iban {row['iban']!r}{say(' : ', ': ')}{problem}"
     if row.get("bic"):
         try:
             BIC(row["bic"])
         except (SchwiftyException, ValueError) as exc:
-            return f"bic {row['bic']!r}: {exc}"
+            return f"bic {row['bic']!r}{say(' : ', ': ')}{exc}"
     revoked = row.get("revoked_on")
     if revoked is not None and revoked < row["signed_on"]:
         return say(
@@ -171,5 +171,5 @@ def receivables_settings(data: dict[str, Any], path: str) -> dict[str, Any]:
         try:
             BIC(str(data["bic"]))
         except (SchwiftyException, ValueError) as exc:
-            raise InputError(f"bic {data['bic']!r}: {exc}", file=path) from None
+            raise InputError(f"bic {data['bic']!r}{say(' : ', ': ')}{exc}", file=path) from None
     return settings
