@@ -327,17 +327,22 @@ def _rejects_accepted(documents: MonthDocuments) -> list[str]:
     one warning each."""
     if not documents.accepted_rejects:
         return []
+    return _over_limit_lines(
+        documents,
+        lambda text, limit: say(
+            f"R43 : émis avec --accept-rejects (enregistré dans manifest.json) : {text}",
+            f"R43: issued with --accept-rejects (recorded in manifest.json): {text}",
+        ),
+    )
+
+
+def _over_limit_lines(documents: MonthDocuments, line: Any) -> list[str]:
+    """One line per CDR file over max_rejected_pct (R43): `line(text, limit)`."""
     limit = documents.reference.provider["max_rejected_pct"]
-    lines = []
-    for f in rejects_over_limit(documents.reconciliation, documents.rejects, limit):
-        text = _over_limit_text(f, limit)
-        lines.append(
-            say(
-                f"R43 : émis avec --accept-rejects (enregistré dans manifest.json) : {text}",
-                f"R43: issued with --accept-rejects (recorded in manifest.json): {text}",
-            )
-        )
-    return lines
+    return [
+        line(_over_limit_text(f, limit), limit)
+        for f in rejects_over_limit(documents.reconciliation, documents.rejects, limit)
+    ]
 
 
 def _rejects_not_accepted(record: dict[str, Any], documents: MonthDocuments) -> list[str]:
@@ -345,21 +350,17 @@ def _rejects_not_accepted(record: dict[str, Any], documents: MonthDocuments) -> 
     whose manifest records no `--accept-rejects` (a re-run or an audit still compares it)."""
     if record.get("accepted_rejects"):
         return []
-    limit = documents.reference.provider["max_rejected_pct"]
-    lines = []
-    for f in rejects_over_limit(documents.reconciliation, documents.rejects, limit):
-        text = _over_limit_text(f, limit)
-        lines.append(
-            say(
-                f"R43 : {text}, plus que max_rejected_pct = {limit} : ce mois a été émis sans "
-                "--accept-rejects, avant que R43 ne contrôle chaque fichier ; billing bill "
-                "l'arrêterait aujourd'hui",
-                f"R43: {text}, over max_rejected_pct = {limit}: this month was issued without "
-                "--accept-rejects, before R43 checked each file; billing bill would stop it "
-                "today",
-            )
-        )
-    return lines
+    return _over_limit_lines(
+        documents,
+        lambda text, limit: say(
+            f"R43 : {text}, plus que max_rejected_pct = {limit} : ce mois a été émis sans "
+            "--accept-rejects, avant que R43 ne contrôle chaque fichier ; billing bill "
+            "l'arrêterait aujourd'hui",
+            f"R43: {text}, over max_rejected_pct = {limit}: this month was issued without "
+            "--accept-rejects, before R43 checked each file; billing bill would stop it "
+            "today",
+        ),
+    )
 
 
 def _refuse_skipped_usage(data: Path, month: Month) -> None:

@@ -36,6 +36,8 @@ from pipeline.exports.einvoice.cii import to_xml
 from pipeline.exports.einvoice.record import build_record
 from pipeline.ledger.compare import month_differences, presentation_notes
 from tests.conftest import write_rows
+from tests.test_einvoice import FRENCH
+from tests.test_einvoice import PROVIDER as EINVOICE_PROVIDER
 
 D = Decimal
 OCT = "2026-10"
@@ -246,23 +248,8 @@ def _change(kind: str, issued: str, recomputed: str, **line) -> LineChange:
     )
 
 
-FRENCH_BUYER = {
-    "customer_id": "C1",
-    "name": "Alpha & Fils SARL",
-    "country": "FR",
-    "siren": "544943343",
-    "vat_number": "FR92544943343",
-    "address": "77 rue de la République, 75011 Paris",
-}
-PROVIDER = {
-    "name": "Test Telecom SAS",
-    "siren": "732829320",
-    "vat_number": "FR44732829320",
-    "address": "1 rue de la Paix, 75002 Paris, France",
-    "rcs": "RCS Paris 732 829 320",
-    "share_capital_eur": 10000,
-    "iban": "FR76 3000 6000 0112 3456 7890 189",
-}
+# the seller and a French buyer of the e-invoice tests
+FRENCH_BUYER, PROVIDER = FRENCH, EINVOICE_PROVIDER
 
 
 @pytest.fixture(scope="module")

@@ -33,7 +33,7 @@ from pipeline.core import data_contract as contract
 from pipeline.core.errors import ProblemFound
 from pipeline.core.language import say
 from pipeline.ledger.manifest import sha256
-from pipeline.ledger.store import _issued_folders
+from pipeline.ledger.store import fsync_dir, issued_folders
 from pipeline.receivables.journal import COLLECTION_SENT, Event, Journal, JournalFile
 
 _NAME = re.compile(r"^(\d{6})-([0-9a-f]{16})\.json$")
@@ -176,15 +176,7 @@ def _write_file(path: Path, data: bytes) -> None:
         os.fsync(handle.fileno())
     tmp.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
     os.rename(tmp, path)
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsync_dir(path.parent)
 
 
 def append(out: Path, journal: Journal, events: list[Event], command: str) -> Journal:
@@ -222,9 +214,9 @@ def _publish(staging: Path, final: Path) -> None:
         with open(f, "rb") as handle:
             os.fsync(handle.fileno())
         f.chmod(read_only)
-    _fsync_dir(staging)
+    fsync_dir(staging)
     os.rename(staging, final)
-    _fsync_dir(final.parent)
+    fsync_dir(final.parent)
 
 
 def publish_collection(out: Path, staging: Path) -> Path:
@@ -238,7 +230,7 @@ def document_sources(out: Path) -> dict[str, str]:
     """The sha256 of every issued invoices.csv and credit_notes.csv (path under OUT), as the
     manifests of the months and corrections record them (verified by store.verify)."""
     sources: dict[str, str] = {}
-    folders, _ = _issued_folders(out, None)
+    folders, _ = issued_folders(out, None)
     for folder in folders:
         try:
             outputs: dict[str, Any] = json.loads(

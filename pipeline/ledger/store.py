@@ -156,7 +156,7 @@ def issued_corrections(out: Path, month: Month) -> list[Path]:
     )
 
 
-def _issued_folders(out: Path, before: Month | None) -> tuple[list[Path], list[str]]:
+def issued_folders(out: Path, before: Month | None) -> tuple[list[Path], list[str]]:
     """Every issued month folder and correction folder, in the order they were issued: a
     month, then the corrections issued while it was the last month (their manifest's
     position). Only those issued before month `before` when given."""
@@ -214,7 +214,7 @@ def verify(out: Path, before: Month | None = None) -> dict[str, list[Any]]:
     seen: dict[tuple[str, str], int] = {}
     cache = _read_cache(out)
     verified: dict[str, list[Any]] = {}
-    folders, problems = _issued_folders(out, before)
+    folders, problems = issued_folders(out, before)
     for folder in folders:
         try:
             outputs = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))["outputs"]
@@ -337,7 +337,7 @@ def correction_dir(out: Path, month: Month, number: int) -> Path:
     return final
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -353,8 +353,8 @@ def publish(staging: Path, final: Path) -> None:
             with open(f, "rb") as handle:
                 os.fsync(handle.fileno())
             f.chmod(read_only)
-    _fsync_dir(staging)
+    fsync_dir(staging)
     checkpoint("staged")
     os.rename(staging, final)
-    _fsync_dir(final.parent)
+    fsync_dir(final.parent)
     checkpoint("published")
