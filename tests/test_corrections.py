@@ -500,7 +500,7 @@ def test_r68_sample_story_audit_is_identical_and_november_continues_the_numbers(
     data, args = _sample_story(sample_copy, tmp_path)
     audit = cli("audit", "--month", OCT, *args)
     assert audit.exit_code == 0, audit.output
-    (data / "cdrs" / "2026-11").mkdir()
+    (data / "cdrs" / "2026-11").mkdir(exist_ok=True)  # the watch story's first days (R26)
     assert cli("bill", "--month", "2026-11", *args).exit_code == 0
     assert read(sample_copy / "2026-11", "invoices.csv")[0]["invoice_number"] == "F2026-000079"
 

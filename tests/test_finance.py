@@ -183,7 +183,7 @@ def test_no_cell_of_the_sample_workbooks_shows_a_code_where_a_french_label_exist
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is missing")
 def test_the_sample_workbook_prints_in_a_reasonable_number_of_pages(sample_out, tmp_path):
     """Printed through LibreOffice, each sheet of October's workbook: the Synthèse on one page,
-    the others within a few pages; the calls sheet (for the screen) is not counted."""
+    the others within a few pages (the call detail, for the screen, has its own file since issue 26)."""
     import io
     import subprocess
     from collections import Counter
@@ -203,7 +203,7 @@ def test_the_sample_workbook_prints_in_a_reasonable_number_of_pages(sample_out, 
         (p.extract_text() or "").split("\n", 1)[0].split(" WITEQ")[0] for p in pages
     )
     assert per_sheet["Synthèse"] == 1
-    budget = {"Factures": 2, "Lignes": 12, "Avoirs": 1, "Consommations": 3, "Fair-use": 1,
+    budget = {"Factures": 2, "Lignes": 20, "Avoirs": 1, "Consommations": 6, "Fair-use": 1,
               "Rejets": 2, "SLA": 2, "Glossaire": 3}  # fmt: skip
     for sheet, most in budget.items():
         assert 1 <= per_sheet[sheet] <= most, (sheet, per_sheet[sheet])
