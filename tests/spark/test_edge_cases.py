@@ -994,7 +994,7 @@ def test_r40_a_cdr_file_of_zero_bytes_stops_both_engines(tmp_path):
             rate_with(engine, ws.data, "2026-12", ws.rates)
         messages.append(str(error.value))
     assert messages[0] == messages[1]
-    assert "missing column(s): cdr_id" in messages[0]
+    assert "colonne(s) absente(s) : cdr_id" in messages[0]
 
 
 # --- inputs the two engines read differently before issue 19 made the models explicit ----
