@@ -114,6 +114,7 @@ READERS_OF_INPUTS = {
     "exports/documents.py": "the itemised bills this run has just written, attached (BG-24)",
     "receivables/files.py": "the pain.008 and collection.csv it has just written into the "
     "collection's staging folder, hashed for its manifest",
+    "receivables/statements.py": "the bank statements given to `payments --import` (R84)",
     "watch/baselines.py": "the issued months' rated_calls.parquet, as the ledger snapshot "
     "names them (read-only: the fraud watch's baselines, R26)",
 }
