@@ -415,9 +415,10 @@ WATCH_SETTINGS: dict[str, tuple[str, str]] = {
 # provider.toml receivables keys: name -> (default, what it is); pipeline.inputs.receivables
 # checks them. creditor_id (the ICS) has no default: required as soon as a customer pays by
 # SEPA direct debit.
-RECEIVABLES_SETTINGS: dict[str, tuple[int, str]] = {
+RECEIVABLES_SETTINGS: dict[str, tuple[int | str, str]] = {
     "prenotification_days": (14, "a whole number of days 0-60, the pre-notification period"),
     "collection_horizon_days": (5, "a whole number of days 0-31 looked ahead by collect"),
+    "return_fee_eur": ("0.00", "an amount in EUR >= 0, the bank's fee for a returned debit"),
 }
 RECEIVABLES_DIR = "receivables"  # OUT/receivables/
 JOURNAL_DIR = "journal"  # OUT/receivables/journal/NNNNNN-{sha256[:16]}.json

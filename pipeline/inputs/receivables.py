@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from schwifty import BIC, IBAN
@@ -139,6 +140,24 @@ def check_receivables(customers: Any, mandates: Any, provider: dict[str, Any], p
             )
 
 
+def _fee(value: Any, what: str, path: str) -> Decimal:
+    try:
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise InvalidOperation
+        fee = Decimal(str(value))
+        if not fee.is_finite() or fee < 0 or fee != fee.quantize(Decimal("0.01")):
+            raise InvalidOperation
+    except InvalidOperation:
+        raise InputError(
+            say(
+                f"return_fee_eur = {value!r} : attendu un montant en EUR >= 0 (2 décimales)",
+                f"return_fee_eur = {value!r}: expected {what}",
+            ),
+            file=path,
+        ) from None
+    return fee.quantize(Decimal("0.01"))
+
+
 def receivables_settings(data: dict[str, Any], path: str) -> dict[str, Any]:
     """The receivables keys of provider.toml, checked and defaulted: `creditor_id` (the ICS,
     its ISO 7064 key checked with stdnum.eu.at_02, compacted), `prenotification_days`,
@@ -160,6 +179,9 @@ def receivables_settings(data: dict[str, Any], path: str) -> dict[str, Any]:
     bounds = {"prenotification_days": (0, 60), "collection_horizon_days": (0, 31)}
     for key, (default, what) in contract.RECEIVABLES_SETTINGS.items():
         value = data.get(key, default)
+        if key == "return_fee_eur":  # R84: written as a string or a number in provider.toml
+            settings[key] = _fee(value, what, path)
+            continue
         low, high = bounds[key]
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             raise InputError(

@@ -76,6 +76,18 @@ class Transaction:
     amount: Decimal
 
 
+def _stopped(balances: Balances, customer_id: str, reference: Any) -> bool:
+    """R84: a debit returned for a reason other than AM04/MS03 stops the customer's debits
+    until a new mandate (signed after the return) is recorded in mandates.csv."""
+    returned = balances.stopped.get(customer_id)
+    if returned is None:
+        return False
+    return not any(
+        m["customer_id"] == customer_id and m["signed_on"] > returned.date
+        for m in reference["ref_mandates"].rows
+    )
+
+
 def collection_name(day: date, journal_collections: set[str]) -> str:
     """{D}-{NN}: the run number NN of the day, 01 first."""
     taken = {c for c in journal_collections if c.startswith(f"{day.isoformat()}-")}
@@ -98,7 +110,8 @@ def plan_collection(
             and d.debit_date is not None
             and d.debit_date <= limit
             and d.open_balance > 0
-            and not d.collections
+            and d.presentable
+            and not _stopped(balances, d.customer_id, reference)
         ),
         key=lambda d: d.number,
     )

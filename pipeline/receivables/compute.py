@@ -26,13 +26,19 @@ from pipeline.core.dates import Month
 from pipeline.receivables.journal import (
     ALLOCATION,
     COLLECTION_SENT,
+    DEBIT_RETURNED,
     DOCUMENT_ISSUED,
+    PAYMENT_RECEIVED,
+    RETURN_FEE,
+    SUSPENSE,
+    UNALLOCATED_CREDIT,
     Event,
     Journal,
     details,
 )
 
 ZERO = Decimal("0.00")
+REPRESENTED = ("AM04", "MS03")  # R84: return reasons presented again by the next collect, once
 INVOICE, CREDIT_NOTE = "invoice", "credit_note"
 
 
@@ -115,6 +121,23 @@ class Document:
     original_invoice: str
     allocated: Decimal = ZERO  # to an invoice: credit received; from a credit note: given
     collections: list[str] = field(default_factory=list)  # collections holding it
+    paid: Decimal = ZERO  # what payments (R84) allocated to it, net of returns
+    returns: list[str] = field(default_factory=list)  # reason codes of its returned debits
+
+    @property
+    def held(self) -> bool:
+        """Held by a collection that was not returned (R82, R84)."""
+        return len(self.collections) > len(self.returns)
+
+    @property
+    def presentable(self) -> bool:
+        """Not held, and never collected, or collected once and returned AM04/MS03 (R84:
+        presented again by the next collect, once)."""
+        if self.held:
+            return False
+        if not self.collections:
+            return True
+        return len(self.collections) == 1 and self.returns[-1] in REPRESENTED
 
     @property
     def open_balance(self) -> Decimal:
@@ -139,6 +162,12 @@ class Balances:
         self.documents: dict[str, Document] = {}
         self.mandate_uses: dict[str, list[date]] = {}
         self.collections: set[str] = set()
+        self.credit: dict[str, Decimal] = {}  # customers' unallocated credit from payments
+        self.fees: dict[str, Decimal] = {}  # customers' return fees (R84)
+        self.stopped: dict[str, Event] = {}  # customer -> the return that stops its debits
+        self.imported_refs: set[str] = set()  # account servicer references imported (R84)
+        self.imported_entries: set[tuple[str, str]] = set()  # (file sha256, entry)
+        self.imported_files: set[str] = set()  # sha256 of imported files
         for e in events:
             self.apply(e)
 
@@ -156,15 +185,34 @@ class Balances:
                 _date(e.detail("debit_date")),
                 e.detail("original_invoice"),
             )
+        elif e.kind == ALLOCATION and e.detail("payment"):
+            self.documents[e.document].allocated += e.amount
+            self.documents[e.document].paid += e.amount
         elif e.kind == ALLOCATION:
             self.documents[e.document].allocated += e.amount
             self.documents[e.detail("credit_note")].allocated += e.amount
+        elif e.kind == UNALLOCATED_CREDIT:
+            self.credit[e.customer_id] = self.credit.get(e.customer_id, ZERO) + e.amount
+        elif e.kind == RETURN_FEE:
+            self.fees[e.customer_id] = self.fees.get(e.customer_id, ZERO) + e.amount
+        elif e.kind == DEBIT_RETURNED:
+            document = self.documents[e.document]
+            document.allocated -= e.amount
+            document.paid -= e.amount
+            document.returns.append(e.detail("reason"))
+            if e.detail("reason") not in REPRESENTED:
+                self.stopped[e.customer_id] = e
         elif e.kind == COLLECTION_SENT:
             self.documents[e.document].collections.append(e.detail("collection"))
             self.mandate_uses.setdefault(e.detail("mandate_id"), []).append(
                 _date(e.detail("collection_date")) or e.date
             )
             self.collections.add(e.detail("collection"))
+        if e.kind in (PAYMENT_RECEIVED, DEBIT_RETURNED, SUSPENSE) and e.source_sha256:
+            self.imported_files.add(e.source_sha256)
+            self.imported_entries.add((e.source_sha256, e.entry))
+            if e.detail("servicer_ref"):
+                self.imported_refs.add(e.detail("servicer_ref"))
 
     def open_invoices(self, customer_id: str) -> list[Document]:
         """The customer's invoices with an open balance not held by a collection, oldest
@@ -176,7 +224,7 @@ class Balances:
                 if d.customer_id == customer_id
                 and d.type == INVOICE
                 and d.open_balance > 0
-                and not d.collections
+                and not d.held
             ),
             key=lambda d: d.order,
         )

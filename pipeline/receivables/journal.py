@@ -15,10 +15,15 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-# event kinds of this stage (bank statements and reports will add payment_received...)
+# event kinds of this stage (reports, charges and dunning will add theirs)
 DOCUMENT_ISSUED = "document_issued"  # an invoice (+TTC) or a credit note (-TTC) entered
-ALLOCATION = "allocation"  # a credit note's credit allocated to an invoice (R85)
+ALLOCATION = "allocation"  # a credit note's (R85) or a payment's (R84) amount given to an invoice
 COLLECTION_SENT = "collection_sent"  # an invoice's open balance in a pain.008 file (R82)
+PAYMENT_RECEIVED = "payment_received"  # a credit of an imported statement (R84), whole
+UNALLOCATED_CREDIT = "unallocated_credit"  # what a payment brings beyond what it paid (R84)
+SUSPENSE = "suspense"  # an amount no rule matched, with its reason (R84)
+DEBIT_RETURNED = "debit_returned"  # a collection returned: the invoice's payment reversed (R84)
+RETURN_FEE = "return_fee"  # the bank's fee for a returned debit, owed by the customer (R84)
 
 
 @dataclass(frozen=True)
