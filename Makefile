@@ -25,7 +25,7 @@ MEMORY_LIMIT ?=
 ENGINE ?= duckdb
 SPARK_STAMP := $(VENV)/.spark-installed
 
-.PHONY: install install-spark lock bill correct audit explain test test-all test-spark lint samples bench clean watch collect
+.PHONY: install install-spark lock bill correct audit explain test test-all test-spark lint samples bench clean watch collect payments
 
 install: $(STAMP)
 
@@ -84,6 +84,10 @@ watch: $(STAMP)
 collect: $(STAMP)
 	$(call need,DATE,YYYY-MM-DD)
 	@$(BIN)/billing collect --date "$(DATE)" $(if $(DRY_RUN),--dry-run) $(PATHS)
+
+payments: $(STAMP)
+	$(call need,FILE,statement.xml)
+	@$(BIN)/billing payments $(foreach f,$(FILE),--import "$(f)") $(PATHS)
 
 # the fast suite (under 90 s); test-all adds the slow and external cases (SIGKILLed runs,
 # the benchmark, LibreOffice, the great-expectations fault matrix): CI runs test-all

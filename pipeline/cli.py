@@ -451,5 +451,36 @@ def collect(date_text: str, dry_run: bool, data: str, out: str, rates: str) -> N
     click.echo(collect_message(result))
 
 
+@main.command()
+@click.option(
+    "--import",
+    "files",
+    multiple=True,
+    required=True,
+    metavar="FILE",
+    help="A bank statement: camt.053/camt.054 (001.02, 001.08) or the CSV "
+    "date,amount,customer_id,reference,label. Repeat for several files.",
+)
+@click.option("--data", default="data_samples", show_default=True, help=DATA_HELP)
+@click.option("--out", default="out", show_default=True, help=OUT_HELP)
+@click.option("--rates", default="rates", show_default=True, help=RATES_HELP)
+@click.argument("more", nargs=-1, metavar="[FILE]...")
+def payments(
+    files: tuple[str, ...], data: str, out: str, rates: str, more: tuple[str, ...]
+) -> None:
+    """Bank statements (R84): each credit matched to invoices (collection's end-to-end id,
+    invoice numbers named, debtor and amount) or put in suspense with its reason; returned
+    debits reverse their invoice's payment. Recorded in the receivables journal, one file per
+    run; an entry already imported changes nothing.
+    """
+    from pipeline.run_receivables import import_payments, payments_message
+
+    result = _call(import_payments, [*files, *more], Path(data), Path(out), Path(rates))
+    finish_progress()
+    for line in result.lines():
+        click.echo(line)
+    click.echo(payments_message(result))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

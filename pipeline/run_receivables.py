@@ -1,4 +1,5 @@
-"""The driver of the receivables commands (R80-R83): `billing collect`, and the journal's
+"""The driver of the receivables commands (R80-R84): `billing collect`, `billing payments
+--import`, and the journal's
 "document issued" events of `bill` and `correct`. Beside pipeline/run.py to keep it from
 growing; the same one-way flow:
 
@@ -35,7 +36,16 @@ from pipeline.receivables.collect import (
 )
 from pipeline.receivables.compute import Balances, new_events
 from pipeline.receivables.files import write_collection
-from pipeline.receivables.journal import Journal
+from pipeline.receivables.journal import (
+    ALLOCATION,
+    PAYMENT_RECEIVED,
+    SUSPENSE,
+    UNALLOCATED_CREDIT,
+    Event,
+    Journal,
+)
+from pipeline.receivables.match import Outcome, match_lines
+from pipeline.receivables.statements import read_statement
 
 
 def record_documents(out: Path, journal: Journal, command: str) -> Journal:
@@ -121,4 +131,96 @@ def collect_message(result: CollectResult) -> str:
         f"{result.day} : {count} prélèvement(s), {result.total} EUR ; fichiers dans "
         f"{result.folder}",
         f"{result.day}: {count} debit(s), {result.total} EUR; files in {result.folder}",
+    )
+
+
+@dataclass
+class ImportResult:
+    files: list[str]
+    outcomes: list[Outcome] = field(default_factory=list)
+    journal_file: str = ""
+
+    def totals(self) -> dict[str, Decimal]:
+        """R83 over this run's credits: allocated + unallocated + suspense = credits."""
+        return import_totals(self.events)
+
+    events: list[Event] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        out = []
+        for o in self.outcomes:
+            where = f"{Path(o.line.file).name} {o.line.entry} {o.line.direction} {o.line.amount}"
+            if o.status == "already imported":
+                out.append(f"{where} : " + say("déjà importé", "already imported"))
+            elif o.status == "suspense":
+                out.append(f"{where} : " + say("en attente", "suspense") + f" ({o.text})")
+            elif o.status == "returned":
+                out.append(f"{where} : {o.text}")
+            else:
+                out.append(f"{where} : " + say("règle", "rule") + f" {o.rule} : {o.text}")
+        return out
+
+
+def import_totals(events: list[Event]) -> dict[str, Decimal]:
+    zero = Decimal("0.00")
+    received = {(e.source_sha256, e.entry) for e in events if e.kind == PAYMENT_RECEIVED}
+
+    def total(kind: str, payment: bool = False) -> Decimal:
+        return sum(
+            (
+                e.amount
+                for e in events
+                if e.kind == kind
+                and (e.source_sha256, e.entry) in received
+                and (not payment or e.detail("payment"))
+            ),
+            zero,
+        )
+
+    return {
+        "credits": total(PAYMENT_RECEIVED),
+        "allocated": total(ALLOCATION, payment=True),
+        "unallocated": total(UNALLOCATED_CREDIT),
+        "suspense": total(SUSPENSE),
+    }
+
+
+def import_payments(files: list[str], data: Path, out: Path, rates: Path) -> ImportResult:
+    """R84: `billing payments --import FILE...`: every file is read and checked first (a bad
+    file stops the run, nothing recorded); then, under OUT's lock, the journal verified, each
+    line matched; one journal file for the run's events."""
+    with stage("reference"):
+        ref = load_reference(data, rates)
+    lines = []
+    for name in files:
+        path = Path(name)
+        if not path.is_file():
+            raise InputError(say("fichier introuvable", "file not found"), file=name)
+        lines += read_statement(path)
+    with store.locked(out):
+        store.verify(out)
+        journal = ledger_journal.read_journal(out)
+        pending = new_events(read_snapshot(out), journal, ledger_journal.document_sources(out))
+        balances = Balances([*journal.events, *pending])
+        matched = match_lines(balances, lines, ref, ref.provider["return_fee_eur"])
+        result = ImportResult(list(files), matched.outcomes, events=matched.events)
+        if matched.events:
+            command = "payments --import " + " ".join(Path(f).name for f in files)
+            journal = ledger_journal.append(out, journal, pending + matched.events, command)
+            result.journal_file = journal.files[-1].name
+    return result
+
+
+def payments_message(result: ImportResult) -> str:
+    t = result.totals()
+    if not result.events:
+        return say(
+            "rien de nouveau : déjà importé (rien n'est écrit)",
+            "nothing new: already imported (nothing written)",
+        )
+    return say(
+        f"encaissements {t['credits']} EUR = affecté {t['allocated']} + non affecté "
+        f"{t['unallocated']} + en attente {t['suspense']} ; journal {result.journal_file}",
+        f"credits {t['credits']} EUR = allocated {t['allocated']} + unallocated "
+        f"{t['unallocated']} + suspense {t['suspense']}; journal {result.journal_file}",
     )
