@@ -19,6 +19,7 @@ from conftest import Workspace, cli
 from test_receivables import IBAN_C1, MANDATE, _debited, collect, tree
 
 from pipeline.core.errors import InputError
+from pipeline.receivables.collect import plan_collection
 from pipeline.receivables.compute import Balances
 from pipeline.receivables.journal import (
     ALLOCATION,
@@ -203,6 +204,7 @@ def test_r84_an_unknown_credit_goes_to_suspense_with_its_reason():
     assert matched.events[1].detail("reason") == (
         "ni prélèvement, ni facture nommée, ni client reconnu (IBAN ou nom)"
     )
+    assert matched.events[1].detail("reason_code") == "no_match"
     # a known debtor whose amount matches nothing: suspense too, naming the customer
     entry = {"ref": "B6", "amount": "60.00", "txs": [{"amount": "60.00", "name": "Beta BV"}]}
     _, matched = run([entry])
@@ -259,6 +261,50 @@ def test_r84_an_md01_return_stops_the_customers_debits():
     balances, matched = run([returned], balances)
     assert set(balances.stopped) == {"C1"}
     assert "arrêtés jusqu'à un nouveau mandat" in matched.outcomes[0].text
+
+
+def test_r84_the_reason_is_recorded_alike_in_an_english_run(english):
+    entry = {"ref": "B5", "amount": "12.34", "txs": [{"amount": "12.34", "name": "Inconnu"}]}
+    _, matched = run([entry])
+    assert matched.events[1].detail("reason").startswith("ni prélèvement")
+    assert matched.outcomes[0].text == (
+        "no collection, no invoice named, no customer recognised (IBAN or name)"
+    )
+
+
+def test_r84_a_stopped_customer_is_not_collected_until_a_new_mandate():
+    paid = {"ref": "B9", "amount": "40.00", "txs": [{"e2e": "F1", "amount": "40.00"}]}
+    balances, _ = run([paid])
+    returned = {
+        "ref": "R3",
+        "amount": "40.00",
+        "direction": "DBIT",
+        "day": "2026-12-08",
+        "txs": [{"e2e": "F1", "amount": "40.00", "reason": "AC04"}],
+    }
+    balances, _ = run([returned], balances)
+    balances.apply(
+        _invoice(
+            "F4",
+            "C1",
+            "40.00",
+            "2026-12-20",
+            payment_method="sepa_debit",
+            mandate_id="RUM-C1-001",
+            debit_date="2026-12-20",
+        )
+    )
+    old = {"mandate_id": "RUM-C1-001", "customer_id": "C1", "iban": IBAN_C1, "scheme": "CORE"}
+    old["signed_on"], old["revoked_on"] = date(2026, 1, 15), None
+    reference = {
+        **REFERENCE,
+        "ref_mandates": SimpleNamespace(rows=[old], where=lambda i: ("mandates.csv", i + 2)),
+    }
+    day = date(2026, 12, 16)
+    assert plan_collection(balances, day, reference, 5) == []  # neither F1 (AC04) nor F4
+    new = {**old, "mandate_id": "RUM-C1-002", "signed_on": date(2026, 12, 10)}
+    reference["ref_mandates"].rows.append(new)
+    assert [t.invoice_number for t in plan_collection(balances, day, reference, 5)] == ["F4"]
 
 
 def test_r84_the_three_totals_equal_the_files_credits():

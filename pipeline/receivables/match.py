@@ -182,7 +182,12 @@ def _pay(
     return events, Outcome(line, "matched", rule, ", ".join(paid))
 
 
-def _suspense(line: StatementLine, reason: str, **extra: Any) -> tuple[list[Event], Outcome]:
+def _suspense(
+    line: StatementLine, code: str, reason: tuple[str, str], **extra: Any
+) -> tuple[list[Event], Outcome]:
+    """Suspense: the journal keeps a reason code and the reason in French (the language of the
+    finance team, whatever the language of the run: same inputs, same bytes); the command
+    says it in the run's language."""
     events = []
     if line.direction == CREDIT:
         events.append(
@@ -207,13 +212,14 @@ def _suspense(line: StatementLine, reason: str, **extra: Any) -> tuple[list[Even
             "",
             "",
             line.amount,
-            reason=reason,
+            reason=reason[0],
+            reason_code=code,
             direction=line.direction,
             servicer_ref=line.servicer_ref,
             **extra,
         )
     )
-    return events, Outcome(line, "suspense", "4", reason)
+    return events, Outcome(line, "suspense", "4", say(*reason))
 
 
 def _credit(
@@ -251,7 +257,8 @@ def _credit(
             return _pay(balances, line, customer, [], "csv")
         return _suspense(
             line,
-            say(
+            "amount_matches_nothing",
+            (
                 f"client {customer} reconnu, mais {line.amount} ne correspond à aucune facture "
                 "ouverte ni à son solde",
                 f"customer {customer} recognised, but {line.amount} matches no open invoice "
@@ -261,11 +268,14 @@ def _credit(
         )
     if line.customer_id:
         return _suspense(
-            line, say(f"client {line.customer_id} inconnu", f"unknown customer {line.customer_id}")
+            line,
+            "unknown_customer",
+            (f"client {line.customer_id} inconnu", f"unknown customer {line.customer_id}"),
         )
     return _suspense(
         line,
-        say(
+        "no_match",
+        (
             "ni prélèvement, ni facture nommée, ni client reconnu (IBAN ou nom)",
             "no collection, no invoice named, no customer recognised (IBAN or name)",
         ),
@@ -279,7 +289,8 @@ def _debit(
     if not line.return_reason or invoice is None or not invoice.collections:
         return _suspense(
             line,
-            say(
+            "debit_not_a_return",
+            (
                 "débit qui ne retourne aucun de nos prélèvements",
                 "a debit that returns none of our collections",
             ),
@@ -322,10 +333,8 @@ def _debit(
                 invoice.customer_id,
                 invoice.number,
                 line.amount - reversed_,
-                reason=say(
-                    "retour au-delà du paiement importé de la facture",
-                    "return beyond the invoice's imported payment",
-                ),
+                reason="retour au-delà du paiement importé de la facture",
+                reason_code="return_beyond_payment",
                 direction=line.direction,
             )
         )
