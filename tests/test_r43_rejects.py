@@ -13,7 +13,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from pipeline.billing.month import over_limit
 from pipeline.core import language
 from tests.conftest import Workspace
 
@@ -272,3 +275,18 @@ def test_r43_a_correction_with_a_file_mostly_rejected_stops_unless_accepted(tmp_
     ]
     audit = ws.run("audit", OCT)  # the month and its correction, re-run as issued
     assert audit.exit_code == 0, audit.output
+
+
+@given(
+    files=st.lists(
+        st.integers(0, 500).flatmap(lambda n: st.tuples(st.just(n), st.integers(0, n))),
+        min_size=1,
+        max_size=8,
+    ),
+    limit=st.integers(0, 100),
+)
+def test_r43_a_month_over_the_limit_always_has_a_file_over_it(files, limit):
+    # why check_rejects checks the files only: the month's share is theirs averaged by rows
+    read, rejected = sum(n for n, _ in files), sum(r for _, r in files)
+    if over_limit(rejected, read, limit):
+        assert any(over_limit(r, n, limit) for n, r in files)

@@ -197,40 +197,30 @@ def check_rejects(
     them (`--accept-rejects`) or only compares (`stop_on_rejects` False).
 
     The month as a whole is over the limit only if a file is (its share is the files' shares
-    averaged by rows): its totals are in the message."""
+    averaged by rows, the same counts): so the files are checked, and the month's totals are
+    in the message."""
     if inputs.accept_rejects or not inputs.stop_on_rejects:
         return
     limit = inputs.reference.provider["max_rejected_pct"]
     read = sum(r["rows_read"] for r in reconciliation)
     rejected = sum(r["rejected"] for r in reconciliation)
     files = rejects_over_limit(reconciliation, rejects, limit)
-    if not files and not over_limit(rejected, read, limit):
+    if not files:  # the month over the limit has a file over it: no check of its own
         return
-    month = inputs.month
-    if files:
-        n = len(files)
-        head = say(
-            f"{month} : 1 fichier CDR a plus de {limit} % de lignes rejetées"
-            if n == 1
-            else f"{month} : {n} fichiers CDR ont plus de {limit} % de lignes rejetées",
-            f"{month}: 1 CDR file has more than {limit}% of its rows rejected"
-            if n == 1
-            else f"{month}: {n} CDR files have more than {limit}% of their rows rejected",
-        ) + say(
-            " (max_rejected_pct de provider.toml ; les doublons ne comptent pas) : le mois "
-            "n'est pas émis (R43).",
-            " (max_rejected_pct of provider.toml; duplicates do not count): the month is not "
-            "issued (R43).",
-        )
-    else:
-        head = say(
-            f"{month} : plus de {limit} % des lignes CDR du mois sont rejetées "
-            "(max_rejected_pct de provider.toml ; les doublons ne comptent pas) : le mois "
-            "n'est pas émis (R43).",
-            f"{month}: more than {limit}% of the month's CDR rows are rejected "
-            "(max_rejected_pct of provider.toml; duplicates do not count): the month is not "
-            "issued (R43).",
-        )
+    n, month = len(files), inputs.month
+    head = say(
+        f"{month} : 1 fichier CDR a plus de {limit} % de lignes rejetées"
+        if n == 1
+        else f"{month} : {n} fichiers CDR ont plus de {limit} % de lignes rejetées",
+        f"{month}: 1 CDR file has more than {limit}% of its rows rejected"
+        if n == 1
+        else f"{month}: {n} CDR files have more than {limit}% of their rows rejected",
+    ) + say(
+        " (max_rejected_pct de provider.toml ; les doublons ne comptent pas) : le mois "
+        "n'est pas émis (R43).",
+        " (max_rejected_pct of provider.toml; duplicates do not count): the month is not "
+        "issued (R43).",
+    )
     lines = [head, *(_file_line(f, limit) for f in files[:MAX_FILES_NAMED])]
     if len(files) > MAX_FILES_NAMED:
         more = len(files) - MAX_FILES_NAMED
