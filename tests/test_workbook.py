@@ -638,17 +638,20 @@ def _legacy_month(folder: Path) -> None:
     calls.unlink()
 
 
+def _writable_copy(month: Path, to: Path) -> tuple[Path, Path]:
+    """An issued month (read-only) and a copy of it to play an earlier issue in."""
+    shutil.copytree(month, to)
+    for path in [to, *to.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return month, to
+
+
 def test_issue26_workbook_audit_of_a_month_issued_with_the_call_detail_as_a_sheet(
     october, tmp_path
 ):
     from pipeline.ledger.compare import compare_months
 
-    ws = october[0]
-    fresh = ws.out / "2026-10"
-    issued = tmp_path / "issued"
-    shutil.copytree(fresh, issued)
-    for path in [issued, *issued.rglob("*")]:
-        path.chmod(0o755 if path.is_dir() else 0o644)
+    fresh, issued = _writable_copy(october[0].out / "2026-10", tmp_path / "issued")
     _legacy_month(issued)
     notes: list[str] = []
     assert compare_months(issued, fresh, notes) == []
@@ -675,12 +678,7 @@ def test_issue26_workbook_audit_of_a_month_issued_with_the_call_detail_as_a_shee
 def test_issue26_workbook_audit_same_cells_other_layout_is_a_note(october, tmp_path):
     from pipeline.ledger.compare import compare_months
 
-    ws = october[0]
-    fresh = ws.out / "2026-10"
-    issued = tmp_path / "issued"
-    shutil.copytree(fresh, issued)
-    for path in [issued, *issued.rglob("*")]:
-        path.chmod(0o755 if path.is_dir() else 0o644)
+    fresh, issued = _writable_copy(october[0].out / "2026-10", tmp_path / "issued")
     book = load_workbook(issued / "billing_2026-10.xlsx")
     book["Lignes"].column_dimensions["F"].width = 50  # the width before issue 26
     book["Lignes"].page_setup.orientation = "portrait"
