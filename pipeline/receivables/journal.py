@@ -24,6 +24,13 @@ UNALLOCATED_CREDIT = "unallocated_credit"  # what a payment brings beyond what i
 SUSPENSE = "suspense"  # an amount no rule matched, with its reason (R84)
 DEBIT_RETURNED = "debit_returned"  # a collection returned: the invoice's payment reversed (R84)
 RETURN_FEE = "return_fee"  # the bank's fee for a returned debit, owed by the customer (R84)
+SUSPENSE_ASSIGNED = "suspense_assigned"  # a suspense item settled by hand (R84 --assign)
+# reserved for the stages that build on this journal (issues 28-30), so that they agree:
+LATE_CHARGE = "late_charge"  # late-payment interest and indemnity charged (R91)
+DUNNING_LETTER = "dunning_letter"  # a reminder, formal notice or suspension sent (R92)
+LIFECYCLE_STATUS = "lifecycle_status"  # a platform status (details: code, reason) R95
+STATUS_EXPORTED = "status_exported"  # a 212 "Encaissée" message written (R96)
+EREPORTED = "ereported"  # a document or payment in an e-reporting flow (R97)
 
 
 @dataclass(frozen=True)
