@@ -12,6 +12,9 @@ LOCK   := requirements.lock
 MONTH ?=
 DATE  ?=
 DRY_RUN ?=
+ASSIGN ?=
+CUSTOMER ?=
+INVOICE ?=
 CDR   ?=
 # explain's language (fr, en); empty: the language of every message, French unless
 # BILLING_LANG=en (make passes BILLING_LANG=en given on its command line to billing)
@@ -85,9 +88,16 @@ collect: $(STAMP)
 	$(call need,DATE,YYYY-MM-DD)
 	@$(BIN)/billing collect --date "$(DATE)" $(if $(DRY_RUN),--dry-run) $(PATHS)
 
+# make payments FILE="a.xml b.csv"; a suspense item by hand:
+# make payments ASSIGN=ENTRY CUSTOMER=C [INVOICE=N] [DATE=D]
 payments: $(STAMP)
+ifneq ($(strip $(ASSIGN)),)
+	$(call need,CUSTOMER,C001)
+	@$(BIN)/billing payments --assign "$(ASSIGN)" --customer "$(CUSTOMER)" $(if $(INVOICE),--invoice "$(INVOICE)") $(if $(DATE),--date "$(DATE)") $(PATHS)
+else
 	$(call need,FILE,statement.xml)
 	@$(BIN)/billing payments $(foreach f,$(FILE),--import "$(f)") $(PATHS)
+endif
 
 # the fast suite (under 90 s); test-all adds the slow and external cases (SIGKILLed runs,
 # the benchmark, LibreOffice, the great-expectations fault matrix): CI runs test-all

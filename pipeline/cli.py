@@ -15,7 +15,7 @@ from typing import Any
 import click
 import duckdb
 
-from pipeline.core.errors import BillingError
+from pipeline.core.errors import BillingError, InputError
 from pipeline.core.language import LANGS, say, set_language
 from pipeline.core.progress import finish_progress
 
@@ -456,25 +456,85 @@ def collect(date_text: str, dry_run: bool, data: str, out: str, rates: str) -> N
     "--import",
     "files",
     multiple=True,
-    required=True,
     metavar="FILE",
     help="A bank statement: camt.053/camt.054 (001.02, 001.08) or the CSV "
     "date,amount,customer_id,reference,label. Repeat for several files.",
+)
+@click.option(
+    "--assign",
+    "entry",
+    default=None,
+    metavar="ENTRY",
+    help="Settle a suspense item by hand: its entry reference (suspense.csv's entry_ref).",
+)
+@click.option("--customer", default=None, help="With --assign: the customer it belongs to.")
+@click.option("--invoice", default="", help="With --assign: the invoice it pays (optional).")
+@click.option(
+    "--date",
+    "date_text",
+    default=None,
+    help="With --assign: the day of the decision, YYYY-MM-DD (default: today, Paris).",
 )
 @click.option("--data", default="data_samples", show_default=True, help=DATA_HELP)
 @click.option("--out", default="out", show_default=True, help=OUT_HELP)
 @click.option("--rates", default="rates", show_default=True, help=RATES_HELP)
 @click.argument("more", nargs=-1, metavar="[FILE]...")
 def payments(
-    files: tuple[str, ...], data: str, out: str, rates: str, more: tuple[str, ...]
+    files: tuple[str, ...],
+    entry: str | None,
+    customer: str | None,
+    invoice: str,
+    date_text: str | None,
+    data: str,
+    out: str,
+    rates: str,
+    more: tuple[str, ...],
 ) -> None:
     """Bank statements (R84): each credit matched to invoices (collection's end-to-end id,
     invoice numbers named, debtor and amount) or put in suspense with its reason; returned
     debits reverse their invoice's payment. Recorded in the receivables journal, one file per
-    run; an entry already imported changes nothing.
+    run; an entry already imported changes nothing. --assign ENTRY --customer C [--invoice N]
+    settles a suspense item by hand, as events.
     """
-    from pipeline.run_receivables import import_payments, payments_message
+    from pipeline.run_receivables import (
+        assign_message,
+        assign_payment,
+        import_payments,
+        payments_message,
+    )
 
+    if entry is not None:
+        if files or more or not customer:
+            _fail(
+                InputError(
+                    say(
+                        "--assign ENTRY demande --customer C (et pas de --import)",
+                        "--assign ENTRY needs --customer C (and no --import)",
+                    )
+                )
+            )
+        done = _call(
+            assign_payment,
+            entry,
+            customer,
+            invoice,
+            date_text,
+            Path(data),
+            Path(out),
+            Path(rates),
+        )
+        finish_progress()
+        click.echo(assign_message(done))
+        return
+    if not files and not more:
+        _fail(
+            InputError(
+                say(
+                    "préciser --import FICHIER... ou --assign ENTRÉE --customer C",
+                    "give --import FILE... or --assign ENTRY --customer C",
+                )
+            )
+        )
     result = _call(import_payments, [*files, *more], Path(data), Path(out), Path(rates))
     finish_progress()
     for line in result.lines():

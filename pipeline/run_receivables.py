@@ -19,6 +19,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+from pipeline.core import clock
 from pipeline.core import data_contract as contract
 from pipeline.core.dates import parse_date
 from pipeline.core.errors import InputError
@@ -34,7 +35,7 @@ from pipeline.receivables.collect import (
     collection_name,
     plan_collection,
 )
-from pipeline.receivables.compute import Balances, new_events
+from pipeline.receivables.compute import Balances, allocation_events, new_events
 from pipeline.receivables.files import write_collection
 from pipeline.receivables.journal import (
     ALLOCATION,
@@ -44,7 +45,7 @@ from pipeline.receivables.journal import (
     Event,
     Journal,
 )
-from pipeline.receivables.match import Outcome, match_lines
+from pipeline.receivables.match import AssignError, Outcome, assign_events, match_lines
 from pipeline.receivables.statements import read_statement
 
 
@@ -145,6 +146,7 @@ class ImportResult:
         return import_totals(self.events)
 
     events: list[Event] = field(default_factory=list)
+    credit_allocations: list[Event] = field(default_factory=list)  # R85, after the matching
 
     def lines(self) -> list[str]:
         out = []
@@ -205,9 +207,14 @@ def import_payments(files: list[str], data: Path, out: Path, rates: Path) -> Imp
         matched = match_lines(balances, lines, ref, ref.provider["return_fee_eur"])
         result = ImportResult(list(files), matched.outcomes, events=matched.events)
         if matched.events:
+            # R85: what the payments left as credit goes to the customers' open invoices
+            credit = allocation_events([*journal.events, *pending, *matched.events])
             command = "payments --import " + " ".join(Path(f).name for f in files)
-            journal = ledger_journal.append(out, journal, pending + matched.events, command)
+            journal = ledger_journal.append(
+                out, journal, pending + matched.events + credit, command
+            )
             result.journal_file = journal.files[-1].name
+            result.credit_allocations = credit
     return result
 
 
@@ -223,4 +230,69 @@ def payments_message(result: ImportResult) -> str:
         f"{t['unallocated']} + en attente {t['suspense']} ; journal {result.journal_file}",
         f"credits {t['credits']} EUR = allocated {t['allocated']} + unallocated "
         f"{t['unallocated']} + suspense {t['suspense']}; journal {result.journal_file}",
+    )
+
+
+@dataclass
+class AssignResult:
+    entry: str
+    customer: str
+    events: list[Event]
+    journal_file: str
+
+
+def assign_payment(
+    entry: str,
+    customer: str,
+    invoice: str,
+    date_text: str | None,
+    data: Path,
+    out: Path,
+    rates: Path,
+) -> AssignResult:
+    """R84 `billing payments --assign ENTRY --customer C [--invoice N] [--date D]`: a
+    suspense item settled by hand, recorded as events dated D (default: today in Paris, the
+    day of the decision), with the R85 allocations the new credit makes possible."""
+    try:
+        day = parse_date(date_text) if date_text else clock.today()
+    except ValueError as exc:
+        raise InputError(f"--date: {exc}") from exc
+    with stage("reference"):
+        ref = load_reference(data, rates)
+    ids = {c["customer_id"] for c in ref["ref_customers"].rows}
+    with store.locked(out):
+        store.verify(out)
+        journal = ledger_journal.read_journal(out)
+        pending = new_events(read_snapshot(out), journal, ledger_journal.document_sources(out))
+        balances = Balances([*journal.events, *pending])
+        try:
+            events = assign_events(balances, entry, customer, invoice, day, ids)
+        except AssignError as exc:
+            raise InputError(str(exc)) from exc
+        events += allocation_events([*journal.events, *pending, *events])
+        command = f"payments --assign {entry} --customer {customer}" + (
+            f" --invoice {invoice}" if invoice else ""
+        )
+        journal = ledger_journal.append(out, journal, pending + events, command)
+    return AssignResult(entry, customer, events, journal.files[-1].name)
+
+
+def assign_message(result: AssignResult) -> str:
+    paid = [
+        f"{e.document} {e.amount}"
+        for e in result.events
+        if e.kind == ALLOCATION and e.customer_id == result.customer
+    ]
+    credit = sum(
+        (e.amount for e in result.events if e.kind == UNALLOCATED_CREDIT), Decimal("0.00")
+    ) - sum(
+        (e.amount for e in result.events if e.kind == ALLOCATION and e.detail("credit")),
+        Decimal("0.00"),
+    )
+    text = ", ".join(paid) if paid else say("aucune facture", "no invoice")
+    return say(
+        f"{result.entry} affecté au client {result.customer} : {text} ; crédit non affecté "
+        f"{credit} ; journal {result.journal_file}",
+        f"{result.entry} assigned to customer {result.customer}: {text}; unallocated credit "
+        f"{credit}; journal {result.journal_file}",
     )

@@ -26,6 +26,7 @@ from pipeline.receivables.journal import (
     COLLECTION_SENT,
     DOCUMENT_ISSUED,
     SUSPENSE,
+    SUSPENSE_ASSIGNED,
     UNALLOCATED_CREDIT,
     Event,
     details,
@@ -453,3 +454,31 @@ def test_r84_an_am04_return_is_presented_again_by_the_next_collect(ws2, tmp_path
     assert again.exit_code == 0, again.output
     assert "F2026-000002" in again.output and "F2026-000001" not in again.output
     assert "rien à prélever" in collect(ws2, "2026-12-20").output
+
+
+def _assign(ws: Workspace, *args: str):
+    folders = ("--data", str(ws.data), "--out", str(ws.out), "--rates", str(ws.rates))
+    return cli("payments", "--assign", *args, *folders)
+
+
+def test_r84_the_assign_command_records_once(ws2, tmp_path: Path):
+    statement = tmp_path / "unknown.xml"
+    statement.write_bytes(
+        camt([{"ref": "UK-1", "amount": "30.00", "txs": [{"amount": "30.00", "name": "X"}]}])
+    )
+    assert payments(ws2, statement).exit_code == 0
+    done = _assign(
+        ws2, "UK-1", "--customer", "C1", "--invoice", "F2026-000002", "--date", "2026-12-05"
+    )
+    assert done.exit_code == 0, done.output
+    assert "UK-1 affecté au client C1 : F2026-000002 30.00" in done.output
+    kinds = [(e["kind"], e["document"], e["amount"]) for e in _journal_events(ws2)[-2:]]
+    assert kinds == [
+        (SUSPENSE_ASSIGNED, "F2026-000002", "30.00"),
+        (ALLOCATION, "F2026-000002", "30.00"),
+    ]
+    before = tree(ws2.out)
+    again = _assign(ws2, "UK-1", "--customer", "C1", "--date", "2026-12-05")
+    assert again.exit_code == 2
+    assert "UK-1 déjà affecté au client C1 le 2026-12-05" in again.output
+    assert tree(ws2.out) == before

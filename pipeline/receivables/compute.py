@@ -7,9 +7,11 @@
   the document's date.
 - `allocation_events`: R85, each credit note's credit allocated first to the invoice it
   references while that is open, then to the customer's oldest open invoice (due date, then
-  number); an invoice already held by a collection is not open to credit (it was sent to the
-  bank for its balance): the credit waits for the next invoice, as the credit note says
-  ("deducted from the next debit").
+  number); then each customer's unallocated payment credit (what payments brought beyond what
+  they paid, and suspense items assigned to the customer without an invoice), oldest credit
+  first, to its oldest open invoices the same way. An invoice already held by a collection is
+  not open to credit (it was sent to the bank for its balance): the credit waits for the next
+  invoice, as the credit note says ("deducted from the next debit").
 - `Balances`: every document's TTC, what is allocated to it, and the collections holding it.
 """
 
@@ -31,6 +33,7 @@ from pipeline.receivables.journal import (
     PAYMENT_RECEIVED,
     RETURN_FEE,
     SUSPENSE,
+    SUSPENSE_ASSIGNED,
     UNALLOCATED_CREDIT,
     Event,
     Journal,
@@ -163,6 +166,10 @@ class Balances:
         self.mandate_uses: dict[str, list[date]] = {}
         self.collections: set[str] = set()
         self.credit: dict[str, Decimal] = {}  # customers' unallocated credit from payments
+        # each customer's unallocated payment credits, oldest first: [event, remaining]
+        self.credit_items: dict[str, list[list[Any]]] = {}
+        self.suspense: dict[tuple[str, str], Event] = {}  # (sha256, entry) -> suspense event
+        self.assigned: dict[tuple[str, str], Event] = {}  # suspense items assigned (--assign)
         self.fees: dict[str, Decimal] = {}  # customers' return fees (R84)
         self.stopped: dict[str, Event] = {}  # customer -> the return that stops its debits
         self.imported_refs: set[str] = set()  # account servicer references imported (R84)
@@ -188,11 +195,29 @@ class Balances:
         elif e.kind == ALLOCATION and e.detail("payment"):
             self.documents[e.document].allocated += e.amount
             self.documents[e.document].paid += e.amount
+        elif e.kind == ALLOCATION and e.detail("credit"):
+            # R85: unallocated payment credit given to an invoice (oldest credit first)
+            self.documents[e.document].allocated += e.amount
+            self.documents[e.document].paid += e.amount
+            self.credit[e.customer_id] -= e.amount
+            left = e.amount
+            for item in self.credit_items[e.customer_id]:
+                taken = min(left, item[1])
+                item[1] -= taken
+                left -= taken
+            self.credit_items[e.customer_id] = [
+                i for i in self.credit_items[e.customer_id] if i[1] > 0
+            ]
         elif e.kind == ALLOCATION:
             self.documents[e.document].allocated += e.amount
             self.documents[e.detail("credit_note")].allocated += e.amount
         elif e.kind == UNALLOCATED_CREDIT:
             self.credit[e.customer_id] = self.credit.get(e.customer_id, ZERO) + e.amount
+            self.credit_items.setdefault(e.customer_id, []).append([e, e.amount])
+        elif e.kind == SUSPENSE:
+            self.suspense[(e.source_sha256, e.entry)] = e
+        elif e.kind == SUSPENSE_ASSIGNED:
+            self.assigned[(e.source_sha256, e.entry)] = e
         elif e.kind == RETURN_FEE:
             self.fees[e.customer_id] = self.fees.get(e.customer_id, ZERO) + e.amount
         elif e.kind == DEBIT_RETURNED:
@@ -251,6 +276,32 @@ def allocation_events(events: list[Event]) -> list[Event]:
                 "",
                 f"{note.number}>{invoice.number}",
                 details(credit_note=note.number),
+            )
+            balances.apply(event)
+            new.append(event)
+    for customer in sorted(c for c, amount in balances.credit.items() if amount > 0):
+        new += _credit_allocations(balances, customer)
+    return new
+
+
+def _credit_allocations(balances: Balances, customer: str) -> list[Event]:
+    """R85: the customer's unallocated payment credit to its open invoices, oldest credit to
+    oldest invoice; each allocation names the payment (entry) the credit came from."""
+    new = []
+    for invoice in balances.open_invoices(customer):
+        while invoice.open_balance > 0 and balances.credit_items.get(customer):
+            credit, remaining = balances.credit_items[customer][0]
+            amount = min(remaining, invoice.open_balance)
+            event = Event(
+                ALLOCATION,
+                max(credit.date, invoice.date),
+                customer,
+                invoice.number,
+                amount,
+                credit.source_file,
+                credit.source_sha256,
+                credit.entry,
+                details(credit=credit.entry),
             )
             balances.apply(event)
             new.append(event)

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -44,6 +45,7 @@ from pipeline.receivables.journal import (
     PAYMENT_RECEIVED,
     RETURN_FEE,
     SUSPENSE,
+    SUSPENSE_ASSIGNED,
     UNALLOCATED_CREDIT,
     Event,
     details,
@@ -351,3 +353,99 @@ def _debit(
         )
         text += say(f", frais de rejet {return_fee}", f", return fee {return_fee}")
     return events, Outcome(line, "returned", "", text)
+
+
+class AssignError(ValueError):
+    """Why a suspense item cannot be assigned (the driver turns it into an input error)."""
+
+
+def assign_events(
+    balances: Balances,
+    entry: str,
+    customer: str,
+    invoice: str,
+    day: date,
+    customer_ids: set[str],
+) -> list[Event]:
+    """R84 `--assign`: a suspense item settled by hand, as events dated `day` (the day of the
+    decision: a report of an earlier date still shows it in suspense). ENTRY is the item's
+    entry reference, or `sha256-prefix:entry` when two files have the same one. Events:
+    `suspense_assigned` (the item's source and entry, the customer, its amount), then the
+    amount paid to INVOICE up to its open balance (`allocation`, detail `payment`), the rest
+    (all of it without INVOICE) the customer's unallocated credit, which R85 then allocates to
+    its open invoices."""
+    prefix, _, ref = entry.rpartition(":") if ":" in entry else ("", "", entry)
+    items = [
+        e for (sha, ref_), e in balances.suspense.items() if ref_ == ref and sha.startswith(prefix)
+    ]
+    if not items and prefix:  # an entry reference that contains ':' itself
+        items = [e for (_, ref_), e in balances.suspense.items() if ref_ == entry]
+    if not items:
+        raise AssignError(say(f"aucune opération en attente {entry}", f"no suspense item {entry}"))
+    if len(items) > 1:
+        names = ", ".join(sorted(f"{e.source_sha256[:12]}:{e.entry}" for e in items))
+        raise AssignError(
+            say(
+                f"{entry} désigne plusieurs opérations en attente ({names}) : préciser laquelle",
+                f"{entry} names several suspense items ({names}): say which",
+            )
+        )
+    item = items[0]
+    key = (item.source_sha256, item.entry)
+    if key in balances.assigned:
+        done = balances.assigned[key]
+        raise AssignError(
+            say(
+                f"{entry} déjà affecté au client {done.customer_id} le {done.date}",
+                f"{entry} already assigned to customer {done.customer_id} on {done.date}",
+            )
+        )
+    if item.detail("direction", CREDIT) != CREDIT:
+        raise AssignError(
+            say(
+                f"{entry} est un débit : seul un encaissement s'affecte à un client",
+                f"{entry} is a debit: only a received amount is assigned to a customer",
+            )
+        )
+    if customer not in customer_ids:
+        raise AssignError(say(f"client {customer} inconnu", f"unknown customer {customer}"))
+    target = balances.documents.get(invoice) if invoice else None
+    if invoice and (target is None or target.type != INVOICE or target.customer_id != customer):
+        raise AssignError(
+            say(
+                f"la facture {invoice} n'est pas une facture du client {customer}",
+                f"{invoice} is not an invoice of customer {customer}",
+            )
+        )
+
+    def event(kind: str, document: str, amount: Decimal, **d: Any) -> Event:
+        return Event(
+            kind,
+            day,
+            customer,
+            document,
+            amount,
+            item.source_file,
+            item.source_sha256,
+            item.entry,
+            details(**d),
+        )
+
+    events = [
+        event(
+            SUSPENSE_ASSIGNED,
+            invoice,
+            item.amount,
+            booked_on=item.date,
+            invoice=invoice,
+            reason=item.detail("reason"),
+        )
+    ]
+    left = item.amount
+    if target is not None and target.open_balance > 0:
+        paid = min(left, target.open_balance)
+        events.append(event(ALLOCATION, target.number, paid, payment=item.entry))
+        left -= paid
+    if left > 0:
+        events.append(event(UNALLOCATED_CREDIT, "", left, payment=item.entry))
+    return events
