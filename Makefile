@@ -28,7 +28,7 @@ MEMORY_LIMIT ?=
 ENGINE ?= duckdb
 SPARK_STAMP := $(VENV)/.spark-installed
 
-.PHONY: install install-spark lock bill correct audit explain test test-all test-spark lint samples bench clean watch collect payments
+.PHONY: install install-spark lock bill correct audit explain test test-all test-spark lint samples bench clean watch collect payments story
 
 install: $(STAMP)
 
@@ -141,6 +141,11 @@ lint: $(STAMP)
 	@$(BIN)/ruff check pipeline tests tools bench
 	@$(BIN)/ruff format --check pipeline tests tools bench
 	@$(BIN)/sqlfluff lint sql
+
+# the whole sample story in order (data_samples/README.md): bill September, collect, import
+# the statements, bill October, assign, collect again... Run again, it changes nothing.
+story: $(STAMP)
+	@$(BIN)/python tools/sample_statements.py $(PATHS)
 
 samples: $(STAMP)
 	@$(BIN)/python tools/generate_samples.py data_samples

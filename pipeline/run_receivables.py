@@ -269,6 +269,8 @@ def assign_payment(
             events = assign_events(balances, entry, customer, invoice, day, ids)
         except AssignError as exc:
             raise InputError(str(exc)) from exc
+        if not events:
+            return AssignResult(entry, customer, [], "")
         events += allocation_events([*journal.events, *pending, *events])
         command = f"payments --assign {entry} --customer {customer}" + (
             f" --invoice {invoice}" if invoice else ""
@@ -278,6 +280,11 @@ def assign_payment(
 
 
 def assign_message(result: AssignResult) -> str:
+    if not result.events:
+        return say(
+            f"{result.entry} déjà affecté au client {result.customer} (rien n'est écrit)",
+            f"{result.entry} already assigned to customer {result.customer} (nothing written)",
+        )
     paid = [
         f"{e.document} {e.amount}"
         for e in result.events

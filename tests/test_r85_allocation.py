@@ -167,6 +167,7 @@ def test_r84_assign_refuses_twice_a_debit_an_unknown_entry_and_anothers_invoice(
         balances.apply(e)
     with pytest.raises(AssignError, match="B5 déjà affecté au client C2 le 2026-12-10"):
         assign_events(balances, "B5", "C1", "", day, IDS)
+    assert assign_events(balances, "B5", "C2", "", day, IDS) == []  # the same decision again
     debit = {
         "ref": "D1",
         "amount": "8.00",

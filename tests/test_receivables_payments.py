@@ -478,6 +478,12 @@ def test_r84_the_assign_command_records_once(ws2, tmp_path: Path):
         (ALLOCATION, "F2026-000002", "30.00"),
     ]
     before = tree(ws2.out)
+    # the same decision again changes nothing; another one is refused
+    same = _assign(
+        ws2, "UK-1", "--customer", "C1", "--invoice", "F2026-000002", "--date", "2026-12-06"
+    )
+    assert same.exit_code == 0, same.output
+    assert "UK-1 déjà affecté au client C1 (rien n'est écrit)" in same.output
     again = _assign(ws2, "UK-1", "--customer", "C1", "--date", "2026-12-05")
     assert again.exit_code == 2
     assert "UK-1 déjà affecté au client C1 le 2026-12-05" in again.output

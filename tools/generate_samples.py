@@ -44,6 +44,7 @@ from stdnum import luhn
 from stdnum.be import vat as be_vat
 from stdnum.ch import uid as ch_uid
 from stdnum.ch import vat as ch_vat
+from stdnum.eu import at_02
 from stdnum.eu import vat as eu_vat
 from stdnum.fr import siren as fr_siren
 from stdnum.it import iva as it_iva
@@ -1431,7 +1432,17 @@ late_penalty_text = "Pénalités de retard au taux de 3 fois le taux d'intérêt
 recovery_indemnity_eur = 40
 recovery_indemnity_text = "Indemnité forfaitaire pour frais de recouvrement : 40 € (art. L441-10 et D441-5 du Code de commerce)."
 early_payment_discount = "Pas d'escompte pour paiement anticipé."
+# SEPA direct debit (R80-R82): the creditor identifier (ICS), the bank's fee for a returned debit
+creditor_id = "{ics(siren)}"
+return_fee_eur = "7.50"
 """
+
+
+def ics(siren: str) -> str:
+    """A French SEPA creditor identifier: FR, ISO 7064 check digits, business code ZZZ, and a
+    national identifier of 6 characters (here the SIREN's last six digits: fictitious)."""
+    body = f"FR00ZZZ{siren[3:]}"
+    return f"FR{at_02.calc_check_digits(body)}ZZZ{siren[3:]}"
 
 
 # The correction story (R65-R68, data_samples/README.md): a mediation job replayed after
@@ -1453,6 +1464,42 @@ def write_late(out: Path) -> dict[str, int]:
 
 ELECTRONIC_ADDRESSES = {"C019": "EM:rechnung@mueller-logistik.example"}
 
+# The receivables story (R80-R86, issue 27; data_samples/README.md "After issue"): two
+# customers pay by SEPA direct debit under a mandate; C011 gave its IBAN (its transfers are
+# recognised by it, R84 rule 3). Bank codes 20041/30004 and the accounts are fictitious.
+MANDATES = {
+    "C006": ("RUM-C006-2024-001", "2024-03-15", "CORE", ("30004", "00819", "00012345678")),
+    "C008": ("RUM-C008-2025-001", "2025-06-02", "B2B", ("20041", "01005", "05001234K67")),
+}
+CUSTOMER_IBANS = {"C011": ("30004", "02837", "00098765432")}
+
+
+def _iban(parts: tuple[str, str, str]) -> str:
+    bank, branch, account = parts
+    digits_ = account.translate(str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "12345678912345678923456789"))
+    return make_iban_fr(bank, branch, digits_)
+
+
+def customer_iban(cid: str) -> str:
+    if cid in MANDATES:
+        return _iban(MANDATES[cid][3])
+    return _iban(CUSTOMER_IBANS[cid]) if cid in CUSTOMER_IBANS else ""
+
+
+def mandate_rows() -> list[dict]:
+    return [
+        dict(
+            mandate_id=rum,
+            customer_id=cid,
+            iban=customer_iban(cid),
+            signed_on=signed,
+            scheme=scheme,
+            bic="",
+            revoked_on="",
+        )
+        for cid, (rum, signed, scheme, _) in MANDATES.items()
+    ]
+
 
 def write_all(w: World, out: Path) -> dict[str, int]:
     for sub in ("cdrs", "registrations", "late"):
@@ -1472,6 +1519,8 @@ def write_all(w: World, out: Path) -> dict[str, int]:
             # where its e-invoices go (BT-49): the customers with a SIREN or a VAT number get
             # an address from it; C019 (Germany, neither) gives its accounts' mailbox
             electronic_address=ELECTRONIC_ADDRESSES.get(c.cid, ""),
+            payment_method="sepa_debit" if c.cid in MANDATES else "transfer",
+            iban=customer_iban(c.cid),
         )
         for c in w.customers.values()
     ]
@@ -1496,6 +1545,7 @@ def write_all(w: World, out: Path) -> dict[str, int]:
         "devices.csv": write_dicts(out / "devices.csv", devices),
         "incidents.csv": write_dicts(out / "incidents.csv", w.incidents),
         "sla_claims.csv": write_dicts(out / "sla_claims.csv", w.claims),
+        "mandates.csv": write_dicts(out / "mandates.csv", mandate_rows()),
     }
     write_text(out / "provider.toml", provider_toml(w))
     w.files = cdr_files(w)
@@ -1611,6 +1661,10 @@ def main(argv: list[str] | None = None) -> int:
     w = build(args.seed)
     out = Path(args.out)
     counts = write_all(w, out)
+    # the bank statements of the receivables story: played on the data just written
+    from sample_statements import write_statements
+
+    counts.update(write_statements(out, REPO / "rates"))
     if args.story:
         for month, by_site in w.files.items():
             for site, rows in by_site.items():

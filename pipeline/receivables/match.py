@@ -373,7 +373,8 @@ def assign_events(
     `suspense_assigned` (the item's source and entry, the customer, its amount), then the
     amount paid to INVOICE up to its open balance (`allocation`, detail `payment`), the rest
     (all of it without INVOICE) the customer's unallocated credit, which R85 then allocates to
-    its open invoices."""
+    its open invoices. The same assignment again (same customer and invoice) gives no event;
+    another one of an assigned item is refused."""
     prefix, _, ref = entry.rpartition(":") if ":" in entry else ("", "", entry)
     items = [
         e for (sha, ref_), e in balances.suspense.items() if ref_ == ref and sha.startswith(prefix)
@@ -394,6 +395,8 @@ def assign_events(
     key = (item.source_sha256, item.entry)
     if key in balances.assigned:
         done = balances.assigned[key]
+        if (done.customer_id, done.detail("invoice")) == (customer, invoice):
+            return []  # the same decision again changes nothing (as a file imported twice)
         raise AssignError(
             say(
                 f"{entry} déjà affecté au client {done.customer_id} le {done.date}",
