@@ -1,0 +1,400 @@
+"""R86: receivables reports, `billing receivables --date D [--customer C]` (issue 27).
+
+Computed on journals built from events by hand (fast, exact); the command once end to end on a
+billed month (slow). The books (D = 2026-12-31):
+
+- C1: F1 120.00 (2026-10-01, due 2026-10-31) paid 50.00 by P1 on 2026-11-10: open 70.00;
+  F2 60.00 (2026-11-01, due 2026-12-01) and credit note A1 -24.00 on it: F2 open 36.00, A1 0.
+  Lifecycle of F1: 204 on 2026-11-02, 207 on 2027-01-05 (after D).
+- C2: F3 30.00 (2026-09-01, due 2026-10-01) paid by P2 45.00 on 2026-10-05: 15.00 unallocated
+  credit; credit note A2 -10.00 on 2026-10-15, nothing open to take it: open -10.00.
+- C3: invoices due 0, 30, 31, 60, 61, 90, 91 days before D (1, 2, 4, 8, 16, 32, 64 euros) and
+  F17 0.50 due after D; suspense item E2 (7.00) assigned to it on 2026-11-20, as credit.
+- C4: F20 40.00 (2026-11-01, due 2026-12-01) collected, paid 40.00 on 2026-12-01 (P3), the
+  debit returned AM04 on 2026-12-05 with a 3.50 return fee: open 40.00, fees 3.50.
+- Suspense: E1 18.00 on 2026-11-12 (no match), E2 7.00 on 2026-11-13 (assigned later).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from pipeline.core.errors import ProblemFound
+from pipeline.receivables.journal import (
+    ALLOCATION,
+    DEBIT_RETURNED,
+    DOCUMENT_ISSUED,
+    LIFECYCLE_STATUS,
+    PAYMENT_RECEIVED,
+    RETURN_FEE,
+    SUSPENSE,
+    SUSPENSE_ASSIGNED,
+    UNALLOCATED_CREDIT,
+    Event,
+    details,
+)
+from pipeline.receivables.report import bucket, check, compute_report, statement
+
+D = date(2026, 12, 31)
+Z = Decimal("0.00")
+
+
+def _d(text: str) -> date:
+    return date.fromisoformat(text)
+
+
+def invoice(number: str, customer: str, ttc: str, day: str, due: str, **extra: str) -> Event:
+    return Event(
+        DOCUMENT_ISSUED,
+        _d(day),
+        customer,
+        number,
+        Decimal(ttc),
+        "2026-10/invoices.csv",
+        "m",
+        number,
+        details(type="invoice", due_date=due, **extra),
+    )
+
+
+def credit_note(number: str, customer: str, ttc: str, day: str, original: str = "") -> Event:
+    return Event(
+        DOCUMENT_ISSUED,
+        _d(day),
+        customer,
+        number,
+        -Decimal(ttc),
+        "2026-10/credit_notes.csv",
+        "m",
+        number,
+        details(type="credit_note", original_invoice=original),
+    )
+
+
+def note_allocation(note: str, invoice_: str, customer: str, amount: str, day: str) -> Event:
+    return Event(
+        ALLOCATION,
+        _d(day),
+        customer,
+        invoice_,
+        Decimal(amount),
+        "",
+        "",
+        f"{note}>{invoice_}",
+        details(credit_note=note),
+    )
+
+
+def payment(
+    entry: str, customer: str, amount: str, day: str, paid: dict[str, str], credit: str = ""
+) -> list[Event]:
+    """A credit of a statement (file sha 's', entry `entry`) and what it did."""
+    src = ("releve.xml", "s", entry)
+    events = [
+        Event(PAYMENT_RECEIVED, _d(day), customer, "", Decimal(amount), *src, details(rule="2"))
+    ]
+    for number, value in paid.items():
+        events.append(
+            Event(
+                ALLOCATION, _d(day), customer, number, Decimal(value), *src, details(payment=entry)
+            )
+        )
+    if credit:
+        events.append(
+            Event(
+                UNALLOCATED_CREDIT,
+                _d(day),
+                customer,
+                "",
+                Decimal(credit),
+                *src,
+                details(payment=entry),
+            )
+        )
+    return events
+
+
+def suspense(entry: str, amount: str, day: str, debtor: str) -> list[Event]:
+    src = ("releve.xml", "s", entry)
+    return [
+        Event(
+            PAYMENT_RECEIVED,
+            _d(day),
+            "",
+            "",
+            Decimal(amount),
+            *src,
+            details(rule="4", debtor_name=debtor, remittance="virement divers"),
+        ),
+        Event(
+            SUSPENSE,
+            _d(day),
+            "",
+            "",
+            Decimal(amount),
+            *src,
+            details(reason="ni prélèvement, ni facture nommée", direction="CRDT"),
+        ),
+    ]
+
+
+def status(number: str, customer: str, code: str, day: str) -> Event:
+    return Event(
+        LIFECYCLE_STATUS,
+        _d(day),
+        customer,
+        number,
+        Z,
+        "statuts.xml",
+        "t",
+        number,
+        details(code=code),
+    )
+
+
+def books() -> list[Event]:
+    c3 = [  # (number, TTC, due date): 0, 30, 31, 60, 61, 90, 91 days past due on D
+        ("F10", "1.00", "2026-12-31"),
+        ("F11", "2.00", "2026-12-01"),
+        ("F12", "4.00", "2026-11-30"),
+        ("F13", "8.00", "2026-11-01"),
+        ("F14", "16.00", "2026-10-31"),
+        ("F15", "32.00", "2026-10-02"),
+        ("F16", "64.00", "2026-10-01"),
+    ]
+    src_return = ("retours.xml", "r", "R1")
+    return [
+        invoice("F3", "C2", "30.00", "2026-09-01", "2026-10-01"),
+        *[invoice(n, "C3", ttc, "2026-09-01", due) for n, ttc, due in c3],
+        *payment("P2", "C2", "45.00", "2026-10-05", {"F3": "30.00"}, credit="15.00"),
+        credit_note("A2", "C2", "10.00", "2026-10-15"),
+        invoice("F1", "C1", "120.00", "2026-10-01", "2026-10-31"),
+        invoice("F2", "C1", "60.00", "2026-11-01", "2026-12-01"),
+        credit_note("A1", "C1", "24.00", "2026-11-01", original="F2"),
+        note_allocation("A1", "F2", "C1", "24.00", "2026-11-01"),
+        invoice("F20", "C4", "40.00", "2026-11-01", "2026-12-01", payment_method="sepa_debit"),
+        status("F1", "C1", "204", "2026-11-02"),
+        *payment("P1", "C1", "50.00", "2026-11-10", {"F1": "50.00"}),
+        *suspense("E1", "18.00", "2026-11-12", "Inconnu SA"),
+        *suspense("E2", "7.00", "2026-11-13", "Gamma"),
+        Event(
+            SUSPENSE_ASSIGNED, _d("2026-11-20"), "C3", "", Decimal("7.00"), "releve.xml", "s", "E2"
+        ),
+        Event(
+            UNALLOCATED_CREDIT,
+            _d("2026-11-20"),
+            "C3",
+            "",
+            Decimal("7.00"),
+            "releve.xml",
+            "s",
+            "E2",
+            details(payment="E2"),
+        ),
+        *payment("P3", "C4", "40.00", "2026-12-01", {"F20": "40.00"}),
+        Event(
+            DEBIT_RETURNED,
+            _d("2026-12-05"),
+            "C4",
+            "F20",
+            Decimal("40.00"),
+            *src_return,
+            details(reason="AM04"),
+        ),
+        Event(
+            RETURN_FEE,
+            _d("2026-12-05"),
+            "C4",
+            "F20",
+            Decimal("3.50"),
+            *src_return,
+            details(reason="AM04"),
+        ),
+        invoice("F17", "C3", "0.50", "2026-12-16", "2027-01-15"),
+        status("F1", "C1", "207", "2027-01-05"),
+    ]
+
+
+def test_r86_aged_buckets_at_30_31_60_61_90_91_days():
+    assert [bucket(n) for n in (0, 1, 30, 31, 60, 61, 90, 91)] == [
+        "not_due",
+        "days_1_30",
+        "days_1_30",
+        "days_31_60",
+        "days_31_60",
+        "days_61_90",
+        "days_61_90",
+        "days_over_90",
+    ]
+
+
+def test_r86_open_items_partly_paid_credit_note_allocated_and_unallocated_credit():
+    report = compute_report(books(), D)
+    rows = {
+        i.document_number: (str(i.open_balance), i.days_past_due, i.status)
+        for i in report.open_items
+        if i.customer_id in ("C1", "C2", "C4")
+    }
+    assert rows == {
+        "F1": ("70.00", 61, "204"),  # 120.00 - 50.00; Dec 31 - Oct 31 = 61 days; 207 is after D
+        "F2": ("36.00", 30, ""),  # 60.00 - A1's 24.00
+        "A2": ("-10.00", 0, ""),  # a credit note with its credit left: negative
+        "F20": ("40.00", 30, ""),  # paid 40.00, returned 40.00
+    }  # A1 (all given to F2) and F3 (paid) are not open
+    order = [(i.customer_id, i.document_number) for i in report.open_items]
+    assert order[:3] == [("C1", "F1"), ("C1", "F2"), ("C2", "A2")]
+
+
+def test_r86_balances_and_aged_balance_exact():
+    report = compute_report(books(), D)
+    balances = {
+        b.customer_id: (
+            str(b.balance),
+            str(b.overdue),
+            str(b.unallocated_credit),
+            str(b.return_fees),
+            b.oldest_due_date,
+            b.payment_method,
+        )
+        for b in report.balances
+    }
+    assert balances == {
+        "C1": ("106.00", "106.00", "0.00", "0.00", _d("2026-10-31"), "transfer"),
+        # -10.00 (A2) - 15.00 (P2's credit)
+        "C2": ("-25.00", "0.00", "15.00", "0.00", None, "transfer"),
+        # 1+2+4+8+16+32+64+0.50 = 127.50, - 7.00 assigned credit = 120.50; overdue 126.00
+        "C3": ("120.50", "126.00", "7.00", "0.00", _d("2026-10-01"), "transfer"),
+        "C4": ("43.50", "40.00", "0.00", "3.50", _d("2026-12-01"), "sepa_debit"),
+    }
+    aged = {a.customer_id: [str(x) for x in vars(a).values()][1:] for a in report.aged}
+    # not_due, 1-30, 31-60, 61-90, over 90, credits, return fees, total
+    assert aged["C3"] == ["1.50", "2.00", "12.00", "48.00", "64.00", "-7.00", "0.00", "120.50"]
+    assert aged["C1"] == ["0.00", "36.00", "0.00", "70.00", "0.00", "0.00", "0.00", "106.00"]
+    assert aged["C2"] == ["0.00", "0.00", "0.00", "0.00", "0.00", "-25.00", "0.00", "-25.00"]
+    assert aged["C4"] == ["0.00", "40.00", "0.00", "0.00", "0.00", "0.00", "3.50", "43.50"]
+
+
+def test_r86_the_check_holds_with_its_figures():
+    t = compute_report(books(), D).totals
+    # issued 120+60-24 + 30-10 + 127.50 + 40 = 343.50; received 50+45+40+7 = 142.00;
+    # returned 40.00; unallocated credit 15+7 = 22.00; allocated 142-40-22 = 80.00;
+    # 343.50 - 80.00 = 263.50 = open items 106 - 10 + 127.50 + 40;
+    # balances 106 - 25 + 120.50 + 43.50 = 245.00 = 263.50 - 22.00 + 3.50
+    assert (t.issued, t.received, t.returned, t.unallocated_credit, t.allocated) == (
+        Decimal("343.50"),
+        Decimal("142.00"),
+        Decimal("40.00"),
+        Decimal("22.00"),
+        Decimal("80.00"),
+    )
+    assert (t.open_items, t.balances, t.return_fees, t.suspense) == (
+        Decimal("263.50"),
+        Decimal("245.00"),
+        Decimal("3.50"),
+        Decimal("18.00"),
+    )
+    check(t)
+
+
+def test_r86_an_inconsistent_journal_is_found_with_its_figures():
+    # a payment of 10.00 for C1 that neither paid an invoice nor left credit: an amount lost
+    lost = Event(PAYMENT_RECEIVED, _d("2026-12-10"), "C1", "", Decimal("10.00"), "x", "x", "X1")
+    report = compute_report([*books(), lost], D)
+    with pytest.raises(ProblemFound) as caught:
+        check(report.totals)
+    message = str(caught.value)
+    assert message.startswith("les créances ne se rapprochent pas (R86) : émis 343.50 - affecté")
+    assert "affecté 90.00 = 253.50, mais postes ouverts 263.50" in message
+    # a balances total that misses a customer is found too
+    with pytest.raises(ProblemFound, match="= 245.00, mais soldes 201.50"):
+        check(replace(compute_report(books(), D).totals, balances=Decimal("201.50")))
+
+
+def test_r86_suspense_lists_what_is_not_assigned_on_d():
+    report = compute_report(books(), D)
+    assert [
+        (s.entry_ref, str(s.amount), s.debtor, s.remittance, s.reason) for s in report.suspense
+    ] == [("E1", "18.00", "Inconnu SA", "virement divers", "ni prélèvement, ni facture nommée")]
+    # on 2026-11-15, E2 is not assigned yet
+    earlier = compute_report(books(), _d("2026-11-15"))
+    assert [s.entry_ref for s in earlier.suspense] == ["E1", "E2"]
+
+
+def test_r86_a_report_at_an_earlier_date_is_the_earlier_state():
+    report = compute_report(books(), _d("2026-11-05"))
+    rows = {i.document_number: str(i.open_balance) for i in report.open_items}
+    # P1 (11-10), F20's return, F17 (12-16) not yet; F1 unpaid; lifecycle 204 since 11-02
+    assert rows["F1"] == "120.00" and "F17" not in rows and rows["F20"] == "40.00"
+    assert [i.status for i in report.open_items if i.document_number == "F1"] == ["204"]
+    assert compute_report(books(), _d("2026-11-01")).open_items[0].status == ""
+    assert report.suspense == []
+    check(report.totals)
+    # the same events with later ones added give the same report for the earlier date
+    later = [
+        *books(),
+        *payment("P9", "C1", "70.00", "2026-12-20", {"F1": "70.00"}),
+        invoice("F30", "C1", "9.00", "2027-01-01", "2027-01-31"),
+    ]
+    assert compute_report(later, _d("2026-11-05")).open_items == report.open_items
+    assert compute_report(later, _d("2026-11-05")).balances == report.balances
+
+
+def test_r86_a_payment_booked_before_its_invoice_is_credit_until_the_invoice():
+    events = [
+        invoice("F1", "C1", "30.00", "2026-11-08", "2026-12-08"),
+        *payment("P1", "C1", "30.00", "2026-11-05", {"F1": "30.00"}),
+    ]
+    before = compute_report(events, _d("2026-11-06"))
+    assert before.open_items == []
+    assert [
+        (b.customer_id, str(b.balance), str(b.unallocated_credit)) for b in before.balances
+    ] == [("C1", "-30.00", "30.00")]
+    check(before.totals)
+    after = compute_report(events, _d("2026-11-08"))
+    assert after.open_items == [] and after.balances == []
+    check(after.totals)
+
+
+def test_r86_receipts_say_what_each_payment_paid():
+    report = compute_report(books(), D)
+    rows = [
+        (r.date.isoformat(), r.customer_id, r.kind, str(r.amount), r.paid, str(r.unallocated))
+        for r in report.receipts
+    ]
+    assert rows == [
+        ("2026-10-05", "C2", "payment", "45.00", "F3 30.00", "15.00"),
+        ("2026-11-10", "C1", "payment", "50.00", "F1 50.00", "0.00"),
+        ("2026-11-12", "", "payment", "18.00", "", "0.00"),
+        ("2026-11-13", "", "payment", "7.00", "", "0.00"),
+        ("2026-11-20", "C3", "assigned", "7.00", "", "7.00"),
+        ("2026-12-01", "C4", "payment", "40.00", "F20 40.00", "0.00"),
+        ("2026-12-05", "C4", "returned", "-40.00", "F20", "0.00"),
+    ]
+    assert [
+        str(r.suspense) for r in report.receipts if r.kind == "payment" and not r.customer_id
+    ] == [
+        "18.00",
+        "7.00",
+    ]
+
+
+def test_r86_statement_of_account_running_balance_ends_at_the_balance():
+    st = statement(compute_report(books(), D), "C1")
+    lines = [(str(x.date), x.label, str(x.debit), str(x.credit), str(x.balance)) for x in st.lines]
+    assert lines == [
+        ("2026-10-01", "Facture F1, échéance 31/10/2026", "120.00", "0.00", "120.00"),
+        ("2026-11-01", "Facture F2, échéance 01/12/2026", "60.00", "0.00", "180.00"),
+        ("2026-11-01", "Avoir A1 sur la facture F2", "0.00", "24.00", "156.00"),
+        ("2026-11-01", "Avoir A1 imputé sur la facture F2 : 24,00 €", "0.00", "0.00", "156.00"),
+        ("2026-11-10", "Paiement reçu (réf. P1) : réglé F1 (50,00 €)", "0.00", "50.00", "106.00"),
+    ]
+    assert (st.balance, st.overdue) == (Decimal("106.00"), Decimal("106.00"))
+    assert [i.document_number for i in st.open_items] == ["F1", "F2"]
+    c4 = statement(compute_report(books(), D), "C4")
+    # 40.00 invoice, paid 40.00, returned 40.00, fee 3.50: 43.50
+    assert [str(x.balance) for x in c4.lines] == ["40.00", "0.00", "40.00", "43.50"]
+    assert c4.balance == Decimal("43.50")
