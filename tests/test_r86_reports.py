@@ -17,13 +17,19 @@ billed month (slow). The books (D = 2026-12-31):
 
 from __future__ import annotations
 
+import csv
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
 import pytest
+from conftest import Workspace, cli
+from openpyxl import load_workbook
+from pypdf import PdfReader
+from test_receivables import tree
 
 from pipeline.core.errors import ProblemFound
+from pipeline.ledger import journal as ledger_journal
 from pipeline.receivables.journal import (
     ALLOCATION,
     DEBIT_RETURNED,
@@ -35,6 +41,7 @@ from pipeline.receivables.journal import (
     SUSPENSE_ASSIGNED,
     UNALLOCATED_CREDIT,
     Event,
+    Journal,
     details,
 )
 from pipeline.receivables.report import bucket, check, compute_report, statement
@@ -398,3 +405,159 @@ def test_r86_statement_of_account_running_balance_ends_at_the_balance():
     # 40.00 invoice, paid 40.00, returned 40.00, fee 3.50: 43.50
     assert [str(x.balance) for x in c4.lines] == ["40.00", "0.00", "40.00", "43.50"]
     assert c4.balance == Decimal("43.50")
+
+
+# --- the command, on an OUT holding only a journal written from the events above -------------
+
+
+@pytest.fixture
+def journal_ws(tmp_path) -> Workspace:
+    ws = Workspace(tmp_path)
+    ledger_journal.append(ws.out, Journal(), [e for e in books() if e.date <= D], "test")
+    return ws
+
+
+def report(ws: Workspace, day: str, *extra: str):
+    folders = ("--data", str(ws.data), "--out", str(ws.out), "--rates", str(ws.rates))
+    return cli("receivables", "--date", day, *extra, *folders)
+
+
+def rows(ws: Workspace, day: str, name: str) -> list[dict[str, str]]:
+    path = ws.out / "receivables" / "reports" / day / name
+    return list(csv.DictReader(open(path, encoding="utf-8")))
+
+
+def test_r86_the_command_writes_the_csv_files_and_records_nothing(journal_ws):
+    ws = journal_ws
+    journal_before = tree(ws.out / "receivables" / "journal")
+    result = report(ws, "2026-12-31")
+    assert result.exit_code == 0, result.output
+    assert "contrôle R86 : émis 343.50 - affecté 80.00 = postes ouverts 263.50" in result.output
+    folder = ws.out / "receivables" / "reports" / "2026-12-31"
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "aged_balance.csv",
+        "balances.csv",
+        "open_items.csv",
+        "receivables_2026-12-31.xlsx",
+        "suspense.csv",
+    ]
+    assert rows(ws, "2026-12-31", "open_items.csv")[0] == {
+        "customer_id": "C1",
+        "document_number": "F1",
+        "document_date": "2026-10-01",
+        "due_date": "2026-10-31",
+        "total_ttc": "120.00",
+        "open_balance": "70.00",
+        "days_past_due": "61",
+        "status": "204",
+        "type": "invoice",
+    }
+    assert rows(ws, "2026-12-31", "balances.csv")[1] == {
+        "customer_id": "C2",
+        "balance": "-25.00",
+        "overdue": "0.00",
+        "unallocated_credit": "15.00",
+        "oldest_due_date": "",
+        "payment_method": "transfer",
+        "return_fees": "0.00",
+    }
+    assert rows(ws, "2026-12-31", "aged_balance.csv")[2]["days_over_90"] == "64.00"
+    assert [r["entry_ref"] for r in rows(ws, "2026-12-31", "suspense.csv")] == ["E1"]
+    assert tree(ws.out / "receivables" / "journal") == journal_before  # nothing recorded
+
+
+def test_r86_the_workbook_is_french_and_prints(journal_ws):
+    ws = journal_ws
+    assert report(ws, "2026-12-31").exit_code == 0
+    path = ws.out / "receivables" / "reports" / "2026-12-31" / "receivables_2026-12-31.xlsx"
+    wb = load_workbook(path)
+    assert wb.sheetnames == [
+        "Balance âgée",
+        "Échéancier",
+        "Encaissements",
+        "À affecter",
+        "Contrôle",
+    ]
+    aged = wb["Balance âgée"]
+    assert [c.value for c in aged[1]][:7] == [
+        "Client",
+        "Raison sociale",
+        "Non échu",
+        "1 à 30 jours",
+        "31 à 60 jours",
+        "61 à 90 jours",
+        "Plus de 90 jours",
+    ]
+    assert [c.value for c in aged[2]][:2] == ["C1", "Alpha SARL"]
+    assert aged["J2"].value == 106  # C1: 36.00 + 70.00
+    assert aged["J2"].number_format == '#,##0.00 "€"'
+    total = [c.value for c in aged[aged.max_row]]
+    assert total[0] == "Total" and total[9] == pytest.approx(245)  # the balances' total
+    for ws_ in wb.worksheets:
+        assert ws_.print_title_rows == "$1:$1"
+        assert (
+            ws_.page_setup.paperSize == 9
+            and ws_.page_setup.fitToWidth == 1
+            and ws_.sheet_properties.pageSetUpPr.fitToPage
+        )
+    schedule = wb["Échéancier"]
+    assert [c.value for c in schedule[2]][9] == "204 Prise en charge"
+
+
+def test_r86_an_earlier_date_gives_the_same_bytes_after_later_events(journal_ws):
+    ws = journal_ws
+    assert report(ws, "2026-11-15").exit_code == 0
+    folder = ws.out / "receivables" / "reports" / "2026-11-15"
+    first = tree(folder)
+    later = [
+        *payment("P9", "C1", "70.00", "2026-12-20", {"F1": "70.00"}),
+        invoice("F30", "C1", "9.00", "2027-01-01", "2027-01-31"),
+        status("F1", "C1", "207", "2027-01-05"),
+    ]
+    ledger_journal.append(ws.out, ledger_journal.read_journal(ws.out), later, "test later")
+    assert report(ws, "2026-11-15").exit_code == 0
+    assert tree(folder) == first
+    # a later date sees them: F1 paid
+    assert report(ws, "2027-01-10").exit_code == 0
+    assert "F1" not in {r["document_number"] for r in rows(ws, "2027-01-10", "open_items.csv")}
+
+
+def test_r86_a_mismatch_exits_1_and_writes_no_report(journal_ws):
+    ws = journal_ws
+    lost = Event(PAYMENT_RECEIVED, _d("2026-12-10"), "C1", "", Decimal("10.00"), "x", "x", "X1")
+    ledger_journal.append(ws.out, ledger_journal.read_journal(ws.out), [lost], "test lost")
+    result = report(ws, "2026-12-31")
+    assert result.exit_code == 1
+    assert "les créances ne se rapprochent pas (R86)" in result.output
+    assert not (ws.out / "receivables" / "reports" / "2026-12-31").exists()
+
+
+def test_r86_an_unknown_customer_exits_2(journal_ws):
+    result = report(journal_ws, "2026-12-31", "--customer", "C9")
+    assert result.exit_code == 2
+    assert "--customer : client C9 inconnu" in result.output
+    bad = report(journal_ws, "2026-13-01")
+    assert bad.exit_code == 2 and "--date" in bad.output
+
+
+@pytest.mark.slow  # PDF rendering
+def test_r86_statement_of_account_pdf_in_french(journal_ws):
+    ws = journal_ws
+    result = report(ws, "2026-12-31", "--customer", "C1")
+    assert result.exit_code == 0, result.output
+    path = ws.out / "receivables" / "reports" / "2026-12-31" / "statement_C1.pdf"
+    text = " ".join(page.extract_text() for page in PdfReader(path).pages)
+    for words in (
+        "RELEVÉ DE COMPTE",
+        "au 31/12/2026",
+        "Alpha SARL",
+        "Facture F1, échéance 31/10/2026",
+        "Paiement reçu (réf. P1) : réglé F1 (50,00 €)",
+        "Solde dû",
+        "106,00 €",
+        "Échéancier",
+    ):
+        assert words in text, words
+    first = path.read_bytes()
+    assert report(ws, "2026-12-31", "--customer", "C1").exit_code == 0
+    assert path.read_bytes() == first  # the same report again: the same bytes
