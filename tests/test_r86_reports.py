@@ -18,16 +18,20 @@ billed month (slow). The books (D = 2026-12-31):
 from __future__ import annotations
 
 import csv
+import subprocess
+import sys
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
-from conftest import Workspace, cli
+from conftest import SAMPLE_DATA, SAMPLE_MONTHS, SAMPLE_RATES, Workspace, cli
 from openpyxl import load_workbook
 from pypdf import PdfReader
 from test_receivables import tree
 
+from pipeline.core import data_contract as contract
 from pipeline.core.errors import ProblemFound
 from pipeline.ledger import journal as ledger_journal
 from pipeline.receivables.journal import (
@@ -561,3 +565,53 @@ def test_r86_statement_of_account_pdf_in_french(journal_ws):
     first = path.read_bytes()
     assert report(ws, "2026-12-31", "--customer", "C1").exit_code == 0
     assert path.read_bytes() == first  # the same report again: the same bytes
+
+
+# --- end to end, on the billed sample months (slow) --------------------------------------------
+
+
+@pytest.mark.slow  # a subprocess on the sample months (and a PDF)
+def test_r86_cli_end_to_end_on_the_billed_sample_months(sample_copy, tmp_path):
+    out = sample_copy
+    billing = Path(sys.executable).parent / "billing"
+    folders = ("--data", str(SAMPLE_DATA), "--out", str(out), "--rates", str(SAMPLE_RATES))
+    journal = out / "receivables" / "journal"
+    before = tree(journal) if journal.exists() else {}
+    run = subprocess.run(
+        [str(billing), "receivables", "--date", "2026-12-15", "--customer", "C001", *folders],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    folder = out / "receivables" / "reports" / "2026-12-15"
+    assert (folder / "statement_C001.pdf").stat().st_size > 0
+    # issued = the TTC of every invoice - every credit note of both months; nothing is paid:
+    # every document is open, at its TTC
+    issued = Decimal("0.00")
+    count = 0
+    for month in SAMPLE_MONTHS:
+        for row in csv.DictReader(open(out / month / "invoices.csv", encoding="utf-8")):
+            issued += Decimal(row["total_ttc"])
+            count += 1
+        for row in csv.DictReader(open(out / month / "credit_notes.csv", encoding="utf-8")):
+            issued -= Decimal(row["amount_ttc"])
+            count += 1
+    open_items = list(csv.DictReader(open(folder / "open_items.csv", encoding="utf-8")))
+    assert sum(Decimal(r["open_balance"]) for r in open_items) == issued
+    balances = list(csv.DictReader(open(folder / "balances.csv", encoding="utf-8")))
+    assert sum(Decimal(r["balance"]) for r in balances) == issued
+    assert len(open_items) <= count
+    assert f"postes ouverts {issued}" in run.stdout
+    assert (tree(journal) if journal.exists() else {}) == before  # nothing recorded
+    # before any document: an empty report, with its headers
+    early = subprocess.run(
+        [str(billing), "receivables", "--date", "2026-01-01", *folders],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert early.returncode == 0, early.stderr
+    assert (out / "receivables/reports/2026-01-01/open_items.csv").read_text() == (
+        ",".join(contract.OPEN_ITEMS.names) + "\n"
+    )
