@@ -615,3 +615,16 @@ def test_r86_cli_end_to_end_on_the_billed_sample_months(sample_copy, tmp_path):
     assert (out / "receivables/reports/2026-01-01/open_items.csv").read_text() == (
         ",".join(contract.OPEN_ITEMS.names) + "\n"
     )
+
+
+def test_r86_the_bench_journal_reconciles_and_its_report_runs(tmp_path):
+    from bench import receivables as receivables_bench
+
+    result = receivables_bench.run(600, 1200, tmp_path)
+    # 600 documents, 11 of them credit notes (numbers 100, 150, ... 600: number 50, in
+    # January, has no invoice before it) each with its allocation; (1200 - 611) // 2 = 294
+    # payments of two events: 600 + 11 + 588 = 1,199 events
+    assert (result["documents"], result["events"]) == (600, 1199)
+    assert result["within_limit"] and result["open_items"] > 0
+    check = result["check"]
+    assert Decimal(check["issued"]) - Decimal(check["allocated"]) == Decimal(check["open_items"])
