@@ -21,12 +21,14 @@ import csv
 import subprocess
 import sys
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from conftest import SAMPLE_DATA, SAMPLE_MONTHS, SAMPLE_RATES, Workspace, cli
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 from pypdf import PdfReader
 from test_receivables import tree
@@ -34,6 +36,7 @@ from test_receivables import tree
 from pipeline.core import data_contract as contract
 from pipeline.core.errors import ProblemFound
 from pipeline.ledger import journal as ledger_journal
+from pipeline.receivables.compute import Balances, allocation_events
 from pipeline.receivables.journal import (
     ALLOCATION,
     DEBIT_RETURNED,
@@ -628,3 +631,132 @@ def test_r86_the_bench_journal_reconciles_and_its_report_runs(tmp_path):
     assert result["within_limit"] and result["open_items"] > 0
     check = result["check"]
     assert Decimal(check["issued"]) - Decimal(check["allocated"]) == Decimal(check["open_items"])
+
+
+def test_r86_an_assignment_counts_once_however_it_is_recorded():
+    # E1 (18.00, suspense) assigned to C1 on 2026-12-20 and paying F1 18.00: recorded with a
+    # payment_received for C1 of the same entry as well; the money counts once
+    src = ("releve.xml", "s", "E1")
+    assignment = [
+        Event(SUSPENSE_ASSIGNED, _d("2026-12-20"), "C1", "", Decimal("18.00"), *src),
+        Event(PAYMENT_RECEIVED, _d("2026-12-20"), "C1", "", Decimal("18.00"), *src),
+        Event(
+            ALLOCATION,
+            _d("2026-12-20"),
+            "C1",
+            "F1",
+            Decimal("18.00"),
+            *src,
+            details(payment="E1"),
+        ),
+    ]
+    report = compute_report([*books(), *assignment], D)
+    check(report.totals)
+    # received 142.00 + 18.00; F1 open 70.00 - 18.00; nothing left in suspense
+    assert report.totals.received == Decimal("160.00")
+    assert [i.open_balance for i in report.open_items if i.document_number == "F1"] == [
+        Decimal("52.00")
+    ]
+    assert report.suspense == []
+    assert [(r.kind, r.paid) for r in report.receipts if r.entry == "E1"] == [
+        ("payment", ""),
+        ("assigned", "F1 18.00"),
+    ]
+    st = statement(report, "C1")
+    assert st.lines[-1].label == "Paiement en attente affecté (réf. E1)"
+    assert (st.lines[-1].credit, st.lines[-1].balance) == (Decimal("18.00"), Decimal("88.00"))
+
+
+def test_r86_a_killed_publication_is_tidied_by_the_next_run(journal_ws):
+    ws = journal_ws
+    assert report(ws, "2026-12-31").exit_code == 0
+    folder = ws.out / "receivables" / "reports"
+    first = tree(folder / "2026-12-31")
+    # killed between its two renames: the old report aside, the new one still staged
+    (folder / "2026-12-31").rename(folder / ".replaced-2026-12-31")
+    (folder / ".staging-2026-12-31").mkdir()
+    (folder / ".staging-2026-12-31" / "open_items.csv").write_text("half")
+    assert report(ws, "2026-11-30").exit_code == 0
+    assert sorted(p.name for p in folder.iterdir()) == ["2026-11-30", "2026-12-31"]
+    assert tree(folder / "2026-12-31") == first
+
+
+# --- the check holds on any consistent journal (hypothesis) ----------------------------------
+
+_cents = st.integers(min_value=1, max_value=50_000).map(lambda c: Decimal(c) / 100)
+_action = st.tuples(
+    st.sampled_from(["invoice", "credit_note", "payment", "return"]),
+    st.sampled_from(["C1", "C2", "C3"]),
+    st.integers(min_value=0, max_value=120),  # day of the action after 2026-09-01
+    _cents,
+)
+
+
+def _journal(actions: list[tuple[str, str, int, Decimal]]) -> list[Event]:
+    """A consistent journal: documents, credit notes allocated by R85 (allocation_events),
+    payments paying the customer's oldest open invoices then leaving credit (as R84 does),
+    returns of a payment's allocation with a fee."""
+    events: list[Event] = []
+    start = date(2026, 9, 1)
+    for n, (kind, customer, offset, amount) in enumerate(sorted(actions, key=lambda a: a[2])):
+        day = (start + timedelta(days=offset)).isoformat()
+        if kind == "invoice":
+            due = (start + timedelta(days=offset + 30)).isoformat()
+            events.append(invoice(f"F{n}", customer, str(amount), day, due))
+        elif kind == "credit_note":
+            events.append(credit_note(f"A{n}", customer, str(amount), day))
+        elif kind == "payment":
+            balances = Balances(events)
+            left, paid = amount, {}
+            for doc in balances.open_invoices(customer):
+                part = min(left, doc.open_balance)
+                if part > 0:
+                    paid[doc.number] = str(part)
+                    left -= part
+            events += payment(f"P{n}", customer, str(amount), day, paid, str(left) if left else "")
+        else:
+            paid_docs = [
+                e
+                for e in events
+                if e.kind == ALLOCATION and e.detail("payment") and e.customer_id == customer
+            ]
+            if paid_docs:
+                target = paid_docs[-1]
+                doc = Balances(events).documents[target.document]
+                back = min(target.amount, doc.paid)
+                if back > 0:
+                    src = ("retours.xml", "r", f"R{n}")
+                    events += [
+                        Event(
+                            DEBIT_RETURNED,
+                            _d(day),
+                            customer,
+                            doc.number,
+                            back,
+                            *src,
+                            details(reason="AM04"),
+                        ),
+                        Event(RETURN_FEE, _d(day), customer, doc.number, Decimal("2.50"), *src),
+                    ]
+        events += allocation_events(events)
+    return events
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_action, max_size=14), st.integers(min_value=0, max_value=150))
+def test_r86_the_check_holds_on_any_consistent_journal_at_any_date(actions, offset):
+    events = _journal(actions)
+    day = date(2026, 9, 1) + timedelta(days=offset)
+    report = compute_report(events, day)
+    check(report.totals)  # issued - allocated = open items = balances (+ fees - credit)
+    # each customer's statement ends at its balance
+    for row in report.balances:
+        lines = statement(report, row.customer_id).lines
+        assert lines[-1].balance == row.balance
+    # the report of D is the report of the events dated up to D
+    earlier = compute_report([e for e in events if e.date <= day], day)
+    assert (earlier.open_items, earlier.balances, earlier.aged) == (
+        report.open_items,
+        report.balances,
+        report.aged,
+    )

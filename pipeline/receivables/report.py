@@ -163,9 +163,8 @@ def events_at(events: Iterable[Event], day: date) -> list[Event]:
         if e.kind == DOCUMENT_ISSUED:
             issued.add(e.document)
         elif e.kind in (ALLOCATION, DEBIT_RETURNED, COLLECTION_SENT):
-            known = e.document in issued and (
-                e.kind != ALLOCATION or e.detail("payment") or e.detail("credit_note") in issued
-            )
+            note = e.detail("credit_note") if e.kind == ALLOCATION else ""
+            known = e.document in issued and (not note or note in issued)
             if not known:
                 if e.kind == ALLOCATION and e.detail("payment"):
                     kept.append(
@@ -325,8 +324,11 @@ def _receipts(events: list[Event]) -> list[Receipt]:
             held[key] = held.get(key, ZERO) + e.amount
             suspense_direction[key] = e.detail("direction")
     rows = []
+    assigned = _assigned(events)
     for e in events:
         key = (e.source_sha256, e.entry)
+        if e.kind == PAYMENT_RECEIVED and e.customer_id and key in assigned:
+            continue  # shown by its assignment
         if e.kind == PAYMENT_RECEIVED:
             detail = " ".join(
                 x
@@ -387,6 +389,12 @@ def _receipts(events: list[Event]) -> list[Receipt]:
     return rows
 
 
+def _assigned(events: list[Event]) -> set[tuple[str, str]]:
+    """(source sha256, entry) of the suspense items assigned: their money counts once, by the
+    `suspense_assigned` event (whatever other events the assignment records)."""
+    return {(e.source_sha256, e.entry) for e in events if e.kind == SUSPENSE_ASSIGNED}
+
+
 def money_side(events: list[Event], credit: Decimal) -> tuple[Decimal, Decimal, Decimal]:
     """(received, returned, allocated) from the events: what customers paid (payments received
     for a customer, suspense items assigned to one, a debit item assigned counting as taken
@@ -395,10 +403,12 @@ def money_side(events: list[Event], credit: Decimal) -> tuple[Decimal, Decimal, 
     directions = {
         (e.source_sha256, e.entry): e.detail("direction") for e in events if e.kind == SUSPENSE
     }
+    assigned = _assigned(events)
     received = returned = ZERO
     for e in events:
         if e.kind == PAYMENT_RECEIVED and e.customer_id:
-            received += e.amount
+            if (e.source_sha256, e.entry) not in assigned:  # an assignment counts once
+                received += e.amount
         elif e.kind == SUSPENSE_ASSIGNED:
             if directions.get((e.source_sha256, e.entry)) == DEBIT:
                 returned += e.amount
@@ -504,7 +514,13 @@ def statement(report: Report, customer: str) -> Statement:
         for e in report.events
         if e.kind == SUSPENSE
     }
-    mine = [e for e in report.events if e.customer_id == customer]
+    assigned = _assigned(report.events)
+    mine = [
+        e
+        for e in report.events
+        if e.customer_id == customer
+        and not (e.kind == PAYMENT_RECEIVED and (e.source_sha256, e.entry) in assigned)
+    ]
     for e in sorted(mine, key=lambda e: (e.date, _kind_order(e))):
         debit = credit = ZERO
         if e.kind == DOCUMENT_ISSUED:
