@@ -760,3 +760,70 @@ def test_r86_the_check_holds_on_any_consistent_journal_at_any_date(actions, offs
         report.balances,
         report.aged,
     )
+
+
+@pytest.mark.slow  # bills two months, imports statements, renders a PDF
+def test_r86_report_after_collect_payments_and_a_return(tmp_path):
+    from test_receivables import MANDATE, _debited, collect
+    from test_receivables_payments import BATCH, camt, payments
+
+    ws = Workspace(tmp_path / "ws")
+    _debited(ws, [MANDATE])
+    provider = ws.data / "provider.toml"
+    provider.write_text(provider.read_text() + 'return_fee_eur = "7.50"\n', encoding="utf-8")
+    ws.bill_months("2026-09", "2026-10")
+    assert collect(ws, "2026-11-26").exit_code == 0  # F2026-000001 and -000002, 30.00 each
+    paid = tmp_path / "paid.xml"
+    paid.write_bytes(camt([BATCH]))  # both paid on 2026-12-01
+    returned = tmp_path / "return.xml"
+    returned.write_bytes(
+        camt(
+            [
+                {
+                    "ref": "RT-1",
+                    "amount": "30.00",
+                    "direction": "DBIT",
+                    "day": "2026-12-08",
+                    "txs": [{"e2e": "F2026-000002", "amount": "30.00", "reason": "AM04"}],
+                },
+                {
+                    "ref": "UNK-1",
+                    "amount": "12.34",
+                    "day": "2026-12-09",
+                    "txs": [{"amount": "12.34", "name": "Personne"}],
+                },
+            ]
+        )
+    )
+    assert payments(ws, paid).exit_code == 0
+    assert payments(ws, returned).exit_code == 0
+    result = report(ws, "2026-12-31", "--customer", "C1")
+    assert result.exit_code == 0, result.output
+    c1 = [r for r in rows(ws, "2026-12-31", "balances.csv") if r["customer_id"] == "C1"]
+    # F2026-000002 open again after its AM04 return (30.00) + the 7.50 return fee
+    assert c1 == [
+        {
+            "customer_id": "C1",
+            "balance": "37.50",
+            "overdue": "30.00",
+            "unallocated_credit": "0.00",
+            "oldest_due_date": "2026-12-01",
+            "payment_method": "sepa_debit",
+            "return_fees": "7.50",
+        }
+    ]
+    suspense_rows = rows(ws, "2026-12-31", "suspense.csv")
+    assert [(r["amount"], r["debtor"], r["date"]) for r in suspense_rows] == [
+        ("12.34", "Personne", "2026-12-09")
+    ]
+    # before the payments (2026-11-30): both C1 invoices open, nothing in suspense
+    assert report(ws, "2026-11-30").exit_code == 0
+    early = [r for r in rows(ws, "2026-11-30", "open_items.csv") if r["customer_id"] == "C1"]
+    assert [(r["document_number"], r["open_balance"]) for r in early] == [
+        ("F2026-000001", "30.00"),
+        ("F2026-000002", "30.00"),
+    ]
+    assert rows(ws, "2026-11-30", "suspense.csv") == []
+    pdf = ws.out / "receivables" / "reports" / "2026-12-31" / "statement_C1.pdf"
+    text = " ".join(page.extract_text() for page in PdfReader(pdf).pages)
+    assert "rejeté (AM04)" in text and "37,50 €" in text
