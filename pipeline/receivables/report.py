@@ -9,7 +9,7 @@ recorded since with a later date.
 - Open items: every document whose open balance is not zero; a credit note with credit left
   appears with a negative open balance. `days_past_due` = D - due date when positive (a credit
   note has no due date: 0). `status`: the code of the document's latest lifecycle status
-  (R95) dated on or before D.
+  (a `lifecycle_status` event of the e-invoicing platform) dated on or before D.
 - Balances, per customer with an open item, unallocated payment credit or a return fee:
   balance = its open balances - its unallocated credit + its return fees (R83, with the fees:
   what the customer owes). `overdue`: the open balances of its invoices past due.

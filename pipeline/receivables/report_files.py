@@ -41,7 +41,7 @@ RECEIPT_LABELS = {
     "returned": "Prélèvement rejeté",
 }
 DIRECTION_LABELS = {"CRDT": "Crédit", "DBIT": "Débit"}
-# French e-invoicing lifecycle (XP Z12-012), R95: the code and its label
+# French e-invoicing lifecycle (XP Z12-012, `lifecycle_status` events): the code and its label
 STATUS_LABELS = {
     "200": "Déposée",
     "201": "Émise",
