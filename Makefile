@@ -28,7 +28,7 @@ MEMORY_LIMIT ?=
 ENGINE ?= duckdb
 SPARK_STAMP := $(VENV)/.spark-installed
 
-.PHONY: install install-spark lock bill correct audit explain test test-all test-spark lint samples bench clean watch collect payments story
+.PHONY: install install-spark lock bill correct audit explain test test-all test-spark lint samples bench clean watch collect payments receivables story
 
 install: $(STAMP)
 
@@ -98,6 +98,11 @@ else
 	$(call need,FILE,statement.xml)
 	@$(BIN)/billing payments $(foreach f,$(FILE),--import "$(f)") $(PATHS)
 endif
+
+# receivables reports of DATE (R86): make receivables DATE=2026-12-31 [CUSTOMER=C001]
+receivables: $(STAMP)
+	$(call need,DATE,YYYY-MM-DD)
+	@$(BIN)/billing receivables --date "$(DATE)" $(if $(CUSTOMER),--customer "$(CUSTOMER)") $(PATHS)
 
 # the fast suite (under 90 s); test-all adds the slow and external cases (SIGKILLed runs,
 # the benchmark, LibreOffice, the great-expectations fault matrix): CI runs test-all

@@ -543,6 +543,13 @@ def main(argv: list[str] | None = None) -> int:
         "--spark", action="store_true", help="bill the month again with --engine spark, compared"
     )
     parser.add_argument("--json", type=Path, help="where to write the report")
+    parser.add_argument(
+        "--receivables-documents",
+        type=int,
+        default=60_000,
+        help="documents of the synthetic journal of the receivables report (R86, issue 27; "
+        "twice as many events); 0 leaves it out",
+    )
     parser.add_argument("--bill-child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.bill_child:
@@ -558,6 +565,15 @@ def main(argv: list[str] | None = None) -> int:
         args.keep,
         spark=args.spark,
     )
+    if args.receivables_documents:
+        # R86: `billing receivables` on a year's journal (bench/receivables.py), <= 10 s
+        from bench import receivables as receivables_bench
+
+        _say(f"  receivables report, {args.receivables_documents:,} documents ...")
+        report["receivables"] = receivables_bench.run(
+            args.receivables_documents, 2 * args.receivables_documents, args.out
+        )
+        _say(f"  receivables report {report['receivables']['report_s']:.2f} s")
     target = args.json or args.out / f"bench_{args.rows}.json"
     target.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
     print(table(report))

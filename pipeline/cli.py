@@ -542,5 +542,38 @@ def payments(
     click.echo(payments_message(result))
 
 
+# --- receivables reports (R86) ------------------------------------------------------------
+
+
+@main.command()
+@click.option(
+    "--date",
+    "date_text",
+    required=True,
+    help="The day of the report, YYYY-MM-DD: the journal's events dated up to it (R86).",
+)
+@click.option(
+    "--customer",
+    default=None,
+    metavar="C",
+    help="Also write this customer's statement of account, statement_C.pdf (French).",
+)
+@click.option("--data", default="data_samples", show_default=True, help=DATA_HELP)
+@click.option("--out", default="out", show_default=True, help=OUT_HELP)
+@click.option("--rates", default="rates", show_default=True, help=RATES_HELP)
+def receivables(date_text: str, customer: str | None, data: str, out: str, rates: str) -> None:
+    """Receivables reports of D (R86): open items, balances, aged balance, suspense and the
+    French workbook under OUT/receivables/reports/D/, from the journal's events dated up to D
+    (an earlier D gives the earlier state); checked: issued - allocated = open items =
+    balances, exit 1 otherwise. Records nothing; the same D again replaces the report.
+    """
+    from pipeline.run_receivables import receivables as report_day
+    from pipeline.run_receivables import receivables_message
+
+    result = _call(report_day, date_text, Path(data), Path(out), Path(rates), customer=customer)
+    finish_progress()
+    click.echo(receivables_message(result))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -27,6 +27,7 @@ from pipeline.core.language import say
 from pipeline.core.progress import stage
 from pipeline.inputs.reference import load_reference
 from pipeline.ledger import journal as ledger_journal
+from pipeline.ledger import reports as ledger_reports
 from pipeline.ledger import store
 from pipeline.ledger.snapshot import read_snapshot
 from pipeline.receivables.collect import (
@@ -35,7 +36,7 @@ from pipeline.receivables.collect import (
     collection_name,
     plan_collection,
 )
-from pipeline.receivables.compute import Balances, allocation_events, new_events
+from pipeline.receivables.compute import Balances, allocation_events, customer_rows, new_events
 from pipeline.receivables.files import write_collection
 from pipeline.receivables.journal import (
     ALLOCATION,
@@ -46,6 +47,8 @@ from pipeline.receivables.journal import (
     Journal,
 )
 from pipeline.receivables.match import AssignError, Outcome, assign_events, match_lines
+from pipeline.receivables.report import Totals, check, compute_report, statement
+from pipeline.receivables.report_files import write_report
 from pipeline.receivables.statements import read_statement
 
 
@@ -302,4 +305,85 @@ def assign_message(result: AssignResult) -> str:
         f"{credit} ; journal {result.journal_file}",
         f"{result.entry} assigned to customer {result.customer}: {text}; unallocated credit "
         f"{credit}; journal {result.journal_file}",
+    )
+
+
+# --- R86: receivables reports, `billing receivables --date D [--customer C]` -----------------
+
+
+@dataclass
+class ReportResult:
+    day: date
+    folder: Path
+    files: list[str]
+    totals: Totals
+    customers: int
+    open_items: int
+    suspense: int
+
+
+def receivables(
+    date_text: str, data: Path, out: Path, rates: Path, customer: str | None = None
+) -> ReportResult:
+    """R86: `billing receivables --date D [--customer C]`: the reports of D from the journal's
+    events dated up to D (and the documents it lacks yet, in memory), checked (issued -
+    allocated = open items = balances, exit 1 otherwise), written into a staging folder and
+    published as OUT/receivables/reports/D/. Nothing is appended to the journal."""
+    try:
+        day = parse_date(date_text)
+    except ValueError as exc:
+        raise InputError(f"--date: {exc}") from exc
+    with stage("reference"):
+        ref = load_reference(data, rates)
+    customers = customer_rows(ref)
+    if customer is not None and customer not in customers:
+        raise InputError(
+            say(
+                f"--customer : client {customer} inconnu",
+                f"--customer: unknown customer {customer}",
+            ),
+            file="customers.csv",
+        )
+    names = {c: str(row.get("name") or "") for c, row in customers.items()}
+    methods = {c: str(row.get("payment_method") or "transfer") for c, row in customers.items()}
+    with store.locked(out):
+        store.verify(out)
+        journal = ledger_journal.read_journal(out)
+        pending = new_events(read_snapshot(out), journal, ledger_journal.document_sources(out))
+        with stage("report"):
+            report = compute_report([*journal.events, *pending], day, methods)
+            check(report.totals)
+        statement_of = None
+        if customer is not None:
+            row = next((b for b in report.balances if b.customer_id == customer), None)
+            method = row.payment_method if row else methods.get(customer, "transfer")
+            statement_of = (statement(report, customer), customers[customer], ref.provider, method)
+        staging = ledger_reports.report_staging(out, day.isoformat())
+        try:
+            with stage("files"):
+                files = write_report(staging, report, names, statement_of)
+        except BaseException:
+            ledger_reports.discard(staging)
+            raise
+        folder = ledger_reports.publish_report(staging)
+    return ReportResult(
+        day,
+        folder,
+        files,
+        report.totals,
+        len(report.balances),
+        len(report.open_items),
+        len(report.suspense),
+    )
+
+
+def receivables_message(result: ReportResult) -> str:
+    t = result.totals
+    return say(
+        f"{result.day} : {result.open_items} pièce(s) ouverte(s), {result.customers} client(s), "
+        f"soldes {t.balances} EUR, en attente {t.suspense} EUR ; contrôle R86 : émis {t.issued} "
+        f"- affecté {t.allocated} = postes ouverts {t.open_items} ; fichiers dans {result.folder}",
+        f"{result.day}: {result.open_items} open item(s), {result.customers} customer(s), "
+        f"balances {t.balances} EUR, suspense {t.suspense} EUR; R86 check: issued {t.issued} - "
+        f"allocated {t.allocated} = open items {t.open_items}; files in {result.folder}",
     )

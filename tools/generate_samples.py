@@ -1476,7 +1476,9 @@ CUSTOMER_IBANS = {"C011": ("30004", "02837", "00098765432")}
 
 def _iban(parts: tuple[str, str, str]) -> str:
     bank, branch, account = parts
-    digits_ = account.translate(str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "12345678912345678923456789"))
+    digits_ = account.translate(
+        str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "12345678912345678923456789")
+    )
     return make_iban_fr(bank, branch, digits_)
 
 

@@ -27,7 +27,9 @@ The story (`STORY`, also what `make story` runs):
    importé");
 10. the notice of 2026-12-04 (camt.054.001.08): the batch credit of 2026-12-01, then C008's
     debit returned AM04 (insufficient funds) with the bank's 7.50 fee;
-11. collect 2026-12-07: C008's October invoice presented again, once.
+11. collect 2026-12-07: C008's October invoice presented again, once;
+12. the receivables reports of 2026-12-07 (R86), with the statement of account of C002, the
+    late payer.
 """
 
 from __future__ import annotations
@@ -67,6 +69,7 @@ STORY: tuple[tuple[str, ...], ...] = (
     ("payments", "--import", NOVEMBER),
     ("payments", "--import", NOTICE_1204),
     ("collect", "--date", "2026-12-07"),
+    ("receivables", "--date", "2026-12-07", "--customer", "C002"),
 )
 
 LATE_PAYER = "C002"

@@ -439,3 +439,32 @@ INVOICE_DEBIT_COLUMNS = (
     "debited_iban",
     "debit_date",
 )
+
+# --- receivables reports (R86): OUT/receivables/reports/{D}/ ----------------------------------
+
+REPORTS_DIR = "reports"  # OUT/receivables/reports/{D}/
+# documents with an open balance on D; `type` (invoice, credit_note) after the contract's
+OPEN_ITEMS = _output(
+    "open_items.csv",
+    """customer_id document_number document_date due_date total_ttc open_balance
+    days_past_due status type""",
+    key=("document_number",),
+)
+# customers with an open item, unallocated credit or a return fee; balance = open balances -
+# unallocated credit + return fees (docs/receivables.md)
+BALANCES = _output(
+    "balances.csv",
+    """customer_id balance overdue unallocated_credit oldest_due_date payment_method
+    return_fees""",
+    key=("customer_id",),
+)
+AGED_BALANCE = _output(
+    "aged_balance.csv",
+    """customer_id not_due days_1_30 days_31_60 days_61_90 days_over_90 credits return_fees
+    total""",
+    key=("customer_id",),
+)
+SUSPENSE_REPORT = _output(
+    "suspense.csv",
+    "entry_ref source_file date amount debtor remittance reason direction",
+)

@@ -261,6 +261,8 @@ def allocation_events(events: list[Event]) -> list[Event]:
     new: list[Event] = []
     notes = [d for d in balances.documents.values() if d.type == CREDIT_NOTE]
     for note in notes:  # in journal order (dicts keep insertion order)
+        if note.open_balance >= 0:
+            continue  # no credit left: its targets are not looked for (each look scans them all)
         for invoice in _targets(balances, note):
             credit = -note.open_balance
             if credit <= 0:
