@@ -439,7 +439,11 @@ def test_r86_the_command_writes_the_csv_files_and_records_nothing(journal_ws):
     journal_before = tree(ws.out / "receivables" / "journal")
     result = report(ws, "2026-12-31")
     assert result.exit_code == 0, result.output
-    assert "contrôle R86 : émis 343.50 - affecté 80.00 = postes ouverts 263.50" in result.output
+    # the command adds what the journal lacks, in memory (as collect does): here R85's
+    # allocation of C3's 7.00 credit (E2, assigned 2026-11-20) to its oldest open invoice F16
+    # (64.00, due 2026-10-01), which `payments --assign` would have recorded: 80.00 + 7.00
+    # allocated, 263.50 - 7.00 open
+    assert "contrôle R86 : émis 343.50 - affecté 87.00 = postes ouverts 256.50" in result.output
     folder = ws.out / "receivables" / "reports" / "2026-12-31"
     assert sorted(p.name for p in folder.iterdir()) == [
         "aged_balance.csv",
@@ -468,7 +472,7 @@ def test_r86_the_command_writes_the_csv_files_and_records_nothing(journal_ws):
         "payment_method": "transfer",
         "return_fees": "0.00",
     }
-    assert rows(ws, "2026-12-31", "aged_balance.csv")[2]["days_over_90"] == "64.00"
+    assert rows(ws, "2026-12-31", "aged_balance.csv")[2]["days_over_90"] == "57.00"  # F16
     assert [r["entry_ref"] for r in rows(ws, "2026-12-31", "suspense.csv")] == ["E1"]
     assert tree(ws.out / "receivables" / "journal") == journal_before  # nothing recorded
 
