@@ -25,7 +25,7 @@ MEMORY_LIMIT ?=
 ENGINE ?= duckdb
 SPARK_STAMP := $(VENV)/.spark-installed
 
-.PHONY: install install-spark lock bill correct audit explain test test-all test-spark lint samples bench clean watch collect payments
+.PHONY: install install-spark lock bill correct audit explain test test-all test-spark lint samples bench clean watch collect payments dunning
 
 install: $(STAMP)
 
@@ -88,6 +88,11 @@ collect: $(STAMP)
 payments: $(STAMP)
 	$(call need,FILE,statement.xml)
 	@$(BIN)/billing payments $(foreach f,$(FILE),--import "$(f)") $(PATHS)
+
+# reminders, formal notices, suspensions and late charges of DATE (R90-R92): make dunning DATE=2026-12-07
+dunning: $(STAMP)
+	$(call need,DATE,YYYY-MM-DD)
+	@$(BIN)/billing dunning --date "$(DATE)" $(PATHS)
 
 # the fast suite (under 90 s); test-all adds the slow and external cases (SIGKILLed runs,
 # the benchmark, LibreOffice, the great-expectations fault matrix): CI runs test-all

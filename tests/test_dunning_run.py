@@ -1,0 +1,95 @@
+"""`billing dunning --date D` (R90-R92) on a billed workspace: the day's folder, the letters
+recorded in the receivables journal, the same day again, bad disputes.csv (R42).
+
+The workspace (tests/conftest.py): C1's plan is 25.00 HT a month, 30.00 TTC; September's
+invoice F2026-000001 is dated 2026-10-01, due 2026-10-31; October's F2026-000002 is dated
+2026-11-01, due 2026-12-01. Rates: the rate book's (2026 second half: 3 x 2.62 = 7.86 %).
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from datetime import date
+
+import pytest
+from conftest import ROOT, Workspace, cli, header, write_rows
+
+from pipeline.core import data_contract as contract
+from pipeline.dunning.levels import dunning_levels
+from pipeline.ledger.journal import read_journal
+from pipeline.receivables.journal import DUNNING_LETTER
+
+
+@pytest.fixture(scope="module")
+def billed(tmp_path_factory) -> Workspace:
+    ws = Workspace(tmp_path_factory.mktemp("dunning"))
+    for name in ("legal_interest.csv", "ecb_refi.csv"):
+        shutil.copy(ROOT / "rates" / name, ws.rates / name)
+    ws.bill_months("2026-09", "2026-10")
+    return ws
+
+
+def _dunning(ws: Workspace, day: str):
+    folders = ("--data", str(ws.data), "--out", str(ws.out), "--rates", str(ws.rates))
+    return cli("dunning", "--date", day, *folders)
+
+
+def _rows(path) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.mark.slow
+def test_r92_dunning_run_letters_journal_and_the_same_day_again(billed, tmp_path):
+    ws = billed.copy(tmp_path / "ws")
+    folder = ws.out / "receivables" / "dunning"
+    # 6 days past due: no letter, the charges to D listed:
+    # 30.00 x 7.86 % x 6 / 365 = 0.03876 -> 0.04
+    result = _dunning(ws, "2026-11-06")
+    assert result.exit_code == 0, result.output
+    [late] = _rows(folder / "2026-11-06" / "late_charges.csv")
+    assert (late["invoice_number"], late["days_late"], late["interest"], late["indemnity"]) == (
+        "F2026-000001",
+        "6",
+        "0.04",
+        "40.00",
+    )
+    assert _rows(folder / "2026-11-06" / "dunning.csv") == []
+    again = _dunning(ws, "2026-11-06")
+    assert again.exit_code == 0 and "rien de nouveau" in again.output
+    # 7 days: the reminder; 30.00 x 7.86 % x 7 / 365 = 0.04522 -> 0.05
+    result = _dunning(ws, "2026-11-07")
+    assert result.exit_code == 0, result.output
+    [row] = _rows(folder / "2026-11-07" / "dunning.csv")
+    assert {k: row[k] for k in ("customer_id", "level", "invoice_numbers", "overdue")} == {
+        "customer_id": "C1",
+        "level": "reminder",
+        "invoice_numbers": "F2026-000001",
+        "overdue": "30.00",
+    }
+    assert (row["interest"], row["indemnity"]) == ("0.05", "40.00")
+    pdf = folder / "2026-11-07" / "letters" / "C1-reminder.pdf"
+    assert pdf.read_bytes().startswith(b"%PDF")
+    journal = read_journal(ws.out)
+    [event] = [e for e in journal.events if e.kind == DUNNING_LETTER]
+    assert (event.customer_id, event.detail("level"), event.source_file) == (
+        "C1",
+        "reminder",
+        "receivables/dunning/2026-11-07/letters/C1-reminder.pdf",
+    )
+    assert dunning_levels(journal.events, date(2026, 11, 8)) == {"C1": "reminder"}
+    files = len(journal.files)
+    again = _dunning(ws, "2026-11-07")
+    assert again.exit_code == 0 and "rien de nouveau" in again.output
+    assert len(read_journal(ws.out).files) == files
+    # a disputes.csv row naming an invoice that is not the customer's stops the run (R42)
+    write_rows(
+        ws.data / "disputes.csv",
+        [header(contract.DISPUTES), ["C2", "F2026-000001", "2026-11-01", ""]],
+    )
+    bad = _dunning(ws, "2026-11-08")
+    assert bad.exit_code == 2
+    assert "disputes.csv, ligne 2 : invoice_number 'F2026-000001' n'est pas une facture" in (
+        bad.output
+    )
