@@ -352,3 +352,65 @@ def test_r92_letter_lists_dunned_invoices_and_their_charges():
         Decimal("6.46"),
         Decimal("40.00"),
     )
+
+
+# --- inputs (R42) ---------------------------------------------------------------------------
+
+
+def _provider(tmp_path, extra: str):
+    from conftest import PROVIDER
+
+    (tmp_path / "provider.toml").write_text(
+        PROVIDER.replace("payment_terms_days = 30\n", "") + extra, encoding="utf-8"
+    )
+
+
+def test_r90_payment_terms_above_45_days_stop_the_run(tmp_path):
+    from pipeline.core.errors import InputError
+    from pipeline.inputs.reference import read_provider
+
+    _provider(tmp_path, "payment_terms_days = 46\n")
+    with pytest.raises(InputError) as exc:
+        read_provider(tmp_path)
+    assert "payment_terms_days 46 : le délai de paiement de ces factures périodiques ne peut " in (
+        str(exc.value)
+    )
+    assert "45 jours" in str(exc.value) and "R90" in str(exc.value)
+
+
+def test_r91_the_rate_book_tables_are_read_and_checked(tmp_path):
+    from conftest import ROOT, write_rows
+
+    from pipeline.core.errors import InputError
+    from pipeline.inputs.dunning import load_dunning_inputs
+
+    inputs = load_dunning_inputs(tmp_path, ROOT / "rates", {})
+    assert (inputs.late_interest, inputs.levels) == (
+        "legal_x3",
+        (("reminder", 7), ("formal_notice", 30), ("suspension", 45)),
+    )
+    rates = LateRates.of("legal_x3", inputs.legal_interest.rows, inputs.ecb_refi.rows)
+    assert rates.annual_pct(D("2026-03-01")) == Decimal("7.86")  # 3 x 2.62
+    assert rates.annual_pct(D("2023-08-01")) == Decimal("12.66")  # 3 x 4.22
+    ecb = LateRates.of("ecb_plus_10", inputs.legal_interest.rows, inputs.ecb_refi.rows)
+    assert ecb.annual_pct(D("2024-02-01")) == Decimal("14.50")  # 4.50 in force on 1 January
+    assert ecb.annual_pct(D("2024-08-01")) == Decimal("14.25")  # 4.25 from 12 June 2024
+    # a legal rate that is not a half-year's, a level out of order, an unknown rate basis
+    bad = tmp_path / "rates"
+    write_rows(
+        bad / "legal_interest.csv",
+        [["valid_from", "rate_pct", "source"], ["2026-02-01", "2.62", "x"]],
+    )
+    write_rows(bad / "ecb_refi.csv", [["valid_from", "rate_pct", "source"]])
+    with pytest.raises(InputError, match=r"legal_interest.csv, ligne 2 : valid_from 2026-02-01"):
+        load_dunning_inputs(tmp_path, bad, {})
+    levels = [{"level": "formal_notice", "days": 30}, {"level": "reminder", "days": 7}]
+    with pytest.raises(InputError, match=r"\[\[dunning\]\]"):
+        load_dunning_inputs(tmp_path, ROOT / "rates", {"dunning": levels})
+    with pytest.raises(InputError, match="late_interest = 'bce'"):
+        load_dunning_inputs(tmp_path, ROOT / "rates", {"late_interest": "bce"})
+    custom = [{"level": "reminder", "days": 10}, {"level": "formal_notice", "days": 20}]
+    assert load_dunning_inputs(tmp_path, ROOT / "rates", {"dunning": custom}).levels == (
+        ("reminder", 10),
+        ("formal_notice", 20),
+    )
