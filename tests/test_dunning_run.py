@@ -93,3 +93,51 @@ def test_r92_dunning_run_letters_journal_and_the_same_day_again(billed, tmp_path
     assert "disputes.csv, ligne 2 : invoice_number 'F2026-000001' n'est pas une facture" in (
         bad.output
     )
+
+
+@pytest.mark.slow
+def test_r92_letters_of_each_level_rendered_in_french():
+    """One letter of each level rendered and read back (pypdf): the words a French reader
+    and a lawyer look for. (Pages also looked at as PNG with pdftoppm while writing them.)"""
+    import io
+
+    from pypdf import PdfReader
+    from test_dunning import LEVELS, RATES, D, invoice, letter
+
+    from pipeline.dunning.letters import letter_view
+    from pipeline.dunning.levels import plan_letters
+    from pipeline.dunning.pdf import LetterRenderer
+    from pipeline.inputs.reference import read_provider
+
+    provider = read_provider(ROOT / "data_samples")
+    customer = {"name": "Cabinet Durand & Associés", "address": "77 rue de la République, Paris"}
+    events = [invoice("F2026-000012", "1000.00", "2026-10-01")]
+    sent = [letter("C1", "reminder", "2026-10-08"), letter("C1", "formal_notice", "2026-10-31")]
+    renderer = LetterRenderer()
+    texts = {}
+    for level, day, before in (
+        ("reminder", "2026-10-08", []),
+        ("formal_notice", "2026-10-31", sent[:1]),
+        ("suspension", "2026-11-15", sent),
+    ):
+        [x] = plan_letters(events + before, D(day), LEVELS, RATES)
+        assert x.level == level
+        view = letter_view(x, customer, provider, RATES, ["sip-C001-01"], D("2026-10-31"))
+        pdf = renderer.render(view, x.day)
+        assert pdf == renderer.render(view, x.day)  # same letter, same bytes
+        texts[level] = " ".join(
+            " ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(pdf)).pages
+        )
+    assert "Relance : factures impayées" in texts["reminder"]
+    assert "une mise en demeure vous sera adressée à compter du 31/10/2026" in texts["reminder"]
+    notice = texts["formal_notice"]
+    assert "LETTRE RECOMMANDÉE AVEC DEMANDE D'AVIS DE RÉCEPTION" in notice
+    assert "Mise en demeure de payer" in notice
+    # 1000.00 x 7.86 % x 30 / 365 = 6.4603 -> 6.46; total 1000.00 + 6.46 + 40.00 = 1046.46
+    assert "nous vous mettons en demeure de nous régler la somme de 1 046,46 €" in notice
+    assert "au plus tard le 15/11/2026" in notice
+    assert "article 8.2 du contrat, à compter du 15/11/2026" in notice
+    assert "article 1344 du Code civil" in notice
+    suspension = texts["suspension"]
+    assert "Notre mise en demeure du 31/10/2026 est restée sans effet" in suspension
+    assert "sip-C001-01" in suspension
