@@ -89,10 +89,11 @@ payments: $(STAMP)
 	$(call need,FILE,statement.xml)
 	@$(BIN)/billing payments $(foreach f,$(FILE),--import "$(f)") $(PATHS)
 
-# reminders, formal notices, suspensions and late charges of DATE (R90-R92): make dunning DATE=2026-12-07
+# reminders, formal notices, suspensions and late charges of DATE (R90-R92):
+# make dunning DATE=2026-12-07 [CHARGE=1] (CHARGE=1: invoice the late charges, R91)
 dunning: $(STAMP)
 	$(call need,DATE,YYYY-MM-DD)
-	@$(BIN)/billing dunning --date "$(DATE)" $(PATHS)
+	@$(BIN)/billing dunning --date "$(DATE)" $(if $(CHARGE),--charge) $(PATHS)
 
 # the fast suite (under 90 s); test-all adds the slow and external cases (SIGKILLed runs,
 # the benchmark, LibreOffice, the great-expectations fault matrix): CI runs test-all

@@ -141,3 +141,58 @@ def test_r92_letters_of_each_level_rendered_in_french():
     suspension = texts["suspension"]
     assert "Notre mise en demeure du 31/10/2026 est restée sans effet" in suspension
     assert "sip-C001-01" in suspension
+
+
+@pytest.mark.slow
+def test_r91_charge_invoices_in_the_f_series_outside_vat_never_twice(billed, tmp_path):
+    """--charge on 2026-11-20: F2026-000001 (30.00, due 2026-10-31) is 20 days late:
+    30.00 x 7.86 % x 20 / 365 = 0.12920... -> 0.13, and the 40.00 indemnity: F2026-000003
+    (after September's F2026-000001 and October's F2026-000002), 40.13, VAT 0, category E.
+    On 2026-11-25: the 5 days after: 30.00 x 7.86 % x 5 / 365 = 0.0323 -> 0.03, no second
+    indemnity: F2026-000004. November billed afterwards continues with F2026-000005."""
+    from pipeline.exports.einvoice.check import Checker, embedded_xml
+
+    ws = billed.copy(tmp_path / "ws")
+    folders = ("--data", str(ws.data), "--out", str(ws.out), "--rates", str(ws.rates))
+    result = cli("dunning", "--date", "2026-11-20", "--charge", *folders)
+    assert result.exit_code == 0, result.output
+    charges = ws.out / "receivables" / "charges"
+    [invoice] = _rows(charges / "2026-11-20-01" / "invoices.csv")
+    assert (invoice["invoice_number"], invoice["customer_id"]) == ("F2026-000003", "C1")
+    assert (invoice["total_ht"], invoice["total_vat"], invoice["total_ttc"]) == (
+        "40.13",
+        "0.00",
+        "40.13",
+    )
+    assert (invoice["invoice_date"], invoice["due_date"]) == ("2026-11-20", "2026-12-20")
+    assert invoice["vat_mention"].startswith("Hors du champ d'application de la TVA")
+    lines = _rows(charges / "2026-11-20-01" / "invoice_lines.csv")
+    assert [(x["kind"], x["reference"], x["amount_ht"], x["period_end"]) for x in lines] == [
+        ("late_interest", "F2026-000001", "0.13", "2026-11-20"),
+        ("recovery_indemnity", "F2026-000001", "40.00", ""),
+    ]
+    pdf = (charges / "2026-11-20-01" / "documents" / "F2026-000003.pdf").read_bytes()
+    xml = embedded_xml(pdf)
+    assert b"<ram:CategoryCode>E</ram:CategoryCode>" in xml
+    assert Checker().check(xml) == []  # Factur-X XSD, EN 16931 and BR-FR schematrons
+    [late] = _rows(ws.out / "receivables" / "dunning" / "2026-11-20" / "late_charges.csv")
+    assert late["charged_in"] == "F2026-000003"
+    # the same day again: nothing new
+    again = cli("dunning", "--date", "2026-11-20", "--charge", *folders)
+    assert again.exit_code == 0 and "rien de nouveau" in again.output, again.output
+    # five days later: only those days
+    result = cli("dunning", "--date", "2026-11-25", "--charge", *folders)
+    assert result.exit_code == 0, result.output
+    lines = _rows(charges / "2026-11-25-01" / "invoice_lines.csv")
+    assert [(x["invoice_number"], x["kind"], x["amount_ht"], x["period_start"]) for x in lines] == [
+        ("F2026-000004", "late_interest", "0.03", "2026-11-21"),
+    ]
+    journal = read_journal(ws.out)
+    kinds = [(e.kind, e.document) for e in journal.events if e.document.startswith("F2026-00000")]
+    assert ("document_issued", "F2026-000003") in kinds and ("late_charge", "F2026-000001") in kinds
+    # a charge dated when the next month's invoices are already due to be dated: refused
+    late = cli("dunning", "--date", "2026-12-01", "--charge", *folders)
+    assert late.exit_code == 2 and "facturez d'abord 2026-11" in late.output
+    # November billed after the charges: the F series goes on, unbroken (store.verify)
+    ws.bill_months("2026-11")
+    assert [r["invoice_number"] for r in ws.read_csv("2026-11", "invoices.csv")] == ["F2026-000005"]

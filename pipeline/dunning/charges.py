@@ -82,7 +82,7 @@ def late_charge(invoice: Invoice, day: date, rates: LateRates) -> LateCharge:
     """The invoice's late days up to `day` included, by stretches (see the module). Raises
     pipeline.dunning.rates.MissingRate when a day's half-year has no rate."""
     first = invoice.due_date + ONE_DAY
-    if first > day:
+    if first > day or invoice.late_charge:  # no charges on charges (art. 1343-2 C. civ.)
         return LateCharge(invoice, day, ())
     cuts = {first, day + ONE_DAY}
     cuts |= {r.on + ONE_DAY for r in invoice.reductions if first < r.on + ONE_DAY <= day}

@@ -60,6 +60,7 @@ class Invoice:
     collection_dates: list[date] = field(default_factory=list)  # requested dates, in order
     returns: int = 0
     statuses: list[tuple[date, str]] = field(default_factory=list)  # lifecycle (R95)
+    late_charge: bool = False  # a late-charge invoice (R91): dunned, but bears no charges
 
     def balance_after(self, day: date) -> Decimal:
         """The open balance at the end of `day`."""
@@ -94,7 +95,12 @@ def invoices_on(events: Iterable[Event], day: date) -> dict[str, Invoice]:
             due = e.detail("due_date")
             if e.detail("type") == "invoice" and due:
                 invoices[e.document] = Invoice(
-                    e.document, e.customer_id, e.date, date.fromisoformat(due), e.amount
+                    e.document,
+                    e.customer_id,
+                    e.date,
+                    date.fromisoformat(due),
+                    e.amount,
+                    late_charge=e.detail("late_charge") == "true",
                 )
             continue
         invoice = invoices.get(e.document)
