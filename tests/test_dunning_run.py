@@ -196,3 +196,5 @@ def test_r91_charge_invoices_in_the_f_series_outside_vat_never_twice(billed, tmp
     # November billed after the charges: the F series goes on, unbroken (store.verify)
     ws.bill_months("2026-11")
     assert [r["invoice_number"] for r in ws.read_csv("2026-11", "invoices.csv")] == ["F2026-000005"]
+    audit = ws.run("audit", "2026-11")  # its re-run sees the charges issued before it
+    assert audit.exit_code == 0, audit.output

@@ -60,7 +60,7 @@ def letter_view(
             "number": c.invoice.number,
             "date": day(c.invoice.date),
             "due": day(c.invoice.due_date),
-            "days": str(c.days_late),
+            "days": str((letter.day - c.invoice.due_date).days),  # past due on D
             "open": money(c.invoice.balance_after(letter.day)),
             "interest": money(c.interest),
             "indemnity": money(c.indemnity),
