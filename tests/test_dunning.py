@@ -414,3 +414,39 @@ def test_r91_the_rate_book_tables_are_read_and_checked(tmp_path):
         ("reminder", 10),
         ("formal_notice", 20),
     )
+
+
+# --- R91 property: stretches are a day-by-day sum ---------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    due=st.dates(D("2025-01-01"), D("2025-12-31")),
+    cents=st.integers(1, 500_000),
+    payments=st.lists(st.tuples(st.integers(-20, 200), st.integers(1, 200_000)), max_size=4),
+    horizon=st.integers(0, 365),
+)
+def test_r91_interest_by_stretches_is_the_day_by_day_sum(due, cents, payments, horizon):
+    """Whatever the payments, the stretches count each late day once, with the balance at its
+    start and the rate of its half-year: the same as summing day by day, rounded once."""
+    ttc = Decimal(cents) / 100
+    events = [invoice("F1", str(ttc), due.isoformat())]
+    for offset, amount in payments:
+        events.append(paid("F1", str(Decimal(amount) / 100), (due + timedelta(offset)).isoformat()))
+    day = due + timedelta(horizon)
+    inv = invoices_on(events, day)["F1"]
+    c = late_charge(inv, day, RATES)
+    late_days = [
+        due + timedelta(n)
+        for n in range(1, horizon + 1)
+        if inv.balance_before(due + timedelta(n)) > 0
+    ]
+    naive = sum(
+        (inv.balance_before(t) * RATES.annual_pct(t) / 100 / 365 for t in late_days), Decimal(0)
+    )
+    assert c.days_late == len(late_days)
+    assert c.interest == naive.quantize(Decimal("0.01"), rounding="ROUND_HALF_UP")
+    assert c.indemnity == (Decimal("40.00") if late_days else 0)
