@@ -28,7 +28,7 @@ MEMORY_LIMIT ?=
 ENGINE ?= duckdb
 SPARK_STAMP := $(VENV)/.spark-installed
 
-.PHONY: install install-spark lock bill correct audit explain test test-all test-spark lint samples bench clean watch collect payments receivables story
+.PHONY: install install-spark lock bill correct audit explain test test-all test-spark lint samples bench clean watch collect payments receivables story dunning
 
 install: $(STAMP)
 
@@ -103,6 +103,12 @@ endif
 receivables: $(STAMP)
 	$(call need,DATE,YYYY-MM-DD)
 	@$(BIN)/billing receivables --date "$(DATE)" $(if $(CUSTOMER),--customer "$(CUSTOMER)") $(PATHS)
+
+# reminders, formal notices, suspensions and late charges of DATE (R90-R92):
+# make dunning DATE=2026-12-07 [CHARGE=1] (CHARGE=1: invoice the late charges, R91)
+dunning: $(STAMP)
+	$(call need,DATE,YYYY-MM-DD)
+	@$(BIN)/billing dunning --date "$(DATE)" $(if $(CHARGE),--charge) $(PATHS)
 
 # the fast suite (under 90 s); test-all adds the slow and external cases (SIGKILLed runs,
 # the benchmark, LibreOffice, the great-expectations fault matrix): CI runs test-all

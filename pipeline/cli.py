@@ -575,5 +575,42 @@ def receivables(date_text: str, customer: str | None, data: str, out: str, rates
     click.echo(receivables_message(result))
 
 
+# --- dunning and late payment (R90-R92) ------------------------------------------------------
+
+
+@main.command()
+@click.option(
+    "--date",
+    "date_text",
+    required=True,
+    help="The day of the dunning run, YYYY-MM-DD (D of R90-R92): charges are computed to D.",
+)
+@click.option(
+    "--charge",
+    is_flag=True,
+    help="Also invoice the late-payment charges to D: one invoice per customer in the F series, "
+    "outside the scope of VAT, never the same days twice (R91).",
+)
+@click.option("--data", default="data_samples", show_default=True, help=DATA_HELP)
+@click.option("--out", default="out", show_default=True, help=OUT_HELP)
+@click.option("--rates", default="rates", show_default=True, help=RATES_HELP)
+def dunning(date_text: str, charge: bool, data: str, out: str, rates: str) -> None:
+    """Reminders, formal notices, suspensions and late-payment charges (R90-R92): writes
+    OUT/receivables/dunning/D/ (late_charges.csv, dunning.csv, suspend.csv, a French letter per
+    customer and level) and records each letter in the receivables journal. The same day
+    again with nothing new: nothing written, exit 0.
+    """
+    from pipeline.run_dunning import dunning as dunning_day
+    from pipeline.run_dunning import dunning_message
+
+    result = _call(dunning_day, date_text, Path(data), Path(out), Path(rates), charge=charge)
+    finish_progress()
+    for line in result.lines():
+        click.echo(line)
+    for line in result.warnings:
+        click.echo(line, err=True)
+    click.echo(dunning_message(result))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

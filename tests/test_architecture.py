@@ -19,6 +19,8 @@ PIPELINE = ROOT / "pipeline"
 # driver reads the ledger for it and hands it the issued months' files)
 # (receivables: R80-R86, the journal's events, balances and collections computed from the
 # journal snapshot and the ledger snapshot; the ledger owns the journal's files)
+# (dunning: R90-R92, overdue, late charges, levels and letters computed from the journal's
+# events; run_dunning drives it)
 STAGES = (
     "core",
     "inputs",
@@ -28,10 +30,11 @@ STAGES = (
     "validation",
     "watch",
     "receivables",
+    "dunning",
     "ledger",
 )
 # the driver (run, and run_receivables beside it), the command line, the explanation text
-TOP = {"run", "run_receivables", "cli", "explain"}
+TOP = {"run", "run_receivables", "cli", "explain", "run_dunning"}
 
 
 def _module_of(path: Path) -> str:

@@ -57,6 +57,21 @@ class IssuedCorrection:
 
 
 @dataclass(frozen=True)
+class IssuedCharge:
+    """One issued late-charge run (OUT/receivables/charges/{D}-{NN}/, R91): invoices in the F
+    series, outside the scope of VAT, numbered after every document issued before them. Its
+    position counts with the corrections' (Position.corrections_before counts both), so that
+    a correction or a month re-run sees exactly the charges issued before it."""
+
+    name: str  # {D}-{NN}
+    position: Position
+    issued_on: date
+    invoices: tuple[Row, ...] = ()
+    invoice_lines: tuple[Row, ...] = ()
+    credit_notes: tuple[Row, ...] = ()
+
+
+@dataclass(frozen=True)
 class IssuedMonth:
     """One issued month (OUT/YYYY-MM/) as the ledger read it, with its corrections."""
 
@@ -84,6 +99,7 @@ class IssuedInvoice:
 @dataclass(frozen=True)
 class LedgerSnapshot:
     months: tuple[IssuedMonth, ...] = ()
+    charges: tuple[IssuedCharge, ...] = ()  # late-charge runs (R91), in order of issue
 
     def before(self, month: Month) -> LedgerSnapshot:
         """The ledger as the run of `month` saw it: the months issued before it, with the
@@ -95,7 +111,8 @@ class LedgerSnapshot:
                 )
                 for m in self.months
                 if m.month < month
-            )
+            ),
+            tuple(c for c in self.charges if c.position.last_month < month),
         )
 
     def as_of(self, position: Position) -> LedgerSnapshot:
@@ -112,7 +129,12 @@ class LedgerSnapshot:
                 )
                 for m in self.months
                 if m.month <= position.last_month
-            )
+            ),
+            tuple(
+                c
+                for c in self.charges
+                if c.position.corrections_before < position.corrections_before
+            ),
         )
 
     @property
@@ -120,7 +142,7 @@ class LedgerSnapshot:
         """Where a correction issued now stands (R68)."""
         return Position(
             max(m.month for m in self.months),
-            sum(len(m.corrections) for m in self.months),
+            sum(len(m.corrections) for m in self.months) + len(self.charges),
         )
 
     def corrections(self, month: Month | None = None) -> list[IssuedCorrection]:
@@ -148,6 +170,9 @@ class LedgerSnapshot:
             for correction in self.corrections():
                 for row in getattr(correction, attr):
                     yield correction.month, row
+            for charge in self.charges:  # R91: late-charge invoices share the F series
+                for row in getattr(charge, attr):
+                    yield charge.position.last_month, row
 
     def latest_date(self, series: str) -> date | None:
         """The date of the latest document issued in `series` ('F' or 'AV'), corrections

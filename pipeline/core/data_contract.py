@@ -468,3 +468,57 @@ SUSPENSE_REPORT = _output(
     "suspense.csv",
     "entry_ref source_file date amount debtor remittance reason direction",
 )
+
+# --- dunning and late payment (R90-R92): disputes.csv, the rate tables, OUT/receivables/dunning/
+
+# disputes.csv (optional, data folder): an invoice under dispute is not dunned (R92) while
+# opened_on <= D < closed_on; read by `billing dunning` only (not an input of billing: not in
+# DATA_FILES, not in a month's manifest nor archive)
+DISPUTES = _input(
+    "disputes.csv",
+    "data",
+    "customer_id invoice_number opened_on:date closed_on?:date",
+    key=("customer_id", "invoice_number", "opened_on"),
+    table="ref_disputes",
+    optional=True,
+)
+# the rate book's late-interest tables (R91): the legal interest rate for professional
+# creditors by half-year, and the ECB main refinancing rate by change; each row says where its
+# value comes from (`source`)
+LEGAL_INTEREST = _input(
+    "legal_interest.csv",
+    "rates",
+    "valid_from:date rate_pct:amount source",
+    key=("valid_from",),
+    table="ref_legal_interest",
+)
+ECB_REFI = _input(
+    "ecb_refi.csv",
+    "rates",
+    "valid_from:date rate_pct:amount source",
+    key=("valid_from",),
+    table="ref_ecb_refi",
+)
+# provider.toml: late_interest (legal_x3 or ecb_plus_10) and the [[dunning]] levels (level,
+# days past due), by default:
+LATE_INTEREST_CHOICES = ("legal_x3", "ecb_plus_10")
+DUNNING_LEVELS_DEFAULT = (("reminder", 7), ("formal_notice", 30), ("suspension", 45))
+RECOVERY_INDEMNITY_EUR = "40.00"  # art. D441-5 du Code de commerce, once per late invoice
+MAX_PAYMENT_TERMS_DAYS = 45  # R90: never more than 45 days from the document date (L441-10)
+DUNNING_DIR = "dunning"  # OUT/receivables/dunning/{D}/
+DUNNING = _output(
+    "dunning.csv",
+    """customer_id level invoice_numbers overdue interest indemnity
+    letter episode_start oldest_due_date days_past_due next_step_on""",
+    key=("customer_id", "level"),
+)
+LATE_CHARGES = _output(
+    "late_charges.csv",
+    """customer_id invoice_number due_date paid_on days_late interest indemnity charged_in
+    open_balance rate_basis disputed""",
+    key=("invoice_number",),
+)
+DUNNING_SUSPEND = _output(
+    "suspend.csv", "customer_id sip_account reason since", key=("sip_account",)
+)
+LETTERS_DIR = "letters"  # OUT/receivables/dunning/{D}/letters/{customer}-{level}.pdf

@@ -674,6 +674,24 @@ def read_provider(folder: Path) -> dict[str, Any]:
     )
     if problem:
         raise InputError(problem, file=str(path))
+    # R90: never beyond 45 days from the document date (art. L441-10 C. com.)
+    terms = data.get("payment_terms_days")
+    if (
+        isinstance(terms, int)
+        and not isinstance(terms, bool)
+        and terms > contract.MAX_PAYMENT_TERMS_DAYS
+    ):
+        raise InputError(
+            say(
+                f"payment_terms_days {terms!r} : le délai de paiement de ces factures périodiques "
+                f"ne peut dépasser {contract.MAX_PAYMENT_TERMS_DAYS} jours à compter de leur date "
+                "(art. L441-10 du Code de commerce, R90)",
+                f"payment_terms_days {terms!r}: payment terms of these periodic invoices never "
+                f"exceed {contract.MAX_PAYMENT_TERMS_DAYS} days from their date (art. L441-10 du "
+                "Code de commerce, R90)",
+            ),
+            file=str(path),
+        )
     # R5 fixes the payment term, and the recovery indemnity is fixed by law (art. D441-5 C. com.)
     if "payment_terms_days" in data and str(data["payment_terms_days"]) != "30":
         days = data["payment_terms_days"]

@@ -12,11 +12,17 @@ import json
 from datetime import date
 from pathlib import Path
 
-from pipeline.billing.ledger_snapshot import IssuedCorrection, IssuedMonth, LedgerSnapshot, Position
+from pipeline.billing.ledger_snapshot import (
+    IssuedCharge,
+    IssuedCorrection,
+    IssuedMonth,
+    LedgerSnapshot,
+    Position,
+)
 from pipeline.core.data_contract import MANIFEST_FILE, RATED_CALLS_FILE
 from pipeline.core.dates import Month
 from pipeline.exports.fec import ENCODING, ENTRY_NUMBER, FEC_FILE, SEPARATOR
-from pipeline.ledger.store import issued_corrections, issued_months
+from pipeline.ledger.store import issued_charges, issued_corrections, issued_months
 
 
 def _rows(path: Path) -> tuple[dict[str, str], ...]:
@@ -76,7 +82,23 @@ def read_month(out: Path, month: Month) -> IssuedMonth:
     )
 
 
+def read_charge(folder: Path) -> IssuedCharge:
+    """An issued late-charge folder (OUT/receivables/charges/{D}-{NN}/, R91)."""
+    record = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))["charge"]
+    return IssuedCharge(
+        name=folder.name,
+        position=Position(
+            Month.parse(record["position"]["last_month"]),
+            int(record["position"]["corrections_before"]),
+        ),
+        issued_on=date.fromisoformat(record["date"]),
+        invoices=_rows(folder / "invoices.csv"),
+        invoice_lines=_rows(folder / "invoice_lines.csv"),
+    )
+
+
 def read_snapshot(out: Path) -> LedgerSnapshot:
     """Every issued month under `out`, with its corrections (`before(month)` is the view of
-    a month's run, `as_of(position)` the view of a correction)."""
-    return LedgerSnapshot(tuple(read_month(out, m) for m in issued_months(out)))
+    a month's run, `as_of(position)` the view of a correction), and the late-charge runs."""
+    charges = sorted((read_charge(f) for f in issued_charges(out)), key=lambda c: c.position)
+    return LedgerSnapshot(tuple(read_month(out, m) for m in issued_months(out)), tuple(charges))

@@ -156,6 +156,23 @@ def issued_corrections(out: Path, month: Month) -> list[Path]:
     )
 
 
+def charges_dir(out: Path) -> Path:
+    """OUT/receivables/charges/: the late-charge runs (R91), {D}-{NN}/ each."""
+    return out / "receivables" / "charges"
+
+
+def issued_charges(out: Path) -> list[Path]:
+    """The issued late-charge folders (with their manifest), in name order."""
+    folder = charges_dir(out)
+    if not folder.is_dir():
+        return []
+    return sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_dir() and not p.name.startswith(".") and (p / MANIFEST_FILE).exists()
+    )
+
+
 def issued_folders(out: Path, before: Month | None) -> tuple[list[Path], list[str]]:
     """Every issued month folder and correction folder, in the order they were issued: a
     month, then the corrections issued while it was the last month (their manifest's
@@ -177,6 +194,17 @@ def issued_folders(out: Path, before: Month | None) -> tuple[list[Path], list[st
                 continue
             if before is None or key[0] < before:
                 keyed.append((key, folder))
+    for folder in issued_charges(out):  # R91: late-charge runs, placed by their position
+        try:
+            position = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))["charge"][
+                "position"
+            ]
+            key = (Month.parse(position["last_month"]), int(position["corrections_before"]))
+        except (OSError, ValueError, KeyError, TypeError, InputError) as exc:
+            problems.append(_unreadable(folder / MANIFEST_FILE, exc))
+            continue
+        if before is None or key[0] < before:
+            keyed.append((key, folder))
     return [f for _, f in sorted(keyed, key=lambda kv: kv[0])], problems
 
 

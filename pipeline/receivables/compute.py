@@ -59,6 +59,10 @@ def _issued_documents(
         docs = [(INVOICE, r) for r in c.invoices] + [(CREDIT_NOTE, r) for r in c.credit_notes]
         key = (c.position.last_month, c.position.corrections_before)
         ordered.append((key, f"{c.month}/corrections/{c.number:02d}", docs))
+    for charge in snapshot.charges:  # R91: late-charge invoices
+        key = (charge.position.last_month, charge.position.corrections_before)
+        docs = [(INVOICE, r) for r in charge.invoices]
+        ordered.append((key, f"receivables/charges/{charge.name}", docs))
     ordered.sort(key=lambda item: item[0])
     return [(folder, kind, row) for _, folder, docs in ordered for kind, row in docs]
 
@@ -80,6 +84,7 @@ def document_events(
                 payment_method=row.get("payment_method") or "transfer",
                 mandate_id=row.get("mandate_id"),
                 debit_date=row.get("debit_date"),
+                late_charge="true" if folder.startswith("receivables/charges/") else None,
             )
             signed = Decimal(amount)
         else:

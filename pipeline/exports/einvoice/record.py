@@ -126,6 +126,8 @@ _POSTCODE_CITY = re.compile(
 _NOT_ALNUM = re.compile(r"[^A-Za-z0-9]")
 _VAT_SUFFIX = re.compile(r"\s*(MWST|TVA|IVA)$")
 ZERO = Decimal("0.00")
+# R91: the mention of a late-charge invoice starts with this (pipeline.dunning.charging)
+MENTION_OUT_OF_SCOPE = "Hors du champ d'application de la TVA"
 
 
 class EInvoiceError(InputError):
@@ -330,6 +332,11 @@ def vat_category(rate: Decimal, mention: str, goods: bool) -> tuple[str, str | N
         if goods:
             return "G", MENTION_GOODS_OUTSIDE_EU, "VATEX-EU-G"
         return "E", MENTION_OUTSIDE_EU, None
+    if mention.startswith(MENTION_OUT_OF_SCOPE):
+        # R91: late-payment penalties and the recovery indemnity are outside the scope of
+        # VAT; `E` with the mention as exemption text, for the reasons given above for `O`
+        # (docs/dunning.md)
+        return "E", mention, None
     raise EInvoiceError(
         say(
             f"taux de TVA {rate} sans mention R62 connue : {mention!r}",
