@@ -482,5 +482,81 @@ def payments(
     click.echo(payments_message(result))
 
 
+# --- e-invoicing platform (R94-R97): deposit, lifecycle statuses, e-reporting ------------------
+
+
+@main.command()
+@click.option(
+    "--import",
+    "files",
+    multiple=True,
+    metavar="FILE",
+    help="A CDAR lifecycle message (UN/CEFACT D22B, French CDV rules) to record (R95). Repeat "
+    "for several files.",
+)
+@click.option(
+    "--fetch", is_flag=True, help="Fetch the new lifecycle messages from the platform (R95)."
+)
+@click.option("--export", is_flag=True, help='Write the 212 "Encaissée" messages (R96).')
+@click.option(
+    "--date", "date_text", help="--export: the messages recorded up to this day, YYYY-MM-DD."
+)
+@click.option("--send", is_flag=True, help="--export: deposit them with the platform (R94).")
+@click.option("--data", default="data_samples", show_default=True, help=DATA_HELP)
+@click.option("--out", default="out", show_default=True, help=OUT_HELP)
+@click.option("--rates", default="rates", show_default=True, help=RATES_HELP)
+@click.argument("more", nargs=-1, metavar="[FILE]...")
+def statuses(
+    files: tuple[str, ...],
+    fetch: bool,
+    export: bool,
+    date_text: str | None,
+    send: bool,
+    data: str,
+    out: str,
+    rates: str,
+    more: tuple[str, ...],
+) -> None:
+    """Lifecycle statuses of the documents (R95-R96): --import FILE... records CDAR messages
+    (checked against the CDAR D22B XSD and the French CDV schematron first), --fetch reads
+    them from the platform; every status is recorded in the receivables journal, an unknown
+    document or code reported; the documents refused (210) or rejected (213) are listed for
+    correction in OUT/einvoicing/to_correct.csv. --export --date D [--send] writes (and
+    deposits) the 212 "Encaissée" messages of the payments received up to D.
+    """
+    from pipeline import run_einvoicing as run
+    from pipeline.core.errors import InputError
+
+    chosen = [bool(files or more), fetch, export]
+    if sum(chosen) != 1:
+        _fail(
+            InputError(
+                say(
+                    "choisir une seule action : --import FICHIER..., --fetch ou --export --date D",
+                    "choose one action: --import FILE..., --fetch or --export --date D",
+                )
+            )
+        )
+    if export:
+        result = _call(
+            run.export_statuses, date_text, Path(data), Path(out), Path(rates), send=send
+        )
+        finish_progress()
+        for line in result.lines():
+            click.echo(line)
+        click.echo(run.export_message(result))
+        if result.failed:
+            sys.exit(1)
+        return
+    if fetch:
+        result = _call(run.fetch_statuses, Path(out))
+    else:
+        result = _call(run.import_statuses, [*files, *more], Path(out))
+    finish_progress()
+    for line in result.lines():
+        click.echo(line)
+    click.echo(run.statuses_message(result))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,0 +1,291 @@
+"""The e-invoicing platform (issue 30): deposit (R94), lifecycle statuses (R95), 212
+"Encaissée" (R96), e-reporting (R97).
+
+The workspace (billed once per module, slow tests): C1 (France, SIREN 732829320) 25.00 HT a
+month = 30.00 TTC (20 %); C2 (Belgium, VAT BE0403019261, reverse charge) 40.00 HT = 40.00
+TTC; C3 (Switzerland, outside the EU) 50.00 HT = 50.00 TTC. September's invoices, dated
+2026-10-01: F2026-000001 (C1), F2026-000002 (C2), F2026-000003 (C3); October's, dated
+2026-11-01: F2026-000004, F2026-000005, F2026-000006.
+
+Fast tests work on hand-built documents and events; the CDAR/Flux 10 validations (saxon) and
+the runs of the command line are marked slow.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from conftest import Workspace, cli
+
+from pipeline.einvoicing import frctc
+from pipeline.einvoicing.cdar import Party, status_fields
+from pipeline.einvoicing.documents import CREDIT_NOTE, INVOICE, IssuedDocument
+from pipeline.einvoicing.lifecycle import (
+    UNKNOWN_CODE,
+    UNKNOWN_DOCUMENT,
+    dunning_suspended,
+    latest,
+    status_event,
+    status_events,
+    to_correct,
+    to_deposit,
+)
+from pipeline.receivables.journal import LIFECYCLE_STATUS, Event
+
+SELLER = Party("Test Telecom SAS", "732829320", role="SE")
+BUYER = Party("Alpha SARL", "732829320", role="BY")
+
+
+def doc(number: str, customer: str = "C1", month: str = "2026-09", **kw) -> IssuedDocument:
+    values = dict(
+        number=number,
+        type=INVOICE,
+        customer_id=customer,
+        date=date(2026, 10, 1),
+        month=month,
+        folder=month,
+        ht=Decimal("25.00"),
+        vat=Decimal("5.00"),
+        ttc=Decimal("30.00"),
+        vat_rate=Decimal("20"),
+        vat_mention="",
+        original_invoice="",
+        original_date="",
+        period_start="",
+        period_end="",
+    )
+    values.update(kw)
+    return IssuedDocument(**values)
+
+
+def cdar_status(number: str, code: str, label: str, message: str, day=date(2026, 11, 5)):
+    return frctc.CdarStatus(
+        message, datetime(day.year, day.month, day.day), number, code, label, "", "motif", None, ""
+    )
+
+
+def cdar_file(path: Path, number: str, code: str, label: str, message: str, **kw) -> Path:
+    fields, percents = status_fields(
+        message_id=message,
+        day=kw.pop("day", date(2026, 11, 5)),
+        issuer=BUYER,
+        recipient=SELLER,
+        document=number,
+        type_code="380",
+        document_date=date(2026, 10, 1),
+        seller_siren=SELLER.siren,
+        code=code,
+        label=label,
+        **kw,
+    )
+    path.write_bytes(frctc.cdar_xml(fields, percents))
+    return path
+
+
+# --- R95: statuses, pure ----------------------------------------------------------------------
+
+
+def test_r95_every_status_is_recorded_an_unknown_document_or_code_with_its_problem():
+    documents = {"F2026-000001": doc("F2026-000001")}
+    read = [
+        cdar_status("F2026-000001", "210", "Refusée", "M1"),
+        cdar_status("F2099-000001", "210", "Refusée", "M1"),
+        cdar_status("F2026-000001", "299", "?", "M2"),
+    ]
+    out = status_events(
+        read,
+        documents,
+        [],
+        source="import",
+        source_file="a.xml",
+        source_sha256="abc",
+        fallback_day=date(2026, 12, 1),
+    )
+    assert [o.problem for o in out] == ["", UNKNOWN_DOCUMENT, UNKNOWN_CODE]
+    assert all(o.event is not None for o in out)  # never dropped
+    first = out[0].event
+    assert (first.document, first.customer_id, first.date) == (
+        "F2026-000001",
+        "C1",
+        date(2026, 11, 5),
+    )
+    assert (first.detail("code"), first.detail("label"), first.detail("reason")) == (
+        "210",
+        "Refusée",
+        "motif",
+    )
+    assert out[1].event.customer_id == ""  # unknown document: no customer
+    # the same statuses again: nothing new
+    again = status_events(
+        read,
+        documents,
+        [o.event for o in out],
+        source="import",
+        source_file="b.xml",
+        source_sha256="def",
+        fallback_day=date(2026, 12, 1),
+    )
+    assert [o.event for o in again] == [None, None, None]
+
+
+def _status(number: str, code: str, day: date, source: str = "import") -> Event:
+    return status_event(
+        document=number,
+        customer_id="C1",
+        day=day,
+        code=code,
+        reason="",
+        source=source,
+        source_file="f",
+        source_sha256="",
+        entry=f"{number}/{code}/{day}",
+    )
+
+
+def test_r95_207_and_210_suspend_dunning_210_and_213_latest_need_a_correction():
+    events = [
+        _status("F1", "200", date(2026, 10, 1), "deposit"),
+        _status("F1", "210", date(2026, 10, 5)),
+        _status("F2", "207", date(2026, 10, 5)),
+        _status("F3", "213", date(2026, 10, 2), "deposit"),
+        _status("F4", "210", date(2026, 10, 5)),
+        _status("F4", "205", date(2026, 10, 9)),  # approved after: no longer to correct
+    ]
+    assert dunning_suspended(events) == {"F1", "F2", "F4"}
+    assert [e.document for e in to_correct(events)] == ["F1", "F3"]
+    assert {k: v.detail("code") for k, v in latest(events).items()} == {
+        "F1": "210",
+        "F2": "207",
+        "F3": "213",
+        "F4": "205",
+    }
+    assert all(e.kind == LIFECYCLE_STATUS for e in events)
+
+
+# --- R94: what to deposit, pure ---------------------------------------------------------------
+
+
+def test_r94_each_document_of_the_month_is_deposited_once():
+    documents = {
+        "F2026-000001": doc("F2026-000001"),
+        "AV2026-000001": doc("AV2026-000001", type=CREDIT_NOTE),
+        "F2026-000004": doc("F2026-000004", month="2026-10"),
+    }
+    events = [_status("F2026-000001", "200", date(2026, 10, 2), "deposit")]
+    assert [d.number for d in to_deposit(documents, events, "2026-09")] == ["AV2026-000001"]
+    # refused at deposit (213) is not deposited again either
+    events.append(_status("AV2026-000001", "213", date(2026, 10, 2), "deposit"))
+    assert to_deposit(documents, events, "2026-09") == []
+    # an imported status is not a deposit
+    assert [
+        d.number
+        for d in to_deposit(
+            documents, [_status("F2026-000004", "210", date(2026, 11, 5))], "2026-10"
+        )
+    ] == ["F2026-000004"]
+
+
+# --- the workspace: three customers, two months billed once -------------------------------------
+
+
+def _customers(ws: Workspace) -> None:
+    ws.add_rows("customers.csv", [["C3", "Gamma AG", "CH", "false", "false", "", "", "Zürich"]])
+    ws.add_rows("sip_accounts.csv", [["sip-3", "C3"]])
+    ws.add_rows(
+        "subscriptions.csv",
+        [
+            ["S2", "C2", "PLAN_UNLIMITED", "40.00", "2026-03-10", "12", "sip-2", "", ""],
+            ["S3", "C3", "PLAN_UNLIMITED", "50.00", "2026-03-10", "12", "sip-3", "", ""],
+        ],
+    )
+
+
+@pytest.fixture(scope="module")
+def billed(tmp_path_factory) -> Workspace:
+    ws = Workspace(tmp_path_factory.mktemp("einvoicing"))
+    _customers(ws)
+    ws.bill_months("2026-09", "2026-10")
+    return ws
+
+
+@pytest.fixture
+def books(billed, tmp_path) -> Workspace:
+    return billed.copy(tmp_path / "copy")
+
+
+def folders(ws: Workspace) -> tuple[str, ...]:
+    return ("--data", str(ws.data), "--out", str(ws.out), "--rates", str(ws.rates))
+
+
+def journal_events(ws: Workspace, kind: str) -> list[dict]:
+    found = []
+    for path in sorted((ws.out / "receivables" / "journal").glob("*.json")):
+        found += [e for e in json.loads(path.read_text())["events"] if e["kind"] == kind]
+    return found
+
+
+@pytest.mark.slow
+def test_r95_a_210_imported_is_checked_recorded_stops_dunning_and_is_listed_for_correction(
+    books, tmp_path
+):
+    refused = cdar_file(
+        tmp_path / "refus.xml",
+        "F2026-000001",
+        "210",
+        "Refusée",
+        "CDV-210-1",
+        reasons=[("TX_TVA_ERR", "Taux de TVA erroné")],
+    )
+    unknown = cdar_file(tmp_path / "inconnu.xml", "F2099-000009", "205", "Approuvée", "CDV-205-1")
+    result = cli("statuses", "--import", str(refused), str(unknown), *folders(books))
+    assert result.exit_code == 0, result.output
+    assert "refus.xml F2026-000001 210 Refusée : enregistré" in result.output
+    assert (
+        "inconnu.xml F2099-000009 205 Approuvée : document inconnu, enregistré à vérifier"
+        in result.output
+    )
+    assert (
+        "à corriger (R95) : F2026-000001 C1 210 Refusée 2026-11-05 (Taux de TVA erroné)"
+        in result.output
+    )
+    events = journal_events(books, LIFECYCLE_STATUS)
+    assert [(e["document"], e["details"]["code"], e["date"]) for e in events] == [
+        ("F2026-000001", "210", "2026-11-05"),
+        ("F2099-000009", "205", "2026-11-05"),
+    ]
+    assert events[0]["details"]["reason_code"] == "TX_TVA_ERR"
+    assert events[0]["source"]["file"] == "refus.xml"
+    # the dunning stage's rule: 207/210 recorded for the document
+    assert dunning_suspended([Event.from_json(e) for e in events]) == {"F2026-000001"}
+    rows = list(csv.DictReader(open(books.out / "einvoicing" / "to_correct.csv", encoding="utf-8")))
+    assert [(r["document_number"], r["code"], r["reason"]) for r in rows] == [
+        ("F2026-000001", "210", "Taux de TVA erroné")
+    ]
+    problems = list(
+        csv.DictReader(open(books.out / "einvoicing" / "status_problems.csv", encoding="utf-8"))
+    )
+    assert [(r["document_number"], r["problem"]) for r in problems] == [
+        ("F2099-000009", "unknown_document")
+    ]
+    # imported again: nothing new, the journal unchanged
+    journal = sorted((books.out / "receivables" / "journal").glob("*.json"))
+    again = cli("statuses", "--import", str(refused), *folders(books))
+    assert again.exit_code == 0
+    assert "déjà enregistré" in again.output and "rien de nouveau" in again.output
+    assert sorted((books.out / "receivables" / "journal").glob("*.json")) == journal
+
+
+@pytest.mark.slow
+def test_r95_a_message_that_fails_the_cdv_schematron_stops_the_import(books, tmp_path):
+    # a 212 without its amount and VAT rate breaks BR-FR-CDV-14
+    bad = cdar_file(tmp_path / "bad.xml", "F2026-000001", "212", "Encaissée", "CDV-212-1")
+    good = cdar_file(tmp_path / "good.xml", "F2026-000004", "205", "Approuvée", "CDV-205-2")
+    result = cli("statuses", "--import", str(good), str(bad), *folders(books))
+    assert result.exit_code == 2
+    assert f"{bad}" in result.output and "BR-FR-CDV-14" in result.output
+    assert journal_events(books, LIFECYCLE_STATUS) == []
