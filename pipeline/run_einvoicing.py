@@ -16,28 +16,48 @@ flow as pipeline/run_receivables.py:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from pipeline.core.clock import today
-from pipeline.core.errors import InputError
+from pipeline.core.dates import Month, parse_date
+from pipeline.core.errors import InputError, ProblemFound
 from pipeline.core.language import say
+from pipeline.einvoicing.cdar import buyer_party, seller_party
 from pipeline.einvoicing.documents import IssuedDocument, issued_documents
+from pipeline.einvoicing.encaissee import Collected, collected, export_events, message_fields
 from pipeline.einvoicing.files import problems_csv, to_correct_csv
-from pipeline.einvoicing.frctc import CdarStatus, Validator, read_cdar
+from pipeline.einvoicing.frctc import CdarStatus, Validator, cdar_xml, read_cdar
 from pipeline.einvoicing.lifecycle import (
+    DEPOSIT,
     IMPORT,
+    REJECTED,
     UNKNOWN_CODE,
     UNKNOWN_DOCUMENT,
     Imported,
+    status_event,
     status_events,
     to_correct,
+    to_deposit,
 )
+from pipeline.einvoicing.lifecycle import (
+    DEPOSITED as DEPOSITED_CODE,
+)
+from pipeline.einvoicing.platform import (
+    DEPOSITED,
+    FAILED,
+    REFUSED,
+    Deposit,
+    Platform,
+    platform_from_environment,
+)
+from pipeline.inputs.reference import load_reference
 from pipeline.ledger import einvoicing as ledger_einvoicing
 from pipeline.ledger import journal as ledger_journal
 from pipeline.ledger import store
 from pipeline.ledger.snapshot import read_snapshot
 from pipeline.receivables.compute import new_events
-from pipeline.receivables.journal import Event, Journal
+from pipeline.receivables.journal import STATUS_EXPORTED, STATUS_SENT, Event, Journal, details
 
 
 @dataclass
@@ -179,3 +199,262 @@ def import_statuses(files: list[str], out: Path) -> StatusesResult:
         result.correct = to_correct(events)
         result.reports = out / ledger_einvoicing.TO_CORRECT_FILE
     return result
+
+
+# --- R96: statuses --export --date D [--send] -------------------------------------------------
+
+
+@dataclass
+class ExportResult:
+    day: date
+    name: str = ""
+    messages: list[Collected] = field(default_factory=list)
+    folder: Path | None = None
+    sent: list[str] = field(default_factory=list)  # deposit lines (--send)
+    failed: int = 0
+
+    def lines(self) -> list[str]:
+        out = [
+            f"{c.invoice.number} {c.invoice.customer_id} 212 {c.day} {c.amount} "
+            f"({say('TVA', 'VAT')} {c.invoice.vat_rate} %)"
+            for c in self.messages
+        ]
+        return out + self.sent
+
+
+def export_message(result: ExportResult) -> str:
+    if not result.messages:
+        text = say(
+            f"{result.day} : aucun message 212 à écrire (rien n'est écrit)",
+            f"{result.day}: no 212 message to write (nothing written)",
+        )
+    else:
+        text = say(
+            f"{result.day} : {len(result.messages)} message(s) 212 « Encaissée » dans "
+            f"{result.folder}",
+            f'{result.day}: {len(result.messages)} 212 "Encaissée" message(s) in {result.folder}',
+        )
+    if result.failed:
+        text += say(
+            f" ; {result.failed} dépôt(s) en échec, réessayés au prochain envoi",
+            f"; {result.failed} deposit(s) failed, tried again by the next send",
+        )
+    return text
+
+
+def export_statuses(
+    date_text: str | None, data: Path, out: Path, rates: Path, *, send: bool = False
+) -> ExportResult:
+    """R96: `billing statuses --export --date D [--send]`."""
+    if not date_text:
+        raise InputError(
+            say("--export demande --date AAAA-MM-JJ", "--export needs --date YYYY-MM-DD")
+        )
+    try:
+        day = parse_date(date_text)
+    except ValueError as exc:
+        raise InputError(f"--date: {exc}") from exc
+    ref = load_reference(data, rates)
+    platform = platform_from_environment() if send else None
+    validator = Validator()
+    seller = seller_party(ref.provider)
+    customers = {c["customer_id"]: c for c in ref["ref_customers"].rows}
+    result = ExportResult(day)
+    with store.locked(out):
+        ledger = _read_ledger(out)
+        journal = ledger.journal
+        if ledger.pending:  # documents not yet in the journal enter it first
+            journal = ledger_journal.append(out, journal, ledger.pending, "statuses --export")
+        messages = collected(
+            journal.files, ledger.documents, day, bool(ref.provider.get("vat_on_debits", False))
+        )
+        if messages:
+            name = ledger_einvoicing.statuses_name(out, day.isoformat())
+            files: dict[str, bytes] = {}
+            events: list[Event] = []
+            for c in messages:
+                fields, percents = message_fields(
+                    c,
+                    seller,
+                    buyer_party(
+                        customers.get(c.invoice.customer_id, {"name": c.invoice.customer_id})
+                    ),
+                )
+                xml = cdar_xml(fields, percents)
+                problems = validator.check_cdar(xml)
+                if problems:
+                    raise ProblemFound(
+                        say(
+                            f"message 212 de {c.invoice.number} invalide (R96) : {problems[0]}",
+                            f"212 message of {c.invoice.number} invalid (R96): {problems[0]}",
+                        )
+                    )
+                relative = f"{ledger_einvoicing.STATUSES_DIR}/{name}/{c.file_name}"
+                files[relative] = xml
+                events += export_events(c, relative, ledger_einvoicing.sha256(xml), name)
+            journal = ledger_einvoicing.publish(
+                out, journal, files, events, f"statuses --export --date {day}"
+            )
+            result.name, result.messages = name, messages
+            result.folder = out / ledger_einvoicing.STATUSES_DIR / name
+        if platform is not None:
+            journal, result.sent, result.failed = _send_statuses(out, journal, platform)
+    return result
+
+
+# --- R94: send --month M, and statuses --export --send ----------------------------------------
+
+
+@dataclass
+class SendResult:
+    month: str
+    deposited: list[tuple[IssuedDocument, Deposit]] = field(default_factory=list)
+    failed: list[tuple[IssuedDocument, Deposit]] = field(default_factory=list)
+    journal_file: str = ""
+
+    def lines(self) -> list[str]:
+        out = []
+        for d, dep in self.deposited:
+            if dep.outcome == DEPOSITED:
+                out.append(f"{d.number} {d.customer_id} : 200 Déposée (flux {dep.flow_id})")
+            else:
+                out.append(f"{d.number} {d.customer_id} : 213 Rejetée ({dep.reason})")
+        for d, dep in self.failed:
+            out.append(
+                f"{d.number} {d.customer_id} : "
+                + say("échec, réessayé au prochain envoi", "failed, tried again by the next send")
+                + f" ({dep.reason})"
+            )
+        return out
+
+
+def send_message(result: SendResult) -> str:
+    sent = sum(1 for _, dep in result.deposited if dep.outcome == DEPOSITED)
+    refused = len(result.deposited) - sent
+    if not result.deposited and not result.failed:
+        return say(
+            f"{result.month} : tous les documents sont déjà déposés (rien n'est envoyé)",
+            f"{result.month}: every document is already deposited (nothing sent)",
+        )
+    return say(
+        f"{result.month} : {sent} déposé(s), {refused} rejeté(s), {len(result.failed)} en échec",
+        f"{result.month}: {sent} deposited, {refused} rejected, {len(result.failed)} failed",
+    )
+
+
+def _deposit_events(
+    d: IssuedDocument, dep: Deposit, pdf: bytes, day: date, platform: Platform
+) -> list[Event]:
+    common = dict(
+        document=d.number,
+        customer_id=d.customer_id,
+        day=day,
+        source=DEPOSIT,
+        source_file=d.pdf,
+        source_sha256=ledger_einvoicing.sha256(pdf),
+        flow_id=dep.flow_id,
+    )
+    if dep.outcome == REFUSED:
+        return [
+            status_event(code=REJECTED, reason=dep.reason, entry=f"deposit/{d.number}", **common)
+        ]
+    events = [status_event(code=DEPOSITED_CODE, reason="", entry=f"deposit/{d.number}", **common)]
+    try:  # read its status (XP Z12-013: the flow's acknowledgement)
+        status, reason = platform.flow_acknowledgement(dep.flow_id)
+    except Exception:  # not answered now: the deposit stands, --fetch reads what follows
+        return events
+    if status == "Error":
+        events.append(
+            status_event(code=REJECTED, reason=reason, entry=f"deposit/{d.number}/ack", **common)
+        )
+    return events
+
+
+def send(month_text: str, out: Path) -> SendResult:
+    """R94: `billing send --month M`: every issued document of M and its corrections not yet
+    deposited; one journal file for the run's statuses, written even when the run stops."""
+    month = str(Month.parse(month_text))
+    platform = platform_from_environment()
+    result = SendResult(month)
+    with store.locked(out):
+        ledger = _read_ledger(out)
+        if not any(d.month == month for d in ledger.documents.values()):
+            raise InputError(
+                say(f"le mois {month} n'est pas émis", f"month {month} is not issued"),
+                file=str(out),
+            )
+        events: list[Event] = []
+        day = today()
+        try:
+            for d in to_deposit(ledger.documents, ledger.events, month):
+                pdf = ledger_einvoicing.read_issued(out, d.pdf)
+                dep = platform.deposit(pdf, f"{d.number}.pdf", "Factur-X")
+                if dep.outcome == FAILED:
+                    result.failed.append((d, dep))
+                    if dep.fatal:
+                        break
+                    continue
+                events += _deposit_events(d, dep, pdf, day, platform)
+                result.deposited.append((d, dep))
+        finally:
+            if events:
+                journal = ledger_journal.append(
+                    out, ledger.journal, ledger.pending + events, f"send --month {month}"
+                )
+                result.journal_file = journal.files[-1].name
+                _write_reports(out, list(journal.events), ledger.documents)
+    return result
+
+
+def _send_statuses(
+    out: Path, journal: Journal, platform: Platform
+) -> tuple[Journal, list[str], int]:
+    """--export --send: every 212 message exported and not yet deposited (R96, R94)."""
+    events = list(journal.events)
+    sent = {e.entry for e in events if e.kind == STATUS_SENT}
+    lines: list[str] = []
+    new: list[Event] = []
+    failed = 0
+    try:
+        for e in events:
+            if e.kind != STATUS_EXPORTED or e.entry in sent:
+                continue
+            xml = ledger_einvoicing.read_issued(out, e.detail("file"))
+            dep = platform.deposit(xml, Path(e.detail("file")).name, "CDAR")
+            if dep.outcome == FAILED:
+                failed += 1
+                lines.append(
+                    f"{Path(e.detail('file')).name} : "
+                    + say(
+                        "échec, réessayé au prochain envoi", "failed, tried again by the next send"
+                    )
+                    + f" ({dep.reason})"
+                )
+                if dep.fatal:
+                    break
+                continue
+            new.append(
+                Event(
+                    STATUS_SENT,
+                    e.date,
+                    e.customer_id,
+                    e.document,
+                    e.amount,
+                    e.source_file,
+                    e.source_sha256,
+                    e.entry,
+                    details(
+                        file=e.detail("file"),
+                        flow_id=dep.flow_id,
+                        refused=dep.reason if dep.outcome == REFUSED else "",
+                    ),
+                )
+            )
+            what = (
+                f"flux {dep.flow_id}" if dep.outcome == DEPOSITED else f"213 Rejetée ({dep.reason})"
+            )
+            lines.append(f"{Path(e.detail('file')).name} : {what}")
+    finally:
+        if new:
+            journal = ledger_journal.append(out, journal, new, "statuses --export --send")
+    return journal, lines, failed

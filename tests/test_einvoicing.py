@@ -20,11 +20,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import Workspace, cli
+from conftest import Workspace, cli, write_rows
 
 from pipeline.einvoicing import frctc
 from pipeline.einvoicing.cdar import Party, status_fields
 from pipeline.einvoicing.documents import CREDIT_NOTE, INVOICE, IssuedDocument
+from pipeline.einvoicing.encaissee import Collected, collected, export_events, message_fields
 from pipeline.einvoicing.lifecycle import (
     UNKNOWN_CODE,
     UNKNOWN_DOCUMENT,
@@ -35,7 +36,17 @@ from pipeline.einvoicing.lifecycle import (
     to_correct,
     to_deposit,
 )
-from pipeline.receivables.journal import LIFECYCLE_STATUS, Event
+from pipeline.receivables.journal import (
+    ALLOCATION,
+    DEBIT_RETURNED,
+    DOCUMENT_ISSUED,
+    LIFECYCLE_STATUS,
+    PAYMENT_RECEIVED,
+    STATUS_EXPORTED,
+    Event,
+    JournalFile,
+    details,
+)
 
 SELLER = Party("Test Telecom SAS", "732829320", role="SE")
 BUYER = Party("Alpha SARL", "732829320", role="BY")
@@ -52,7 +63,7 @@ def doc(number: str, customer: str = "C1", month: str = "2026-09", **kw) -> Issu
         ht=Decimal("25.00"),
         vat=Decimal("5.00"),
         ttc=Decimal("30.00"),
-        vat_rate=Decimal("20"),
+        vat_rate=Decimal("20.00"),
         vat_mention="",
         original_invoice="",
         original_date="",
@@ -289,3 +300,136 @@ def test_r95_a_message_that_fails_the_cdv_schematron_stops_the_import(books, tmp
     assert result.exit_code == 2
     assert f"{bad}" in result.output and "BR-FR-CDV-14" in result.output
     assert journal_events(books, LIFECYCLE_STATUS) == []
+
+
+# --- R96: 212 "Encaissée" ---------------------------------------------------------------------
+
+
+def _event(kind: str, number: str, amount: str, day: date, **extra) -> Event:
+    return Event(
+        kind, day, "C1", number, Decimal(amount), "f", "", f"{number}/{amount}", details(**extra)
+    )
+
+
+def _journal_file(number: int, events: list[Event]) -> JournalFile:
+    return JournalFile(number, f"{number:06d}-x.json", "", "test", tuple(events))
+
+
+def test_r96_a_212_for_each_payment_on_an_invoice_with_french_vat_and_a_negative_one_for_a_return():
+    documents = {
+        "F1": doc("F1"),  # 30.00 TTC at 20 %
+        "F2": doc(
+            "F2", customer="C2", vat=Decimal("0.00"), vat_rate=Decimal("0.00"), ttc=Decimal("25.00")
+        ),
+    }
+    files = [
+        _journal_file(
+            1,
+            [
+                _event(DOCUMENT_ISSUED, "F1", "30.00", date(2026, 10, 1)),
+                _event(
+                    ALLOCATION, "F1", "5.00", date(2026, 10, 1), credit_note="AV1"
+                ),  # not a payment
+            ],
+        ),
+        _journal_file(
+            2,
+            [
+                _event(PAYMENT_RECEIVED, "", "12.00", date(2026, 10, 15)),
+                _event(ALLOCATION, "F1", "12.00", date(2026, 10, 15), payment="e1"),  # partial
+                _event(
+                    ALLOCATION, "F2", "25.00", date(2026, 10, 15), payment="e2"
+                ),  # no French VAT
+            ],
+        ),
+        _journal_file(
+            3,
+            [
+                _event(ALLOCATION, "F1", "13.00", date(2026, 10, 31), payment="e3"),  # the rest
+                _event(DEBIT_RETURNED, "F1", "13.00", date(2026, 11, 4), reason="AM04"),
+            ],
+        ),
+    ]
+    found = collected(files, documents, date(2026, 11, 4), vat_on_debits=False)
+    assert [(c.key, c.invoice.number, c.day, c.amount, c.returned) for c in found] == [
+        ("000002#1", "F1", date(2026, 10, 15), Decimal("12.00"), False),
+        ("000003#0", "F1", date(2026, 10, 31), Decimal("13.00"), False),  # 12 + 13 = 25 paid
+        ("000003#1", "F1", date(2026, 11, 4), Decimal("-13.00"), True),  # the return undoes it
+    ]
+    assert found[0].message_id == "F1-212-000002-1"
+    # up to D only; the day before the return
+    assert [c.key for c in collected(files, documents, date(2026, 11, 3), False)] == [
+        "000002#1",
+        "000003#0",
+    ]
+    # VAT on debits: VAT was due at invoicing, nothing to say
+    assert collected(files, documents, date(2026, 11, 4), vat_on_debits=True) == []
+    # each exported once: a status_exported event with the key
+    exported = _journal_file(4, export_events(found[0], "einvoicing/statuses/x/a.xml", "sha", "x"))
+    again = collected([*files, exported], documents, date(2026, 11, 4), False)
+    assert [c.key for c in again] == ["000003#0", "000003#1"]
+    assert [e.kind for e in exported.events] == [STATUS_EXPORTED, LIFECYCLE_STATUS]
+    assert exported.events[1].detail("code") == "212"
+
+
+@pytest.mark.slow
+def test_r96_the_messages_of_a_partial_payment_a_full_one_and_a_return_pass_the_xsd_and_cdv():
+    validator = frctc.Validator()
+    invoice = doc("F2026-000001")
+    for amount, returned in (("12.00", False), ("30.00", False), ("-18.00", True)):
+        c = Collected("000002#1", invoice, date(2026, 10, 15), Decimal(amount), returned)
+        xml = frctc.cdar_xml(*message_fields(c, SELLER, BUYER))
+        assert validator.check_cdar(xml) == []
+        (status,) = frctc.read_cdar(xml)
+        assert (status.code, status.amount, status.document) == (
+            "212",
+            Decimal(amount),
+            "F2026-000001",
+        )
+        assert b"<ram:ValuePercent>20.00</ram:ValuePercent>" in xml
+
+
+@pytest.mark.slow
+def test_r96_export_writes_each_212_once_for_a_partial_and_a_full_payment(books, tmp_path):
+    # F2026-000001 (C1, 30.00 TTC): 12.00 then 18.00; F2026-000002 (C2, reverse charge): no 212
+    payments = tmp_path / "cheques.csv"
+    write_rows(
+        payments,
+        [
+            ["date", "amount", "customer_id", "reference", "label"],
+            ["2026-10-15", "12.00", "C1", "CHQ-1", "acompte F2026-000001"],
+            ["2026-10-20", "18.00", "C1", "CHQ-2", "solde F2026-000001"],
+            ["2026-10-20", "40.00", "C2", "VIR-3", "F2026-000002"],
+        ],
+    )
+    imported = cli("payments", "--import", str(payments), *folders(books))
+    assert imported.exit_code == 0, imported.output
+    result = cli("statuses", "--export", "--date", "2026-10-31", *folders(books))
+    assert result.exit_code == 0, result.output
+    assert "F2026-000001 C1 212 2026-10-15 12.00 (TVA 20.00 %)" in result.output
+    assert "F2026-000001 C1 212 2026-10-20 18.00 (TVA 20.00 %)" in result.output
+    assert "F2026-000002" not in result.output
+    folder = books.out / "einvoicing" / "statuses" / "2026-10-31-01"
+    files = sorted(folder.glob("*.xml"))
+    assert len(files) == 2
+    validator = frctc.Validator()
+    amounts = []
+    for path in files:
+        assert validator.check_cdar(path.read_bytes()) == []
+        amounts += [s.amount for s in frctc.read_cdar(path.read_bytes())]
+    assert sorted(amounts) == [Decimal("12.00"), Decimal("18.00")]  # 12 + 18 = 30.00 TTC
+    exported = journal_events(books, STATUS_EXPORTED)
+    assert [(e["document"], e["amount"]) for e in exported] == [
+        ("F2026-000001", "12.00"),
+        ("F2026-000001", "18.00"),
+    ]
+    # the document's latest status is now 212
+    statuses = [Event.from_json(e) for e in journal_events(books, LIFECYCLE_STATUS)]
+    assert latest(statuses)["F2026-000001"].detail("code") == "212"
+    # again: nothing new, nothing written
+    again = cli("statuses", "--export", "--date", "2026-10-31", *folders(books))
+    assert again.exit_code == 0
+    assert "aucun message 212 à écrire" in again.output
+    assert sorted(p.name for p in (books.out / "einvoicing" / "statuses").iterdir()) == [
+        "2026-10-31-01"
+    ]

@@ -12,11 +12,13 @@ clock, so that the same status gives the same bytes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
+
+from pipeline.exports.einvoice.record import electronic_address
 
 PROCESS = "REGULATED"
 GUIDELINE = "urn.cpro.gouv.fr:1p0:CDV:invoice"
@@ -92,3 +94,18 @@ def status_fields(
         "MDG-37": details,
     }
     return fields, percents
+
+
+def seller_party(provider: Mapping[str, Any]) -> Party:
+    """The provider (provider.toml) as the seller of its documents."""
+    scheme, address = electronic_address("FR", str(provider["siren"]), None, provider)
+    return Party(str(provider["name"]), str(provider["siren"]), scheme, address, "SE")
+
+
+def buyer_party(customer: Mapping[str, Any]) -> Party:
+    """A customer (customers.csv) as the buyer, its electronic address as on its invoices."""
+    siren = str(customer.get("siren") or "")
+    scheme, address = electronic_address(
+        str(customer.get("country") or "FR"), siren, customer.get("vat_number"), customer
+    )
+    return Party(str(customer["name"]), siren, scheme or "0225", address or siren, "BY")

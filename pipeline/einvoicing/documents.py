@@ -25,7 +25,7 @@ class IssuedDocument:
     ht: Decimal  # positive, as issued
     vat: Decimal
     ttc: Decimal
-    vat_rate: Decimal
+    vat_rate: Decimal  # in percent (20.00); invoices.csv says 0.20
     vat_mention: str
     original_invoice: str  # a credit note's or a supplementary invoice's BT-25
     original_date: str
@@ -51,6 +51,11 @@ def _dec(row: Row, key: str) -> Decimal:
     return Decimal(row.get(key) or "0")
 
 
+def _percent(row: Row) -> Decimal:
+    """vat_rate of invoices.csv (0.20) as a percent, 2 decimals (20.00)."""
+    return (_dec(row, "vat_rate") * 100).quantize(Decimal("0.01"))
+
+
 def _invoice(row: Row, month: str, folder: str) -> IssuedDocument:
     return IssuedDocument(
         row["invoice_number"],
@@ -62,7 +67,7 @@ def _invoice(row: Row, month: str, folder: str) -> IssuedDocument:
         _dec(row, "total_ht"),
         _dec(row, "total_vat"),
         _dec(row, "total_ttc"),
-        _dec(row, "vat_rate"),
+        _percent(row),
         row.get("vat_mention") or "",
         row.get("original_invoice_number") or "",
         row.get("original_invoice_date") or "",
@@ -82,7 +87,7 @@ def _credit_note(row: Row, month: str, folder: str) -> IssuedDocument:
         _dec(row, "amount_ht"),
         _dec(row, "amount_vat"),
         _dec(row, "amount_ttc"),
-        _dec(row, "vat_rate"),
+        _percent(row),
         row.get("vat_mention") or "",
         row.get("original_invoice_number") or "",
         row.get("original_invoice_date") or "",

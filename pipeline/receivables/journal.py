@@ -31,6 +31,7 @@ DUNNING_LETTER = "dunning_letter"  # a reminder, formal notice or suspension sen
 LIFECYCLE_STATUS = "lifecycle_status"  # a platform status (details: code, reason) R95
 STATUS_EXPORTED = "status_exported"  # a 212 "Encaissée" message written (R96)
 EREPORTED = "ereported"  # a document or payment in an e-reporting flow (R97)
+STATUS_SENT = "status_sent"  # a 212 message deposited with the platform (R96 --send, R94)
 
 
 @dataclass(frozen=True)
