@@ -558,5 +558,31 @@ def statuses(
     click.echo(run.statuses_message(result))
 
 
+@main.command()
+@click.option(
+    "--month", required=True, help="The issued month whose documents to deposit, YYYY-MM."
+)
+@click.option("--data", default="data_samples", show_default=True, help=DATA_HELP)
+@click.option("--out", default="out", show_default=True, help=OUT_HELP)
+@click.option("--rates", default="rates", show_default=True, help=RATES_HELP)
+def send(month: str, data: str, out: str, rates: str) -> None:
+    """Deposit the month's documents (and its corrections') with the accredited platform
+    (R94): the AFNOR XP Z12-013 API at BILLING_PA_URL, OAuth2 client credentials
+    BILLING_PA_CLIENT_ID and BILLING_PA_CLIENT_SECRET from the environment. Each document is
+    deposited once: status 200 "Déposée" with its flow id, or 213 "Rejetée" with the reason,
+    recorded in the receivables journal. A failed call records nothing and exits 1: the next
+    run tries again. No platform configured: exit 2, nothing sent.
+    """
+    from pipeline import run_einvoicing as run
+
+    result = _call(run.send, month, Path(out))
+    finish_progress()
+    for line in result.lines():
+        click.echo(line)
+    click.echo(run.send_message(result))
+    if result.failed:
+        sys.exit(1)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

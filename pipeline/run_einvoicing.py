@@ -30,11 +30,13 @@ from pipeline.einvoicing.files import problems_csv, to_correct_csv
 from pipeline.einvoicing.frctc import CdarStatus, Validator, cdar_xml, read_cdar
 from pipeline.einvoicing.lifecycle import (
     DEPOSIT,
+    FETCH,
     IMPORT,
     REJECTED,
     UNKNOWN_CODE,
     UNKNOWN_DOCUMENT,
     Imported,
+    fetch_cursor,
     status_event,
     status_events,
     to_correct,
@@ -458,3 +460,64 @@ def _send_statuses(
         if new:
             journal = ledger_journal.append(out, journal, new, "statuses --export --send")
     return journal, lines, failed
+
+
+# --- R95: statuses --fetch ---------------------------------------------------------------------
+
+
+def fetch_statuses(out: Path) -> StatusesResult:
+    """R95: `billing statuses --fetch`: the lifecycle flows of our invoices the platform
+    received since the last fetch (the latest `updatedAt` recorded), each CDAR message checked
+    like an imported one, then recorded (source `fetch`, its flow id)."""
+    platform = platform_from_environment()
+    validator = Validator()
+    result = StatusesResult()
+    with store.locked(out):
+        ledger = _read_ledger(out)
+        try:
+            flows = platform.lifecycle_flows(fetch_cursor(ledger.events))
+            files = [(f, platform.flow_file(str(f["flowId"]))) for f in flows]
+        except Exception as exc:  # pyfrctc's errors, oauthlib's, the network's
+            raise ProblemFound(
+                say(
+                    f"la plateforme n'a pas répondu ({str(exc)[:200]}) : rien n'est enregistré, "
+                    "relancer plus tard",
+                    f"the platform did not answer ({str(exc)[:200]}): nothing recorded, run "
+                    "again later",
+                )
+            ) from None
+        new: list[Event] = []
+        for flow, xml in sorted(files, key=lambda item: str(item[0].get("updatedAt", ""))):
+            flow_id = str(flow["flowId"])
+            problems = validator.check_cdar(xml)
+            if problems:
+                raise ProblemFound(
+                    say(
+                        f"flux {flow_id} : message CDAR invalide (R95) : {problems[0]} ; rien "
+                        "n'est enregistré",
+                        f"flow {flow_id}: invalid CDAR message (R95): {problems[0]}; nothing "
+                        "recorded",
+                    )
+                )
+            imported = status_events(
+                read_cdar(xml),
+                ledger.documents,
+                [*ledger.events, *new],
+                source=FETCH,
+                source_file=f"platform:{flow_id}",
+                source_sha256=ledger_einvoicing.sha256(xml),
+                fallback_day=today(),
+                flow_id=flow_id,
+                updated_at=str(flow.get("updatedAt") or ""),
+            )
+            new += [i.event for i in imported if i.event is not None]
+            result.outcomes += [(flow_id, i) for i in imported]
+        journal = ledger.journal
+        if new:
+            journal = ledger_journal.append(out, journal, ledger.pending + new, "statuses --fetch")
+            result.journal_file = journal.files[-1].name
+        events = list(journal.events) if new else ledger.events
+        _write_reports(out, events, ledger.documents)
+        result.correct = to_correct(events)
+        result.reports = out / ledger_einvoicing.TO_CORRECT_FILE
+    return result

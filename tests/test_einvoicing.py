@@ -21,7 +21,9 @@ from pathlib import Path
 
 import pytest
 from conftest import Workspace, cli, write_rows
+from platform_server import CLIENT_SECRET, LocalPlatform
 
+from pipeline.core.errors import InputError
 from pipeline.einvoicing import frctc
 from pipeline.einvoicing.cdar import Party, status_fields
 from pipeline.einvoicing.documents import CREDIT_NOTE, INVOICE, IssuedDocument
@@ -35,6 +37,13 @@ from pipeline.einvoicing.lifecycle import (
     status_events,
     to_correct,
     to_deposit,
+)
+from pipeline.einvoicing.platform import (
+    DEPOSITED,
+    FAILED,
+    REFUSED,
+    Platform,
+    config_from_environment,
 )
 from pipeline.receivables.journal import (
     ALLOCATION,
@@ -433,3 +442,181 @@ def test_r96_export_writes_each_212_once_for_a_partial_and_a_full_payment(books,
     assert sorted(p.name for p in (books.out / "einvoicing" / "statuses").iterdir()) == [
         "2026-10-31-01"
     ]
+
+
+# --- R94: the platform client against the local platform --------------------------------------
+
+
+@pytest.fixture
+def platform_server(monkeypatch):
+    server = LocalPlatform().start()
+    for name, value in server.env().items():
+        monkeypatch.setenv(name, value)
+    yield server
+    server.stop()
+
+
+def _client(server: LocalPlatform, timeout: float = 5.0) -> Platform:
+    return Platform(config_from_environment(server.env(timeout)))
+
+
+def test_r94_a_deposit_gets_a_token_then_its_flow_id(platform_server):
+    client = _client(platform_server)
+    answer = client.deposit(b"%PDF-1.7 one", "F2026-000001.pdf", "Factur-X")
+    assert (answer.outcome, answer.flow_id, answer.http_status) == (DEPOSITED, "FLOW-0001", 202)
+    assert platform_server.deposits == [("F2026-000001.pdf", "Factur-X")]
+    assert platform_server.files["FLOW-0001"] == b"%PDF-1.7 one"
+    assert client.session.tokens_fetched == 1
+    assert client.flow_acknowledgement("FLOW-0001") == ("Pending", "")
+
+
+def test_r94_a_401_fetches_a_new_token_and_repeats_the_call_once(platform_server):
+    client = _client(platform_server)
+    client.deposit(b"first", "F2026-000001.pdf", "Factur-X")
+    platform_server.script("F2026-000002.pdf", "401")  # the platform revokes the token
+    answer = client.deposit(b"second", "F2026-000002.pdf", "Factur-X")
+    assert answer.outcome == DEPOSITED
+    assert client.session.tokens_fetched == 2
+    assert platform_server.files[answer.flow_id] == b"second"  # the body sent again whole
+    assert [c for c in platform_server.calls if c[1] == "/afnor-flow/v1/flows"] == [
+        ("POST", "/afnor-flow/v1/flows", 202),
+        ("POST", "/afnor-flow/v1/flows", 401),
+        ("POST", "/afnor-flow/v1/flows", 202),
+    ]
+
+
+def test_r94_422_is_a_refusal_500_and_a_time_out_are_failures(platform_server):
+    platform_server.script("F1.pdf", "422")
+    platform_server.script("F2.pdf", "500")
+    platform_server.script("F3.pdf", "timeout")
+    platform_server.slow_seconds = 0.6
+    client = _client(platform_server, timeout=0.2)
+    refused = client.deposit(b"x", "F1.pdf", "Factur-X")
+    assert (refused.outcome, refused.http_status) == (REFUSED, 422)
+    assert refused.reason == "INVALID_FLOW: F1.pdf: BR-FR-12 buyer electronic address missing"
+    failed = client.deposit(b"x", "F2.pdf", "Factur-X")
+    assert (failed.outcome, failed.http_status, failed.fatal) == (FAILED, 500, False)
+    late = client.deposit(b"x", "F3.pdf", "Factur-X")
+    assert (late.outcome, late.http_status, late.fatal) == (FAILED, None, True)
+    assert "Timeout" in late.reason or "timed out" in late.reason
+    assert platform_server.deposits == []
+
+
+def test_r94_wrong_credentials_fail_without_a_deposit(platform_server):
+    env = {**platform_server.env(), "BILLING_PA_CLIENT_SECRET": "wrong"}
+    answer = Platform(config_from_environment(env)).deposit(b"x", "F1.pdf", "Factur-X")
+    assert (answer.outcome, answer.fatal) == (FAILED, True)
+    assert platform_server.deposits == []
+
+
+def test_r94_without_a_configured_platform_nothing_is_sent_exit_2(monkeypatch, tmp_path):
+    for name in ("BILLING_PA_URL", "BILLING_PA_CLIENT_ID", "BILLING_PA_CLIENT_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    result = cli("send", "--month", "2026-09", "--out", str(tmp_path / "out"))
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        "erreur : aucune plateforme agréée configurée (BILLING_PA_URL, BILLING_PA_CLIENT_ID, "
+        "BILLING_PA_CLIENT_SECRET absent de l'environnement) : rien n'est envoyé (R94, "
+        "docs/einvoicing.md)"
+    ]
+    assert not (tmp_path / "out").exists()
+
+
+def test_r94_the_platform_url_must_be_https_except_on_the_loopback():
+    env = {
+        "BILLING_PA_URL": "http://pa.example.fr",
+        "BILLING_PA_CLIENT_ID": "a",
+        "BILLING_PA_CLIENT_SECRET": "b",
+    }
+    with pytest.raises(InputError, match="https://"):
+        config_from_environment(env)
+    config = config_from_environment({**env, "BILLING_PA_URL": "https://pa.example.fr/"})
+    assert (config.url, config.token_url, config.timeout) == (
+        "https://pa.example.fr",
+        "https://pa.example.fr/oauth2/token",
+        30.0,
+    )
+    assert "b" not in repr(config)  # the secret is never printed
+
+
+@pytest.mark.slow
+def test_r94_send_deposits_each_document_once_401_refreshed_422_recorded_213_500_retried(
+    books, platform_server
+):
+    platform_server.script("F2026-000001.pdf", "401")
+    platform_server.script("F2026-000002.pdf", "422")
+    platform_server.script("F2026-000003.pdf", "500")
+    first = cli("send", "--month", "2026-09", *folders(books))
+    assert first.exit_code == 1, first.output
+    assert "F2026-000001 C1 : 200 Déposée (flux FLOW-0001)" in first.output
+    assert (
+        "F2026-000002 C2 : 213 Rejetée (INVALID_FLOW: F2026-000002.pdf: BR-FR-12 buyer "
+        "electronic address missing)"
+    ) in first.output
+    assert "F2026-000003 C3 : échec, réessayé au prochain envoi (HTTP 500" in first.output
+    assert "2026-09 : 1 déposé(s), 1 rejeté(s), 1 en échec" in first.output
+    assert platform_server.issued_tokens == 2  # the 401 made the client fetch a new token
+    pdf = (books.out / "2026-09" / "documents" / "F2026-000001.pdf").read_bytes()
+    assert platform_server.files["FLOW-0001"] == pdf
+    statuses = journal_events(books, LIFECYCLE_STATUS)
+    assert [
+        (e["document"], e["details"]["code"], e["details"].get("flow_id", "")) for e in statuses
+    ] == [
+        ("F2026-000001", "200", "FLOW-0001"),
+        ("F2026-000002", "213", ""),
+    ]
+    assert statuses[1]["details"]["reason"].startswith("INVALID_FLOW")
+    rows = list(csv.DictReader(open(books.out / "einvoicing" / "to_correct.csv", encoding="utf-8")))
+    assert [(r["document_number"], r["code"]) for r in rows] == [("F2026-000002", "213")]
+    # no credential or token under OUT
+    for path in books.out.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            assert CLIENT_SECRET.encode() not in data and b"token-1" not in data
+    # the next run: only the failed one, deposited now
+    second = cli("send", "--month", "2026-09", *folders(books))
+    assert second.exit_code == 0, second.output
+    assert "F2026-000003 C3 : 200 Déposée (flux FLOW-0002)" in second.output
+    # then nothing: never sent twice
+    third = cli("send", "--month", "2026-09", *folders(books))
+    assert third.exit_code == 0
+    assert "tous les documents sont déjà déposés" in third.output
+    assert platform_server.deposits == [
+        ("F2026-000001.pdf", "Factur-X"),
+        ("F2026-000003.pdf", "Factur-X"),
+    ]
+
+
+@pytest.mark.slow
+def test_r95_fetch_records_the_platform_statuses_once(books, platform_server, tmp_path):
+    refused = cdar_file(
+        tmp_path / "r.xml",
+        "F2026-000004",
+        "210",
+        "Refusée",
+        "CDV-LC-1",
+        reasons=[("TX_TVA_ERR", "Taux de TVA erroné")],
+    )
+    approved = cdar_file(tmp_path / "a.xml", "F2026-000005", "205", "Approuvée", "CDV-LC-2")
+    platform_server.add_lifecycle(refused.read_bytes(), "r.xml", "2026-11-05T10:00:00.000Z")
+    platform_server.add_lifecycle(approved.read_bytes(), "a.xml", "2026-11-06T10:00:00.000Z")
+    result = cli("statuses", "--fetch", *folders(books))
+    assert result.exit_code == 0, result.output
+    assert "LC-0001 F2026-000004 210 Refusée : enregistré" in result.output
+    assert (
+        "à corriger (R95) : F2026-000004 C1 210 Refusée 2026-11-05 (Taux de TVA erroné)"
+        in result.output
+    )
+    events = journal_events(books, LIFECYCLE_STATUS)
+    assert [
+        (e["document"], e["details"]["code"], e["details"]["flow_id"], e["details"]["source"])
+        for e in events
+    ] == [
+        ("F2026-000004", "210", "LC-0001", "fetch"),
+        ("F2026-000005", "205", "LC-0002", "fetch"),
+    ]
+    again = cli("statuses", "--fetch", *folders(books))
+    assert again.exit_code == 0
+    assert "rien de nouveau" in again.output
+    searches = [c for c in platform_server.calls if c[1] == "/afnor-flow/v1/flows/search"]
+    assert len(searches) == 2
