@@ -584,5 +584,31 @@ def send(month: str, data: str, out: str, rates: str) -> None:
         sys.exit(1)
 
 
+@main.command()
+@click.option(
+    "--period",
+    "period",
+    required=True,
+    help="START..END (YYYY-MM-DD..YYYY-MM-DD): the cadence periods of vat_regime lying in it.",
+)
+@click.option("--data", default="data_samples", show_default=True, help=DATA_HELP)
+@click.option("--out", default="out", show_default=True, help=OUT_HELP)
+@click.option("--rates", default="rates", show_default=True, help=RATES_HELP)
+def ereporting(period: str, data: str, out: str, rates: str) -> None:
+    """E-reporting (R97): Flux 10.1 (invoices and credit notes to customers outside France)
+    and Flux 10.2 (the payments received on them) of each period of the cadence of vat_regime
+    (provider.toml, default normal_monthly: transactions by ten days, payments by month),
+    checked against the e-reporting XSD and the Flux 10 schematron, under
+    OUT/einvoicing/ereporting/; each document or payment reported once.
+    """
+    from pipeline import run_einvoicing as run
+
+    result = _call(run.ereporting, period, Path(data), Path(out), Path(rates))
+    finish_progress()
+    for line in result.lines():
+        click.echo(line)
+    click.echo(run.ereporting_message(result))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

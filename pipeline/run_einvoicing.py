@@ -26,8 +26,28 @@ from pipeline.core.language import say
 from pipeline.einvoicing.cdar import buyer_party, seller_party
 from pipeline.einvoicing.documents import IssuedDocument, issued_documents
 from pipeline.einvoicing.encaissee import Collected, collected, export_events, message_fields
+from pipeline.einvoicing.ereporting import (
+    DEFAULT_REGIME,
+    PAYMENTS,
+    PERIODICITY,
+    TRANSACTIONS,
+    Payment,
+    cadence_periods,
+    payments_due,
+    payments_fields,
+    reported_events,
+    transactions_due,
+    transactions_fields,
+)
 from pipeline.einvoicing.files import problems_csv, to_correct_csv
-from pipeline.einvoicing.frctc import CdarStatus, Validator, cdar_xml, read_cdar
+from pipeline.einvoicing.frctc import (
+    CdarStatus,
+    Validator,
+    cdar_xml,
+    payments_xml,
+    read_cdar,
+    transactions_xml,
+)
 from pipeline.einvoicing.lifecycle import (
     DEPOSIT,
     FETCH,
@@ -521,3 +541,155 @@ def fetch_statuses(out: Path) -> StatusesResult:
         result.correct = to_correct(events)
         result.reports = out / ledger_einvoicing.TO_CORRECT_FILE
     return result
+
+
+# --- R97: ereporting --period START..END ------------------------------------------------------
+
+
+@dataclass
+class EreportingResult:
+    start: date
+    end: date
+    files: list[tuple[str, int]] = field(default_factory=list)  # (path under OUT, entries)
+    corrections: list[Payment] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        out = [f"{name} : {count} " + say("élément(s)", "item(s)") for name, count in self.files]
+        for p in self.corrections:
+            out.append(
+                say(
+                    f"{p.invoice.number} {p.invoice.customer_id} : prélèvement retourné le {p.day} "
+                    f"({-p.amount} EUR) sur un paiement déjà déclaré : flux 10.2 rectificatif à "
+                    "déposer (R97)",
+                    f"{p.invoice.number} {p.invoice.customer_id}: debit returned on {p.day} "
+                    f"({-p.amount} EUR) on a payment already reported: a corrective Flux 10.2 "
+                    "is needed (R97)",
+                )
+            )
+        return out
+
+
+def ereporting_message(result: EreportingResult) -> str:
+    if not result.files:
+        return say(
+            f"{result.start}..{result.end} : rien de nouveau à déclarer (rien n'est écrit)",
+            f"{result.start}..{result.end}: nothing new to report (nothing written)",
+        )
+    return say(
+        f"{result.start}..{result.end} : {len(result.files)} flux écrit(s) sous "
+        f"{ledger_einvoicing.EREPORTING_DIR}/",
+        f"{result.start}..{result.end}: {len(result.files)} flow(s) written under "
+        f"{ledger_einvoicing.EREPORTING_DIR}/",
+    )
+
+
+def _period(text: str) -> tuple[date, date]:
+    first, sep, last = (text or "").partition("..")
+    try:
+        start, end = parse_date(first), parse_date(last)
+    except ValueError:
+        start = end = None
+    if not sep or start is None or end is None or end < start:
+        raise InputError(
+            say(
+                f"--period {text!r} : attendu AAAA-MM-JJ..AAAA-MM-JJ (début avant fin)",
+                f"--period {text!r}: expected YYYY-MM-DD..YYYY-MM-DD (start before end)",
+            )
+        )
+    return start, end
+
+
+def _ereporting_settings(provider: dict[str, object], path: str) -> str:
+    regime = str(provider.get("vat_regime") or DEFAULT_REGIME)
+    if regime not in PERIODICITY:
+        raise InputError(
+            say(
+                f"vat_regime = {regime!r} : attendu {', '.join(PERIODICITY)}",
+                f"vat_regime = {regime!r}: expected {', '.join(PERIODICITY)}",
+            ),
+            file=path,
+        )
+    matricule = str(provider.get("platform_matricule") or "")
+    if len(matricule) != 4 or not provider.get("platform_name"):
+        raise InputError(
+            say(
+                "platform_matricule (4 caractères, le matricule de la plateforme agréée) et "
+                "platform_name sont nécessaires à l'e-reporting (R97)",
+                "platform_matricule (4 characters, the accredited platform's number) and "
+                "platform_name are needed for e-reporting (R97)",
+            ),
+            file=path,
+        )
+    return regime
+
+
+def _free_name(out: Path, stem: str, taken: set[str]) -> tuple[str, int]:
+    number = 1
+    while True:
+        name = f"{ledger_einvoicing.EREPORTING_DIR}/{stem}{'' if number == 1 else f'-{number:02d}'}.xml"
+        if name not in taken and not (out / name).exists():
+            return name, number
+        number += 1
+
+
+def ereporting(period_text: str, data: Path, out: Path, rates: Path) -> EreportingResult:
+    """R97: `billing ereporting --period START..END`."""
+    start, end = _period(period_text)
+    ref = load_reference(data, rates)
+    regime = _ereporting_settings(ref.provider, str(data / "provider.toml"))
+    customers = {c["customer_id"]: c for c in ref["ref_customers"].rows}
+    validator = Validator()
+    result = EreportingResult(start, end)
+    with store.locked(out):
+        ledger = _read_ledger(out)
+        files: dict[str, bytes] = {}
+        events: list[Event] = []
+        for period in cadence_periods(start, end, "out_transaction", regime):
+            docs = transactions_due(ledger.documents, customers, ledger.events, period)
+            if docs:
+                name, number = _free_name(out, f"flux10.1-{period[0]}-{period[1]}", set(files))
+                fields = transactions_fields(docs, customers, ref.provider, period, number)
+                xml = _checked(validator, transactions_xml(fields), name)
+                files[name] = xml
+                events += reported_events(
+                    TRANSACTIONS, docs, [], name, ledger_einvoicing.sha256(xml), period
+                )
+                result.files.append((name, len(docs)))
+        for period in cadence_periods(start, end, "payment", regime):
+            payments, left = payments_due(ledger.journal.files, ledger.documents, customers, period)
+            result.corrections += left
+            if payments:
+                name, number = _free_name(out, f"flux10.2-{period[0]}-{period[1]}", set(files))
+                xml = _checked(
+                    validator,
+                    payments_xml(payments_fields(payments, ref.provider, period, number)),
+                    name,
+                )
+                files[name] = xml
+                events += reported_events(
+                    PAYMENTS, [], payments, name, ledger_einvoicing.sha256(xml), period
+                )
+                result.files.append((name, len(payments)))
+        if files:
+            ledger_einvoicing.publish(
+                out,
+                ledger.journal,
+                files,
+                ledger.pending + events,
+                f"ereporting --period {start}..{end}",
+            )
+    return result
+
+
+def _checked(validator: Validator, xml: bytes, name: str) -> bytes:
+    problems = validator.check_ereporting(xml)
+    if problems:
+        raise ProblemFound(
+            say(
+                f"{name} : flux invalide (XSD ou schematron Flux 10, R97) : {problems[0]} ; rien "
+                "n'est écrit",
+                f"{name}: invalid flow (XSD or Flux 10 schematron, R97): {problems[0]}; nothing "
+                "written",
+            )
+        )
+    return xml

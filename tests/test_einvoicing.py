@@ -28,6 +28,16 @@ from pipeline.einvoicing import frctc
 from pipeline.einvoicing.cdar import Party, status_fields
 from pipeline.einvoicing.documents import CREDIT_NOTE, INVOICE, IssuedDocument
 from pipeline.einvoicing.encaissee import Collected, collected, export_events, message_fields
+from pipeline.einvoicing.ereporting import (
+    TRANSACTIONS,
+    Payment,
+    cadence_periods,
+    payments_due,
+    payments_fields,
+    reported_events,
+    transactions_due,
+    transactions_fields,
+)
 from pipeline.einvoicing.lifecycle import (
     UNKNOWN_CODE,
     UNKNOWN_DOCUMENT,
@@ -49,6 +59,7 @@ from pipeline.receivables.journal import (
     ALLOCATION,
     DEBIT_RETURNED,
     DOCUMENT_ISSUED,
+    EREPORTED,
     LIFECYCLE_STATUS,
     PAYMENT_RECEIVED,
     STATUS_EXPORTED,
@@ -214,7 +225,15 @@ def test_r94_each_document_of_the_month_is_deposited_once():
 
 
 def _customers(ws: Workspace) -> None:
-    ws.add_rows("customers.csv", [["C3", "Gamma AG", "CH", "false", "false", "", "", "Zürich"]])
+    ws.add_rows(
+        "customers.csv",
+        [["C3", "Gamma AG", "CH", "false", "false", "", "CHE-116.281.710 MWST", "Zürich"]],
+    )
+    provider = ws.data / "provider.toml"
+    provider.write_text(
+        provider.read_text() + 'platform_matricule = "0111"\nplatform_name = "PA Test"\n',
+        encoding="utf-8",
+    )
     ws.add_rows("sip_accounts.csv", [["sip-3", "C3"]])
     ws.add_rows(
         "subscriptions.csv",
@@ -620,3 +639,195 @@ def test_r95_fetch_records_the_platform_statuses_once(books, platform_server, tm
     assert "rien de nouveau" in again.output
     searches = [c for c in platform_server.calls if c[1] == "/afnor-flow/v1/flows/search"]
     assert len(searches) == 2
+
+
+# --- R97: e-reporting --------------------------------------------------------------------------
+
+
+def test_r97_cadence_ten_days_for_transactions_a_month_for_payments_whole_periods_only():
+    october = (date(2026, 10, 1), date(2026, 10, 31))
+    assert cadence_periods(*october, "out_transaction", "normal_monthly") == [
+        (date(2026, 10, 1), date(2026, 10, 10)),
+        (date(2026, 10, 11), date(2026, 10, 20)),
+        (date(2026, 10, 21), date(2026, 10, 31)),  # 21 to the month's end
+    ]
+    assert cadence_periods(*october, "payment", "normal_monthly") == [october]
+    assert cadence_periods(*october, "out_transaction", "simplified") == [october]
+    # a range that cuts a period: only the whole ones (February 2027 has 28 days)
+    assert cadence_periods(date(2026, 10, 5), date(2027, 2, 28), "payment", "normal_quarterly") == [
+        (date(2026, 11, 1), date(2026, 11, 30)),
+        (date(2026, 12, 1), date(2026, 12, 31)),
+        (date(2027, 1, 1), date(2027, 1, 31)),
+        (date(2027, 2, 1), date(2027, 2, 28)),
+    ]
+    assert (
+        cadence_periods(date(2026, 10, 2), date(2026, 10, 19), "out_transaction", "normal_monthly")
+        == []
+    )
+
+
+CUSTOMERS = {
+    "C1": {"customer_id": "C1", "country": "FR", "name": "Alpha SARL"},
+    "C2": {"customer_id": "C2", "country": "BE", "vat_number": "BE0403019261", "name": "Beta BV"},
+    "C3": {
+        "customer_id": "C3",
+        "country": "CH",
+        "vat_number": "CHE-116.281.710 MWST",
+        "name": "Gamma AG",
+    },
+}
+PROVIDER = {
+    "siren": "732829320",
+    "vat_number": "FR44732829320",
+    "name": "Test Telecom SAS",
+    "platform_matricule": "0111",
+    "platform_name": "PA Test",
+}
+
+
+def _foreign_documents() -> dict[str, IssuedDocument]:
+    zero = {"vat": Decimal("0.00"), "vat_rate": Decimal("0.00")}
+    return {
+        "F2026-000001": doc("F2026-000001"),  # France: not e-reported
+        "F2026-000002": doc(
+            "F2026-000002", "C2", ht=Decimal("40.00"), ttc=Decimal("40.00"), **zero
+        ),
+        "F2026-000003": doc(
+            "F2026-000003", "C3", ht=Decimal("50.00"), ttc=Decimal("50.00"), **zero
+        ),
+        "AV2026-000001": doc(
+            "AV2026-000001",
+            "C3",
+            type=CREDIT_NOTE,
+            date=date(2026, 10, 12),
+            ht=Decimal("5.00"),
+            ttc=Decimal("5.00"),
+            original_invoice="F2026-000003",
+            original_date="2026-10-01",
+            **zero,
+        ),
+    }
+
+
+def test_r97_transactions_of_customers_outside_france_each_reported_once():
+    documents = _foreign_documents()
+    first = (date(2026, 10, 1), date(2026, 10, 10))
+    assert [d.number for d in transactions_due(documents, CUSTOMERS, [], first)] == [
+        "F2026-000002",
+        "F2026-000003",
+    ]
+    second = (date(2026, 10, 11), date(2026, 10, 20))
+    assert [d.number for d in transactions_due(documents, CUSTOMERS, [], second)] == [
+        "AV2026-000001"
+    ]
+    events = reported_events(
+        TRANSACTIONS, [documents["F2026-000002"]], [], "einvoicing/ereporting/a.xml", "sha", first
+    )
+    assert [(e.kind, e.entry, e.amount) for e in events] == [
+        (EREPORTED, "10.1/F2026-000002", Decimal("40.00"))
+    ]
+    assert [d.number for d in transactions_due(documents, CUSTOMERS, events, first)] == [
+        "F2026-000003"
+    ]
+
+
+def test_r97_payments_a_return_in_the_same_period_is_deducted_a_later_one_needs_a_correction():
+    documents = _foreign_documents()
+    october = (date(2026, 10, 1), date(2026, 10, 31))
+    files = [
+        _journal_file(
+            1,
+            [
+                _event(ALLOCATION, "F2026-000002", "40.00", date(2026, 10, 15), payment="e1"),
+                _event(ALLOCATION, "F2026-000003", "50.00", date(2026, 10, 16), payment="e2"),
+                _event(ALLOCATION, "F2026-000001", "30.00", date(2026, 10, 16), payment="e3"),  # FR
+                _event(DEBIT_RETURNED, "F2026-000003", "50.00", date(2026, 10, 20), reason="AM04"),
+                _event(ALLOCATION, "F2026-000003", "50.00", date(2026, 10, 28), payment="e4"),
+            ],
+        )
+    ]
+    payments, left = payments_due(files, documents, CUSTOMERS, october)
+    # 50.00 received on the 16th and returned on the 20th: 50 - 50 = 0, nothing received
+    assert [(p.key, p.invoice.number, p.day, p.amount, p.netted) for p in payments] == [
+        ("000001#0", "F2026-000002", date(2026, 10, 15), Decimal("40.00"), ()),
+        ("000001#4", "F2026-000003", date(2026, 10, 28), Decimal("50.00"), ()),
+    ]
+    assert left == []
+    # without the payment of the 28th: the 16th's payment and its return cancel, nothing of
+    # F2026-000003 is reported (nothing was received)
+    netted, left = payments_due(
+        [_journal_file(1, files[0].events[:4])], documents, CUSTOMERS, october
+    )
+    assert [p.invoice.number for p in netted] == ["F2026-000002"]
+    assert left == []
+    # a return in November of a payment reported in October: a corrective report is needed
+    november = (date(2026, 11, 1), date(2026, 11, 30))
+    later = [
+        *files,
+        _journal_file(2, [_event(DEBIT_RETURNED, "F2026-000002", "40.00", date(2026, 11, 3))]),
+    ]
+    payments, left = payments_due(later, documents, CUSTOMERS, november)
+    assert payments == []
+    assert [(p.key, p.amount) for p in left] == [("000002#0", Decimal("-40.00"))]
+
+
+@pytest.mark.slow
+def test_r97_flux_10_1_of_an_eu_reverse_charge_and_a_non_eu_invoice_and_10_2_of_their_payments_are_valid():
+    documents = _foreign_documents()
+    validator = frctc.Validator()
+    docs = [documents["F2026-000002"], documents["F2026-000003"], documents["AV2026-000001"]]
+    period = (date(2026, 10, 1), date(2026, 10, 31))
+    xml = frctc.transactions_xml(transactions_fields(docs, CUSTOMERS, PROVIDER, period))
+    assert validator.check_ereporting(xml) == []
+    assert b"<Code>AE</Code>" in xml and b"VATEX-EU-AE" in xml  # Belgium: reverse charge
+    assert b'<CompanyId schemeId="0223">BE0403019261</CompanyId>' in xml
+    assert (
+        b"<Code>O</Code>" in xml and b'<CompanyId schemeId="0227">CHE116281710</CompanyId>' in xml
+    )
+    payments = [
+        Payment("000002#1", documents["F2026-000002"], date(2026, 10, 15), Decimal("40.00")),
+        Payment("000002#2", documents["F2026-000003"], date(2026, 10, 20), Decimal("20.00")),
+    ]
+    xml = frctc.payments_xml(payments_fields(payments, PROVIDER, period))
+    assert validator.check_ereporting(xml) == []
+    assert b"<Amount>20.00</Amount>" in xml
+
+
+@pytest.mark.slow
+def test_r97_ereporting_writes_each_period_once(books, tmp_path):
+    payments = tmp_path / "virements.csv"
+    write_rows(
+        payments,
+        [
+            ["date", "amount", "customer_id", "reference", "label"],
+            ["2026-10-15", "40.00", "C2", "VIR-1", "F2026-000002"],
+            ["2026-10-20", "20.00", "C3", "VIR-2", "acompte F2026-000003"],
+        ],
+    )
+    assert cli("payments", "--import", str(payments), *folders(books)).exit_code == 0
+    result = cli("ereporting", "--period", "2026-10-01..2026-10-31", *folders(books))
+    assert result.exit_code == 0, result.output
+    folder = books.out / "einvoicing" / "ereporting"
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "flux10.1-2026-10-01-2026-10-10.xml",  # F2026-000002 (BE), F2026-000003 (CH), 1 Oct
+        "flux10.2-2026-10-01-2026-10-31.xml",  # 40.00 and 20.00
+    ]
+    assert (
+        "einvoicing/ereporting/flux10.1-2026-10-01-2026-10-10.xml : 2 élément(s)" in result.output
+    )
+    validator = frctc.Validator()
+    for path in folder.iterdir():
+        assert validator.check_ereporting(path.read_bytes()) == []
+    reported = journal_events(books, EREPORTED)
+    # journal files: 1-2 the months' documents, 3 the payments (received, allocated each)
+    assert sorted((e["source"]["entry"], e["amount"]) for e in reported) == [
+        ("10.1/F2026-000002", "40.00"),
+        ("10.1/F2026-000003", "50.00"),
+        ("10.2/000003#1", "40.00"),
+        ("10.2/000003#3", "20.00"),
+    ]
+    again = cli("ereporting", "--period", "2026-10-01..2026-10-31", *folders(books))
+    assert again.exit_code == 0 and "rien de nouveau à déclarer" in again.output
+    november = cli("ereporting", "--period", "2026-11-01..2026-11-30", *folders(books))
+    assert november.exit_code == 0, november.output
+    assert (folder / "flux10.1-2026-11-01-2026-11-10.xml").is_file()  # F2026-000005, -000006

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from pipeline.billing.invoicing import CATEGORY_GOODS, CATEGORY_MIXED
 from pipeline.billing.ledger_snapshot import LedgerSnapshot, Row
 
 INVOICE, CREDIT_NOTE = "invoice", "credit_note"
@@ -31,6 +32,7 @@ class IssuedDocument:
     original_date: str
     period_start: str
     period_end: str
+    category: str = "services"  # services, goods or mixed (operation_category of invoices.csv)
 
     @property
     def type_code(self) -> str:
@@ -73,7 +75,12 @@ def _invoice(row: Row, month: str, folder: str) -> IssuedDocument:
         row.get("original_invoice_date") or "",
         row.get("period_start") or "",
         row.get("period_end") or "",
+        _category(row.get("operation_category") or ""),
     )
+
+
+def _category(text: str) -> str:
+    return {CATEGORY_GOODS: "goods", CATEGORY_MIXED: "mixed"}.get(text, "services")
 
 
 def _credit_note(row: Row, month: str, folder: str) -> IssuedDocument:
