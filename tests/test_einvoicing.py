@@ -63,6 +63,7 @@ from pipeline.receivables.journal import (
     LIFECYCLE_STATUS,
     PAYMENT_RECEIVED,
     STATUS_EXPORTED,
+    STATUS_SENT,
     Event,
     JournalFile,
     details,
@@ -669,6 +670,7 @@ def test_r97_cadence_ten_days_for_transactions_a_month_for_payments_whole_period
 CUSTOMERS = {
     "C1": {"customer_id": "C1", "country": "FR", "name": "Alpha SARL"},
     "C2": {"customer_id": "C2", "country": "BE", "vat_number": "BE0403019261", "name": "Beta BV"},
+    "C4": {"customer_id": "C4", "country": "DE", "name": "Müller Logistik GmbH"},  # no VAT number
     "C3": {
         "customer_id": "C3",
         "country": "CH",
@@ -771,11 +773,53 @@ def test_r97_payments_a_return_in_the_same_period_is_deducted_a_later_one_needs_
     assert [(p.key, p.amount) for p in left] == [("000002#0", Decimal("-40.00"))]
 
 
+def test_r97_a_customer_outside_france_without_a_vat_number_goes_to_the_days_aggregate():
+    # C4 (Germany, no VAT number) pays French VAT: 100.00 HT + 20.00 on 2026-10-01, a credit
+    # note of 10.00 HT + 2.00 the same day: 100 - 10 = 90.00 HT, 20 - 2 = 18.00 VAT, 2 documents
+    docs = [
+        doc(
+            "F2026-000009", "C4", ht=Decimal("100.00"), vat=Decimal("20.00"), ttc=Decimal("120.00")
+        ),
+        doc(
+            "AV2026-000002",
+            "C4",
+            type=CREDIT_NOTE,
+            ht=Decimal("10.00"),
+            vat=Decimal("2.00"),
+            ttc=Decimal("12.00"),
+            original_invoice="F2026-000009",
+            original_date="2026-10-01",
+        ),
+        _foreign_documents()["F2026-000002"],
+    ]
+    period = (date(2026, 10, 1), date(2026, 10, 10))
+    fields = transactions_fields(docs, CUSTOMERS, PROVIDER, period)
+    assert [i["BT-1"] for i in fields["TG-8"]] == ["F2026-000002"]
+    assert fields["TG-31"] == [
+        {
+            "TT-77": date(2026, 10, 1),
+            "TT-78": "EUR",
+            "TT-81": "TPS1",
+            "TT-82": "90.00",
+            "TT-83": "18.00",
+            "TT-85": "2",
+            "TG-32": [{"TT-86": "20.00", "TT-87": "90.00", "TT-88": "18.00"}],
+        }
+    ]
+
+
 @pytest.mark.slow
 def test_r97_flux_10_1_of_an_eu_reverse_charge_and_a_non_eu_invoice_and_10_2_of_their_payments_are_valid():
     documents = _foreign_documents()
     validator = frctc.Validator()
-    docs = [documents["F2026-000002"], documents["F2026-000003"], documents["AV2026-000001"]]
+    docs = [
+        documents["F2026-000002"],
+        documents["F2026-000003"],
+        documents["AV2026-000001"],
+        doc(
+            "F2026-000009", "C4", ht=Decimal("100.00"), vat=Decimal("20.00"), ttc=Decimal("120.00")
+        ),
+    ]
     period = (date(2026, 10, 1), date(2026, 10, 31))
     xml = frctc.transactions_xml(transactions_fields(docs, CUSTOMERS, PROVIDER, period))
     assert validator.check_ereporting(xml) == []
@@ -831,3 +875,34 @@ def test_r97_ereporting_writes_each_period_once(books, tmp_path):
     november = cli("ereporting", "--period", "2026-11-01..2026-11-30", *folders(books))
     assert november.exit_code == 0, november.output
     assert (folder / "flux10.1-2026-11-01-2026-11-10.xml").is_file()  # F2026-000005, -000006
+
+
+@pytest.mark.slow
+def test_r96_send_deposits_each_212_message_once(books, tmp_path, platform_server):
+    payments = tmp_path / "cheques.csv"
+    write_rows(
+        payments,
+        [
+            ["date", "amount", "customer_id", "reference", "label"],
+            ["2026-10-15", "30.00", "C1", "CHQ-1", "F2026-000001"],
+        ],
+    )
+    assert cli("payments", "--import", str(payments), *folders(books)).exit_code == 0
+    platform_server.script("F2026-000001-212-000003-1.xml", "500")
+    first = cli("statuses", "--export", "--date", "2026-10-31", "--send", *folders(books))
+    assert first.exit_code == 1, first.output
+    assert (
+        "F2026-000001-212-000003-1.xml : échec, réessayé au prochain envoi (HTTP 500"
+        in first.output
+    )
+    assert platform_server.deposits == []
+    second = cli("statuses", "--export", "--date", "2026-10-31", "--send", *folders(books))
+    assert second.exit_code == 0, second.output
+    assert "F2026-000001-212-000003-1.xml : flux FLOW-0001" in second.output
+    assert platform_server.deposits == [("F2026-000001-212-000003-1.xml", "CDAR")]
+    path = books.out / "einvoicing" / "statuses" / "2026-10-31-01" / "F2026-000001-212-000003-1.xml"
+    assert platform_server.files["FLOW-0001"] == path.read_bytes()
+    third = cli("statuses", "--export", "--date", "2026-10-31", "--send", *folders(books))
+    assert third.exit_code == 0
+    assert len(platform_server.deposits) == 1  # never twice
+    assert [e["details"]["flow_id"] for e in journal_events(books, STATUS_SENT)] == ["FLOW-0001"]

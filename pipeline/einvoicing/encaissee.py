@@ -1,7 +1,7 @@
 """R96: the 212 "Encaissée" messages. Pure: from the receivables journal's files (events in
 their recorded order), the issued documents and provider.toml's `vat_on_debits`.
 
-When VAT is due on receipt (R88: services, `vat_on_debits = false`, the default), the seller
+When VAT is due on receipt (services, `vat_on_debits = false`, the default), the seller
 tells the tax administration, through its platform, what it received on each invoice that
 carries French VAT: one 212 message per payment allocated to such an invoice (an `allocation`
 event with its `payment`), amount = the amount allocated (TTC received), at the invoice's VAT

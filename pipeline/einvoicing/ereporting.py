@@ -17,8 +17,8 @@ the customers and provider.toml.
   (entry `10.2/{journal position}`); a later run reports only what is new, in a file of its
   own (`-NN`).
 - Parties: the seller by its SIREN (0002) and VAT number; the buyer by its VAT number under
-  0223 (EU outside France) or 0227 (outside the EU), without one by its customer id under
-  0227 (the Flux 10 schematron requires a buyer id in B2B international, G6.28). The sender is
+  0223 (EU outside France) or 0227 (outside the EU); a customer without a VAT number goes to
+  the day's aggregated transactions (`transactions_fields`). The sender is
   the provider's platform: `platform_matricule` (4 characters, scheme 0238) and
   `platform_name` of provider.toml (required by this command).
 - VAT categories as on the e-invoices (R62, R71): `AE` with VATEX-EU-AE (EU reverse charge),
@@ -175,10 +175,14 @@ def _report_document(
     }
 
 
+def _vat_number(customer: Mapping[str, Any]) -> str:
+    vat = "".join(str(customer.get("vat_number") or "").split()).replace(".", "").replace("-", "")
+    return vat.removesuffix("MWST").removesuffix("TVA").removesuffix("IVA")
+
+
 def _buyer(customer: Mapping[str, Any], customer_id: str) -> dict[str, Any]:
     country = str(customer.get("country") or "")
-    vat = "".join(str(customer.get("vat_number") or "").split()).replace(".", "").replace("-", "")
-    vat = vat.removesuffix("MWST").removesuffix("TVA").removesuffix("IVA")
+    vat = _vat_number(customer)
     scheme = "0223" if country in EU else "0227"
     buyer: dict[str, Any] = {
         "legal_identifier": (vat or customer_id)[:18],
@@ -249,13 +253,46 @@ def transactions_fields(
     period: tuple[date, date],
     number: int = 1,
 ) -> dict[str, Any]:
-    """Flux 10.1 of `docs` (pyfrctc's keys)."""
+    """Flux 10.1 of `docs` (pyfrctc's keys): a customer with a VAT number is reported
+    document by document (TG-8); one without (a consumer or a business without a VAT
+    number, which the 0223 scheme cannot name, G2.33) in the day's aggregated transactions
+    (10.3, TG-31: `TPS1` services, `TLB1` goods, totals per VAT rate, credit notes deducted)."""
+    detailed = [d for d in docs if _vat_number(customers[d.customer_id])]
+    aggregated = [d for d in docs if not _vat_number(customers[d.customer_id])]
     return {
         **_report_document(TRANSACTIONS, period, number, provider),
         "TT-17": period[0],
         "TT-18": period[1],
-        "TG-8": [_invoice(d, customers[d.customer_id], provider) for d in docs],
+        "TG-8": [_invoice(d, customers[d.customer_id], provider) for d in detailed],
+        "TG-31": _aggregates(aggregated),
     }
+
+
+def _aggregates(docs: list[IssuedDocument]) -> list[dict[str, Any]]:
+    totals: dict[tuple[date, str], dict[Decimal, list[Decimal]]] = {}
+    counts: dict[tuple[date, str], int] = {}
+    for d in docs:
+        key = (d.date, "TLB1" if d.category == "goods" else "TPS1")
+        sign = Decimal(-1) if d.type == CREDIT_NOTE else Decimal(1)
+        per_rate = totals.setdefault(key, {}).setdefault(d.vat_rate, [Decimal("0.00")] * 2)
+        per_rate[0] += sign * d.ht
+        per_rate[1] += sign * d.vat
+        counts[key] = counts.get(key, 0) + 1
+    return [
+        {
+            "TT-77": day,
+            "TT-78": "EUR",
+            "TT-81": category,
+            "TT-82": _money(sum((v[0] for v in rates.values()), Decimal("0.00"))),
+            "TT-83": _money(sum((v[1] for v in rates.values()), Decimal("0.00"))),
+            "TT-85": str(counts[(day, category)]),
+            "TG-32": [
+                {"TT-86": _money(rate), "TT-87": _money(v[0]), "TT-88": _money(v[1])}
+                for rate, v in sorted(rates.items())
+            ],
+        }
+        for (day, category), rates in sorted(totals.items())
+    ]
 
 
 def payments_fields(

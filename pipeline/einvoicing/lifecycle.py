@@ -10,7 +10,7 @@ imported again or fetched again, is "already recorded".
 
 - R94: a document is deposited once: it has no `deposit` status yet (200 "Déposée" or 213
   "Rejetée" at deposit). A failed call records nothing, so the next run tries again.
-- R95: 207 "En litige" and 210 "Refusée" suspend dunning (R92, read by the dunning stage
+- R95: 207 "En litige" and 210 "Refusée" suspend dunning (read by the dunning stage
   from these events); a document whose latest status is 210 or 213 needs a correction
   (R65-R68): `to_correct`.
 """
@@ -44,7 +44,7 @@ LABELS: dict[str, str] = {
     "213": "Rejetée",
 }
 DEPOSITED, REFUSED, COLLECTED, REJECTED = "200", "210", "212", "213"
-SUSPEND_DUNNING = frozenset({"207", "210"})  # R92, R95
+SUSPEND_DUNNING = frozenset({"207", "210"})  # R95: no dunning letter
 NEEDS_CORRECTION = frozenset({"210", "213"})  # R95
 DEPOSIT, IMPORT, FETCH = "deposit", "import", "fetch"
 UNKNOWN_DOCUMENT, UNKNOWN_CODE = "unknown_document", "unknown_code"
@@ -188,7 +188,7 @@ def to_correct(events: Iterable[Event]) -> list[Event]:
 
 
 def dunning_suspended(events: Iterable[Event]) -> set[str]:
-    """R92/R95: documents with a 207 or 210 status recorded (the dunning stage's rule)."""
+    """R95: documents with a 207 or 210 status recorded (the dunning stage's rule)."""
     return {e.document for e in _statuses(events) if e.detail("code") in SUSPEND_DUNNING}
 
 
