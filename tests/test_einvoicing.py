@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from conftest import Workspace, cli, write_rows
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from platform_server import CLIENT_SECRET, LocalPlatform
 
 from pipeline.core.errors import InputError
@@ -55,6 +57,8 @@ from pipeline.einvoicing.platform import (
     Platform,
     config_from_environment,
 )
+from pipeline.ledger import einvoicing as ledger_einvoicing
+from pipeline.ledger import journal as ledger_journal
 from pipeline.receivables.journal import (
     ALLOCATION,
     DEBIT_RETURNED,
@@ -65,6 +69,7 @@ from pipeline.receivables.journal import (
     STATUS_EXPORTED,
     STATUS_SENT,
     Event,
+    Journal,
     JournalFile,
     details,
 )
@@ -906,3 +911,46 @@ def test_r96_send_deposits_each_212_message_once(books, tmp_path, platform_serve
     assert third.exit_code == 0
     assert len(platform_server.deposits) == 1  # never twice
     assert [e["details"]["flow_id"] for e in journal_events(books, STATUS_SENT)] == ["FLOW-0001"]
+
+
+# --- publication of the files a run records (pipeline.ledger.einvoicing) -----------------------
+
+
+def test_r96_a_run_killed_between_journal_and_rename_is_finished_by_the_next_one(tmp_path):
+    out = tmp_path / "out"
+    recorded = "einvoicing/statuses/2026-10-31-01/F1-212-000002-1.xml"
+    orphan = "einvoicing/statuses/2026-10-31-01/F2-212-000002-2.xml"
+    event = _event(STATUS_EXPORTED, "F1", "12.00", date(2026, 10, 15), file=recorded)
+    journal = ledger_journal.append(out, Journal(), [event], "statuses --export")
+    for relative in (recorded, orphan):  # written, never renamed
+        pending = out / relative
+        pending.parent.mkdir(parents=True, exist_ok=True)
+        (pending.parent / f".pending-{pending.name}").write_bytes(b"<xml/>")
+    ledger_einvoicing.recover(out, journal)
+    assert (out / recorded).read_bytes() == b"<xml/>"  # its event is in the journal: published
+    assert sorted(p.name for p in (out / recorded).parent.iterdir()) == [Path(recorded).name]
+    assert ledger_einvoicing.statuses_name(out, "2026-10-31") == "2026-10-31-02"
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.booleans(), st.integers(min_value=1, max_value=5000)), min_size=1, max_size=8
+    )
+)
+def test_r96_the_212_amounts_of_an_invoice_add_up_to_what_it_kept(moves):
+    # payments (True) and returned debits (False) in cents: the 212 messages add up to
+    # payments - returns, each movement exactly once
+    invoice = doc("F1")
+    events = []
+    for index, (paid, cents) in enumerate(moves):
+        amount = f"{Decimal(cents) / 100:.2f}"
+        kind = ALLOCATION if paid else DEBIT_RETURNED
+        extra = {"payment": f"e{index}"} if paid else {"reason": "AM04"}
+        events.append(
+            _event(kind, "F1", amount, date(2026, 10, 1) + timedelta(days=index), **extra)
+        )
+    found = collected([_journal_file(1, events)], {"F1": invoice}, date(2026, 12, 31), False)
+    expected = sum((Decimal(c) / 100 * (1 if p else -1) for p, c in moves), Decimal("0"))
+    assert sum((c.amount for c in found), Decimal("0")) == expected
+    assert len({c.key for c in found}) == len(moves)
