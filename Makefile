@@ -110,6 +110,30 @@ dunning: $(STAMP)
 	$(call need,DATE,YYYY-MM-DD)
 	@$(BIN)/billing dunning --date "$(DATE)" $(if $(CHARGE),--charge) $(PATHS)
 
+# e-invoicing platform (R94-R97, docs/einvoicing.md); the platform's URL and OAuth2 client
+# credentials come from the environment (BILLING_PA_URL, BILLING_PA_CLIENT_ID,
+# BILLING_PA_CLIENT_SECRET), never from a file
+.PHONY: send statuses ereporting
+PERIOD ?=
+FETCH ?=
+SEND ?=
+
+# deposit the documents of an issued month with the platform (R94): make send MONTH=2026-10
+send: $(STAMP)
+	$(call need,MONTH,YYYY-MM)
+	@$(BIN)/billing send --month "$(MONTH)" $(PATHS)
+
+# lifecycle statuses (R95-R96): make statuses FILE="cdv1.xml cdv2.xml" | FETCH=1 |
+# DATE=2026-11-30 [SEND=1] (the 212 "Encaissée" messages of the payments up to DATE)
+statuses: $(STAMP)
+	$(if $(strip $(FILE)$(FETCH)$(DATE)),,$(error usage: make statuses FILE=cdar.xml | FETCH=1 | DATE=YYYY-MM-DD [SEND=1]   (see README.md, "Commands")))
+	@$(BIN)/billing statuses $(if $(FILE),$(foreach f,$(FILE),--import "$(f)"),$(if $(FETCH),--fetch,--export --date "$(DATE)" $(if $(SEND),--send))) $(PATHS)
+
+# e-reporting, Flux 10 (R97): make ereporting PERIOD=2026-10-01..2026-10-31
+ereporting: $(STAMP)
+	$(call need,PERIOD,YYYY-MM-DD..YYYY-MM-DD)
+	@$(BIN)/billing ereporting --period "$(PERIOD)" $(PATHS)
+
 # the fast suite (under 90 s); test-all adds the slow and external cases (SIGKILLed runs,
 # the benchmark, LibreOffice, the great-expectations fault matrix): CI runs test-all
 test: $(STAMP)

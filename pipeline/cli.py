@@ -612,5 +612,133 @@ def dunning(date_text: str, charge: bool, data: str, out: str, rates: str) -> No
     click.echo(dunning_message(result))
 
 
+# --- e-invoicing platform (R94-R97): deposit, lifecycle statuses, e-reporting ------------------
+
+
+@main.command()
+@click.option(
+    "--import",
+    "files",
+    multiple=True,
+    metavar="FILE",
+    help="A CDAR lifecycle message (UN/CEFACT D22B, French CDV rules) to record (R95). Repeat "
+    "for several files.",
+)
+@click.option(
+    "--fetch", is_flag=True, help="Fetch the new lifecycle messages from the platform (R95)."
+)
+@click.option("--export", is_flag=True, help='Write the 212 "Encaissée" messages (R96).')
+@click.option(
+    "--date", "date_text", help="--export: the messages recorded up to this day, YYYY-MM-DD."
+)
+@click.option("--send", is_flag=True, help="--export: deposit them with the platform (R94).")
+@click.option("--data", default="data_samples", show_default=True, help=DATA_HELP)
+@click.option("--out", default="out", show_default=True, help=OUT_HELP)
+@click.option("--rates", default="rates", show_default=True, help=RATES_HELP)
+@click.argument("more", nargs=-1, metavar="[FILE]...")
+def statuses(
+    files: tuple[str, ...],
+    fetch: bool,
+    export: bool,
+    date_text: str | None,
+    send: bool,
+    data: str,
+    out: str,
+    rates: str,
+    more: tuple[str, ...],
+) -> None:
+    """Lifecycle statuses of the documents (R95-R96): --import FILE... records CDAR messages
+    (checked against the CDAR D22B XSD and the French CDV schematron first), --fetch reads
+    them from the platform; every status is recorded in the receivables journal, an unknown
+    document or code reported; the documents refused (210) or rejected (213) are listed for
+    correction in OUT/einvoicing/to_correct.csv. --export --date D [--send] writes (and
+    deposits) the 212 "Encaissée" messages of the payments received up to D.
+    """
+    from pipeline import run_einvoicing as run
+    from pipeline.core.errors import InputError
+
+    chosen = [bool(files or more), fetch, export]
+    if sum(chosen) != 1:
+        _fail(
+            InputError(
+                say(
+                    "choisir une seule action : --import FICHIER..., --fetch ou --export --date D",
+                    "choose one action: --import FILE..., --fetch or --export --date D",
+                )
+            )
+        )
+    if export:
+        result = _call(
+            run.export_statuses, date_text, Path(data), Path(out), Path(rates), send=send
+        )
+        finish_progress()
+        for line in result.lines():
+            click.echo(line)
+        click.echo(run.export_message(result))
+        if result.failed:
+            sys.exit(1)
+        return
+    if fetch:
+        result = _call(run.fetch_statuses, Path(out))
+    else:
+        result = _call(run.import_statuses, [*files, *more], Path(out))
+    finish_progress()
+    for line in result.lines():
+        click.echo(line)
+    click.echo(run.statuses_message(result))
+
+
+@main.command()
+@click.option(
+    "--month", required=True, help="The issued month whose documents to deposit, YYYY-MM."
+)
+@click.option("--data", default="data_samples", show_default=True, help=DATA_HELP)
+@click.option("--out", default="out", show_default=True, help=OUT_HELP)
+@click.option("--rates", default="rates", show_default=True, help=RATES_HELP)
+def send(month: str, data: str, out: str, rates: str) -> None:
+    """Deposit the month's documents (and its corrections') with the accredited platform
+    (R94): the AFNOR XP Z12-013 API at BILLING_PA_URL, OAuth2 client credentials
+    BILLING_PA_CLIENT_ID and BILLING_PA_CLIENT_SECRET from the environment. Each document is
+    deposited once: status 200 "Déposée" with its flow id, or 213 "Rejetée" with the reason,
+    recorded in the receivables journal. A failed call records nothing and exits 1: the next
+    run tries again. No platform configured: exit 2, nothing sent.
+    """
+    from pipeline import run_einvoicing as run
+
+    result = _call(run.send, month, Path(out))
+    finish_progress()
+    for line in result.lines():
+        click.echo(line)
+    click.echo(run.send_message(result))
+    if result.failed:
+        sys.exit(1)
+
+
+@main.command()
+@click.option(
+    "--period",
+    "period",
+    required=True,
+    help="START..END (YYYY-MM-DD..YYYY-MM-DD): the cadence periods of vat_regime lying in it.",
+)
+@click.option("--data", default="data_samples", show_default=True, help=DATA_HELP)
+@click.option("--out", default="out", show_default=True, help=OUT_HELP)
+@click.option("--rates", default="rates", show_default=True, help=RATES_HELP)
+def ereporting(period: str, data: str, out: str, rates: str) -> None:
+    """E-reporting (R97): Flux 10.1 (invoices and credit notes to customers outside France)
+    and Flux 10.2 (the payments received on them) of each period of the cadence of vat_regime
+    (provider.toml, default normal_monthly: transactions by ten days, payments by month),
+    checked against the e-reporting XSD and the Flux 10 schematron, under
+    OUT/einvoicing/ereporting/; each document or payment reported once.
+    """
+    from pipeline import run_einvoicing as run
+
+    result = _call(run.ereporting, period, Path(data), Path(out), Path(rates))
+    finish_progress()
+    for line in result.lines():
+        click.echo(line)
+    click.echo(run.ereporting_message(result))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -31,10 +31,14 @@ STAGES = (
     "watch",
     "receivables",
     "dunning",
+    # (einvoicing: R94-R97, what to deposit, lifecycle statuses, 212 messages and Flux 10
+    # computed from the journal and ledger snapshots; pyfrctc behind frctc.py, the platform's
+    # HTTP client behind platform.py, the only module that talks to the network)
+    "einvoicing",
     "ledger",
 )
 # the driver (run, and run_receivables beside it), the command line, the explanation text
-TOP = {"run", "run_receivables", "cli", "explain", "run_dunning"}
+TOP = {"run", "run_receivables", "cli", "explain", "run_dunning", "run_einvoicing"}
 
 
 def _module_of(path: Path) -> str:

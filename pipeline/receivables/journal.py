@@ -26,11 +26,12 @@ DEBIT_RETURNED = "debit_returned"  # a collection returned: the invoice's paymen
 RETURN_FEE = "return_fee"  # the bank's fee for a returned debit, owed by the customer (R84)
 SUSPENSE_ASSIGNED = "suspense_assigned"  # a suspense item settled by hand (R84 --assign)
 # reserved for the stages that build on this journal (issues 28-30), so that they agree:
-LATE_CHARGE = "late_charge"  # late-payment interest and indemnity charged (issue 29)
-DUNNING_LETTER = "dunning_letter"  # a reminder, formal notice or suspension sent (issue 29)
-LIFECYCLE_STATUS = "lifecycle_status"  # a platform status (details: code, reason), issue 30
-STATUS_EXPORTED = "status_exported"  # a 212 "Encaissée" message written (issue 30)
-EREPORTED = "ereported"  # a document or payment in an e-reporting flow (issue 30)
+LATE_CHARGE = "late_charge"  # late-payment interest and indemnity charged (R91)
+DUNNING_LETTER = "dunning_letter"  # a reminder, formal notice or suspension sent (R92)
+LIFECYCLE_STATUS = "lifecycle_status"  # a platform status (details: code, reason) R95
+STATUS_EXPORTED = "status_exported"  # a 212 "Encaissée" message written (R96)
+EREPORTED = "ereported"  # a document or payment in an e-reporting flow (R97)
+STATUS_SENT = "status_sent"  # a 212 message deposited with the platform (R96 --send, R94)
 
 
 @dataclass(frozen=True)
