@@ -19,6 +19,8 @@ PIPELINE = ROOT / "pipeline"
 # driver reads the ledger for it and hands it the issued months' files)
 # (receivables: R80-R86, the journal's events, balances and collections computed from the
 # journal snapshot and the ledger snapshot; the ledger owns the journal's files)
+# (fiscal: R87-R89, the year's FEC, VAT on receipts, CA3 and DES computed from the issued
+# documents and the receivables journal; the ledger writes their files)
 STAGES = (
     "core",
     "inputs",
@@ -28,10 +30,11 @@ STAGES = (
     "validation",
     "watch",
     "receivables",
+    "fiscal",
     "ledger",
 )
 # the driver (run, and run_receivables beside it), the command line, the explanation text
-TOP = {"run", "run_receivables", "cli", "explain"}
+TOP = {"run", "run_receivables", "cli", "explain", "run_fiscal"}
 
 
 def _module_of(path: Path) -> str:

@@ -44,6 +44,10 @@ class FecLine:
     label: str
     debit: Decimal
     credit: Decimal
+    # the year's FEC (R87, pipeline.fiscal): its journal, and the lettering of settled lines
+    journal: tuple[str, str] = (JOURNAL_CODE, JOURNAL_LIB)
+    letter: str = ""  # EcritureLet
+    date_let: date | None = None  # DateLet
 
 
 def text(value: object) -> str:
