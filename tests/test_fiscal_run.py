@@ -115,3 +115,35 @@ def test_r89_the_vat_month_writes_ca3_and_des(books):
     ]
     again = cli("vat", "--month", "2026-10", *_folders(books))
     assert "identique" in again.output
+
+
+def test_r88_a_month_issued_before_r88_audits_with_the_postings_it_was_issued_with(
+    tmp_path, monkeypatch
+):
+    # September billed as the code before R88 did (every VAT on 445710, no fec_vat_pending in
+    # its manifest); October billed by today's code (services' VAT on 445740, the manifest
+    # records it). Both audit identical: each is recomputed with its own postings. Billed
+    # again (R64): identical too.
+    import pipeline.billing.month as month_module
+
+    ws = Workspace(tmp_path)
+    real = month_module.fec_vat_pending
+    monkeypatch.setattr(month_module, "fec_vat_pending", lambda inputs: None)
+    ws.bill_months("2026-09")
+    monkeypatch.setattr(month_module, "fec_vat_pending", real)
+    ws.bill_months("2026-10")
+    september = (ws.out / "2026-09" / "manifest.json").read_text(encoding="utf-8")
+    october = (ws.out / "2026-10" / "manifest.json").read_text(encoding="utf-8")
+    assert "fec_vat_pending" not in september
+    assert '"fec_vat_pending": [\n  "445740"' in october or '"445740"' in october
+    accounts = {
+        m: {r["CompteNum"] for r in _records(next((ws.out / m).glob("*FEC*.txt")))}
+        for m in ("2026-09", "2026-10")
+    }
+    assert accounts == {"2026-09": {"411000", "706000", "445710"},
+                        "2026-10": {"411000", "706000", "445740"}}  # fmt: skip
+    for m in ("2026-09", "2026-10"):
+        result = ws.run("audit", m)
+        assert result.exit_code == 0, result.output
+        again = ws.bill(m)
+        assert again.exit_code == 0, again.output

@@ -9,8 +9,8 @@ receipt, art. 269-2-c CGI, unless the provider opted for debits, R88).
 
 The document shows one VAT amount per rate, computed on its whole HT (R2): the goods' share is
 their HT x the rate, rounded to the cent (R2), and the services carry the rest, so that the two
-add up to the document's VAT exactly. A document of goods only puts all its VAT on goods, one of
-services only on services.
+add up to the document's VAT exactly (pipeline.billing.accounting.vat_split, which the monthly
+FEC uses too).
 """
 
 from __future__ import annotations
@@ -20,10 +20,9 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from pipeline.billing.accounting import revenue
-from pipeline.billing.invoicing import GOODS_KINDS, MENTION_REVERSE_CHARGE
+from pipeline.billing.accounting import revenue, vat_split
+from pipeline.billing.invoicing import MENTION_REVERSE_CHARGE
 from pipeline.billing.ledger_snapshot import LedgerSnapshot, Row
-from pipeline.core.money import round_line
 from pipeline.receivables.compute import CREDIT_NOTE, INVOICE, ZERO, _issued_documents
 
 FRANCE, EU_REVERSE_CHARGE, OUTSIDE_EU = "france", "eu_reverse_charge", "outside_eu"
@@ -95,22 +94,6 @@ def treatment(rate: Decimal, mention: str) -> str:
     return OUTSIDE_EU
 
 
-def goods_share(
-    lines: list[dict[str, object]], ht: Decimal, vat: Decimal, rate: Decimal
-) -> tuple[Decimal, Decimal]:
-    """(goods HT, goods VAT) of a document (see the module)."""
-    amounts = [
-        (str(line["kind"]), Decimal(str(line.get("document_amount_ht", line["amount_ht"]))))
-        for line in lines
-    ]
-    goods = sum((a for k, a in amounts if k in GOODS_KINDS), ZERO)
-    if not amounts or goods == 0:
-        return ZERO, ZERO
-    if all(k in GOODS_KINDS for k, _ in amounts):
-        return goods, vat
-    return goods, round_line(goods * rate)
-
-
 def sale_documents(
     snapshot: LedgerSnapshot,
     accounts: Mapping[str, tuple[str, str]],
@@ -133,7 +116,7 @@ def sale_documents(
             original = row.get("original_invoice_number") or ""
         rate = _amount(row, "vat_rate")
         doc_lines = lines.get(number, [])
-        goods_ht, goods_vat = goods_share(doc_lines, ht, vat, rate)
+        goods_ht, goods_vat = vat_split(doc_lines, ht, vat, rate)
         customer = row["customer_id"]
         vat_number = (
             row.get("customer_vat_number")
