@@ -17,7 +17,7 @@ Journals:
   411000 debit, `return_fee` (708800) credit. With VAT on receipt, each payment moves the
   VAT of services it pays from 445740 to 445710 (debit 445740, credit 445710) in its entry, a
   returned debit moves it back.
-- `OD` (opérations diverses): late-payment charges (R91: 411000 debit, `late_interest` 763100
+- `OD` (opérations diverses): late-payment charges (the dunning issue: 411000 debit, `late_interest` 763100
   and `recovery_indemnity` 758800 credit), a suspense item assigned by hand (471000 debit,
   411000 credit), an allocation of a customer's unallocated credit to an invoice (411000 to
   411000, so that lettering can see it) with its VAT move.
