@@ -13,8 +13,12 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from conftest import cli
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline.core.data_contract import DEFAULT_ACCOUNTS, FISCAL_ACCOUNTS
+from pipeline.core.money import round_line
 from pipeline.exports.fec import ENCODING, render
 from pipeline.fiscal.documents import EU_REVERSE_CHARGE, FRANCE, OUTSIDE_EU, SaleDocument
 from pipeline.fiscal.entries import fec_lines, letters, numbered, year_entries
@@ -335,6 +339,20 @@ def test_r87_every_entry_balances_and_an_independent_reader_agrees_with_the_rece
     # C1: F1 and F3 paid, AV1 allocated, the fee 3.50 still owed; C2 4.00 in credit
     assert per_customer == {"C1": D("3.50"), "C2": D("-4.00")}
     assert balance(lines, "445740") == 0
+    # three groups settled, lettered in the order of their last date, then of their first
+    # document number: C2's F2 paid on 2026-10-25 -> A; F1's group (F1, AV1, payment E1, its
+    # return R1, E3's line for F1) and F3's (F3, E3's line for F3) both on 2026-11-20:
+    # "AV2026-000001" < "F2026-000003" -> B, C
+    letters_ = {}
+    for r in records:
+        if r["CompteNum"] == "411000" and r["EcritureLet"]:
+            letters_.setdefault(r["EcritureLet"], set()).add((r["PieceRef"], r["DateLet"]))
+    assert letters_ == {
+        "A": {("F2026-000002", "20261025"), ("E2", "20261025")},
+        "B": {("F2026-000001", "20261120"), ("AV2026-000001", "20261120"),
+              ("E1", "20261120"), ("R1", "20261120"), ("E3", "20261120")},
+        "C": {("F2026-000003", "20261120"), ("E3", "20261120")},
+    }  # fmt: skip
     # the header and the 18 columns; numbers unbroken per journal
     assert len(records[0]) == 18
     for journal in ("VE", "BQ"):
@@ -425,3 +443,63 @@ def test_r89_the_ca3_agrees_with_the_years_fec_over_the_same_dates():
         rows_ = ca3(docs, year_.moves, first, last)
         net = rows_[1].vat - rows_[6].vat - rows_[7].vat
         assert net == -balance([ln for ln in lines if first <= ln.entry_date <= last], "445710")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    ht=st.integers(min_value=1, max_value=100_000),
+    goods=st.integers(min_value=0, max_value=100_000),
+    cuts=st.lists(st.integers(min_value=1, max_value=10_000), min_size=1, max_size=4),
+)
+def test_r88_payments_move_exactly_the_services_vat_and_every_entry_balances(ht, goods, cuts):
+    # any invoice (services ht cents + goods cents, VAT 20 % on the total, R2) paid in any
+    # number of parts: the parts move exactly the services' VAT, 445740 ends at 0, 445710
+    # holds the whole VAT, every entry balances, and the invoice's lines are lettered
+    services_ht = D(ht) / 100
+    goods_ht = D(goods) / 100
+    total_ht = services_ht + goods_ht
+    vat = round_line(total_ht * D("0.20"))
+    goods_vat = round_line(goods_ht * D("0.20"))
+    f1 = doc("F2026-000001", "2026-03-01", str(total_ht), str(vat), goods_ht=str(goods_ht),
+             goods_vat=str(goods_vat))  # fmt: skip
+    ttc = total_ht + vat
+    parts, left = [], ttc
+    for cut in cuts:
+        part = min(left, D(cut) / 100)
+        if part <= 0:
+            break
+        parts.append(part)
+        left -= part
+    if left > 0:
+        parts.append(left)
+    events = [issued(f1)]
+    for i, part in enumerate(parts):
+        events += payment(f"E{i}", f"2026-03-{10 + i:02d}", "C1", {f1.number: str(part)})
+    lines, year_ = fec([f1], events)
+    assert balance(lines, "445740") == 0
+    assert balance(lines, "445710") == -vat
+    assert sum((m.vat for m in year_.moves), D("0.00")) == vat
+    by_entry: dict[str, D] = {}
+    for ln in lines:
+        by_entry[ln.entry] = by_entry.get(ln.entry, D(0)) + ln.debit - ln.credit
+    assert set(by_entry.values()) == {D("0.00")}
+    assert {ln.letter for ln in lines if ln.account[0] == "411000"} == {"A"}
+
+
+def test_r87_fec_and_vat_refuse_bad_input_with_a_french_message(ws):
+    folders = ("--data", str(ws.data), "--out", str(ws.out), "--rates", str(ws.rates))
+    result = cli("fec", "--year", "26", *folders)
+    assert result.exit_code == 2
+    assert "--year : une année sur 4 chiffres attendue (AAAA), lu '26'" in result.output
+    result = cli("vat", "--month", "2026-13", *folders)
+    assert result.exit_code == 2
+    # nothing issued yet: no entry, nothing written
+    result = cli("fec", "--year", "2026", *folders)
+    assert result.exit_code == 0, result.output
+    assert "aucune écriture (rien n'est écrit)" in result.output
+    assert not list(ws.out.glob("*FEC*")) if ws.out.exists() else True
+    provider = ws.data / "provider.toml"
+    provider.write_text(provider.read_text() + 'vat_on_debits = "yes"\n', encoding="utf-8")
+    result = cli("fec", "--year", "2026", *folders)
+    assert result.exit_code == 2
+    assert "vat_on_debits = 'yes' : true ou false attendu" in result.output

@@ -92,6 +92,13 @@ def test_r87_the_years_fec_balances_agrees_with_the_receivables_and_is_stable(bo
     ]
     moved = [r for r in records if r["JournalCode"] == "BQ" and r["CompteNum"] == "445710"]
     assert [r["Credit"] for r in moved] == ["5,00"]
+    # the VE entries carry the numbers the monthly FECs gave the same documents
+    monthly = {
+        r["PieceRef"]: r["EcritureNum"]
+        for m in ("2026-09", "2026-10")
+        for r in _records(next((books.out / m).glob("*FEC*.txt")))
+    }
+    assert {r["PieceRef"]: r["EcritureNum"] for r in records if r["JournalCode"] == "VE"} == monthly
     before = path.read_bytes()
     again = cli("fec", "--year", "2026", *_folders(books))
     assert again.exit_code == 0 and "identique" in again.output
