@@ -137,7 +137,7 @@ class _Entry:
                 size if to_debit else ZERO,
                 ZERO if to_debit else size,
                 kw.get("node", ""),
-            )  # fmt: skip
+            )
         )
 
 
@@ -250,7 +250,7 @@ def _document_moves(doc: SaleDocument, on_debits: bool) -> list[VatMove]:
                 sign * doc.goods_vat,
                 doc.number,
                 doc.customer_id,
-            )  # fmt: skip
+            )
         )
     if on_debits and (doc.services_vat or doc.services_ht):
         moves.append(
@@ -288,8 +288,8 @@ def year_entries(
         entries.append(_document_entry(doc, acc, on_debits, name))
         moves += _document_moves(doc, on_debits)
         pending = ZERO if on_debits else doc.services_vat
-        states[doc.number] = _Vat(doc.ttc, pending, doc.services_ht if pending else ZERO,
-                                  doc.credit_note)  # fmt: skip
+        base = doc.services_ht if pending else ZERO
+        states[doc.number] = _Vat(doc.ttc, pending, base, doc.credit_note)
         groups.root(doc.number)
     # events in the order recorded, grouped by the statement line (or run) that made them
     batches: dict[tuple[int, int, str, str], list[Event]] = {}
@@ -383,8 +383,8 @@ def _batch_entry(
     )
     funded = any(e.kind == PAYMENT_RECEIVED for e in batch)
     customer = next((e.customer_id for e in batch if e.customer_id), "")
-    entry = _Entry("BQ" if bank else "OD", first.date, text(first.entry)[:60] or first.kind,
-                   "", (1, number))  # fmt: skip
+    piece = text(first.entry)[:60] or first.kind  # the statement line's reference
+    entry = _Entry("BQ" if bank else "OD", first.date, piece, "", (1, number))
     labels: list[str] = []
     for e in batch:
         who = {"customer": e.customer_id, "node": e.document}
