@@ -35,6 +35,7 @@ from pipeline.receivables.journal import (
     Event,
     details,
 )
+from pipeline.run_fiscal import fiscal_bounds
 
 D = Decimal
 ACCOUNTS = {**DEFAULT_ACCOUNTS, **FISCAL_ACCOUNTS}
@@ -503,3 +504,11 @@ def test_r87_fec_and_vat_refuse_bad_input_with_a_french_message(ws):
     result = cli("fec", "--year", "2026", *folders)
     assert result.exit_code == 2
     assert "vat_on_debits = 'yes' : true ou false attendu" in result.output
+
+
+def test_r87_the_fiscal_year_ending_in_yyyy():
+    assert fiscal_bounds(2026, (12, 31)) == (date(2026, 1, 1), date(2026, 12, 31))
+    assert fiscal_bounds(2027, (6, 30)) == (date(2026, 7, 1), date(2027, 6, 30))
+    # a year closing on 29 February closes on the 28th in a common year
+    assert fiscal_bounds(2024, (2, 29)) == (date(2023, 3, 1), date(2024, 2, 29))
+    assert fiscal_bounds(2025, (2, 29)) == (date(2024, 3, 1), date(2025, 2, 28))
