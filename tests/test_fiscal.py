@@ -512,3 +512,54 @@ def test_r87_the_fiscal_year_ending_in_yyyy():
     # a year closing on 29 February closes on the 28th in a common year
     assert fiscal_bounds(2024, (2, 29)) == (date(2023, 3, 1), date(2024, 2, 29))
     assert fiscal_bounds(2025, (2, 29)) == (date(2024, 3, 1), date(2025, 2, 28))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    ht=st.integers(min_value=100, max_value=50_000),
+    credit=st.integers(min_value=0, max_value=99),
+    cuts=st.lists(st.integers(min_value=1, max_value=5_000), min_size=1, max_size=3),
+    returned_first=st.booleans(),
+)
+def test_r87_r88_any_history_balances_and_agrees_with_the_receivables(
+    ht, credit, cuts, returned_first
+):
+    # an invoice, maybe a credit note on it (credit % of its HT), payments in parts, maybe the
+    # first payment returned (then paid again at the end): every entry balances, the customer's
+    # 411000 equals its balance from the receivables journal, VAT only moves between 445740 and
+    # 445710 (their sum is the documents' VAT), and once all is paid 445740 is 0
+    f1 = doc("F2026-000001", "2026-03-01", str(D(ht) / 100), str(round_line(D(ht) / 500)))
+    docs, events = [f1], [issued(f1)]
+    left = f1.ttc
+    if credit:
+        note_ht = round_line(f1.ht * credit / 100)
+        note = doc("AV2026-000001", "2026-03-01", str(note_ht), str(round_line(note_ht / 5)),
+                   credit=True, original=f1.number, position=1)  # fmt: skip
+        docs.append(note)
+        events += [issued(note), credit_allocation(note.number, f1.number, str(note.ttc),
+                                                   "2026-03-01")]  # fmt: skip
+        left -= note.ttc
+    parts = []
+    for cut in cuts:
+        part = min(left, D(cut) / 100)
+        if part > 0:
+            parts.append(part)
+            left -= part
+    if left > 0:
+        parts.append(left)
+    for i, part in enumerate(parts):
+        events += payment(f"E{i}", f"2026-03-{10 + i:02d}", "C1", {f1.number: str(part)})
+    if returned_first:
+        events += returned("R1", "2026-03-20", f1.number, str(parts[0]))
+        events += payment("E9", "2026-03-25", "C1", {f1.number: str(parts[0])})
+    lines, _ = fec(docs, events)
+    entries: dict[str, D] = {}
+    for ln in lines:
+        entries[ln.entry] = entries.get(ln.entry, D(0)) + ln.debit - ln.credit
+    assert set(entries.values()) == {D("0.00")}
+    balances = Balances(events)
+    owed = sum((d.open_balance for d in balances.documents.values()), D("0.00"))
+    assert balance(lines, "411000") == owed == 0
+    vat = sum((-d.vat if d.credit_note else d.vat for d in docs), D("0.00"))
+    assert balance(lines, "445740") + balance(lines, "445710") == -vat
+    assert balance(lines, "445740") == 0
