@@ -563,3 +563,12 @@ def test_r87_r88_any_history_balances_and_agrees_with_the_receivables(
     vat = sum((-d.vat if d.credit_note else d.vat for d in docs), D("0.00"))
     assert balance(lines, "445740") + balance(lines, "445710") == -vat
     assert balance(lines, "445740") == 0
+
+
+def test_r87_messages_in_english(ws, english):
+    folders = ("--data", str(ws.data), "--out", str(ws.out), "--rates", str(ws.rates))
+    result = cli("fec", "--year", "2026", *folders)
+    assert result.exit_code == 0, result.output
+    assert "fiscal year 2026-01-01 .. 2026-12-31: no entry (nothing written)" in result.output
+    result = cli("fec", "--year", "MMXXVI", *folders)
+    assert "--year: expected a 4-digit year (YYYY), got 'MMXXVI'" in result.output
