@@ -28,7 +28,7 @@ MEMORY_LIMIT ?=
 ENGINE ?= duckdb
 SPARK_STAMP := $(VENV)/.spark-installed
 
-.PHONY: install install-spark lock bill correct audit explain test test-all test-spark lint samples bench clean watch collect payments receivables story dunning
+.PHONY: install install-spark lock bill correct audit explain test test-all test-spark lint samples bench clean watch collect payments receivables story dunning fec vat
 
 install: $(STAMP)
 
@@ -133,6 +133,15 @@ statuses: $(STAMP)
 ereporting: $(STAMP)
 	$(call need,PERIOD,YYYY-MM-DD..YYYY-MM-DD)
 	@$(BIN)/billing ereporting --period "$(PERIOD)" $(PATHS)
+
+# the fiscal year's FEC (R87): make fec YEAR=2026; the month's CA3 figures and DES (R89)
+fec: $(STAMP)
+	$(call need,YEAR,YYYY)
+	@$(BIN)/billing fec --year "$(YEAR)" $(PATHS)
+
+vat: $(STAMP)
+	$(call need,MONTH,YYYY-MM)
+	@$(BIN)/billing vat --month "$(MONTH)" $(PATHS)
 
 # the fast suite (under 90 s); test-all adds the slow and external cases (SIGKILLed runs,
 # the benchmark, LibreOffice, the great-expectations fault matrix): CI runs test-all

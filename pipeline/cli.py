@@ -740,5 +740,51 @@ def ereporting(period: str, data: str, out: str, rates: str) -> None:
     click.echo(run.ereporting_message(result))
 
 
+# --- accounting and VAT after payment (R87-R89): the year's FEC, CA3 figures, DES ------------
+
+
+@main.command()
+@click.option(
+    "--year",
+    "year_text",
+    required=True,
+    help="The year in which the fiscal year closes, YYYY (fiscal_year_end of provider.toml).",
+)
+@click.option("--data", default="data_samples", show_default=True, help=DATA_HELP)
+@click.option("--out", default="out", show_default=True, help=OUT_HELP)
+@click.option("--rates", default="rates", show_default=True, help=RATES_HELP)
+def fec(year_text: str, data: str, out: str, rates: str) -> None:
+    """The fiscal year's FEC (R87): OUT/{SIREN}FEC{closing}.txt, journals VE (invoices and
+    credit notes), BQ (payments, returns, bank fees), OD (late charges, allocations of
+    credit); customers on 411000 with their auxiliary account; settled documents lettered with
+    their payments; services' VAT on 445740 until paid (R88). Computed again from the same
+    ledger: the same bytes.
+    """
+    from pipeline.run_fiscal import fec as fec_year
+    from pipeline.run_fiscal import fec_message
+
+    result = _call(fec_year, year_text, Path(data), Path(out), Path(rates))
+    finish_progress()
+    click.echo(fec_message(result))
+
+
+@main.command()
+@click.option("--month", "month_text", required=True, help="The month of the return, YYYY-MM.")
+@click.option("--data", default="data_samples", show_default=True, help=DATA_HELP)
+@click.option("--out", default="out", show_default=True, help=OUT_HELP)
+@click.option("--rates", default="rates", show_default=True, help=RATES_HELP)
+def vat(month_text: str, data: str, out: str, rates: str) -> None:
+    """The month's VAT figures (R89): OUT/tax/M/ca3.csv (each figure with its box of form
+    3310-CA3: base and VAT due at 20 %, EU reverse charge, outside the EU, credit notes) and
+    des.csv (the Déclaration Européenne de Services), agreeing with the year's FEC.
+    """
+    from pipeline.run_fiscal import vat as vat_month
+    from pipeline.run_fiscal import vat_message
+
+    result = _call(vat_month, month_text, Path(data), Path(out), Path(rates))
+    finish_progress()
+    click.echo(vat_message(result))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -190,7 +190,15 @@ def bill_month(
             _rejects_advice("bill", month, data, out, rates),
         ):
             documents = compute_month(
-                MonthInputs(month, ref, data, accept, engine, stop_on_rejects=not already),
+                MonthInputs(
+                    month,
+                    ref,
+                    data,
+                    accept,
+                    engine,
+                    stop_on_rejects=not already,
+                    fec_vat_pending=issued.get("fec_vat_pending", []) if already else None,
+                ),
                 snapshot,
                 scratch=scratch,
                 gates=gates,
@@ -424,7 +432,15 @@ def audit_month(
             # them: it compares
             accepted = bool(issued.get("accepted_rejects"))
             documents = compute_month(
-                MonthInputs(month, ref, tmp_data, accepted, engine, stop_on_rejects=False),
+                MonthInputs(
+                    month,
+                    ref,
+                    tmp_data,
+                    accepted,
+                    engine,
+                    stop_on_rejects=False,
+                    fec_vat_pending=issued.get("fec_vat_pending", []),  # R88: as issued
+                ),
                 snapshot.before(month),
                 scratch=scratch,
                 gates=gates,
@@ -449,9 +465,18 @@ def audit_month(
                 issued_on: date = issued_on,
                 number: int = number,
                 accept: bool = bool(record.get("accepted_rejects")),
+                vat_pending: tuple[str, ...] = tuple(record.get("fec_vat_pending", ())),
             ):
                 fixed = _correction(
-                    MonthInputs(month, ref, tmp_data, accept, engine, stop_on_rejects=False),
+                    MonthInputs(
+                        month,
+                        ref,
+                        tmp_data,
+                        accept,
+                        engine,
+                        stop_on_rejects=False,
+                        fec_vat_pending=list(vat_pending),  # R88: as issued
+                    ),
                     view,
                     issued_on,
                     number,

@@ -21,6 +21,8 @@ PIPELINE = ROOT / "pipeline"
 # journal snapshot and the ledger snapshot; the ledger owns the journal's files)
 # (dunning: R90-R92, overdue, late charges, levels and letters computed from the journal's
 # events; run_dunning drives it)
+# (fiscal: R87-R89, the year's FEC, VAT on receipts, CA3 and DES computed from the issued
+# documents and the receivables journal; the ledger writes their files)
 STAGES = (
     "core",
     "inputs",
@@ -31,6 +33,7 @@ STAGES = (
     "watch",
     "receivables",
     "dunning",
+    "fiscal",
     # (einvoicing: R94-R97, what to deposit, lifecycle statuses, 212 messages and Flux 10
     # computed from the journal and ledger snapshots; pyfrctc behind frctc.py, the platform's
     # HTTP client behind platform.py, the only module that talks to the network)
@@ -38,7 +41,7 @@ STAGES = (
     "ledger",
 )
 # the driver (run, and run_receivables beside it), the command line, the explanation text
-TOP = {"run", "run_receivables", "cli", "explain", "run_dunning", "run_einvoicing"}
+TOP = {"run", "run_receivables", "cli", "explain", "run_dunning", "run_einvoicing", "run_fiscal"}
 
 
 def _module_of(path: Path) -> str:

@@ -253,11 +253,12 @@ def test_r67_numbers_continue_into_the_next_monthly_run(ws):
     )
     records = [r.split("|") for r in corrected.splitlines()[1:]]
     assert {r[2] for r in records} == {"VE2026-000002"}
-    # balanced: 0.43 debit on 411, 0.36 + 0.07 credit
+    # balanced: 0.43 debit on 411, 0.36 + 0.07 credit (R88: services' VAT due on receipt,
+    # 445740)
     assert [(r[4], r[11], r[12]) for r in records] == [
         ("411000", "0,43", "0,00"),
         ("706000", "0,00", "0,36"),
-        ("445710", "0,00", "0,07"),
+        ("445740", "0,00", "0,07"),
     ]
 
 

@@ -64,8 +64,9 @@ def test_fec_file_format_header_encoding_and_record_ends(credited):
         "Facture F2026-000001 Alpha SARL|30,00|0,00|||20261101||",
         "VE|Ventes|VE2026-000001|20261101|706000|Prestations de services|||F2026-000001|20261101|"
         "Facture F2026-000001 Alpha SARL|0,00|25,00|||20261101||",
-        "VE|Ventes|VE2026-000001|20261101|445710|TVA collectée|||F2026-000001|20261101|"
-        "Facture F2026-000001 Alpha SARL|0,00|5,00|||20261101||",
+        # R88: services taxed on receipt (vat_on_debits false): their VAT waits on 445740
+        "VE|Ventes|VE2026-000001|20261101|445740|TVA collectée en attente d'encaissement|||"
+        "F2026-000001|20261101|Facture F2026-000001 Alpha SARL|0,00|5,00|||20261101||",
         # reverse charge: no VAT line
         "VE|Ventes|VE2026-000002|20261101|411000|Clients|C2|Beta BV|F2026-000002|20261101|"
         "Facture F2026-000002 Beta BV|30,00|0,00|||20261101||",
@@ -100,7 +101,7 @@ def test_credit_note_entry_is_reversed_and_numbers_continue_across_months(credit
         (
             "VE2026-000003",
             "F2026-000003",
-            "445710",
+            "445740",  # R88: services' VAT due on receipt
             "0,00",
             "5,00",
             "Facture F2026-000003 Alpha SARL",
@@ -140,7 +141,7 @@ def test_credit_note_entry_is_reversed_and_numbers_continue_across_months(credit
         (
             "VE2026-000005",
             "AV2026-000001",
-            "445710",
+            "445740",
             "0,25",
             "0,00",
             "Avoir AV2026-000001 sur F2026-000001 Alpha SARL",
@@ -178,13 +179,14 @@ def test_every_entry_balances_and_totals_equal_the_documents(ws):
 
         assert by_account["411000"] == [total(invoices, "total_ttc"), total(credits, "amount_ttc")]
         assert by_account["706000"] == [total(credits, "amount_ht"), total(invoices, "total_ht")]
-        assert by_account["445710"] == [total(credits, "amount_vat"), total(invoices, "total_vat")]
+        # R88: services only here, their VAT due on receipt: 445740
+        assert by_account["445740"] == [total(credits, "amount_vat"), total(invoices, "total_vat")]
     # October: C1 25.00 + 0.18 usage = 25.18 HT, 5.04 VAT; C2 30.00 + 0.09 usage, no VAT
     october = read_fec(fec_path(ws, "2026-10", "20261231"))
     assert [(r["CompteNum"], r["Debit"], r["Credit"]) for r in october] == [
         ("411000", "30,22", "0,00"),
         ("706000", "0,00", "25,18"),
-        ("445710", "0,00", "5,04"),
+        ("445740", "0,00", "5,04"),
         ("411000", "30,09", "0,00"),
         ("706000", "0,00", "30,09"),
     ]
@@ -265,13 +267,16 @@ def test_fec_named_after_the_fiscal_year_end_and_revenue_by_kind_of_line(ws):
     ws.bill_months("2026-10")
     rows = read_fec(fec_path(ws, "2026-10", "20270630"))
     assert {r["EcritureNum"] for r in rows} == {"VE2027-000001"}
-    # 25.00 plan + 4.00 rental + 2 x 150.00 = 329.00 HT, VAT 65.80, TTC 394.80
+    # 25.00 plan + 4.00 rental + 2 x 150.00 = 329.00 HT, VAT 65.80, TTC 394.80; R88: the
+    # goods' VAT 300.00 x 20 % = 60.00 due on delivery (445710), the services' 5.80 on
+    # receipt (445740)
     assert [(r["CompteNum"], r["CompteLib"], r["Debit"], r["Credit"]) for r in rows] == [
         ("411000", "Clients", "394,80", "0,00"),
         ("706000", "Prestations de services", "0,00", "25,00"),
         ("707000", "Ventes de marchandises", "0,00", "300,00"),
         ("708300", "Locations de matériel", "0,00", "4,00"),
-        ("445710", "TVA collectée", "0,00", "65,80"),
+        ("445710", "TVA collectée", "0,00", "60,00"),
+        ("445740", "TVA collectée en attente d'encaissement", "0,00", "5,80"),
     ]
 
 

@@ -6,6 +6,13 @@ One balanced entry per document in the sales journal (VE):
                   (services 706, rentals 7083, goods 707, termination fees 7588) | 44571 VAT
     credit note:  the same, reversed (an SLA credit on the services account)
 
+R88 (VAT on receipts, months issued from issue 28 on): when VAT is due on receipt (the default,
+`vat_on_debits = false`), the VAT of services is posted to `vat_pending` (445740) and only the
+VAT of goods (equipment sold or not returned: due on delivery) to 445710; `vat_split` shares a
+document's VAT between the two. A month issued before keeps the postings it was issued with:
+its manifest has no `fec_vat_pending`, and its audit recomputes it with every VAT on 445710
+(docs/fiscal.md).
+
 The revenue account of each line kind is a setting of provider.toml (`[accounts]`, defaults
 in ACCOUNTS: docs/exports.md). Entry numbers run without a break per fiscal year
 (`fiscal_year_end` of provider.toml, default 31 December; the number carries the year in
@@ -21,8 +28,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from pipeline.billing.invoicing import GOODS_KINDS
 from pipeline.billing.month_documents import CreditNote, Invoice
 from pipeline.core.data_contract import DEFAULT_ACCOUNTS
+from pipeline.core.money import round_line
 
 JOURNAL_CODE = "VE"
 JOURNAL_LIB = "Ventes"
@@ -44,6 +53,10 @@ class FecLine:
     label: str
     debit: Decimal
     credit: Decimal
+    # the year's FEC (R87, pipeline.fiscal): its journal, and the lettering of settled lines
+    journal: tuple[str, str] = (JOURNAL_CODE, JOURNAL_LIB)
+    letter: str = ""  # EcritureLet
+    date_let: date | None = None  # DateLet
 
 
 def text(value: object) -> str:
@@ -94,22 +107,47 @@ def revenue(
     return sorted(totals.items())
 
 
+def vat_split(
+    lines: list[dict[str, Any]], ht: Decimal, vat: Decimal, rate: Decimal
+) -> tuple[Decimal, Decimal]:
+    """(goods HT, goods VAT) of a document (R88): the goods' HT x the rate, rounded to the cent
+    (R2); the services carry the rest of the document's VAT, so that the two add up to it
+    exactly. A document of goods only puts all its VAT on goods, one without goods none."""
+    amounts = [
+        (str(line["kind"]), Decimal(str(line.get("document_amount_ht", line["amount_ht"]))))
+        for line in lines
+    ]
+    goods = sum((a for k, a in amounts if k in GOODS_KINDS), ZERO)
+    if not amounts or goods == 0:
+        return ZERO, ZERO
+    if all(k in GOODS_KINDS for k, _ in amounts):
+        return goods, vat
+    return goods, round_line(goods * rate)
+
+
 def _entry(
     number: str,
     day: date,
     piece: str,
     label: str,
     customer: tuple[str, str],
-    amounts: tuple[Decimal, list[tuple[tuple[str, str], Decimal]], Decimal],
+    amounts: tuple[Decimal, list[tuple[tuple[str, str], Decimal]], Decimal, Decimal],
     reverse: bool,
+    vat_pending: tuple[str, str] | None = None,
 ) -> list[FecLine]:
     """The lines of one entry: the customer for TTC, revenue for HT (per account), VAT when
-    not zero."""
-    ttc, by_account, vat = amounts
+    not zero (services' VAT on `vat_pending` when given, R88; `amounts`' last: goods' VAT)."""
+    ttc, by_account, vat, goods_vat = amounts
     sides = [(CUSTOMER_ACCOUNT, customer, ttc, not reverse)]
     sides += [(account, ("", ""), ht, reverse) for account, ht in by_account]
-    if vat != 0:
-        sides.append((VAT_ACCOUNT, ("", ""), vat, reverse))
+    if vat_pending is None:
+        if vat != 0:
+            sides.append((VAT_ACCOUNT, ("", ""), vat, reverse))
+    else:
+        if goods_vat != 0:
+            sides.append((VAT_ACCOUNT, ("", ""), goods_vat, reverse))
+        if vat - goods_vat != 0:
+            sides.append((vat_pending, ("", ""), vat - goods_vat, reverse))
     return [
         FecLine(number, day, account, aux, piece, label, *_side(value, debit_when_positive=debit))
         for account, aux, value, debit in sides
@@ -123,9 +161,12 @@ def entries(
     first_number: dict[int, int],
     accounts: dict[str, tuple[str, str]] | None = None,
     year_end: tuple[int, int] = (12, 31),
+    vat_pending: tuple[str, str] | None = None,
 ) -> list[FecLine]:
     """Invoices in number order, then credit notes in number order; one entry each.
-    `first_number`: the first entry number of each fiscal year (the ledger's next one)."""
+    `first_number`: the first entry number of each fiscal year (the ledger's next one).
+    `vat_pending`: R88's account for the VAT of services due on receipt (None: every VAT on
+    445710, as on debits and in the months issued before R88)."""
     accounts = accounts or ACCOUNTS
     counters = dict(first_number)
     lines: list[FecLine] = []
@@ -141,11 +182,12 @@ def entries(
         if isinstance(doc, Invoice):
             ttc, ht, vat = doc.total_ttc, doc.total_ht, doc.total_vat
             return (doc.invoice_number, doc.invoice_date, doc.customer_id,
-                    f"Facture {doc.invoice_number}", ttc, ht, vat, doc.lines, False)  # fmt: skip
+                    f"Facture {doc.invoice_number}", ttc, ht, vat, doc.lines, False,
+                    doc.vat_rate)  # fmt: skip
         ttc, ht, vat = doc.amount_ttc, doc.amount_ht, doc.amount_vat
         return (doc.credit_note_number, doc.credit_note_date, doc.customer_id,
                 f"Avoir {doc.credit_note_number} sur {doc.original_invoice_number}",
-                ttc, ht, vat, doc.lines, True)  # fmt: skip
+                ttc, ht, vat, doc.lines, True, doc.vat_rate)  # fmt: skip
 
     documents = [
         fields(d)
@@ -154,15 +196,17 @@ def entries(
             *sorted(credit_notes, key=lambda c: c.credit_note_number),
         ]
     ]
-    for piece, day, customer_id, what, ttc, ht, vat, doc_lines, reverse in documents:
+    for piece, day, customer_id, what, ttc, ht, vat, doc_lines, reverse, rate in documents:
         name = text(names.get(customer_id, ""))
+        _, goods_vat = vat_split(doc_lines, ht, vat, rate)
         lines += _entry(
             number(day),
             day,
             piece,
             text(f"{what} {name}"),
             (text(customer_id), name),
-            (ttc, revenue(doc_lines, ht, accounts), vat),
+            (ttc, revenue(doc_lines, ht, accounts), vat, goods_vat),
             reverse=reverse,
+            vat_pending=vat_pending,
         )
     return lines

@@ -387,5 +387,6 @@ def compute_correction(
         {year: snapshot.next_fec_entry(year)},
         accounts=ref.provider["accounts"],
         year_end=ref.provider["fiscal_year_end"],
+        vat_pending=recomputed.fec_vat_pending,  # R88, as the month's run decided it
     )
     return correction

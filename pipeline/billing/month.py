@@ -74,6 +74,11 @@ class MonthInputs:
     # R43 stops a run that would issue (bill, correct); a run that only compares with what was
     # issued (a month billed again, R64; an audit) does not stop on its rejects
     stop_on_rejects: bool = True
+    # R88: the account the FEC put the VAT of services due on receipt on, as the manifest of
+    # the month (or correction) recomputed records it (`fec_vat_pending`: [number, label], or
+    # [] for every VAT on 445710: on debits, or issued before R88); None for a run that issues,
+    # which takes it from provider.toml (pipeline.billing.month.fec_vat_pending)
+    fec_vat_pending: list[str] | None = None
 
 
 RECONCILIATION_COLUMNS = ("source_file", "rows_read", "rated", "duplicates", "rejected", "balanced")
@@ -318,6 +323,7 @@ def compute_month(
             validation=reports,
             accepted_rejects=inputs.accept_rejects,
         )
+        documents.fec_vat_pending = fec_vat_pending(inputs)
         documents.fec_entries = entries(
             invoices,
             credit_notes,
@@ -325,6 +331,7 @@ def compute_month(
             {year: snapshot.next_fec_entry(year) for year in years},
             accounts=ref.provider["accounts"],
             year_end=year_end,
+            vat_pending=documents.fec_vat_pending,
         )
         if gates is not None:
             with stage("validation", "outputs"):
@@ -332,3 +339,16 @@ def compute_month(
         return documents
     finally:
         con.close()
+
+
+def fec_vat_pending(inputs: MonthInputs) -> tuple[str, str] | None:
+    """R88: the account of the services' VAT due on receipt in the FEC of this run: what the
+    recomputed month's manifest says, or for a run that issues, `vat_pending` of provider.toml
+    unless the provider opted for debits (None: every VAT on 445710)."""
+    if inputs.fec_vat_pending is not None:
+        recorded = inputs.fec_vat_pending
+        return (str(recorded[0]), str(recorded[1])) if recorded else None
+    provider = inputs.reference.provider
+    if provider.get("vat_on_debits"):
+        return None
+    return tuple(provider["accounts"]["vat_pending"])  # type: ignore[return-value]

@@ -117,6 +117,8 @@ class MonthDocuments:
     fec_entries: list[FecLine] = field(default_factory=list)  # pipeline.billing.accounting
     validation: list[Any] = field(default_factory=list)  # the gates' reports, when run
     accepted_rejects: bool = False  # issued with --accept-rejects (max_rejected_pct passed)
+    # R88: the FEC's account for the services' VAT due on receipt (None: all VAT on 445710)
+    fec_vat_pending: tuple[str, str] | None = None
 
     @property
     def lines(self) -> list[dict[str, Any]]:

@@ -522,3 +522,25 @@ DUNNING_SUSPEND = _output(
     "suspend.csv", "customer_id sip_account reason since", key=("sip_account",)
 )
 LETTERS_DIR = "letters"  # OUT/receivables/dunning/{D}/letters/{customer}-{level}.pdf
+
+# --- accounting and VAT after payment (R87-R89): provider.toml, OUT/{SIREN}FEC..., OUT/tax/ ---
+
+# provider.toml [accounts]: the accounts of the year's FEC besides revenue (pipeline.fiscal),
+# set like the revenue accounts ("445740" or "445740 Its label"). R88 names vat_pending and
+# vat_collected; the others are the plan comptable général's usual accounts. docs/fiscal.md.
+FISCAL_ACCOUNTS: dict[str, tuple[str, str]] = {
+    "customers": ("411000", "Clients"),
+    "bank": ("512000", "Banque"),
+    "suspense": ("471000", "Compte d'attente"),
+    "vat_collected": ("445710", "TVA collectée"),
+    "vat_pending": ("445740", "TVA collectée en attente d'encaissement"),
+    "return_fee": ("708800", "Frais de rejet refacturés"),
+    "late_interest": ("763100", "Intérêts de retard"),
+    "recovery_indemnity": ("758800", "Indemnités forfaitaires de recouvrement"),
+}
+# provider.toml: vat_on_debits = true when the provider opted for VAT on debits (art. 269-2-c
+# CGI); default false: the VAT of services is due on receipt (R88)
+VAT_ON_DEBITS = "vat_on_debits"
+TAX_DIR = "tax"  # OUT/tax/{M}/ (R89)
+CA3 = _output("ca3.csv", "box label base vat", key=("box", "label"))
+DES = _output("des.csv", "customer_id vat_number amount_ht", key=("customer_id",))

@@ -18,7 +18,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from pipeline.billing.accounting import JOURNAL_CODE, JOURNAL_LIB, SEPARATOR, FecLine
+from pipeline.billing.accounting import SEPARATOR, FecLine
 from pipeline.core.money import round_line
 
 FEC_COLUMNS = (
@@ -60,8 +60,8 @@ def record(line: FecLine) -> list[str]:
     """The 18 fields of one FEC record."""
     day = ymd(line.entry_date)
     return [
-        JOURNAL_CODE,
-        JOURNAL_LIB,
+        line.journal[0],
+        line.journal[1],
         line.entry,
         day,
         line.account[0],
@@ -73,8 +73,8 @@ def record(line: FecLine) -> list[str]:
         line.label,
         amount(line.debit),
         amount(line.credit),
-        "",
-        "",
+        line.letter,
+        ymd(line.date_let) if line.date_let else "",
         day,
         "",
         "",
@@ -85,12 +85,16 @@ def file_name(siren: str, closing: date) -> str:
     return f"{siren}FEC{ymd(closing)}.txt"
 
 
+def render(lines: list[FecLine]) -> bytes:
+    """The bytes of a FEC file holding `lines` (header, records, the declared encoding)."""
+    text = SEPARATOR.join(FEC_COLUMNS) + RECORD_END
+    text += "".join(SEPARATOR.join(record(line)) + RECORD_END for line in lines)
+    return text.encode(ENCODING, errors="replace")
+
+
 def write_fec(folder: Path, siren: str, closing: date, lines: list[FecLine]) -> Path:
     """Write the FEC of one run's entries into `folder`; `closing`: the closing date of
     their fiscal year."""
     path = folder / file_name(siren, closing)
-    with open(path, "w", encoding=ENCODING, errors="replace", newline="") as handle:
-        handle.write(SEPARATOR.join(FEC_COLUMNS) + RECORD_END)
-        for line in lines:
-            handle.write(SEPARATOR.join(record(line)) + RECORD_END)
+    path.write_bytes(render(lines))
     return path

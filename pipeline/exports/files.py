@@ -6,6 +6,7 @@ CSV: UTF-8, header row, ',' separator, '.' decimals, '\n' line ends, rows in a s
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from decimal import Decimal
@@ -54,3 +55,14 @@ def invoice_columns(columns: Sequence[str], invoices: Iterable[Any]) -> tuple[st
     that a month without one is written exactly as before."""
     debited = any(getattr(i, "payment_method", "") for i in invoices)
     return (*columns, *INVOICE_DEBIT_COLUMNS) if debited else tuple(columns)
+
+
+def csv_bytes(columns: Sequence[str], rows: Iterable[dict[str, Any] | Sequence[Any]]) -> bytes:
+    """The bytes `write_csv` would write (a derived file the ledger publishes, R89)."""
+    handle = io.StringIO(newline="")
+    writer = csv.writer(handle, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        values = [row.get(c) for c in columns] if isinstance(row, dict) else row
+        writer.writerow([_text(v) for v in values])
+    return handle.getvalue().encode("utf-8")

@@ -730,7 +730,23 @@ def read_provider(folder: Path) -> dict[str, Any]:
         data[key] = value
     data["fiscal_year_end"] = _year_end(data.get("fiscal_year_end", "12-31"), path)
     data["accounts"] = _accounts(data.get("accounts", {}), path)
+    data[contract.VAT_ON_DEBITS] = _vat_on_debits(data.get(contract.VAT_ON_DEBITS, False), path)
     return data
+
+
+def _vat_on_debits(value: Any, path: Path) -> bool:
+    """R88: vat_on_debits = true or false (default false: services taxed on receipt)."""
+    if not isinstance(value, bool):
+        raise InputError(
+            say(
+                f"vat_on_debits = {value!r} : true ou false attendu (option pour la TVA d'après "
+                "les débits, R88)",
+                f"vat_on_debits = {value!r}: expected true or false (option for VAT on debits, "
+                "R88)",
+            ),
+            file=str(path),
+        )
+    return value
 
 
 def _year_end(text: Any, path: Path) -> tuple[int, int]:
@@ -756,7 +772,8 @@ def _year_end(text: Any, path: Path) -> tuple[int, int]:
 def _accounts(table: Any, path: Path) -> dict[str, tuple[str, str]]:
     """[accounts] of provider.toml: the revenue account of each line kind, "706000" or
     "706000 Prestations de services"; the kinds not given keep the defaults (contract.DEFAULT_ACCOUNTS)."""
-    accounts = dict(contract.DEFAULT_ACCOUNTS)
+    known = {**contract.DEFAULT_ACCOUNTS, **contract.FISCAL_ACCOUNTS}  # R87-R88: ledger accounts
+    accounts = dict(known)
     if not isinstance(table, dict):
         raise InputError(
             say(
@@ -767,8 +784,8 @@ def _accounts(table: Any, path: Path) -> dict[str, tuple[str, str]]:
         )
     for kind, value in table.items():
         match = re.fullmatch(r"(\d{3,12})(?:\s+(.+))?", str(value).strip())
-        if kind not in contract.DEFAULT_ACCOUNTS or match is None:
-            kinds = ", ".join(contract.DEFAULT_ACCOUNTS)
+        if kind not in known or match is None:
+            kinds = ", ".join(known)
             raise InputError(
                 say(
                     f"accounts.{kind} = {value!r} : une des natures de ligne ({kinds}) = un "
@@ -778,7 +795,7 @@ def _accounts(table: Any, path: Path) -> dict[str, tuple[str, str]]:
                 ),
                 file=str(path),
             )
-        default = contract.DEFAULT_ACCOUNTS[kind]
+        default = known[kind]
         label = match.group(2) or (default[1] if default[0] == match.group(1) else "")
         accounts[kind] = (match.group(1), label)
     return accounts

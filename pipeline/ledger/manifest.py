@@ -151,6 +151,8 @@ def build(documents: MonthDocuments, data: Path, rates: Path) -> dict[str, Any]:
     }
     if documents.accepted_rejects:
         record["rejects_over_limit"] = accepted_rejects(documents)
+    if documents.fec_vat_pending:  # R88: written only then, so earlier months audit the same
+        record["fec_vat_pending"] = list(documents.fec_vat_pending)
     return record
 
 
