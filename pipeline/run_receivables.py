@@ -25,6 +25,7 @@ from pipeline.core.dates import parse_date
 from pipeline.core.errors import InputError
 from pipeline.core.language import say
 from pipeline.core.progress import stage
+from pipeline.dunning.levels import dunning_levels
 from pipeline.inputs.reference import load_reference
 from pipeline.ledger import journal as ledger_journal
 from pipeline.ledger import reports as ledger_reports
@@ -351,7 +352,9 @@ def receivables(
         journal = ledger_journal.read_journal(out)
         pending = new_events(read_snapshot(out), journal, ledger_journal.document_sources(out))
         with stage("report"):
-            report = compute_report([*journal.events, *pending], day, methods)
+            events = [*journal.events, *pending]
+            levels = dunning_levels([e for e in events if e.date <= day], day)
+            report = compute_report(events, day, methods, levels)
             check(report.totals)
         statement_of = None
         if customer is not None:

@@ -31,6 +31,7 @@ from pipeline.receivables.journal import (
     PAYMENT_RECEIVED,
     RETURN_FEE,
     SUSPENSE,
+    SUSPENSE_ASSIGNED,
     UNALLOCATED_CREDIT,
     Event,
     details,
@@ -572,3 +573,39 @@ def test_r87_messages_in_english(ws, english):
     assert "fiscal year 2026-01-01 .. 2026-12-31: no entry (nothing written)" in result.output
     result = cli("fec", "--year", "MMXXVI", *folders)
     assert "--year: expected a 4-digit year (YYYY), got 'MMXXVI'" in result.output
+
+
+def test_r87_r85_an_assigned_suspense_item_and_an_overpayments_credit_balance():
+    # F1 120.00 (VAT 20.00 due on receipt) and F2 60.00 (VAT 10.00), customer C1.
+    # E1: 150.00 names F1: 120.00 paid, 30.00 unallocated credit, given at once to F2 (R85,
+    # same journal file, same statement line): BQ 512 D 150.00 | 411 C 120.00 (F1) + 411 C
+    # 30.00 (credit) + 411 D 30.00 / 411 C 30.00 (F2); VAT moved 20.00 (F1 settled) and
+    # 30.00 x 10.00 / 60.00 = 5.00 (F2).
+    # S1: 30.00 in suspense, assigned to C1 (no invoice) on 2026-12-01: OD 471 D 30.00 | 411 C
+    # 30.00 credit, then 411 D 30.00 / 411 C 30.00 (F2, settled: the rest of its VAT, 5.00).
+    f1 = doc("F2026-000001", "2026-11-01", "100.00", "20.00")
+    f2 = doc("F2026-000002", "2026-11-01", "50.00", "10.00")
+    src = ("stmt.xml", "sha-E1", "E1")
+    day = date(2026, 11, 10)
+    events = [issued(f1), issued(f2), *payment("E1", "2026-11-10", "C1", {f1.number: "120.00"},
+                                              extra="30.00"),
+              Event(ALLOCATION, day, "C1", f2.number, D("30.00"), *src, details(credit="E1"))]  # fmt: skip
+    s1 = ("stmt.xml", "sha-S1", "S1")
+    events += [
+        Event(PAYMENT_RECEIVED, day, "", "", D("30.00"), *s1, details(rule="4")),
+        Event(SUSPENSE, day, "", "", D("30.00"), *s1, details(reason="x", direction="CRDT")),
+    ]
+    assigned = date(2026, 12, 1)
+    events += [
+        Event(SUSPENSE_ASSIGNED, assigned, "C1", "", D("30.00"), *s1, details(invoice="")),
+        Event(UNALLOCATED_CREDIT, assigned, "C1", "", D("30.00"), *s1, details(payment="S1")),
+        Event(ALLOCATION, assigned, "C1", f2.number, D("30.00"), *s1, details(credit="S1")),
+    ]
+    lines, year = fec([f1, f2], events)
+    assert balance(lines, "411000") == D("0.00")  # both invoices settled
+    assert balance(lines, "471000") == D("0.00")  # the suspense item left suspense
+    assert balance(lines, "512000") == D("180.00")
+    assert balance(lines, "445740") == D("0.00") and balance(lines, "445710") == D("-30.00")
+    for number in {ln.entry for ln in lines}:
+        entry = [ln for ln in lines if ln.entry == number]
+        assert sum((ln.debit for ln in entry), D(0)) == sum((ln.credit for ln in entry), D(0))

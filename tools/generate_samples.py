@@ -1435,6 +1435,9 @@ early_payment_discount = "Pas d'escompte pour paiement anticipé."
 # SEPA direct debit (R80-R82): the creditor identifier (ICS), the bank's fee for a returned debit
 creditor_id = "{ics(siren)}"
 return_fee_eur = "7.50"
+# the provider's accredited e-invoicing platform (its matricule, fictitious), for e-reporting (R97)
+platform_matricule = "0111"
+platform_name = "Plateforme Agréée Exemple"
 """
 
 

@@ -56,6 +56,9 @@ NOTICE_1204 = f"{DIR}/2026-12-04_avis_camt054.xml"
 UNNAMED_REF = "2026103100999"  # C024's transfer: entry, its detail UNNAMED_REF-1
 ASSIGNED = (f"{UNNAMED_REF}-1", "C024", "2026-11-20")  # entry reference, customer, date
 
+STATUSES = "statuses/2026-11-10_cdar_refus_C012.xml"  # a buyer's lifecycle status (R95)
+DISPUTES = "disputes.csv"  # an invoice under dispute (R92), read by `billing dunning`
+
 # (command, arguments) of `billing`, in the order of the story; DATA and OUT added by callers
 STORY: tuple[tuple[str, ...], ...] = (
     ("bill", "--month", "2026-09"),
@@ -63,13 +66,21 @@ STORY: tuple[tuple[str, ...], ...] = (
     ("payments", "--import", OCTOBER),
     ("payments", "--import", NOTICE_1102),
     ("bill", "--month", "2026-10"),
+    ("dunning", "--date", "2026-11-07"),
+    ("statuses", "--import", STATUSES),
     ("payments", "--import", CHEQUES),
     ("payments", "--assign", ASSIGNED[0], "--customer", ASSIGNED[1], "--date", ASSIGNED[2]),
     ("collect", "--date", "2026-11-26"),
     ("payments", "--import", NOVEMBER),
+    ("dunning", "--date", "2026-11-30"),
     ("payments", "--import", NOTICE_1204),
     ("collect", "--date", "2026-12-07"),
-    ("receivables", "--date", "2026-12-07", "--customer", "C002"),
+    ("dunning", "--date", "2026-12-16"),
+    ("receivables", "--date", "2026-12-16", "--customer", "C002"),
+    ("fec", "--year", "2026"),
+    ("vat", "--month", "2026-11"),
+    ("statuses", "--export", "--date", "2026-12-16"),
+    ("ereporting", "--period", "2026-10-01..2026-11-30"),
 )
 
 LATE_PAYER = "C002"
@@ -80,6 +91,8 @@ BY_CHEQUE = "C019"
 UNNAMED, UNNAMED_DEBTOR = "C024", "GARAGE CENTRAL SARL DIJON"
 DEBITED = ("C006", "C008")
 RETURNED = "C008"
+REFUSER = "C012"  # refuses its October invoice on the platform (210), never pays it
+DISPUTED = ("C002", "2026-12-02")  # C002 disputes its October invoice from that day
 
 
 def _camt(kind: str, version: str, day: str, account: str, entries: list[str]) -> str:
@@ -208,7 +221,7 @@ def _november(out: Path, customers: dict[str, dict[str, str]], account: str) -> 
     for i, inv in enumerate(_rows(out / "2026-10" / "invoices.csv"), 1):
         cid, number = inv["customer_id"], inv["invoice_number"]
         left = opened[number][1]
-        if cid in (*DEBITED, LATE_PAYER) or left <= 0:
+        if cid in (*DEBITED, LATE_PAYER, REFUSER) or left <= 0:
             continue
         ref, day = f"20261130{i:05d}", _day(12, i, "2026-11")
         entries.append(
@@ -247,6 +260,41 @@ def _cheques(out: Path) -> str:
     return text.getvalue()
 
 
+def _statuses(data: Path, out: Path, customers: dict[str, dict[str, str]]) -> str:
+    """C012 refuses its October invoice on the platform: a CDAR message (status 210 Refusée,
+    reason TX_TVA_ERR), as its platform would send it to ours (R95). Also writes
+    disputes.csv: C002 disputes its October invoice from 2026-12-02 (R92)."""
+    import tomllib
+    from datetime import date
+
+    from pipeline.einvoicing import frctc
+    from pipeline.einvoicing.cdar import buyer_party, seller_party, status_fields
+
+    provider = tomllib.loads((data / "provider.toml").read_text(encoding="utf-8"))
+    october = {r["customer_id"]: r for r in _rows(out / "2026-10" / "invoices.csv")}
+    refused = october[REFUSER]["invoice_number"]
+    fields, percents = status_fields(
+        message_id=f"CDV-210-{refused}",
+        day=date(2026, 11, 10),
+        issuer=buyer_party(customers[REFUSER]),
+        recipient=seller_party(provider),
+        document=refused,
+        type_code="380",
+        document_date=date(2026, 11, 1),
+        seller_siren=str(provider["siren"]),
+        code="210",
+        label="Refusée",
+        reasons=[("TX_TVA_ERR", "Taux de TVA erroné selon le client")],
+    )
+    disputed = october[DISPUTED[0]]["invoice_number"]
+    text = io.StringIO()
+    w = csv.writer(text, lineterminator="\n")
+    w.writerow(["customer_id", "invoice_number", "opened_on", "closed_on"])
+    w.writerow([DISPUTED[0], disputed, DISPUTED[1], ""])
+    (data / DISPUTES).write_text(text.getvalue(), encoding="utf-8")
+    return frctc.cdar_xml(fields, percents).decode("utf-8")
+
+
 def _billing(*args: str) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "pipeline.cli", *args],
@@ -266,9 +314,10 @@ def write_statements(data: Path, rates: Path) -> dict[str, int]:
 
     account = tomllib.loads((data / "provider.toml").read_text(encoding="utf-8"))["iban"]
     account = account.replace(" ", "")
-    (data / DIR).mkdir(exist_ok=True)
-    for old in (data / DIR).iterdir():
-        old.unlink()
+    for folder in (DIR, STATUSES.split("/")[0]):
+        (data / folder).mkdir(exist_ok=True)
+        for old in (data / folder).iterdir():
+            old.unlink()
     writers: dict[str, Callable[[Path], str]] = {
         OCTOBER: lambda out: _october(data, out, customers, account),
         NOTICE_1102: lambda out: _camt(
@@ -281,6 +330,7 @@ def write_statements(data: Path, rates: Path) -> dict[str, int]:
         CHEQUES: _cheques,
         NOVEMBER: lambda out: _november(out, customers, account),
         NOTICE_1204: lambda out: _notice_1204(out, account),
+        STATUSES: lambda out: _statuses(data, out, customers),
     }
     counts = {}
     tmp = Path(tempfile.mkdtemp(prefix="sample-story-"))
@@ -290,7 +340,7 @@ def write_statements(data: Path, rates: Path) -> dict[str, int]:
             if command[1] == "--import":
                 text = writers[command[2]](out)
                 (data / command[2]).write_text(text, encoding="utf-8")
-                counts[command[2]] = text.count("<Ntry>") or text.count("\n") - 1
+                counts[command[2]] = text.count("<Ntry>") or max(text.count("\n") - 1, 1)
                 command = (command[0], command[1], str(data / command[2]))
             _billing(*command, "--data", str(data), "--out", str(out), "--rates", str(rates))
     finally:

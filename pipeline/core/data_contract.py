@@ -455,7 +455,7 @@ OPEN_ITEMS = _output(
 BALANCES = _output(
     "balances.csv",
     """customer_id balance overdue unallocated_credit oldest_due_date payment_method
-    return_fees""",
+    return_fees dunning_level""",
     key=("customer_id",),
 )
 AGED_BALANCE = _output(

@@ -19,8 +19,9 @@ Journals:
   returned debit moves it back.
 - `OD` (opérations diverses): late-payment charges (the dunning issue: 411000 debit, `late_interest` 763100
   and `recovery_indemnity` 758800 credit), a suspense item assigned by hand (471000 debit,
-  411000 credit), an allocation of a customer's unallocated credit to an invoice (411000 to
-  411000, so that lettering can see it) with its VAT move.
+  411000 credit: the invoice it pays and the credit it leaves, as a payment's), an allocation
+  of a customer's unallocated credit to an invoice (an `allocation` with detail `credit`:
+  411000 to 411000, so that lettering can see it) with its VAT move.
 
 R88's arithmetic, per invoice with services VAT V (0 on debits) and TTC T: a payment of `a`
 moves a x V / T rounded to the cent (R2), except the payment that brings the invoice's open
@@ -381,7 +382,6 @@ def _batch_entry(
         or (e.kind == SUSPENSE and not any(b.kind == PAYMENT_RECEIVED for b in batch))
         for e in batch
     )
-    funded = any(e.kind == PAYMENT_RECEIVED for e in batch)
     customer = next((e.customer_id for e in batch if e.customer_id), "")
     piece = text(first.entry)[:60] or first.kind  # the statement line's reference
     entry = _Entry("BQ" if bank else "OD", first.date, piece, "", (1, number))
@@ -391,13 +391,14 @@ def _batch_entry(
         if e.kind == PAYMENT_RECEIVED:
             entry.add(acc.bank, e.amount, True)
             labels.append("Encaissement")
-        elif e.kind == SUSPENSE_ASSIGNED:  # the customer's credit, allocated by its allocations
+        elif e.kind == SUSPENSE_ASSIGNED:
+            # the amount leaves suspense: like a payment received, its allocation to the
+            # invoice named and its unallocated credit (events of the same run) credit 411
             entry.add(acc.suspense, e.amount, True)
-            entry.add(acc.customers, e.amount, False, customer=e.customer_id)
             labels.append("Affectation d'un encaissement en attente")
         elif e.kind == ALLOCATION:
             state = states.get(e.document)
-            if not funded:  # a customer's unallocated credit given to an invoice
+            if e.detail("credit"):  # a customer's unallocated credit given to an invoice (R85)
                 entry.add(acc.customers, e.amount, True, customer=e.customer_id)
                 labels.append("Affectation d'un crédit client")
             entry.add(acc.customers, e.amount, False, **who)

@@ -33,7 +33,7 @@ invoice existed) is, on a D between the two, the customer's unallocated credit.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 
@@ -81,6 +81,7 @@ class CustomerBalance:
     return_fees: Decimal
     oldest_due_date: date | None
     payment_method: str
+    dunning_level: str = ""  # the highest letter of its overdue episode on D (R92)
 
 
 @dataclass(frozen=True)
@@ -420,15 +421,22 @@ def money_side(events: list[Event], credit: Decimal) -> tuple[Decimal, Decimal, 
 
 
 def compute_report(
-    events: Iterable[Event], day: date, payment_methods: Mapping[str, str] | None = None
+    events: Iterable[Event],
+    day: date,
+    payment_methods: Mapping[str, str] | None = None,
+    dunning_levels: Mapping[str, str] | None = None,
 ) -> Report:
     """R86: the report of `day` from the journal's events (and the pending ones): see the
-    module. `payment_methods`: customers.csv's, for a customer without an invoice on D."""
+    module. `payment_methods`: customers.csv's, for a customer without an invoice on D;
+    `dunning_levels`: each customer's dunning level on D (R92, computed by the dunning stage,
+    above this one: the driver passes it)."""
     kept = events_at(events, day)
     balances = Balances(kept)
     items = _open_items(balances, kept, day)
     methods = _payment_methods(balances, payment_methods or {})
     rows, aged = _customers(items, balances, methods)
+    levels = dunning_levels or {}
+    rows = [replace(r, dunning_level=levels.get(r.customer_id, "")) for r in rows]
     credit = sum(balances.credit.values(), ZERO)
     received, returned, allocated = money_side(kept, credit)
     suspense = _suspense(kept)

@@ -103,6 +103,7 @@ def write_csvs(folder: Path, report: Report) -> None:
                 b.oldest_due_date,
                 b.payment_method,
                 b.return_fees,
+                b.dunning_level,
             ]
             for b in report.balances
         ),
@@ -117,6 +118,14 @@ def write_csvs(folder: Path, report: Report) -> None:
         contract.SUSPENSE_REPORT.names,
         ([getattr(s, name) for name in contract.SUSPENSE_REPORT.names] for s in report.suspense),
     )
+
+
+# R92's levels as the French workbook names them (the CSV keeps the codes)
+DUNNING_LABELS = {
+    "reminder": "relance amiable",
+    "formal_notice": "mise en demeure",
+    "suspension": "suspension",
+}
 
 
 def write_workbook(path: Path, report: Report, names: dict[str, str]) -> None:
@@ -142,6 +151,7 @@ def write_workbook(path: Path, report: Report, names: dict[str, str]) -> None:
             Column("Solde", EURO),
             Column("Plus ancienne échéance", DATE),
             Column("Mode de paiement"),
+            Column("Relance", width=16),
         ],
         (
             [
@@ -157,6 +167,7 @@ def write_workbook(path: Path, report: Report, names: dict[str, str]) -> None:
                 a.total,
                 b.oldest_due_date,
                 method.get(b.payment_method, b.payment_method),
+                DUNNING_LABELS.get(b.dunning_level, b.dunning_level),
             ]
             for a, b in zip(report.aged, report.balances, strict=True)
         ),
