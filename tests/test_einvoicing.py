@@ -406,6 +406,27 @@ def test_r96_a_212_for_each_payment_on_an_invoice_with_french_vat_and_a_negative
     assert exported.events[1].detail("code") == "212"
 
 
+def test_r96_a_customers_credit_from_an_earlier_payment_is_encaissee_when_allocated():
+    # R85: an overpayment's 7.00 credit given to F1 on its issue (2026-11-01): the money was
+    # received, VAT due on receipt: a 212 of 7.00 on the allocation's date; a credit note's
+    # allocation is not money received
+    documents = {"F1": doc("F1")}
+    files = [
+        _journal_file(
+            1,
+            [
+                _event(DOCUMENT_ISSUED, "F1", "30.00", date(2026, 11, 1)),
+                _event(ALLOCATION, "F1", "7.00", date(2026, 11, 1), credit="e9"),
+                _event(ALLOCATION, "F1", "3.00", date(2026, 11, 1), credit_note="AV1"),
+            ],
+        )
+    ]
+    found = collected(files, documents, date(2026, 11, 30), vat_on_debits=False)
+    assert [(c.key, c.day, c.amount) for c in found] == [
+        ("000001#1", date(2026, 11, 1), Decimal("7.00"))
+    ]
+
+
 @pytest.mark.slow
 def test_r96_the_messages_of_a_partial_payment_a_full_one_and_a_return_pass_the_xsd_and_cdv():
     validator = frctc.Validator()

@@ -76,11 +76,11 @@ STORY: tuple[tuple[str, ...], ...] = (
     ("payments", "--import", NOTICE_1204),
     ("collect", "--date", "2026-12-07"),
     ("dunning", "--date", "2026-12-16"),
+    ("statuses", "--export", "--date", "2026-12-16"),
+    ("ereporting", "--period", "2026-10-01..2026-11-30"),
     ("receivables", "--date", "2026-12-16", "--customer", "C002"),
     ("fec", "--year", "2026"),
     ("vat", "--month", "2026-11"),
-    ("statuses", "--export", "--date", "2026-12-16"),
-    ("ereporting", "--period", "2026-10-01..2026-11-30"),
 )
 
 LATE_PAYER = "C002"
@@ -340,7 +340,7 @@ def write_statements(data: Path, rates: Path) -> dict[str, int]:
             if command[1] == "--import":
                 text = writers[command[2]](out)
                 (data / command[2]).write_text(text, encoding="utf-8")
-                counts[command[2]] = text.count("<Ntry>") or max(text.count("\n") - 1, 1)
+                counts[command[2]] = text.count("<Ntry>") or (1 if text.startswith("<") else text.count("\n") - 1)
                 command = (command[0], command[1], str(data / command[2]))
             _billing(*command, "--data", str(data), "--out", str(out), "--rates", str(rates))
     finally:

@@ -75,7 +75,9 @@ def collected(
             key = f"{file.number:06d}#{index}"
             if key in done or e.date > day:
                 continue
-            if e.kind == ALLOCATION and e.detail("payment"):
+            if e.kind == ALLOCATION and (e.detail("payment") or e.detail("credit")):
+                # a payment, or a customer's credit from an earlier payment (R85), on its
+                # allocation's date
                 amount, returned = e.amount, False
             elif e.kind == DEBIT_RETURNED:
                 amount, returned = -e.amount, True

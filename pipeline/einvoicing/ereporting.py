@@ -128,7 +128,7 @@ def payments_due(
             key = f"{file.number:06d}#{index}"
             if f"{PAYMENTS}/{key}" in done or not period[0] <= e.date <= period[1]:
                 continue
-            is_payment = e.kind == ALLOCATION and bool(e.detail("payment"))
+            is_payment = e.kind == ALLOCATION and bool(e.detail("payment") or e.detail("credit"))
             if not (is_payment or e.kind == DEBIT_RETURNED) or not e.amount:
                 continue
             invoice = documents.get(e.document)
