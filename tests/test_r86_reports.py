@@ -471,6 +471,7 @@ def test_r86_the_command_writes_the_csv_files_and_records_nothing(journal_ws):
         "oldest_due_date": "",
         "payment_method": "transfer",
         "return_fees": "0.00",
+        "dunning_level": "",
     }
     assert rows(ws, "2026-12-31", "aged_balance.csv")[2]["days_over_90"] == "57.00"  # F16
     assert [r["entry_ref"] for r in rows(ws, "2026-12-31", "suspense.csv")] == ["E1"]
