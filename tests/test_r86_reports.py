@@ -815,6 +815,7 @@ def test_r86_report_after_collect_payments_and_a_return(tmp_path):
             "oldest_due_date": "2026-12-01",
             "payment_method": "sepa_debit",
             "return_fees": "7.50",
+            "dunning_level": "",
         }
     ]
     suspense_rows = rows(ws, "2026-12-31", "suspense.csv")
