@@ -534,3 +534,24 @@ def test_r65_explain_of_a_month_issued_with_the_wider_rated_calls_after_a_correc
     result = CliRunner().invoke(main, ["explain", "--month", OCT, "--cdr", "c2", *args])
     assert result.exit_code == 0, result.output
     assert "correction 01 of 2026-10 (dated 2026-11-20): added" in result.output
+
+
+def test_r81_r66_a_debited_customers_supplementary_invoice_names_its_mandate_and_debit_date(ws):
+    # C1 pays by SEPA direct debit (mandate RUM-C1-001): the late call's supplementary
+    # invoice F2026-000002 of 2026-11-20 (0.36 HT, 0.43 TTC: 120 s x 0.18 / 60 = 0.3600)
+    # carries the R81 columns; its debit date is its due date 2026-12-20 (20-11 + 14 days of
+    # pre-notification = 12-04, earlier). Then the journal has it for collect.
+    from tests.test_receivables import _debited
+
+    _debited(ws)
+    billed(ws, OCT, [call("c1", GB_MOBILE, 61)])
+    late_file(ws, [call("c2", GB_MOBILE, 120, at="10:00:00")])
+    assert correct(ws).exit_code == 0
+    (invoice,) = read(ws.out / OCT / "corrections" / "01", "invoices.csv")
+    assert (invoice["invoice_number"], invoice["total_ttc"]) == ("F2026-000002", "0.43")
+    assert (invoice["payment_method"], invoice["mandate_id"], invoice["debit_date"]) == (
+        "sepa_debit",
+        "RUM-C1-001",
+        "2026-12-20",
+    )
+    assert invoice["creditor_id"] and invoice["debited_iban"]

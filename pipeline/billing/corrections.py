@@ -27,6 +27,7 @@ from decimal import Decimal
 from typing import Any
 
 from pipeline.billing.accounting import FecLine, entries, fiscal_year
+from pipeline.billing.debit import apply_debit
 from pipeline.billing.invoicing import (
     PAYMENT_DAYS,
     buyer_mentions,
@@ -378,6 +379,9 @@ def compute_correction(
                     **common,
                 )
             )
+    # R81: a debited customer's supplementary invoice names its mandate, the ICS, the debited
+    # account and its debit date (the mandate in force on the correction's date)
+    apply_debit(correction.invoices, correction.credit_notes, ref)
     names = {c["customer_id"]: c["name"] for c in ref["ref_customers"].rows}
     year = fiscal_year(issued_on, ref.provider["fiscal_year_end"])
     correction.fec_entries = entries(

@@ -26,7 +26,7 @@ from pipeline.billing.corrections import CorrectionDocuments
 from pipeline.core import data_contract as contract
 from pipeline.exports.documents import DocumentsResult, write_documents
 from pipeline.exports.fec import write_fec
-from pipeline.exports.files import arrow_rows, write_csv
+from pipeline.exports.files import arrow_rows, invoice_columns, write_csv
 from pipeline.exports.workbook import KIND_LABELS, REASON_LABELS
 from pipeline.exports.xlsx import (
     DATE,
@@ -50,7 +50,7 @@ def write_correction(
     what the e-invoices' checks found (R70: a correction's documents are e-invoices too)."""
     write_csv(
         folder / contract.CORRECTION_INVOICES.name,
-        contract.CORRECTION_INVOICES.names,
+        invoice_columns(contract.CORRECTION_INVOICES.names, correction.invoices),  # R81
         map(vars, correction.invoices),
     )
     write_csv(
