@@ -448,6 +448,8 @@ def collect(date_text: str, dry_run: bool, data: str, out: str, rates: str) -> N
     finish_progress()
     for line in result.lines():
         click.echo(line)
+    for line in result.warnings():
+        click.echo(line, err=True)
     click.echo(collect_message(result))
 
 

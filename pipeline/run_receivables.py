@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from pipeline.core import clock
 from pipeline.core import data_contract as contract
@@ -36,6 +37,7 @@ from pipeline.receivables.collect import (
     collection_events,
     collection_name,
     plan_collection,
+    stopped_invoices,
 )
 from pipeline.receivables.compute import Balances, allocation_events, customer_rows, new_events
 from pipeline.receivables.files import write_collection
@@ -68,6 +70,7 @@ class CollectResult:
     name: str = ""
     folder: Path | None = None
     transactions: list[Transaction] = field(default_factory=list)
+    skipped: list[tuple[Any, Any]] = field(default_factory=list)  # stopped customers (R84)
 
     @property
     def total(self) -> Decimal:
@@ -78,6 +81,20 @@ class CollectResult:
             f"{t.invoice_number} {t.customer_id} {t.mandate_id} {t.sequence_type} "
             f"{t.collection_date} {t.amount}"
             for t in self.transactions
+        ]
+
+    def warnings(self) -> list[str]:
+        """The invoices left out because their customer's debits are stopped (R84)."""
+        return [
+            say(
+                f"attention : {d.number} ({d.customer_id}, {d.open_balance} EUR) non prélevée : "
+                f"prélèvements arrêtés depuis le retour {r.detail('reason')} du {r.date}, "
+                "jusqu'à un nouveau mandat signé après ce retour (mandates.csv)",
+                f"warning: {d.number} ({d.customer_id}, {d.open_balance} EUR) not collected: "
+                f"debits stopped since the {r.detail('reason')} return of {r.date}, until a "
+                "new mandate signed after it (mandates.csv)",
+            )
+            for d, r in self.skipped
         ]
 
 
@@ -99,12 +116,14 @@ def collect(
         # same file as the collection, so that a run with nothing to collect writes nothing
         pending = new_events(read_snapshot(out), journal, ledger_journal.document_sources(out))
         balances = Balances([*journal.events, *pending])
-        transactions = plan_collection(balances, day, ref, ref.provider["collection_horizon_days"])
+        horizon = ref.provider["collection_horizon_days"]
+        transactions = plan_collection(balances, day, ref, horizon)
+        skipped = stopped_invoices(balances, day, ref, horizon)
         name = collection_name(day, balances.collections)
         if not transactions:
-            return CollectResult(day, "nothing to collect")
+            return CollectResult(day, "nothing to collect", skipped=skipped)
         if dry_run:
-            return CollectResult(day, "dry run", name, None, transactions)
+            return CollectResult(day, "dry run", name, None, transactions, skipped)
         staging = ledger_journal.collection_staging(out, name)
         head = journal.files[-1].name if journal.files else ""
         write_collection(staging, transactions, name, day, ref.provider, head)
@@ -115,7 +134,7 @@ def collect(
         )
         ledger_journal.append(out, journal, events, command)
         folder = ledger_journal.publish_collection(out, staging)
-    return CollectResult(day, "collected", name, folder, transactions)
+    return CollectResult(day, "collected", name, folder, transactions, skipped)
 
 
 def collect_message(result: CollectResult) -> str:

@@ -19,7 +19,7 @@ from conftest import Workspace, cli
 from test_receivables import IBAN_C1, MANDATE, _debited, collect, tree
 
 from pipeline.core.errors import InputError
-from pipeline.receivables.collect import plan_collection
+from pipeline.receivables.collect import plan_collection, stopped_invoices
 from pipeline.receivables.compute import Balances
 from pipeline.receivables.journal import (
     ALLOCATION,
@@ -303,6 +303,9 @@ def test_r84_a_stopped_customer_is_not_collected_until_a_new_mandate():
     }
     day = date(2026, 12, 16)
     assert plan_collection(balances, day, reference, 5) == []  # neither F1 (AC04) nor F4
+    # F4 is reported as left out (F1 was presented once and returned AC04: not presentable)
+    assert [(d.number, r.detail("reason")) for d, r in stopped_invoices(
+        balances, day, reference, 5)] == [("F4", "AC04")]  # fmt: skip
     new = {**old, "mandate_id": "RUM-C1-002", "signed_on": date(2026, 12, 10)}
     reference["ref_mandates"].rows.append(new)
     assert [t.invoice_number for t in plan_collection(balances, day, reference, 5)] == ["F4"]

@@ -88,6 +88,25 @@ def _stopped(balances: Balances, customer_id: str, reference: Any) -> bool:
     )
 
 
+def stopped_invoices(
+    balances: Balances, day: date, reference: Any, horizon_days: int
+) -> list[tuple[Any, Any]]:
+    """(invoice, the return that stopped its customer) of every invoice that `collect` would
+    take on `day` but for the stop (R84), in number order: the command reports them."""
+    limit = day + timedelta(days=horizon_days)
+    return [
+        (d, balances.stopped[d.customer_id])
+        for d in sorted(balances.documents.values(), key=lambda d: d.number)
+        if d.type == "invoice"
+        and d.payment_method == "sepa_debit"
+        and d.debit_date is not None
+        and d.debit_date <= limit
+        and d.open_balance > 0
+        and d.presentable
+        and _stopped(balances, d.customer_id, reference)
+    ]
+
+
 def collection_name(day: date, journal_collections: set[str]) -> str:
     """{D}-{NN}: the run number NN of the day, 01 first."""
     taken = {c for c in journal_collections if c.startswith(f"{day.isoformat()}-")}
