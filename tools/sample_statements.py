@@ -340,7 +340,9 @@ def write_statements(data: Path, rates: Path) -> dict[str, int]:
             if command[1] == "--import":
                 text = writers[command[2]](out)
                 (data / command[2]).write_text(text, encoding="utf-8")
-                counts[command[2]] = text.count("<Ntry>") or (1 if text.startswith("<") else text.count("\n") - 1)
+                counts[command[2]] = text.count("<Ntry>") or (
+                    1 if text.startswith("<") else text.count("\n") - 1
+                )
                 command = (command[0], command[1], str(data / command[2]))
             _billing(*command, "--data", str(data), "--out", str(out), "--rates", str(rates))
     finally:
