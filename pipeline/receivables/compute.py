@@ -168,6 +168,7 @@ class Balances:
 
     def __init__(self, events: Iterable[Event]) -> None:
         self.documents: dict[str, Document] = {}
+        self.by_customer: dict[str, list[Document]] = {}  # each customer's documents, in order
         self.mandate_uses: dict[str, list[date]] = {}
         self.collections: set[str] = set()
         self.credit: dict[str, Decimal] = {}  # customers' unallocated credit from payments
@@ -185,7 +186,7 @@ class Balances:
 
     def apply(self, e: Event) -> None:
         if e.kind == DOCUMENT_ISSUED:
-            self.documents[e.document] = Document(
+            document = self.documents[e.document] = Document(
                 e.document,
                 e.customer_id,
                 e.detail("type"),
@@ -197,6 +198,7 @@ class Balances:
                 _date(e.detail("debit_date")),
                 e.detail("original_invoice"),
             )
+            self.by_customer.setdefault(e.customer_id, []).append(document)
         elif e.kind == ALLOCATION and e.detail("payment"):
             self.documents[e.document].allocated += e.amount
             self.documents[e.document].paid += e.amount
@@ -250,11 +252,8 @@ class Balances:
         return sorted(
             (
                 d
-                for d in self.documents.values()
-                if d.customer_id == customer_id
-                and d.type == INVOICE
-                and d.open_balance > 0
-                and not d.held
+                for d in self.by_customer.get(customer_id, ())
+                if d.type == INVOICE and d.open_balance > 0 and not d.held
             ),
             key=lambda d: d.order,
         )

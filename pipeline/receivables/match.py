@@ -111,8 +111,8 @@ def _open(balances: Balances, customer: str) -> list[Document]:
     return sorted(
         (
             d
-            for d in balances.documents.values()
-            if d.customer_id == customer and d.type == INVOICE and d.open_balance > 0
+            for d in balances.by_customer.get(customer, ())
+            if d.type == INVOICE and d.open_balance > 0
         ),
         key=lambda d: d.order,
     )
