@@ -28,6 +28,7 @@ from pipeline.receivables.journal import (
     ALLOCATION,
     DEBIT_RETURNED,
     DOCUMENT_ISSUED,
+    LATE_CHARGE,
     PAYMENT_RECEIVED,
     RETURN_FEE,
     SUSPENSE,
@@ -609,3 +610,22 @@ def test_r87_r85_an_assigned_suspense_item_and_an_overpayments_credit_balance():
     for number in {ln.entry for ln in lines}:
         entry = [ln for ln in lines if ln.entry == number]
         assert sum((ln.debit for ln in entry), D(0)) == sum((ln.credit for ln in entry), D(0))
+
+
+def test_r87_late_charge_lines_post_interest_and_indemnity_to_their_accounts():
+    # a charge invoice of 2026-12-16 (R91, the dunning stage): one `late_charge` event per
+    # line, its kind saying which: interest 1.51 -> 763100, the indemnity 40.00 -> 758800,
+    # 411000 C1 debited 41.51 in two OD entries
+    src = ("receivables/charges/2026-12-16-01/invoice_lines.csv", "sha-ch")
+    day = date(2026, 12, 16)
+    events = [
+        Event(LATE_CHARGE, day, "C1", "F2026-000002", D("1.51"), *src, "F2026-000090/1",
+              details(kind="late_interest", charged_in="F2026-000090")),
+        Event(LATE_CHARGE, day, "C1", "F2026-000002", D("40.00"), *src, "F2026-000090/2",
+              details(kind="recovery_indemnity", charged_in="F2026-000090")),
+    ]  # fmt: skip
+    lines, _ = fec([], events)
+    assert balance(lines, "763100") == D("-1.51")
+    assert balance(lines, "758800") == D("-40.00")
+    assert balance(lines, "411000") == D("41.51")
+    assert {ln.entry[:2] for ln in lines} == {"OD"}

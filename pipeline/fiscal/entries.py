@@ -429,8 +429,16 @@ def _batch_entry(
             entry.add(acc.return_fee, e.amount, False)
             labels.append("frais de rejet")
         elif e.kind == LATE_CHARGE:
-            interest = Decimal(e.detail("interest") or e.amount)
-            indemnity = Decimal(e.detail("indemnity") or "0")
+            # the dunning stage records one event per line of a charge invoice, its `kind`
+            # saying which (interest or the 40 EUR indemnity); details interest/indemnity
+            # give both amounts of one event
+            kind = e.detail("kind")  # pipeline.dunning.charging's INTEREST_KIND, INDEMNITY_KIND
+            if kind in ("late_interest", "recovery_indemnity"):
+                interest = e.amount if kind == "late_interest" else ZERO
+                indemnity = e.amount if kind == "recovery_indemnity" else ZERO
+            else:
+                interest = Decimal(e.detail("interest") or e.amount)
+                indemnity = Decimal(e.detail("indemnity") or "0")
             entry.add(acc.customers, e.amount, True, customer=e.customer_id)
             entry.add(acc.late_interest, interest, False)
             entry.add(acc.recovery_indemnity, indemnity, False)
