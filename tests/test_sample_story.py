@@ -144,3 +144,25 @@ def test_r84_sample_story_played_again_changes_nothing(story):
     before = tree(story)
     assert sample_statements.play(ROOT / "data_samples", story, ROOT / "rates") == 0
     assert tree(story) == before
+
+
+def test_r91_r87_sample_story_charges_are_posted_once_in_od(story, tmp_path):
+    # the late charges of 2026-11-30 invoiced (--charge, after the story): C002's F2026-000078
+    # = 0.98 interest + 40.00 indemnity, posted in OD only (763100, 758800), not in VE
+    import shutil
+
+    from pipeline.run_dunning import dunning
+    from pipeline.run_fiscal import fec
+
+    out = tmp_path / "out"
+    shutil.copytree(story, out)
+    dunning("2026-11-30", ROOT / "data_samples", out, ROOT / "rates", charge=True)
+    fec("2026", ROOT / "data_samples", out, ROOT / "rates")
+    text = (out / "489035030FEC20261231.txt").read_text(encoding="iso-8859-15")
+    rows = [line.split("|") for line in text.splitlines()[1:] if "F2026-000078" in line]
+    assert [(r[0], r[4], r[11], r[12]) for r in rows] == [
+        ("OD", "411000", "0,98", "0,00"),
+        ("OD", "763100", "0,00", "0,98"),
+        ("OD", "411000", "40,00", "0,00"),
+        ("OD", "758800", "0,00", "40,00"),
+    ]

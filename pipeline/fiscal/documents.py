@@ -105,7 +105,9 @@ def sale_documents(
     lines = _lines(snapshot)
     invoice_vat_numbers: dict[str, str] = {}
     documents = []
-    for position, (_, kind, row) in enumerate(_issued_documents(snapshot)):
+    for position, (folder, kind, row) in enumerate(_issued_documents(snapshot)):
+        if folder.startswith("receivables/charges/"):
+            continue  # R91's late-charge invoices: posted in OD from their late_charge events
         if kind == INVOICE:
             number, day = row["invoice_number"], row["invoice_date"]
             ht, vat, ttc = (_amount(row, c) for c in ("total_ht", "total_vat", "total_ttc"))
