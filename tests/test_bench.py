@@ -52,6 +52,17 @@ def test_bench_runs_end_to_end_at_20k_rows(tmp_path, capsys):
     assert report["rows"] >= 20_000
     assert report["floor"]["parquet_s"] > 0 and report["floor"]["csv_s"] > 0
     assert report["floor"]["write_s"] > 0 and not list(tmp_path.rglob("floor_write.parquet"))
+    # issue 32: the output floor in the same run, its files removed
+    assert report["floor"]["output_s"] > 0 and not list(tmp_path.rglob("floor_*"))
+    assert report["bill"]["total_without_documents_x_output_floor"] > 0
+    # the watch of the 15th and of the 31st; day_s the slower
+    assert [d["date"] for d in report["watch"]["days"]] == ["2026-10-15", "2026-10-31"]
+    assert report["watch"]["day_s"] == max(d["day_s"] for d in report["watch"]["days"])
+    # a collection of one debit per invoice, then its notice: one credit per invoice, matched
+    r = report["receivables"]
+    assert r["mandates"] == r["invoices"] == r["collected"] == r["entries"] > 0
+    assert r["matched_events"] >= r["entries"] and r["collect_s"] > 0 and r["import_s"] > 0
+    assert not (tmp_path / "payments_20000").exists()
     stages = report["bill"]["stages_s"]
     for name in ("load", "staging", "rating", "fair_use", "contracts", "invoices", "exports"):
         assert name in stages, name
