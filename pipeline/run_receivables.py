@@ -43,6 +43,7 @@ from pipeline.receivables.compute import Balances, allocation_events, customer_r
 from pipeline.receivables.files import write_collection
 from pipeline.receivables.journal import (
     ALLOCATION,
+    DUNNING_LETTER,
     PAYMENT_RECEIVED,
     SUSPENSE,
     UNALLOCATED_CREDIT,
@@ -372,7 +373,11 @@ def receivables(
         pending = new_events(read_snapshot(out), journal, ledger_journal.document_sources(out))
         with stage("report"):
             events = [*journal.events, *pending]
-            levels = dunning_levels([e for e in events if e.date <= day], day)
+            # only customers sent a letter can have a level: the others' timelines are skipped
+            lettered = {e.customer_id for e in events if e.kind == DUNNING_LETTER}
+            levels = dunning_levels(
+                [e for e in events if e.date <= day and e.customer_id in lettered], day
+            )
             report = compute_report(events, day, methods, levels)
             check(report.totals)
         statement_of = None

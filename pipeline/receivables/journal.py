@@ -47,7 +47,10 @@ class Event:
     details: tuple[tuple[str, str], ...] = ()  # sorted (name, text) pairs
 
     def detail(self, name: str, default: str = "") -> str:
-        return dict(self.details).get(name, default)
+        for key, value in self.details:  # a few pairs: a scan is cheaper than a dict
+            if key == name:
+                return value
+        return default
 
     def to_json(self) -> dict[str, Any]:
         return {
