@@ -34,12 +34,13 @@ from pipeline.receivables.journal import (
     DEBIT_RETURNED,
     DOCUMENT_ISSUED,
     LIFECYCLE_STATUS,
+    SUSPENDS_DUNNING,
     Event,
 )
 
 ZERO = Decimal("0.00")
 ONE_DAY = timedelta(days=1)
-DISPUTE_CODES = ("207", "210")  # R95: "En litige", "Refusée" suspend dunning (R92)
+DISPUTE_CODES = SUSPENDS_DUNNING  # R95: "En litige", "Refusée" suspend dunning (R92)
 
 
 @dataclass

@@ -24,27 +24,17 @@ from decimal import Decimal
 
 from pipeline.einvoicing.documents import IssuedDocument
 from pipeline.einvoicing.frctc import CdarStatus
-from pipeline.receivables.journal import LIFECYCLE_STATUS, Event, details
+from pipeline.receivables.journal import (
+    LIFECYCLE_LABELS,
+    LIFECYCLE_STATUS,
+    SUSPENDS_DUNNING,
+    Event,
+    details,
+)
 
-# XP Z12-012 (R95): code -> French label, as the CDV schematron's code list and R95 name them
-LABELS: dict[str, str] = {
-    "200": "Déposée",
-    "201": "Émise",
-    "202": "Reçue",
-    "203": "Mise à disposition",
-    "204": "Prise en charge",
-    "205": "Approuvée",
-    "206": "Approuvée partiellement",
-    "207": "En litige",
-    "208": "Suspendue",
-    "209": "Complétée",
-    "210": "Refusée",
-    "211": "Paiement transmis",
-    "212": "Encaissée",
-    "213": "Rejetée",
-}
+LABELS = LIFECYCLE_LABELS  # XP Z12-012 (R95): code -> French label
 DEPOSITED, REFUSED, COLLECTED, REJECTED = "200", "210", "212", "213"
-SUSPEND_DUNNING = frozenset({"207", "210"})  # R95: no dunning letter
+SUSPEND_DUNNING = SUSPENDS_DUNNING  # R95: no dunning letter
 NEEDS_CORRECTION = frozenset({"210", "213"})  # R95
 DEPOSIT, IMPORT, FETCH = "deposit", "import", "fetch"
 UNKNOWN_DOCUMENT, UNKNOWN_CODE = "unknown_document", "unknown_code"

@@ -88,22 +88,34 @@ def _stopped(balances: Balances, customer_id: str, reference: Any) -> bool:
     )
 
 
+def _due(balances: Balances, day: date, horizon_days: int) -> list[Any]:
+    """The debited invoices `collect --date day` looks at (R82): debit date on or before
+    day + horizon, an open balance, presentable (R84), in number order."""
+    limit = day + timedelta(days=horizon_days)
+    return sorted(
+        (
+            d
+            for d in balances.documents.values()
+            if d.type == "invoice"
+            and d.payment_method == "sepa_debit"
+            and d.debit_date is not None
+            and d.debit_date <= limit
+            and d.open_balance > 0
+            and d.presentable
+        ),
+        key=lambda d: d.number,
+    )
+
+
 def stopped_invoices(
     balances: Balances, day: date, reference: Any, horizon_days: int
 ) -> list[tuple[Any, Any]]:
     """(invoice, the return that stopped its customer) of every invoice that `collect` would
     take on `day` but for the stop (R84), in number order: the command reports them."""
-    limit = day + timedelta(days=horizon_days)
     return [
         (d, balances.stopped[d.customer_id])
-        for d in sorted(balances.documents.values(), key=lambda d: d.number)
-        if d.type == "invoice"
-        and d.payment_method == "sepa_debit"
-        and d.debit_date is not None
-        and d.debit_date <= limit
-        and d.open_balance > 0
-        and d.presentable
-        and _stopped(balances, d.customer_id, reference)
+        for d in _due(balances, day, horizon_days)
+        if _stopped(balances, d.customer_id, reference)
     ]
 
 
@@ -119,21 +131,11 @@ def plan_collection(
     """The transactions of `billing collect --date day` (R82), in invoice number order."""
     mandates = {m["mandate_id"]: (i, m) for i, m in enumerate(reference["ref_mandates"].rows)}
     names = {c["customer_id"]: c["name"] for c in reference["ref_customers"].rows}
-    limit = day + timedelta(days=horizon_days)
-    due = sorted(
-        (
-            d
-            for d in balances.documents.values()
-            if d.type == "invoice"
-            and d.payment_method == "sepa_debit"
-            and d.debit_date is not None
-            and d.debit_date <= limit
-            and d.open_balance > 0
-            and d.presentable
-            and not _stopped(balances, d.customer_id, reference)
-        ),
-        key=lambda d: d.number,
-    )
+    due = [
+        d
+        for d in _due(balances, day, horizon_days)
+        if not _stopped(balances, d.customer_id, reference)
+    ]
     transactions = []
     for d in due:
         if d.mandate_id not in mandates:

@@ -34,6 +34,28 @@ EREPORTED = "ereported"  # a document or payment in an e-reporting flow (R97)
 STATUS_SENT = "status_sent"  # a 212 message deposited with the platform (R96 --send, R94)
 
 
+# The French e-invoicing lifecycle (XP Z12-012, R95): code -> French label, as the CDV
+# schematron's code list names them; shared by the platform stage (einvoicing), dunning and
+# the receivables report, which rank below it or beside it
+LIFECYCLE_LABELS: dict[str, str] = {
+    "200": "Déposée",
+    "201": "Émise",
+    "202": "Reçue",
+    "203": "Mise à disposition",
+    "204": "Prise en charge",
+    "205": "Approuvée",
+    "206": "Approuvée partiellement",
+    "207": "En litige",
+    "208": "Suspendue",
+    "209": "Complétée",
+    "210": "Refusée",
+    "211": "Paiement transmis",
+    "212": "Encaissée",
+    "213": "Rejetée",
+}
+SUSPENDS_DUNNING = frozenset({"207", "210"})  # R95: "En litige", "Refusée": no letter (R92)
+
+
 @dataclass(frozen=True)
 class Event:
     kind: str

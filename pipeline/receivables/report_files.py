@@ -28,6 +28,7 @@ from pipeline.exports.xlsx import (
     save_deterministic,
 )
 from pipeline.receivables.compute import CREDIT_NOTE
+from pipeline.receivables.journal import LIFECYCLE_LABELS
 from pipeline.receivables.report import Report, Statement, Totals
 
 TEMPLATE_DIR = Path(str(resources.files("pipeline.receivables") / "templates"))
@@ -41,23 +42,6 @@ RECEIPT_LABELS = {
     "returned": "Prélèvement rejeté",
 }
 DIRECTION_LABELS = {"CRDT": "Crédit", "DBIT": "Débit"}
-# French e-invoicing lifecycle (XP Z12-012, `lifecycle_status` events): the code and its label
-STATUS_LABELS = {
-    "200": "Déposée",
-    "201": "Émise",
-    "202": "Reçue",
-    "203": "Mise à disposition",
-    "204": "Prise en charge",
-    "205": "Approuvée",
-    "206": "Approuvée partiellement",
-    "207": "En litige",
-    "208": "Suspendue",
-    "209": "Complétée",
-    "210": "Refusée",
-    "211": "Paiement transmis",
-    "212": "Encaissée",
-    "213": "Rejetée",
-}
 
 
 def workbook_name(day: date) -> str:
@@ -69,7 +53,7 @@ def statement_name(customer: str) -> str:
 
 
 def status_label(code: str) -> str:
-    return f"{code} {STATUS_LABELS[code]}" if code in STATUS_LABELS else code
+    return f"{code} {LIFECYCLE_LABELS[code]}" if code in LIFECYCLE_LABELS else code
 
 
 def write_csvs(folder: Path, report: Report) -> None:
