@@ -801,3 +801,37 @@ def test_r72_an_attachment_in_base64_is_written_as_the_escaping_writer_would(con
         ' filename="x.csv"',
     )
     assert fast.bytes() == escaped.bytes()
+
+
+# --- the schematron sample of a run (issue 32) -------------------------------------------------
+
+
+def test_r71_schematron_sample_size_at_its_boundaries():
+    from pipeline.exports.documents import sample_size
+
+    assert [sample_size(n) for n in (0, 1, 20)] == [0, 1, 20]  # a small run: every document
+    assert sample_size(21) == 10  # above 20: one in 50, at least 10
+    assert sample_size(500) == 10  # the 1M benchmark month: 10, not a fixed 60
+    assert sample_size(501) == 11
+    assert sample_size(2950) == 59
+    assert sample_size(3000) == 60
+    assert sample_size(3001) == 60  # at most 60
+    assert sample_size(5000) == 60
+
+
+def test_r71_schematron_sample_spreads_evenly_and_takes_one_of_each_shape():
+    from pipeline.exports.documents import check_sample
+
+    french = build_record(french_invoice(), PROVIDER, FRENCH)
+    belgian = build_record(eu_invoice(), PROVIDER, BELGIAN)
+    credit = build_record(sla_credit_note(), PROVIDER, FRENCH)
+    # 100 French invoices, one Belgian invoice (VAT reverse charge) at 38, a credit note at 99
+    records = [dataclasses.replace(french, bt1_number=f"F{i:03d}") for i in range(100)]
+    records[38] = dataclasses.replace(belgian, bt1_number="F038")
+    records[99] = dataclasses.replace(credit, bt1_number="AV099")
+    sample = check_sample(records)
+    # 10 spread over 100 documents: every 11th (99 / 9 = 11), the first and the last
+    spread = {f"F{i:03d}" for i in range(0, 99, 11)} | {"AV099"}
+    assert sample == spread | {"F038"}  # the Belgian shape, missed by the spread, added
+    assert check_sample(records[:20]) == {r.bt1_number for r in records[:20]}
+    assert check_sample(records) == sample  # deterministic
