@@ -45,10 +45,11 @@ call_events as (
     -- without a window per account. An end after the month is clamped to the month's end
     -- (only its order against the month's starts matters). A month with more SIP accounts than
     -- the key can hold (about 1.7 million) fails with an overflow error, never silently.
+    -- No delta column: the key's last bit says start or end (issue 32: the window sorts 19.4M
+    -- keys at 10M calls; without a second column it took 5.0-5.4 s instead of 5.9-6.6 s).
     select
         n.account_no * (2 * m.span_us + 2)
-        + 2 * (epoch_us(a.start_time) - epoch_us(m.month_start)) + 1 as event_key,
-        1 as delta
+        + 2 * (epoch_us(a.start_time) - epoch_us(m.month_start)) + 1 as event_key
     from answered as a
     inner join account_numbers as n on a.sip_account = n.sip_account
     cross join month_length as m
@@ -57,8 +58,7 @@ call_events as (
         n.account_no * (2 * m.span_us + 2)
         + 2 * least(
             epoch_us(a.start_time) - epoch_us(m.month_start) + a.duration_s * 1000000, m.span_us
-        ) as event_key,
-        -1 as delta
+        ) as event_key
     from answered as a
     inner join account_numbers as n on a.sip_account = n.sip_account
     cross join month_length as m
@@ -67,8 +67,10 @@ call_events as (
 concurrent as (
     select
         event_key,
-        sum(delta) over (order by event_key rows between unbounded preceding and current row)
-            as in_progress
+        -- a start (odd key) counts +1, an end (even key) -1: the sort carries the key alone
+        sum(2 * (event_key % 2) - 1) over (
+            order by event_key rows between unbounded preceding and current row
+        ) as in_progress
     from call_events
 ),
 
