@@ -19,6 +19,7 @@ hold every cell in memory):
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import zipfile
@@ -38,6 +39,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.worksheet.dimensions import RowDimension
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.writer.excel import ExcelWriter
 
@@ -226,6 +228,7 @@ class _RowRenderer:
         self.letters = [get_column_letter(i) for i in range(1, len(columns) + 1)]
         self.epoch = ws.parent.epoch
         self.styles: dict[tuple[Any, ...], str] = {}  # key -> ' s="N"' or ''
+        self.heights: dict[float, str] = {}  # row height -> the row's attributes
 
     def _style(
         self, key: tuple[Any, ...], value: Any, number_format: str | None, wrap: bool = False
@@ -239,12 +242,24 @@ class _RowRenderer:
             self.styles[key] = style
         return style
 
-    def render(self, values: Sequence[Any], row_idx: int) -> _RenderedRow | None:
+    def _height(self, height: float | None, row_idx: int) -> str:
+        """The attributes openpyxl's write_row gives a row of this height (none without one),
+        from the row dimension openpyxl would build, once per height (issue 32: building one
+        per row, and reading it back, was a third of the Lignes sheet at 80,000 lines)."""
+        if height is None:
+            return ""
+        attributes = self.heights.get(height)
+        if attributes is None:
+            dimension = RowDimension(self.ws, index=row_idx, ht=height)
+            attributes = "".join(f' {name}="{value}"' for name, value in dimension)
+            self.heights[height] = attributes
+        return attributes
+
+    def render(
+        self, values: Sequence[Any], row_idx: int, height: float | None = None
+    ) -> _RenderedRow | None:
         # the row's attributes as openpyxl's write_row sets them: its number, then its height
-        attributes = "".join(
-            f' {name}="{value}"' for name, value in self.ws.row_dimensions.get(row_idx, ())
-        )
-        parts = [f'<row r="{row_idx}"{attributes}>']
+        parts = [f'<row r="{row_idx}"{self._height(height, row_idx)}>']
         for value, number_format, letter, wrap in zip(
             values, self.formats, self.letters, self.wraps, strict=True
         ):
@@ -365,12 +380,13 @@ def add_sheet(
             if isinstance(row[i], (int, Decimal)) and not isinstance(row[i], bool):
                 sums[i] = sums.get(i, 0) + row[i]
         lines = max((_wrapped_lines(row[i], widths[i]) for i in wrapped), default=1)
-        if lines > 1:
-            ws.row_dimensions[written + 2].height = lines * _LINE_HEIGHT
-        rendered = renderer.render(row, written + 2) if renderer is not None else None
+        height = lines * _LINE_HEIGHT if lines > 1 else None
+        rendered = renderer.render(row, written + 2, height) if renderer is not None else None
         if rendered is not None:
             ws.append(rendered)
         else:
+            if height is not None:
+                ws.row_dimensions[written + 2].height = height
             ws.append(
                 [
                     _cell(ws, v, c.number_format, wrap)
@@ -404,6 +420,13 @@ def _wrapped_lines(value: Any, width: float, per_unit: float = 1.1) -> int:
     per_line = max(1, int(width * per_unit))
     if not isinstance(value, str) or ("\n" not in value and len(value) <= per_line):
         return 1
+    return _text_lines(value, per_line)
+
+
+@functools.lru_cache(maxsize=4096)
+def _text_lines(value: str, per_line: int) -> int:
+    """_wrapped_lines of a text over one line, once per text and width (issue 32: the lines of
+    a month repeat the same descriptions)."""
     lines = 0
     for paragraph in value.split("\n"):
         used = 0
