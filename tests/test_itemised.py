@@ -6,10 +6,18 @@ from __future__ import annotations
 import csv
 import io
 
+import duckdb
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from pipeline.exports.itemised import ITEMISED_COLUMNS, display_number
+from pipeline.exports.itemised import (
+    ITEMISED_COLUMNS,
+    _csv_text,
+    display_number,
+    shown_number_sql,
+)
 from tests.conftest import Workspace, write_rows
 from tests.scenarios import C2_MOBILE, EMERGENCY, FOUR_CALLS, call, calls, table
 
@@ -173,3 +181,31 @@ def test_start_times_around_both_time_changes_are_written_as_the_exact_conversio
     assert len(rows) == len(instants)
     assert all(fast == exact for fast, exact in rows), rows
     assert {exact[-6:] for _, exact in rows} == {"+01:00", "+02:00"}
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    numbers=st.lists(
+        st.tuples(
+            st.one_of(st.none(), st.text(alphabet='0123456789S3,"\n é', max_size=16)),
+            st.booleans(),
+        ),
+        max_size=40,
+    )
+)
+def test_display_number_in_sql_is_display_number_quoted_for_csv(numbers):
+    """Issue 32: the itemised bills' numbers are shown by SQL (shown_number_sql); the same text
+    as display_number, quoted as the csv module quotes a field, for any text (French numbers of
+    11 digits, short numbers, foreign ones, the empty and the absent number, quotes, commas)."""
+    numbers += [("33145678910", False), ("33145678910", True), ("S3949", False), ("1234", False)]
+    con = duckdb.connect()
+    try:
+        con.execute("create table t (e164 varchar, full_numbers boolean, i integer)")
+        rows = [(e164, full, i) for i, (e164, full) in enumerate(numbers)]
+        con.executemany("insert into t values (?, ?, ?)", rows)
+        shown = con.execute(
+            f"select {shown_number_sql('e164', 'full_numbers')} from t order by i"
+        ).fetchall()
+    finally:
+        con.close()
+    assert shown == [(_csv_text(display_number(e164, full)),) for e164, full in numbers]
