@@ -12,12 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from pipeline.exports.itemised import (
-    ITEMISED_COLUMNS,
-    _csv_text,
-    display_number,
-    shown_number_sql,
-)
+from pipeline.exports.itemised import ITEMISED_COLUMNS, shown_number_sql
 from tests.conftest import Workspace, write_rows
 from tests.scenarios import C2_MOBILE, EMERGENCY, FOUR_CALLS, call, calls, table
 
@@ -52,21 +47,69 @@ def read(ws: Workspace, customer: str) -> list[list[str]]:
         return list(csv.reader(f))
 
 
+def shown(numbers):
+    """shown_number_sql of each (e164, full) pair, as DuckDB computes it."""
+    con = duckdb.connect()
+    try:
+        con.execute("create table t (e164 varchar, full_numbers boolean, i integer)")
+        rows = [(e164, full, i) for i, (e164, full) in enumerate(numbers)]
+        if rows:
+            con.executemany("insert into t values (?, ?, ?)", rows)
+        return [
+            r[0]
+            for r in con.execute(
+                f"select {shown_number_sql('e164', 'full_numbers')} from t order by i"
+            ).fetchall()
+        ]
+    finally:
+        con.close()
+
+
 @pytest.mark.parametrize(
-    ("e164", "full", "shown"),
+    ("e164", "full", "expected"),
     [
         ("33145678910", False, "01 45 67 XX XX"),
         ("33145678910", True, "01 45 67 89 10"),
         ("33612345678", False, "06 12 34 XX XX"),
         ("447911123456", False, "0044791112XXXX"),
         ("447911123456", True, "00447911123456"),
+        ("3314567891", False, "00331456XXXX"),  # 10 digits: not a French number
+        ("1234", False, "001234"),  # 4 digits: nothing left to mask
+        ("12345", False, "001XXXX"),
         ("S3949", False, "3949"),
         ("S112", True, "112"),
+        ("", False, ""),
         (None, False, ""),
+        ('S1,2"', False, '"1,2"""'),  # quoted for the CSV line
     ],
 )
-def test_display_number_masks_the_last_four_digits(e164, full, shown):
-    assert display_number(e164, full) == shown
+def test_shown_number_masks_the_last_four_digits(e164, full, expected):
+    assert shown([(e164, full)]) == [expected]
+
+
+def display_number(e164, full):
+    """The Python function the itemised bills used before issue 32 moved it to SQL: the oracle
+    of shown_number_sql."""
+    if not e164:
+        return ""
+    if e164.startswith("S"):
+        return e164[1:]
+    if e164.startswith("33") and len(e164) == 11:
+        national = "0" + e164[2:]
+        groups = [national[0:2], national[2:4], national[4:6], national[6:8], national[8:10]]
+        if not full:
+            groups[-2:] = ["XX", "XX"]
+        return " ".join(groups)
+    if full or len(e164) <= 4:
+        return "00" + e164
+    return "00" + e164[:-4] + "XXXX"
+
+
+def csv_text(value):
+    """Python's csv module quoting one field (QUOTE_MINIMAL, the itemised bills' writer)."""
+    if any(ch in value for ch in ',"\r\n'):
+        return '"' + value.replace('"', '""') + '"'
+    return value
 
 
 def test_itemised_bill_lists_charged_and_included_calls_masked(billed):
@@ -193,19 +236,10 @@ def test_start_times_around_both_time_changes_are_written_as_the_exact_conversio
         max_size=40,
     )
 )
-def test_display_number_in_sql_is_display_number_quoted_for_csv(numbers):
+def test_shown_number_in_sql_is_the_former_python_function_quoted_for_csv(numbers):
     """Issue 32: the itemised bills' numbers are shown by SQL (shown_number_sql); the same text
-    as display_number, quoted as the csv module quotes a field, for any text (French numbers of
-    11 digits, short numbers, foreign ones, the empty and the absent number, quotes, commas)."""
+    as the Python function it replaced, quoted as the csv module quotes a field, for any text
+    (French numbers of 11 digits, short numbers, foreign ones, the empty and the absent number,
+    quotes, commas, line breaks)."""
     numbers += [("33145678910", False), ("33145678910", True), ("S3949", False), ("1234", False)]
-    con = duckdb.connect()
-    try:
-        con.execute("create table t (e164 varchar, full_numbers boolean, i integer)")
-        rows = [(e164, full, i) for i, (e164, full) in enumerate(numbers)]
-        con.executemany("insert into t values (?, ?, ?)", rows)
-        shown = con.execute(
-            f"select {shown_number_sql('e164', 'full_numbers')} from t order by i"
-        ).fetchall()
-    finally:
-        con.close()
-    assert shown == [(_csv_text(display_number(e164, full)),) for e164, full in numbers]
+    assert shown(numbers) == [csv_text(display_number(e164, full)) for e164, full in numbers]

@@ -9,8 +9,8 @@ GIL), each with its own compiler.
 
 Checks (docs/einvoices.md): every document's XML against the Factur-X XSD, always; the
 EN 16931 and BR-FR schematrons on `check_sample` documents (all of a small run, an evenly
-spread sample of a large one with one document of each shape), when the caller asks for them (the validation gates). The
-findings are returned, per document: the driver stops the run before publishing.
+spread sample of a large one with one document of each shape), when the caller asks for them
+(the validation gates). The findings are returned, per document: the driver stops the run before publishing.
 """
 
 from __future__ import annotations
@@ -69,17 +69,17 @@ def shape(record: EInvoice) -> tuple[Any, ...]:
     )
 
 
-def check_sample(records: list[EInvoice], size: int | None = None) -> set[str]:
+def check_sample(records: list[EInvoice]) -> set[str]:
     """The numbers of the documents the schematrons check: every document of a run of at most
-    SAMPLE_ALL; otherwise `size` (default `sample_size`) spread evenly over the run (the first
-    and the last among them), plus the first document of every shape the spread missed, so each
-    kind of document of the run is checked at least once. Deterministic."""
+    SAMPLE_ALL; otherwise `sample_size` documents spread evenly over the run (the first and the
+    last among them), plus the first document of every shape the spread missed, so each kind of
+    document of the run is checked at least once. Deterministic."""
     numbers = [r.bt1_number for r in records]
-    size = sample_size(len(numbers)) if size is None else size
+    size = sample_size(len(numbers))
     if len(numbers) <= size:
         return set(numbers)
     step = (len(numbers) - 1) / (size - 1)
-    chosen = {round_half_up_index(i * step) for i in range(size)}
+    chosen = {_nearest_index(i * step) for i in range(size)}
     seen = {shape(records[i]) for i in chosen}
     for i, record in enumerate(records):
         kind = shape(record)
@@ -89,7 +89,7 @@ def check_sample(records: list[EInvoice], size: int | None = None) -> set[str]:
     return {numbers[i] for i in chosen}
 
 
-def round_half_up_index(position: float) -> int:
+def _nearest_index(position: float) -> int:
     """The index nearest `position`, a half up (never Python's round, which rounds half to
     even: R2's rule for money, kept here so the sample does not depend on it either)."""
     return int(position + 0.5)

@@ -71,28 +71,6 @@ class Call:
         )
 
 
-def display_number(e164: str | None, full: bool = False) -> str:
-    """A normalised number (R11) as a French reader dials it, last four digits masked unless
-    `full`: the national format for France, 00 and the country code abroad. Never a leading
-    '+', which a spreadsheet reads as a formula (issue 16: the itemised bills are for people).
-
-    '33145678910' -> '01 45 67 XX XX'; '447911123456' -> '0044791112XXXX'; 'S3949' -> '3949'.
-    """
-    if not e164:
-        return ""
-    if e164.startswith("S"):
-        return e164[1:]
-    if e164.startswith("33") and len(e164) == 11:
-        national = "0" + e164[2:]
-        groups = [national[0:2], national[2:4], national[4:6], national[6:8], national[8:10]]
-        if not full:
-            groups[-2:] = MASK.split()
-        return " ".join(groups)
-    if full or len(e164) <= 4:
-        return "00" + e164
-    return "00" + e164[:-4] + "XXXX"
-
-
 def _neutral(column: str) -> str:
     """SQL: the text column with a quote before a leading =, +, -, @, tab or carriage return,
     which a spreadsheet would read as a formula (OWASP "CSV injection"): an id written by a
@@ -121,13 +99,6 @@ def _csv_field(column: str) -> str:
         f"case when regexp_matches({value}, '[,\"\\r\\n]') "
         f"then '\"' || replace({value}, '\"', '\"\"') || '\"' else {value} end"
     )
-
-
-def _csv_text(value: str) -> str:
-    """The same quoting in Python (the reference of shown_number_sql's)."""
-    if any(ch in value for ch in ',"\r\n'):
-        return '"' + value.replace('"', '""') + '"'
-    return value
 
 
 # Europe/Paris (the session time zone, pipeline.core.db) with its offset written +HH:MM. Exact for
@@ -270,10 +241,16 @@ def _time_field(con: duckdb.DuckDBPyConnection, reasons: list[str]) -> str:
 
 
 def shown_number_sql(e164: str, full: str) -> str:
-    """SQL of display_number(e164, full), quoted for the CSV line as _csv_text quotes it: the
-    same text for every value (tests/test_itemised.py compares them on random texts). In SQL
-    since issue 32: the 443,000 distinct numbers of a 10M month went through Python one by one
-    (1.2-2.2 s)."""
+    """SQL of the called number as a French reader dials it, quoted for the CSV line: the
+    national format for France, 00 and the country code abroad, the last four digits masked
+    unless `full` (the customer's `itemised_full_numbers`), never a leading '+' (a spreadsheet
+    reads it as a formula, issue 16), short numbers as dialled:
+
+    '33145678910' -> '01 45 67 XX XX'; '447911123456' -> '0044791112XXXX'; 'S3949' -> '3949'.
+
+    In SQL since issue 32 (one Python call per distinct number, 443,000 at 10M, cost 1.2-2.2 s);
+    tests/test_itemised.py holds it to the former Python function on random texts.
+    """
     shown = f"""(case
         when {e164} is null or {e164} = '' then ''
         when starts_with({e164}, 'S') then substr({e164}, 2)
@@ -296,8 +273,7 @@ from ({_NUMBERS})
 
 
 def _register_numbers(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> None:
-    """The number shown for each distinct (called number, full) pair, as display_number shows
-    it, quoted for the CSV line."""
+    """The number shown for each distinct (called number, full) pair (shown_number_sql)."""
     con.execute(_NUMBERS_TABLE, params)
 
 
