@@ -37,7 +37,7 @@ from pipeline.billing.month import (
 from pipeline.billing.month_documents import Invoice, MonthDocuments
 from pipeline.core import clock, db
 from pipeline.core.data_contract import RATED_CALLS_WITH_RATING_FACTS, WATCH_DIR
-from pipeline.core.dates import Month, parse_date
+from pipeline.core.dates import Month, date_option
 from pipeline.core.errors import BillingError, InputError, ProblemFound
 from pipeline.core.language import language, say
 from pipeline.core.progress import checkpoint, comparing, stage
@@ -523,10 +523,7 @@ class CorrectionResult:
 def _parse_date(text: str | None) -> date:
     if not text:
         return clock.today()
-    try:
-        return parse_date(text)
-    except ValueError as exc:
-        raise InputError(f"--date{say(' : ', ': ')}{exc}") from exc
+    return date_option(text)
 
 
 def correct_month(
@@ -897,10 +894,7 @@ def watch_day(date_text: str, data: Path, out: Path, rates: Path) -> WatchResult
     rename, so a reader sees it whole or not at all); nothing is written under a month's
     folder; the scratch folder is the watch's own, outside OUT (never store.scratch_folder,
     which clears the scratch of a run holding the lock)."""
-    try:
-        day = parse_date(date_text)
-    except ValueError as exc:
-        raise InputError(f"--date{say(' : ', ': ')}{exc}") from exc
+    day = date_option(date_text)
     if not data.is_dir():
         raise InputError(
             say(

@@ -23,7 +23,7 @@ from typing import Any
 from pipeline.billing.corrections import check_date
 from pipeline.billing.ledger_snapshot import LedgerSnapshot
 from pipeline.core import data_contract as contract
-from pipeline.core.dates import parse_date
+from pipeline.core.dates import date_option
 from pipeline.core.errors import InputError, ProblemFound
 from pipeline.core.language import say
 from pipeline.core.progress import stage
@@ -191,10 +191,7 @@ def dunning(
     date_text: str, data: Path, out: Path, rates: Path, *, charge: bool = False
 ) -> DunningResult:
     """R90-R92: `billing dunning --date D [--charge]`."""
-    try:
-        day = parse_date(date_text)
-    except ValueError as exc:
-        raise InputError(f"--date: {exc}") from exc
+    day = date_option(date_text)
     with stage("reference"):
         ref = load_reference(data, rates)
         inputs = load_dunning_inputs(data, rates, ref.provider)

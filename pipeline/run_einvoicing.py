@@ -20,7 +20,7 @@ from datetime import date
 from pathlib import Path
 
 from pipeline.core.clock import today
-from pipeline.core.dates import Month, parse_date
+from pipeline.core.dates import Month, date_option, parse_date
 from pipeline.core.errors import InputError, ProblemFound
 from pipeline.core.language import say
 from pipeline.einvoicing.cdar import buyer_party, seller_party
@@ -272,10 +272,7 @@ def export_statuses(
         raise InputError(
             say("--export demande --date AAAA-MM-JJ", "--export needs --date YYYY-MM-DD")
         )
-    try:
-        day = parse_date(date_text)
-    except ValueError as exc:
-        raise InputError(f"--date: {exc}") from exc
+    day = date_option(date_text)
     ref = load_reference(data, rates)
     platform = platform_from_environment() if send else None
     validator = Validator()

@@ -22,7 +22,7 @@ from typing import Any
 
 from pipeline.core import clock
 from pipeline.core import data_contract as contract
-from pipeline.core.dates import parse_date
+from pipeline.core.dates import date_option
 from pipeline.core.errors import InputError
 from pipeline.core.language import say
 from pipeline.core.progress import stage
@@ -103,10 +103,7 @@ def collect(
     date_text: str, data: Path, out: Path, rates: Path, *, dry_run: bool = False
 ) -> CollectResult:
     """R82: `billing collect --date D [--dry-run]`."""
-    try:
-        day = parse_date(date_text)
-    except ValueError as exc:
-        raise InputError(f"--date: {exc}") from exc
+    day = date_option(date_text)
     with stage("reference"):
         ref = load_reference(data, rates)
     with store.locked(out):
@@ -277,10 +274,7 @@ def assign_payment(
     """R84 `billing payments --assign ENTRY --customer C [--invoice N] [--date D]`: a
     suspense item settled by hand, recorded as events dated D (default: today in Paris, the
     day of the decision), with the R85 allocations the new credit makes possible."""
-    try:
-        day = parse_date(date_text) if date_text else clock.today()
-    except ValueError as exc:
-        raise InputError(f"--date: {exc}") from exc
+    day = date_option(date_text) if date_text else clock.today()
     with stage("reference"):
         ref = load_reference(data, rates)
     ids = {c["customer_id"] for c in ref["ref_customers"].rows}
@@ -350,10 +344,7 @@ def receivables(
     events dated up to D (and the documents it lacks yet, in memory), checked (issued -
     allocated = open items = balances, exit 1 otherwise), written into a staging folder and
     published as OUT/receivables/reports/D/. Nothing is appended to the journal."""
-    try:
-        day = parse_date(date_text)
-    except ValueError as exc:
-        raise InputError(f"--date: {exc}") from exc
+    day = date_option(date_text)
     with stage("reference"):
         ref = load_reference(data, rates)
     customers = customer_rows(ref)

@@ -90,3 +90,29 @@ def test_r1_reference_timestamps_are_read_as_cdr_start_times():
     ):
         with pytest.raises(ValueError, match="not an ISO 8601 timestamp"):
             parse_timestamp(bad)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("2026-02-30", "--date: not a day of the calendar: '2026-02-30'"),
+        ("30/11/2026", "--date: not a date YYYY-MM-DD: '30/11/2026'"),
+    ],
+)
+def test_date_option_names_the_option_and_the_problem(text, message):
+    from pipeline.core.dates import date_option
+
+    assert date_option("2028-02-29") == date(2028, 2, 29)  # a leap day
+    with pytest.raises(InputError) as caught:
+        date_option(text)
+    assert str(caught.value) == message
+
+
+def test_date_option_in_french_by_default(monkeypatch):
+    from pipeline.core import language
+    from pipeline.core.dates import date_option
+
+    monkeypatch.delenv(language.ENV, raising=False)
+    with pytest.raises(InputError) as caught:
+        date_option("2026-13-01", "--period")
+    assert str(caught.value) == "--period : date inexistante : '2026-13-01'"

@@ -98,3 +98,12 @@ def parse_date(text: str) -> date:
         raise ValueError(
             say(f"date inexistante : {text!r}", f"not a day of the calendar: {text!r}")
         ) from None
+
+
+def date_option(text: str, option: str = "--date") -> date:
+    """A command's date option, strict YYYY-MM-DD (parse_date): the day, or an InputError that
+    names the option ("--date : date inexistante : '2026-02-30'")."""
+    try:
+        return parse_date(text)
+    except ValueError as exc:
+        raise InputError(f"{option}{say(' : ', ': ')}{exc}") from exc
