@@ -18,7 +18,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -103,18 +103,26 @@ def _highest(letters: Iterable[Event]) -> int:
     return max((ORDER.index(e.detail("level")) for e in letters), default=-1)
 
 
-def dunning_levels(events: Iterable[Event], day: date) -> dict[str, str]:
-    """customer_id -> the highest level sent in its overdue episode running on `day`
-    (customers not overdue on `day`, or not dunned in this episode, are absent)."""
+def _episodes(
+    events: Iterable[Event], day: date
+) -> Iterator[tuple[str, list[Invoice], date, list[Event]]]:
+    """Each customer with an overdue episode running on `day`: its invoices, the episode's
+    first day and the letters sent to it since that day."""
     events = list(events)
     invoices = by_customer(invoices_on(events, day))
     sent = letters_sent(events, day)
-    levels = {}
     for customer, own in invoices.items():
         start = episode_start(own, day)
-        if start is None:
-            continue
-        rank = _highest(e for e in sent.get(customer, []) if e.date >= start)
+        if start is not None:
+            yield customer, own, start, [e for e in sent.get(customer, []) if e.date >= start]
+
+
+def dunning_levels(events: Iterable[Event], day: date) -> dict[str, str]:
+    """customer_id -> the highest level sent in its overdue episode running on `day`
+    (customers not overdue on `day`, or not dunned in this episode, are absent)."""
+    levels = {}
+    for customer, _, _, episode in _episodes(events, day):
+        rank = _highest(episode)
         if rank >= 0:
             levels[customer] = ORDER[rank]
     return levels
@@ -134,20 +142,13 @@ def plan_letters(
     disputes: Iterable[Dispute] = (),
 ) -> list[Letter]:
     """The letters to send on `day`, by customer (see the module)."""
-    events = list(events)
     disputes = list(disputes)
     thresholds: Mapping[str, int] = dict(levels)
-    invoices = by_customer(invoices_on(events, day))
-    sent = letters_sent(events, day)
     letters = []
-    for customer, own in invoices.items():
-        start = episode_start(own, day)
-        if start is None:
-            continue
+    for customer, own, start, episode in _episodes(events, day):
         dunned = [i for i in own if i.overdue_on(day) and not disputed(i, disputes, day)]
         if not dunned:
             continue
-        episode = [e for e in sent.get(customer, []) if e.date >= start]
         if any(e.date == day for e in episode):
             continue  # one letter per customer per day
         past_due = max((day - i.due_date).days for i in dunned)
@@ -186,19 +187,9 @@ def _next_step(
 
 def suspended(events: Iterable[Event], day: date) -> dict[str, date]:
     """customer_id -> the date of the suspension letter of its running episode."""
-    events = list(events)
-    invoices = by_customer(invoices_on(events, day))
-    sent = letters_sent(events, day)
     result = {}
-    for customer, own in invoices.items():
-        start = episode_start(own, day)
-        if start is None:
-            continue
-        dates = [
-            e.date
-            for e in sent.get(customer, [])
-            if e.date >= start and e.detail("level") == SUSPENSION
-        ]
+    for customer, _, _, episode in _episodes(events, day):
+        dates = [e.date for e in episode if e.detail("level") == SUSPENSION]
         if dates:
             result[customer] = dates[0]
     return result
